@@ -1,0 +1,77 @@
+// FastCDC 2020 content-defined chunking (Xia et al., IEEE TPDS 2020): gear hash,
+// normalized chunking (levels 0-3), two bytes per step. Cut points depend only on the
+// bytes, never on how the caller splits them into buffers.
+//
+// Thread safety: a Chunker is not thread-safe; use one per stream.
+#ifndef REDUCTO_CHUNKER_H_
+#define REDUCTO_CHUNKER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "reducto/status.h"
+
+namespace reducto {
+
+struct ChunkerParams {
+  // Bounds accepted by the algorithm: 64 <= min_size < avg_size < max_size <= 16 MiB,
+  // normalization in 0..3.
+  static constexpr uint32_t kMinAllowed = 64;
+  static constexpr uint32_t kMaxAllowed = 16u << 20;
+
+  uint32_t min_size = 4096;
+  uint32_t avg_size = 8192;
+  uint32_t max_size = 16384;
+  int normalization = 1;
+
+  // min = avg / 2, max = avg * 2: every chunk but a stream's last stays in 50%..200%.
+  static ChunkerParams ForAverage(uint32_t avg_size, int normalization = 1);
+
+  // InvalidArgument, naming the valid ranges, unless the combination is allowed.
+  Status Validate() const;
+  bool operator==(const ChunkerParams&) const = default;
+};
+
+struct Chunk {
+  uint64_t offset = 0;  // From the start of the stream.
+  uint32_t length = 0;
+  uint64_t gear_hash = 0;  // The gear hash at the cut (0 when the cut was forced).
+};
+
+// Streams bytes in, chunk boundaries out.
+class Chunker {
+ public:
+  // REQUIRES: params.Validate().ok()
+  explicit Chunker(const ChunkerParams& params);
+
+  // Appends to `out` every chunk that ends inside the bytes fed so far and can be
+  // decided without more input. The caller keeps the bytes of chunks not yet
+  // returned: PendingBytes() says how many trailing bytes are still undecided.
+  void Feed(std::span<const uint8_t> bytes, std::vector<Chunk>* out);
+  // Ends the stream: emits the remaining bytes as the final chunks.
+  void Finish(std::vector<Chunk>* out);
+
+  // Bytes fed but not yet part of an emitted chunk (never more than max_size + buffer).
+  uint64_t PendingBytes() const { return buffer_.size(); }
+  const ChunkerParams& params() const { return params_; }
+
+  // One cut-point search on a contiguous buffer: the length of the first chunk of
+  // `data` (the whole of it when no cut is found within max_size). `*gear` receives
+  // the hash at the cut. This is the reference algorithm; Feed/Finish build on it.
+  size_t FindCut(const uint8_t* data, size_t size, uint64_t* gear) const;
+
+ private:
+  ChunkerParams params_;
+  uint64_t mask_s_, mask_s_ls_, mask_l_, mask_l_ls_;
+  uint64_t stream_offset_ = 0;  // Offset of buffer_[0].
+  std::vector<uint8_t> buffer_;
+};
+
+// Chunks a whole buffer at once.
+std::vector<Chunk> ChunkBuffer(const ChunkerParams& params, std::span<const uint8_t> data);
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CHUNKER_H_

@@ -1,0 +1,60 @@
+// Compress a target against a corpus into a container, and back. The container
+// format is specified in docs/format.md.
+//
+// Thread safety: each call is independent; concurrent calls may share a corpus.
+#ifndef REDUCTO_CODEC_H_
+#define REDUCTO_CODEC_H_
+
+#include <cstdint>
+#include <string>
+
+#include "reducto/chunker.h"
+#include "reducto/io.h"
+#include "reducto/status.h"
+
+namespace reducto {
+
+struct CompressOptions {
+  int level = 3;                     // zstd level, 1..22.
+  bool standalone = false;           // Literals only; no corpus is read.
+  // When the corpus directory does not exist: write a standalone container (true) or
+  // fail with NotFound (false). A corpus that exists but is corrupt always fails.
+  bool fallback_to_standalone = true;
+  uint32_t block_size = 4u << 20;    // Target output bytes per block (64 KiB..64 MiB).
+  // Chunking for standalone containers (a corpus brings its own parameters).
+  ChunkerParams standalone_chunking = ChunkerParams::ForAverage(8192);
+};
+
+struct CompressStats {
+  uint64_t input_bytes = 0;
+  uint64_t output_bytes = 0;
+  uint64_t copy_bytes = 0;      // Target bytes sent as copies from the corpus.
+  uint64_t literal_bytes = 0;   // Target bytes sent as literals.
+  uint64_t copies = 0;          // Copy instructions after merging.
+  uint64_t blocks = 0;
+  bool standalone = false;
+  bool fell_back = false;       // The corpus was missing; a standalone container was written.
+  std::string corpus_id;        // Empty when standalone.
+};
+
+// Writes a container for `in` to `out`. `corpus_dir` may be empty only when
+// options.standalone is set. Does not Commit() `out`.
+Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
+                               const CompressOptions& options);
+
+struct DecompressStats {
+  uint64_t input_bytes = 0;     // Container bytes read.
+  uint64_t output_bytes = 0;
+  uint64_t blocks = 0;
+  bool standalone = false;
+  std::string corpus_id;
+};
+
+// Decodes the container in `in` to `out`, writing each block only after its digest
+// verified, and returns OK only after the trailer verified. `corpus_dir` may be empty
+// for a standalone container. Does not Commit() `out`.
+Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out);
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CODEC_H_

@@ -1,0 +1,68 @@
+// A corpus: reference bytes that senders and receivers share. On disk a corpus is a
+// directory of plain files (docs/format.md, "Corpus directory"): manifest.json, the
+// pack segments and the RocksDB chunk index. A published corpus never changes.
+//
+// Thread safety: all functions may be called concurrently; many processes may read
+// one corpus at once.
+#ifndef REDUCTO_CORPUS_H_
+#define REDUCTO_CORPUS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reducto/chunker.h"
+#include "reducto/digest.h"
+#include "reducto/status.h"
+
+namespace reducto {
+
+struct CorpusSegment {
+  std::string file;      // Relative to the corpus directory.
+  uint64_t base = 0;     // First corpus address of this segment.
+  uint64_t size = 0;
+  Digest blake3{};
+};
+
+// What manifest.json says, plus where it was read from.
+struct CorpusInfo {
+  std::string path;             // The corpus directory.
+  std::string id;               // UUID, lowercase, 8-4-4-4-12.
+  std::optional<std::string> parent_id;
+  std::string created;          // RFC 3339, UTC.
+  std::string builder;          // "reducto 0.1.0".
+  ChunkerParams chunking;
+  std::vector<CorpusSegment> segments;
+  uint64_t input_bytes = 0;     // Bytes of the inputs the corpus was built from.
+  uint64_t chunk_count = 0;     // Chunks in those inputs.
+  uint64_t unique_chunks = 0;   // Chunks stored (each distinct chunk once).
+  uint64_t index_entries = 0;
+  Digest index_digest{};        // BLAKE3 over the index's sorted entries.
+  Digest manifest_digest{};     // BLAKE3 of manifest.json's bytes; containers pin it.
+
+  uint64_t pack_bytes() const;  // Sum of segment sizes = the corpus address space.
+  std::string ToJson() const;   // Pretty JSON for `corpus info --json`.
+  std::string ToText() const;   // Human form for `corpus info`.
+};
+
+struct CorpusBuildOptions {
+  ChunkerParams chunking;       // Must Validate() with avg in 4 KiB..64 KiB.
+  bool overwrite = false;       // Replace an existing corpus at the output path.
+};
+
+// Chunks `inputs` (files, directories walked recursively in byte-wise sorted order,
+// or "-" for stdin) and publishes a corpus at `out_dir`. The corpus is built beside
+// `out_dir` under a temporary name and renamed into place only when complete, so a
+// crash never leaves something that passes as a corpus.
+Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
+                               const CorpusBuildOptions& options);
+
+// Reads and checks manifest.json of the corpus at `dir` (NotFound when `dir` is
+// missing or is not a corpus; Corrupt when the manifest does not parse or its
+// segments do not match the files).
+Result<CorpusInfo> ReadCorpusInfo(const std::string& dir);
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CORPUS_H_

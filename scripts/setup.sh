@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian package that Reducto's build, tests and benchmarks need.
+# Idempotent: packages already present are skipped. Run as root on Debian bookworm.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  libzstd-dev zstd librust-blake3-dev libxxhash-dev librocksdb-dev
+  libsodium-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  xdelta3 time bc python3
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: all packages present"

@@ -1,0 +1,52 @@
+// Read access to a published corpus for the encoder and decoder: chunk look-ups by
+// weak key and byte ranges of the corpus address space (docs/format.md).
+//
+// Thread safety: after Open(), all const methods may be called from many threads.
+#ifndef REDUCTO_CORPUS_CORPUS_READER_H_
+#define REDUCTO_CORPUS_CORPUS_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "reducto/corpus.h"
+#include "reducto/digest.h"
+#include "reducto/status.h"
+
+namespace reducto {
+
+// One stored chunk that a weak key names. The caller must compare `digest` with the
+// target chunk's BLAKE3 (DigestEqual) before using it.
+struct ChunkCandidate {
+  uint64_t address = 0;
+  uint32_t length = 0;
+  Digest digest{};
+};
+
+class CorpusReader {
+ public:
+  // Reads the manifest (ReadCorpusInfo), maps the pack segments and opens the index
+  // read-only without writing anything into `dir`. NotFound when `dir` does not
+  // exist; Corrupt when it exists but is not a complete corpus.
+  static Result<std::unique_ptr<CorpusReader>> Open(const std::string& dir);
+  virtual ~CorpusReader() = default;
+
+  virtual const CorpusInfo& info() const = 0;
+  // Size of the corpus address space: the sum of the segment sizes.
+  virtual uint64_t size() const = 0;
+
+  // Appends every stored chunk filed under `weak_key` to *out (usually zero or one).
+  virtual Status Lookup(uint64_t weak_key, std::vector<ChunkCandidate>* out) const = 0;
+
+  // The bytes at [address, address + length). Returns a view into the mapped pack
+  // when the range lies in one segment, else copies into *scratch and views that.
+  // InvalidArgument/Integrity when the range is outside the address space.
+  virtual Result<std::span<const uint8_t>> Read(uint64_t address, uint64_t length,
+                                                std::vector<uint8_t>* scratch) const = 0;
+};
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CORPUS_CORPUS_READER_H_

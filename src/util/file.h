@@ -1,0 +1,47 @@
+// Thin, Status-returning wrappers over POSIX files: errors name the path and the
+// operating system's reason.
+#ifndef REDUCTO_UTIL_FILE_H_
+#define REDUCTO_UTIL_FILE_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "reducto/status.h"
+
+namespace reducto {
+
+// Maps errno after a failed `op` on `path` to a Status with a useful message.
+Status ErrnoStatus(const std::string& op, const std::string& path, int err);
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR.
+Status WriteAll(int fd, std::span<const uint8_t> data, const std::string& name);
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
+// Writes `data` to `path` through a temporary file, fsync and rename.
+Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data);
+// fsync of a directory, so a rename inside it is durable.
+Status SyncDirectory(const std::string& dir);
+
+// A read-only memory map of a whole file. An empty file maps to an empty span.
+class MappedFile {
+ public:
+  static Result<MappedFile> Open(const std::string& path);
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  uint64_t size() const { return size_; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+}  // namespace reducto
+
+#endif  // REDUCTO_UTIL_FILE_H_

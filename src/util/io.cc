@@ -1,0 +1,173 @@
+#include "reducto/io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "util/file.h"
+
+namespace reducto {
+
+Result<size_t> ByteSource::ReadFull(std::span<uint8_t> buf) {
+  size_t total = 0;
+  while (total < buf.size()) {
+    ASSIGN_OR_RETURN(size_t n, Read(buf.subspan(total)));
+    if (n == 0) break;
+    total += n;
+  }
+  return total;
+}
+
+namespace {
+
+class FdSource final : public ByteSource {
+ public:
+  FdSource(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  ~FdSource() override {
+    if (owned_) ::close(fd_);
+  }
+  Result<size_t> Read(std::span<uint8_t> buf) override {
+    for (;;) {
+      ssize_t n = ::read(fd_, buf.data(), buf.size());
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return ErrnoStatus("read", name_, errno);
+    }
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_;
+  std::string name_;
+  bool owned_;
+};
+
+class StdoutSink final : public ByteSink {
+ public:
+  Status Write(std::span<const uint8_t> data) override { return WriteAll(STDOUT_FILENO, data, name_); }
+  Status Commit() override {
+    // fsync fails with EINVAL on pipes and terminals; only real errors count.
+    if (::fsync(STDOUT_FILENO) != 0 && errno != EINVAL && errno != EROFS) {
+      return ErrnoStatus("flush", name_, errno);
+    }
+    return Status::Ok();
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string name_ = "stdout";
+};
+
+// Writes to a temporary file beside the destination; Commit() renames it into place.
+class AtomicFileSink final : public ByteSink {
+ public:
+  AtomicFileSink(int fd, std::string tmp, std::string path)
+      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)) {}
+  ~AtomicFileSink() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(tmp_.c_str());
+  }
+  Status Write(std::span<const uint8_t> data) override {
+    if (fd_ < 0) return Status::InvalidArgument("write after commit to " + path_);
+    return WriteAll(fd_, data, path_);
+  }
+  Status Commit() override {
+    if (fd_ < 0) return Status::InvalidArgument(path_ + " was already committed");
+    if (::fsync(fd_) != 0) return ErrnoStatus("sync", path_, errno);
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return ErrnoStatus("close", path_, errno);
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename into", path_, errno);
+    committed_ = true;
+    std::string dir = std::filesystem::path(path_).parent_path().string();
+    return SyncDirectory(dir.empty() ? "." : dir);
+  }
+  const std::string& name() const override { return path_; }
+
+ private:
+  int fd_;
+  std::string tmp_;
+  std::string path_;
+  bool committed_ = false;
+};
+
+class MemorySourceImpl final : public ByteSource {
+ public:
+  MemorySourceImpl(std::span<const uint8_t> data, std::string name) : data_(data), name_(std::move(name)) {}
+  Result<size_t> Read(std::span<uint8_t> buf) override {
+    size_t n = std::min(buf.size(), data_.size());
+    std::memcpy(buf.data(), data_.data(), n);
+    data_ = data_.subspan(n);
+    return n;
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::span<const uint8_t> data_;
+  std::string name_;
+};
+
+class MemorySinkImpl final : public ByteSink {
+ public:
+  MemorySinkImpl(std::string* out, std::string name) : out_(out), name_(std::move(name)) {}
+  Status Write(std::span<const uint8_t> data) override {
+    out_->append(reinterpret_cast<const char*>(data.data()), data.size());
+    return Status::Ok();
+  }
+  Status Commit() override { return Status::Ok(); }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string* out_;
+  std::string name_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ByteSource>> OpenSource(const std::string& path) {
+  if (path == "-") return std::unique_ptr<ByteSource>(new FdSource(STDIN_FILENO, "stdin", false));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument(path + " is a directory: give a file, or - for stdin");
+  }
+  return std::unique_ptr<ByteSource>(new FdSource(fd, path, true));
+}
+
+Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwrite) {
+  if (path == "-") return std::unique_ptr<ByteSink>(new StdoutSink());
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      return Status::InvalidArgument(path + " exists and is not a regular file: choose another output path");
+    }
+    if (!overwrite) {
+      return Status::InvalidArgument(path + " already exists: pass -f to overwrite it or choose another path");
+    }
+  }
+  std::filesystem::path p(path);
+  std::string dir = p.parent_path().string();
+  std::string tmp = (dir.empty() ? std::string() : dir + "/") + "." + p.filename().string() + ".reducto-XXXXXX";
+  std::vector<char> tmpl(tmp.begin(), tmp.end());
+  tmpl.push_back('\0');
+  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("create a temporary file for", path, errno);
+  ::fchmod(fd, 0644);
+  return std::unique_ptr<ByteSink>(new AtomicFileSink(fd, tmpl.data(), path));
+}
+
+std::unique_ptr<ByteSource> MemorySource(std::span<const uint8_t> data, std::string name) {
+  return std::make_unique<MemorySourceImpl>(data, std::move(name));
+}
+
+std::unique_ptr<ByteSink> MemorySink(std::string* out, std::string name) {
+  return std::make_unique<MemorySinkImpl>(out, std::move(name));
+}
+
+}  // namespace reducto
