@@ -11,6 +11,9 @@
 #include <span>
 #include <vector>
 
+#include <functional>
+
+#include "reducto/io.h"
 #include "reducto/status.h"
 
 namespace reducto {
@@ -71,6 +74,13 @@ class Chunker {
 
 // Chunks a whole buffer at once.
 std::vector<Chunk> ChunkBuffer(const ChunkerParams& params, std::span<const uint8_t> data);
+
+// Reads `source` to its end and calls `on_chunk` with each chunk's stream offset and
+// bytes (valid only during the call), holding a bounded window in memory. Stops at
+// the first error, from the source or from `on_chunk`.
+// REQUIRES: params.Validate().ok()
+using ChunkCallback = std::function<Status(uint64_t offset, std::span<const uint8_t> bytes)>;
+Status ChunkStream(const ChunkerParams& params, ByteSource& source, const ChunkCallback& on_chunk);
 
 }  // namespace reducto
 

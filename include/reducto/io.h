@@ -47,6 +47,11 @@ Result<std::unique_ptr<ByteSource>> OpenSource(const std::string& path);
 // never replaced when it is not a regular file.
 Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwrite);
 
+// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove the temporary files of
+// every file sink not yet committed and exit with 128 + the signal number, so an
+// interrupted command never leaves a partial output behind.
+void InstallInterruptCleanup();
+
 // Sources and sinks in memory, for the library's users and tests.
 std::unique_ptr<ByteSource> MemorySource(std::span<const uint8_t> data, std::string name = "memory");
 // Appends to *out, which must outlive the sink.

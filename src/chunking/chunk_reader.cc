@@ -36,4 +36,14 @@ Result<bool> ChunkReader::Next(ChunkView* chunk) {
   return true;
 }
 
+Status ChunkStream(const ChunkerParams& params, ByteSource& source, const ChunkCallback& on_chunk) {
+  ChunkReader reader(params, source);
+  ChunkView chunk;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
+    if (!more) return Status::Ok();
+    RETURN_IF_ERROR(on_chunk(chunk.offset, chunk.bytes));
+  }
+}
+
 }  // namespace reducto

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -24,6 +26,36 @@ Result<size_t> ByteSource::ReadFull(std::span<uint8_t> buf) {
 }
 
 namespace {
+
+// Temporary files of sinks not yet committed, for the signal handler. Fixed slots so
+// the handler touches no allocator.
+constexpr int kMaxTempFiles = 64;
+constexpr size_t kMaxTempPath = 4096;
+char g_temp_paths[kMaxTempFiles][kMaxTempPath];
+std::atomic<bool> g_temp_used[kMaxTempFiles];
+
+int RegisterTempFile(const std::string& path) {
+  if (path.size() >= kMaxTempPath) return -1;
+  for (int i = 0; i < kMaxTempFiles; ++i) {
+    bool expected = false;
+    if (g_temp_used[i].compare_exchange_strong(expected, true)) {
+      std::memcpy(g_temp_paths[i], path.c_str(), path.size() + 1);
+      return i;
+    }
+  }
+  return -1;
+}
+
+void UnregisterTempFile(int slot) {
+  if (slot >= 0) g_temp_used[slot].store(false);
+}
+
+extern "C" void RemoveTempFilesAndExit(int sig) {
+  for (int i = 0; i < kMaxTempFiles; ++i) {
+    if (g_temp_used[i].load()) ::unlink(g_temp_paths[i]);
+  }
+  ::_exit(128 + sig);
+}
 
 class FdSource final : public ByteSource {
  public:
@@ -66,10 +98,11 @@ class StdoutSink final : public ByteSink {
 class AtomicFileSink final : public ByteSink {
  public:
   AtomicFileSink(int fd, std::string tmp, std::string path)
-      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)) {}
+      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)), slot_(RegisterTempFile(tmp_)) {}
   ~AtomicFileSink() override {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(tmp_.c_str());
+    UnregisterTempFile(slot_);
   }
   Status Write(std::span<const uint8_t> data) override {
     if (fd_ < 0) return Status::InvalidArgument("write after commit to " + path_);
@@ -83,6 +116,8 @@ class AtomicFileSink final : public ByteSink {
     if (rc != 0) return ErrnoStatus("close", path_, errno);
     if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename into", path_, errno);
     committed_ = true;
+    UnregisterTempFile(slot_);
+    slot_ = -1;
     std::string dir = std::filesystem::path(path_).parent_path().string();
     return SyncDirectory(dir.empty() ? "." : dir);
   }
@@ -92,6 +127,7 @@ class AtomicFileSink final : public ByteSink {
   int fd_;
   std::string tmp_;
   std::string path_;
+  int slot_;
   bool committed_ = false;
 };
 
@@ -160,6 +196,13 @@ Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwri
   if (fd < 0) return ErrnoStatus("create a temporary file for", path, errno);
   ::fchmod(fd, 0644);
   return std::unique_ptr<ByteSink>(new AtomicFileSink(fd, tmpl.data(), path));
+}
+
+void InstallInterruptCleanup() {
+  struct sigaction action {};
+  action.sa_handler = RemoveTempFilesAndExit;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
 }
 
 std::unique_ptr<ByteSource> MemorySource(std::span<const uint8_t> data, std::string name) {

@@ -1,0 +1,165 @@
+#include "settings.h"
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <toml++/toml.h>
+
+namespace reducto::cli {
+
+namespace {
+
+std::optional<std::string> DefaultConfigPath() {
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/reducto/config.toml";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.config/reducto/config.toml";
+  }
+  return std::nullopt;
+}
+
+Result<int64_t> ParseInt(const std::string& text, const std::string& what) {
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') return Status::InvalidArgument(what + " must be an integer, got '" + text + "'");
+  return static_cast<int64_t>(v);
+}
+
+// A TOML value that may be an integer or a size string ("8K").
+Result<uint64_t> SizeValue(const toml::node& node, const std::string& key) {
+  if (auto v = node.value<int64_t>(); v && *v >= 0) return static_cast<uint64_t>(*v);
+  if (auto text = node.value<std::string>()) {
+    auto size = ParseSize(*text);
+    if (!size.ok()) return size.status().WithContext(key);
+    return size;
+  }
+  return Status::InvalidArgument(key + " must be a size such as 8192 or \"8K\"");
+}
+
+Status ApplyChunkingTable(const toml::table& table, const std::string& file, Settings* s) {
+  for (const auto& [key, node] : table) {
+    std::string k(key.str());
+    std::string where = file + ": chunking." + k;
+    if (k == "avg") {
+      ASSIGN_OR_RETURN(s->avg_size, SizeValue(node, where));
+    } else if (k == "min") {
+      ASSIGN_OR_RETURN(uint64_t v, SizeValue(node, where));
+      s->min_size = v;
+    } else if (k == "max") {
+      ASSIGN_OR_RETURN(uint64_t v, SizeValue(node, where));
+      s->max_size = v;
+    } else if (k == "normalization") {
+      auto v = node.value<int64_t>();
+      if (!v) return Status::InvalidArgument(where + " must be an integer 0..3");
+      s->normalization = static_cast<int>(*v);
+    } else {
+      return Status::InvalidArgument("unknown key chunking." + k + " in " + file +
+                                     " (known: avg, min, max, normalization)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyFile(const std::string& path, Settings* s) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return Status::InvalidArgument("cannot parse " + path + " at line " + std::to_string(where.line) +
+                                   ": " + std::string(e.description()) + " (fix the file or pass --config)");
+  }
+  for (const auto& [key, node] : root) {
+    std::string k(key.str());
+    if (k == "corpus") {
+      auto v = node.value<std::string>();
+      if (!v) return Status::InvalidArgument(path + ": corpus must be a string (a corpus directory)");
+      s->corpus = *v;
+    } else if (k == "level") {
+      auto v = node.value<int64_t>();
+      if (!v) return Status::InvalidArgument(path + ": level must be an integer 1..22");
+      s->level = static_cast<int>(*v);
+    } else if (k == "block_size") {
+      ASSIGN_OR_RETURN(s->block_size, SizeValue(node, path + ": block_size"));
+    } else if (k == "chunking" && node.is_table()) {
+      RETURN_IF_ERROR(ApplyChunkingTable(*node.as_table(), path, s));
+    } else {
+      return Status::InvalidArgument("unknown key '" + k + "' in " + path +
+                                     " (known: corpus, level, block_size, [chunking])");
+    }
+  }
+  s->source = path;
+  return Status::Ok();
+}
+
+Status ApplyEnvironment(Settings* s) {
+  if (const char* v = std::getenv("REDUCTO_CORPUS"); v != nullptr && *v != '\0') s->corpus = v;
+  if (const char* v = std::getenv("REDUCTO_LEVEL"); v != nullptr && *v != '\0') {
+    ASSIGN_OR_RETURN(int64_t level, ParseInt(v, "REDUCTO_LEVEL"));
+    s->level = static_cast<int>(level);
+  }
+  if (const char* v = std::getenv("REDUCTO_BLOCK_SIZE"); v != nullptr && *v != '\0') {
+    auto size = ParseSize(v);
+    if (!size.ok()) return size.status().WithContext("REDUCTO_BLOCK_SIZE");
+    s->block_size = *size;
+  }
+  if (const char* v = std::getenv("REDUCTO_AVG_SIZE"); v != nullptr && *v != '\0') {
+    auto size = ParseSize(v);
+    if (!size.ok()) return size.status().WithContext("REDUCTO_AVG_SIZE");
+    s->avg_size = *size;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path) {
+  Settings settings;
+  if (explicit_path) {
+    if (!std::filesystem::is_regular_file(*explicit_path)) {
+      return Status::NotFound("configuration file " + *explicit_path + " not found");
+    }
+    RETURN_IF_ERROR(ApplyFile(*explicit_path, &settings));
+  } else if (auto path = DefaultConfigPath(); path && std::filesystem::is_regular_file(*path)) {
+    RETURN_IF_ERROR(ApplyFile(*path, &settings));
+  }
+  RETURN_IF_ERROR(ApplyEnvironment(&settings));
+  return settings;
+}
+
+Result<uint64_t> ParseSize(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  std::string digits = text.substr(0, i), unit = text.substr(i);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  int shift = -1;
+  if (unit.empty() || unit == "B") shift = 0;
+  else if (unit == "K" || unit == "KB" || unit == "KIB") shift = 10;
+  else if (unit == "M" || unit == "MB" || unit == "MIB") shift = 20;
+  else if (unit == "G" || unit == "GB" || unit == "GIB") shift = 30;
+  else if (unit == "T" || unit == "TB" || unit == "TIB") shift = 40;
+  if (digits.empty() || digits.size() > 15 || shift < 0) {
+    return Status::InvalidArgument("'" + text + "' is not a size: use a number with an optional K, M, G or T suffix");
+  }
+  uint64_t value = std::stoull(digits);
+  if (shift > 0 && value > (UINT64_MAX >> shift)) return Status::InvalidArgument("size '" + text + "' is too large");
+  return value << shift;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 4) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
+  return buf;
+}
+
+}  // namespace reducto::cli

@@ -1,0 +1,37 @@
+// Settings of the command line, from three layers with documented precedence:
+// command-line flags over environment variables over the TOML configuration file
+// (--config FILE, else $XDG_CONFIG_HOME/reducto/config.toml, else
+// ~/.config/reducto/config.toml) over built-in defaults.
+#ifndef REDUCTO_CLI_SETTINGS_H_
+#define REDUCTO_CLI_SETTINGS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "reducto/status.h"
+
+namespace reducto::cli {
+
+struct Settings {
+  std::optional<std::string> corpus;  // Default corpus directory (key `corpus`).
+  int level = 3;                      // zstd level (key `level`).
+  uint64_t block_size = 4u << 20;     // Container block size (key `block_size`).
+  uint64_t avg_size = 8192;           // Chunking for corpus build / chunk ([chunking]).
+  std::optional<uint64_t> min_size;
+  std::optional<uint64_t> max_size;
+  int normalization = 1;
+  std::string source;                 // Which file the settings came from, if any.
+};
+
+// Reads the file (if `explicit_path` is set it must exist; the default path may be
+// absent), then applies the REDUCTO_* environment variables.
+Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path);
+
+// "8192", "8K", "8KiB", "4M", "1G" (binary multiples). InvalidArgument otherwise.
+Result<uint64_t> ParseSize(const std::string& text);
+std::string HumanBytes(uint64_t bytes);
+
+}  // namespace reducto::cli
+
+#endif  // REDUCTO_CLI_SETTINGS_H_

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The quick-start job: installs, builds, then on generated data (a 64 MiB reference
+# and a realistically edited new version) builds a corpus, compresses the new version
+# against it, decompresses, verifies, and compares with zstd -3.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${REDUCTO_BUILD_DIR:-$ROOT/build}
+REDUCTO_BUILD_DIR=$BUILD bash "$ROOT/scripts/build.sh"
+R=$BUILD/cli/reducto
+W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+
+echo "== generating a 64 MiB reference and an edited new version"
+"$BUILD/tools/reducto-gen" --size $((64 << 20)) "$W/reference" "$W/new-version"
+echo "== reducto corpus build -o corpus reference"
+"$R" corpus build -o "$W/corpus" "$W/reference"
+echo "== reducto compress -c corpus new-version -o new-version.rdc"
+"$R" compress -c "$W/corpus" "$W/new-version" -o "$W/new-version.rdc"
+echo "== reducto decompress -c corpus new-version.rdc -o restored"
+"$R" decompress -c "$W/corpus" "$W/new-version.rdc" -o "$W/restored"
+cmp "$W/new-version" "$W/restored"
+zstd -q -3 -T1 -c "$W/new-version" > "$W/new-version.zst"
+
+target=$(stat -c%s "$W/new-version"); ours=$(stat -c%s "$W/new-version.rdc"); z3=$(stat -c%s "$W/new-version.zst")
+echo
+printf '%-22s %12s %9s\n' "" bytes ratio
+printf '%-22s %12d %9s\n' "new version" "$target" ""
+printf '%-22s %12d %8.2fx\n' "reducto (default)" "$ours" "$(echo "$target/$ours" | bc -l)"
+printf '%-22s %12d %8.2fx\n' "zstd -3" "$z3" "$(echo "$target/$z3" | bc -l)"
+echo "round trip: verified (BLAKE3 per block and of the whole output, and cmp)"
