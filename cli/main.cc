@@ -48,10 +48,16 @@ struct ChunkingFlags {
   // Flags over settings (environment, file) over defaults.
   Result<ChunkerParams> Resolve(const Settings& settings) const {
     uint64_t avg_size = settings.avg_size;
-    if (avg) ASSIGN_OR_RETURN(avg_size, ParseSize(*avg));
+    if (avg) {
+      ASSIGN_OR_RETURN(avg_size, ParseSize(*avg));
+    }
     std::optional<uint64_t> min_size = settings.min_size, max_size = settings.max_size;
-    if (min) ASSIGN_OR_RETURN(min_size, ParseSize(*min));
-    if (max) ASSIGN_OR_RETURN(max_size, ParseSize(*max));
+    if (min) {
+      ASSIGN_OR_RETURN(min_size, ParseSize(*min));
+    }
+    if (max) {
+      ASSIGN_OR_RETURN(max_size, ParseSize(*max));
+    }
     constexpr uint64_t kLimit = uint64_t{1} << 32;
     if (avg_size >= kLimit || min_size.value_or(0) >= kLimit || max_size.value_or(0) >= kLimit) {
       return Status::InvalidArgument("chunk sizes must be at most 16M");

@@ -91,6 +91,7 @@ class [[nodiscard]] Result {
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, MakeX());` declares x from a Result or returns its Status.
+// It expands to several statements: never use it as the unbraced body of an if.
 #define ASSIGN_OR_RETURN(decl, expr) \
   ASSIGN_OR_RETURN_IMPL_(REDUCTO_CONCAT_(reducto_result_, __LINE__), decl, expr)
 #define ASSIGN_OR_RETURN_IMPL_(tmp, decl, expr) \
