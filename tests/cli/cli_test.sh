@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# End-to-end tests of the reducto command line, run as a user would run it.
+# usage: cli_test.sh REDUCTO REDUCTO_GEN
+set -u
+R=$1; GEN=$2
+SHARED=$(cd "$(dirname "$0")/../../../shared" 2>/dev/null && pwd)
+W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+export XDG_CONFIG_HOME=$W/xdg   # no user configuration leaks in
+unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE
+passed=0; failed=0
+
+ok()   { passed=$((passed + 1)); echo "PASS $1"; }
+bad()  { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
+# expect_ok NAME CMD...: the command succeeds.
+expect_ok() { local n=$1; shift; if "$@" 2>"$W/err"; then ok "$n"; else bad "$n (exit $?)"; fi; }
+# expect_fail NAME PATTERN CMD...: the command exits non-zero and stderr matches PATTERN.
+expect_fail() {
+  local n=$1 pat=$2; shift 2
+  "$@" >"$W/out" 2>"$W/err"; local rc=$?
+  if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qiE "$pat" "$W/err"; then ok "$n"; else bad "$n (exit $rc)"; fi
+}
+# no_leftovers NAME DIR: no output or temporary file was left in DIR.
+no_leftovers() { if [ -z "$(ls -A "$2")" ]; then ok "$1"; else bad "$1: left $(ls -A "$2")"; fi; }
+
+"$GEN" --size $((8 << 20)) "$W/ref" "$W/new"
+head -c 3000000 /dev/urandom > "$W/random"
+
+# --- round trips ---
+expect_ok "corpus build" "$R" -q corpus build -o "$W/corpus" "$W/ref"
+expect_ok "compress file to file" "$R" -q compress -c "$W/corpus" "$W/new" -o "$W/new.rdc"
+expect_ok "decompress file to file" "$R" -q decompress -c "$W/corpus" "$W/new.rdc" -o "$W/new.out"
+if cmp -s "$W/new" "$W/new.out"; then ok "round trip is byte-identical"; else bad "round trip is byte-identical"; fi
+n=$(stat -c%s "$W/new"); c=$(stat -c%s "$W/new.rdc"); z=$(zstd -q -3 -c "$W/new" | wc -c)
+if [ "$c" -lt "$z" ]; then ok "beats zstd -3 on the generated pair ($c < $z bytes)"; else bad "beats zstd -3 ($c >= $z)"; fi
+
+if cat "$W/new" | "$R" -q compress -c "$W/corpus" | "$R" -q decompress -c "$W/corpus" | cmp -s - "$W/new"; then
+  ok "stdin to stdout pipeline"; else bad "stdin to stdout pipeline"; fi
+: > "$W/empty"
+if "$R" -q compress -c "$W/corpus" "$W/empty" | "$R" -q decompress -c "$W/corpus" > "$W/empty.out" && [ ! -s "$W/empty.out" ]; then
+  ok "empty input round-trips"; else bad "empty input round-trips"; fi
+if "$R" -q compress --standalone "$W/random" -o "$W/s.rdc" && "$R" -q decompress "$W/s.rdc" -o "$W/s.out" && cmp -s "$W/random" "$W/s.out"; then
+  ok "standalone round trip needs no corpus"; else bad "standalone round trip"; fi
+mkdir -p "$W/dir/sub"; cp "$W/random" "$W/dir/b"; cp "$W/ref" "$W/dir/sub/a"
+expect_ok "corpus build from a directory" "$R" -q corpus build -o "$W/corpus-dir" "$W/dir"
+if cat "$W/ref" | "$R" -q corpus build -o "$W/corpus-stdin" - && "$R" corpus info --json "$W/corpus-stdin" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["id"]' ; then
+  ok "corpus build from stdin, info --json"; else bad "corpus build from stdin, info --json"; fi
+if "$R" corpus info "$W/corpus" | grep -q "$("$R" corpus info --json "$W/corpus" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"; then
+  ok "corpus info prints the id"; else bad "corpus info prints the id"; fi
+
+# --- chunk: known-answer vectors through the CLI ---
+if [ -f "$SHARED/testdata/SekienAkashita.jpg" ]; then
+  got=$("$R" chunk --min 4096 --avg 16384 --max 65535 "$SHARED/testdata/SekienAkashita.jpg" | cut -f1,2 | tr '\t\n' ', ')
+  if [ "$got" = "0,21325 21325,17140 38465,28084 66549,18217 84766,24700 " ]; then ok "chunk reproduces the FastCDC vectors"; else bad "chunk vectors: $got"; fi
+  if "$R" chunk --json --min 4096 --avg 16384 --max 65535 "$SHARED/testdata/SekienAkashita.jpg" | head -1 | grep -q '"blake3":"261930e84e14c240210ae8c459acc4bb85dd52f1b91c868f2106dbc1ceb3acca"'; then
+    ok "chunk --json with BLAKE3"; else bad "chunk --json with BLAKE3"; fi
+fi
+expect_fail "chunk rejects min below 64" "64 <= min" "$R" chunk --min 32 --avg 128 --max 256 "$W/random"
+expect_fail "chunk rejects max above 16 MiB" "16777216|16M" "$R" chunk --min 4K --avg 8M --max 32M "$W/random"
+expect_fail "chunk rejects min >= avg" "min < avg" "$R" chunk --min 8K --avg 8K --max 16K "$W/random"
+expect_fail "chunk rejects normalization 4" "normali" "$R" chunk --normalization 4 "$W/random"
+expect_fail "chunk of a missing file" "not.*found|no such" "$R" chunk "$W/missing"
+
+# --- configuration precedence: flag over environment over file ---
+mkdir -p "$W/xdg/reducto"; printf '[chunking]\navg = "4K"\n' > "$W/xdg/reducto/config.toml"
+a=$("$R" chunk --avg 4K "$W/random" | md5sum); b=$("$R" chunk --avg 16K "$W/random" | md5sum); c=$("$R" chunk --avg 32K "$W/random" | md5sum)
+[ "$("$R" chunk "$W/random" | md5sum)" = "$a" ] && ok "config file sets the average" || bad "config file sets the average"
+[ "$(REDUCTO_AVG_SIZE=16K "$R" chunk "$W/random" | md5sum)" = "$b" ] && ok "environment overrides the file" || bad "environment overrides the file"
+[ "$(REDUCTO_AVG_SIZE=16K "$R" chunk --avg 32K "$W/random" | md5sum)" = "$c" ] && ok "flag overrides the environment" || bad "flag overrides the environment"
+printf 'levle = 3\n' > "$W/bad.toml"
+expect_fail "unknown config key" "unknown key 'levle'" "$R" --config "$W/bad.toml" chunk "$W/random"
+expect_fail "missing --config file" "not found" "$R" --config "$W/nope.toml" chunk "$W/random"
+rm -rf "$W/xdg/reducto"
+
+# --- bad arguments ---
+expect_fail "no subcommand" "subcommand" "$R"
+expect_fail "unknown subcommand" "extra|unknown|subcommand" "$R" frobnicate
+expect_fail "compress without a corpus" "needs a corpus" "$R" compress "$W/new"
+expect_fail "compress level 23" "level" "$R" compress -c "$W/corpus" --level 23 "$W/new" -o "$W/x.rdc"
+expect_fail "corpus build avg below 4K" "4 ?KiB|4096" "$R" corpus build --avg 2K -o "$W/c2" "$W/ref"
+expect_fail "corpus build missing input" "not found|no such" "$R" corpus build -o "$W/c3" "$W/missing"
+[ ! -e "$W/c3" ] && ok "failed build leaves no corpus" || bad "failed build leaves no corpus"
+expect_fail "corpus build over an existing corpus" "exists" "$R" corpus build -o "$W/corpus" "$W/ref"
+expect_fail "corpus info of a missing dir" "not found" "$R" corpus info "$W/missing"
+expect_fail "corpus info of a non-corpus dir" "not a Reducto corpus" "$R" corpus info "$W/dir"
+expect_fail "output exists without -f" "exists" "$R" compress -c "$W/corpus" "$W/new" -o "$W/new.rdc"
+expect_fail "output is a directory" "not a regular file" "$R" compress -c "$W/corpus" "$W/new" -o "$W/dir" -f
+expect_fail "input is a directory" "directory" "$R" compress -c "$W/corpus" "$W/dir" -o "$W/x.rdc"
+
+# --- missing, wrong and corrupt corpora ---
+mkdir "$W/o1"
+if "$R" compress -c "$W/nowhere" "$W/new" -o "$W/o1/fb.rdc" 2>"$W/err" && grep -q "standalone" "$W/err" \
+   && "$R" -q decompress "$W/o1/fb.rdc" | cmp -s - "$W/new"; then ok "missing corpus falls back to standalone"; else bad "missing corpus falls back"; fi
+rm -f "$W/o1/fb.rdc"
+expect_fail "--no-fallback with a missing corpus" "not found" "$R" compress --no-fallback -c "$W/nowhere" "$W/new" -o "$W/o1/x.rdc"
+no_leftovers "--no-fallback leaves no output" "$W/o1"
+expect_fail "a directory that is not a corpus" "not a Reducto corpus" "$R" compress -c "$W/dir" "$W/new" -o "$W/o1/x.rdc"
+no_leftovers "non-corpus leaves no output" "$W/o1"
+expect_fail "decompress with the wrong corpus" "corpus" "$R" decompress -c "$W/corpus-dir" "$W/new.rdc" -o "$W/o1/x"
+no_leftovers "wrong corpus leaves no output" "$W/o1"
+expect_fail "decompress without the needed corpus" "needs corpus|-c" "$R" decompress "$W/new.rdc" -o "$W/o1/x"
+cp -r "$W/corpus" "$W/corpus-bad"; seg=$(find "$W/corpus-bad/pack" -type f | head -1); truncate -s -1 "$seg"
+expect_fail "truncated pack segment" "segment|damaged|corrupt" "$R" decompress -c "$W/corpus-bad" "$W/new.rdc" -o "$W/o1/x"
+no_leftovers "damaged corpus leaves no output" "$W/o1"
+
+# --- damaged containers: every failure exits non-zero and leaves nothing ---
+size=$(stat -c%s "$W/new.rdc")
+for cut in 0 1 20 100 $((size / 2)) $((size - 41)) $((size - 1)); do
+  head -c "$cut" "$W/new.rdc" > "$W/trunc.rdc"
+  expect_fail "truncated container at $cut bytes" "truncated|not a Reducto|corrupt|integrity" "$R" decompress -c "$W/corpus" "$W/trunc.rdc" -o "$W/o1/x"
+done
+no_leftovers "truncated containers leave no output" "$W/o1"
+flip() { python3 - "$1" "$2" "$3" <<'PY'
+import sys
+src, dst, pos = sys.argv[1], sys.argv[2], int(sys.argv[3])
+b = bytearray(open(src, 'rb').read()); b[pos] ^= 0x10; open(dst, 'wb').write(b)
+PY
+}
+for pos in 0 9 12 30 60 90 $((size / 3)) $((size / 2)) $((size - 40)) $((size - 20)) $((size - 3)); do
+  flip "$W/new.rdc" "$W/flip.rdc" "$pos"
+  expect_fail "flipped bit at byte $pos" "corrupt|integrity|not a Reducto|mismatch|truncated|version|corpus" "$R" decompress -c "$W/corpus" "$W/flip.rdc" -o "$W/o1/x"
+done
+no_leftovers "damaged containers leave no output" "$W/o1"
+cat "$W/new.rdc" <(echo garbage) > "$W/trail.rdc"
+expect_fail "trailing garbage" "trailing|corrupt" "$R" decompress -c "$W/corpus" "$W/trail.rdc" -o "$W/o1/x"
+expect_fail "not a container" "not a Reducto container" "$R" decompress -c "$W/corpus" "$W/ref" -o "$W/o1/x"
+no_leftovers "bad containers leave no output" "$W/o1"
+
+# --- full disks ---
+expect_fail "decompress to /dev/full" "space|write" sh -c "'$R' -q decompress -c '$W/corpus' '$W/new.rdc' > /dev/full"
+expect_fail "compress to /dev/full" "space|write" sh -c "'$R' -q compress -c '$W/corpus' '$W/new' > /dev/full"
+mkdir -p "$W/tiny"
+if mount -t tmpfs -o size=1m tmpfs "$W/tiny" 2>/dev/null; then
+  expect_fail "decompress onto a full tmpfs" "space" "$R" decompress -c "$W/corpus" "$W/new.rdc" -o "$W/tiny/out"
+  no_leftovers "full tmpfs holds no partial output" "$W/tiny"
+  expect_fail "corpus build onto a full tmpfs" "space" "$R" corpus build -o "$W/tiny/c" "$W/ref"
+  no_leftovers "full tmpfs holds no partial corpus" "$W/tiny"
+  umount "$W/tiny"
+else
+  echo "SKIP full tmpfs (mount not permitted here); /dev/full cases above still ran"
+fi
+
+# --- interrupted runs leave no partial output ---
+"$GEN" --size $((64 << 20)) "$W/bigref" "$W/big"
+mkdir "$W/o2"
+"$R" -q compress --standalone --level 19 "$W/big" -o "$W/o2/big.rdc" & pid=$!
+sleep 0.5; kill -INT $pid; wait $pid; rc=$?
+if [ $rc -eq 130 ]; then ok "SIGINT exits 130"; else bad "SIGINT exits 130 (got $rc)"; fi
+no_leftovers "SIGINT leaves no partial output" "$W/o2"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
