@@ -40,7 +40,10 @@ struct ChunkerParams {
 struct Chunk {
   uint64_t offset = 0;  // From the start of the stream.
   uint32_t length = 0;
-  uint64_t gear_hash = 0;  // The gear hash at the cut (0 when the cut was forced).
+  // The gear hash at the cut. When no cut was found (the chunk was cut at max_size or at
+  // the end of the stream) it is the hash where the search stopped, as in the reference
+  // vectors, and 0 when the chunk was too short to hash at all (<= min_size).
+  uint64_t gear_hash = 0;
 };
 
 // Streams bytes in, chunk boundaries out.
@@ -50,29 +53,43 @@ class Chunker {
   explicit Chunker(const ChunkerParams& params);
 
   // Appends to `out` every chunk that ends inside the bytes fed so far and can be
-  // decided without more input. The caller keeps the bytes of chunks not yet
-  // returned: PendingBytes() says how many trailing bytes are still undecided.
+  // decided without more input: a chunk is decided once max_size bytes from its start
+  // have been fed, or at Finish(). The chunks are the same however the stream is split
+  // into Feed calls (empty ones included). Chunks carry offsets, not bytes: a caller
+  // that needs their contents keeps the bytes itself, from the start of the oldest
+  // undecided chunk on (the last PendingBytes() bytes fed). The chunker copies only that
+  // undecided tail, never `bytes` as a whole, and does not hold on to `bytes`.
   void Feed(std::span<const uint8_t> bytes, std::vector<Chunk>* out);
-  // Ends the stream: emits the remaining bytes as the final chunks.
+  // Ends the stream: emits the remaining bytes as the final chunks. The chunker is then
+  // ready for a new stream, whose offsets start again at 0.
   void Finish(std::vector<Chunk>* out);
 
-  // Bytes fed but not yet part of an emitted chunk (never more than max_size + buffer).
+  // Bytes fed but not yet part of an emitted chunk: fewer than max_size between calls.
   uint64_t PendingBytes() const { return buffer_.size(); }
   const ChunkerParams& params() const { return params_; }
 
   // One cut-point search on a contiguous buffer: the length of the first chunk of
   // `data` (the whole of it when no cut is found within max_size). `*gear` receives
   // the hash at the cut. This is the reference algorithm; Feed/Finish build on it.
+  // The result depends only on the first min(size, max_size) bytes, and is final only
+  // when size >= max_size or `data` ends the stream. It is at most max_size and, unless
+  // it is all of a `data` of at most min_size bytes, at least min_size rounded down to
+  // even (min_size - 1 when min_size is odd, as in the reference).
   size_t FindCut(const uint8_t* data, size_t size, uint64_t* gear) const;
 
  private:
+  // Cuts the first chunk of `data`, appends it to `out` and returns its length.
+  // REQUIRES: size >= max_size, or `data` ends the stream.
+  size_t EmitChunk(const uint8_t* data, size_t size, std::vector<Chunk>* out);
+
   ChunkerParams params_;
   uint64_t mask_s_, mask_s_ls_, mask_l_, mask_l_ls_;
-  uint64_t stream_offset_ = 0;  // Offset of buffer_[0].
-  std::vector<uint8_t> buffer_;
+  uint64_t stream_offset_ = 0;  // Offset of the first undecided byte (buffer_[0]).
+  std::vector<uint8_t> buffer_;  // Exactly the undecided tail: < max_size bytes between calls.
 };
 
-// Chunks a whole buffer at once.
+// Chunks a whole buffer at once: the same chunks as one Feed of `data` and Finish.
+// REQUIRES: params.Validate().ok()
 std::vector<Chunk> ChunkBuffer(const ChunkerParams& params, std::span<const uint8_t> data);
 
 // Reads `source` to its end and calls `on_chunk` with each chunk's stream offset and

@@ -1,0 +1,253 @@
+#include "corpus/chunk_index.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+
+#include <cstdarg>
+#include <cstring>
+#include <filesystem>
+
+namespace reducto {
+namespace {
+
+void StoreBigEndian64(uint64_t v, char* out) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+uint64_t LoadBigEndian64(const char* in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
+void StoreLittleEndian32(uint32_t v, char* out) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint32_t LoadLittleEndian32(const char* in) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
+// Swallows RocksDB's informational log: without it, RocksDB creates LOG files inside
+// the index directory, and a read-only open would even rename an existing LOG.
+class NullLogger final : public rocksdb::Logger {
+ public:
+  NullLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+  void Logv(const rocksdb::InfoLogLevel /*level*/, const char* /*format*/,
+            va_list /*ap*/) override {}
+};
+
+// Options shared by the writer and the readers. The prefix extractor and the filter
+// must agree between them, or RocksDB silently stops using the bloom filters.
+rocksdb::Options CommonOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::Options options;
+  options.info_log = std::make_shared<NullLogger>();
+  options.stats_dump_period_sec = 0;
+  options.stats_persist_period_sec = 0;
+  options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kIndexPrefixSize));
+  rocksdb::BlockBasedTableOptions table;
+  // Look-ups are always by prefix, so filter on prefixes only.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = false;
+  table.block_cache = cache;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Keys and digests are random bytes: compression would cost CPU for nothing, and an
+  // uncompressed index opens with any RocksDB build, whatever codecs it was built with.
+  options.compression = rocksdb::kNoCompression;
+  options.bottommost_compression = rocksdb::kDisableCompressionOption;
+  options.max_open_files = -1;
+  return options;
+}
+
+Status ParseEntry(const rocksdb::Slice& key, const rocksdb::Slice& value, const std::string& dir,
+                  uint64_t* weak_key, ChunkCandidate* chunk) {
+  if (key.size() != kIndexKeySize || value.size() != kIndexValueSize) {
+    return Status::Corrupt("chunk index " + dir + " holds an entry of " +
+                           std::to_string(key.size()) + "+" + std::to_string(value.size()) +
+                           " bytes, expected " + std::to_string(kIndexKeySize) + "+" +
+                           std::to_string(kIndexValueSize) +
+                           ": the corpus is damaged; rebuild or re-fetch it");
+  }
+  *weak_key = LoadBigEndian64(key.data());
+  chunk->address = LoadBigEndian64(key.data() + kIndexPrefixSize);
+  std::memcpy(chunk->digest.data(), value.data(), chunk->digest.size());
+  chunk->length = LoadLittleEndian32(value.data() + chunk->digest.size());
+  return Status::Ok();
+}
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what, StatusCode code) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = what + ": " + s.ToString();
+  if (s.IsIOError() && s.ToString().find("Permission denied") != std::string::npos) {
+    return Status::Permission(msg + " (check the directory's permissions)");
+  }
+  if (code == StatusCode::kCorrupt) {
+    return Status::Corrupt(msg + ": the corpus is damaged; rebuild or re-fetch it");
+  }
+  return Status::Io(msg + " (check free space and permissions of the output directory)");
+}
+
+Status LookupIn(rocksdb::DB* db, const std::string& dir, uint64_t weak_key,
+                std::vector<ChunkCandidate>* out) {
+  char prefix[kIndexPrefixSize];
+  StoreBigEndian64(weak_key, prefix);
+  rocksdb::ReadOptions read;
+  read.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
+  for (it->Seek(rocksdb::Slice(prefix, sizeof prefix)); it->Valid(); it->Next()) {
+    if (!it->key().starts_with(rocksdb::Slice(prefix, sizeof prefix))) break;
+    uint64_t key = 0;
+    ChunkCandidate chunk;
+    RETURN_IF_ERROR(ParseEntry(it->key(), it->value(), dir, &key, &chunk));
+    out->push_back(chunk);
+  }
+  return FromRocks(it->status(), "cannot read chunk index " + dir, StatusCode::kCorrupt);
+}
+
+// The digest input per entry: len(key) u32 LE || key || len(value) u32 LE || value.
+void HashEntry(const rocksdb::Slice& key, const rocksdb::Slice& value, Blake3Hasher* hasher) {
+  char len[4];
+  for (const rocksdb::Slice* part : {&key, &value}) {
+    StoreLittleEndian32(static_cast<uint32_t>(part->size()), len);
+    hasher->Update({reinterpret_cast<const uint8_t*>(len), sizeof len});
+    hasher->Update({reinterpret_cast<const uint8_t*>(part->data()), part->size()});
+  }
+}
+
+Result<IndexSummary> ScanDb(rocksdb::DB* db, const std::string& dir,
+                            const ChunkIndexReader::EntryVisitor& visit) {
+  rocksdb::ReadOptions read;
+  read.total_order_seek = true;  // Ignore the prefix extractor: visit every key in order.
+  read.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
+  Blake3Hasher hasher;
+  IndexSummary summary;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t weak_key = 0;
+    ChunkCandidate chunk;
+    RETURN_IF_ERROR(ParseEntry(it->key(), it->value(), dir, &weak_key, &chunk));
+    if (visit) RETURN_IF_ERROR(visit(weak_key, chunk));
+    HashEntry(it->key(), it->value(), &hasher);
+    ++summary.entries;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "cannot read chunk index " + dir, StatusCode::kCorrupt));
+  summary.digest = hasher.Final();
+  return summary;
+}
+
+}  // namespace
+
+std::string EncodeIndexKey(uint64_t weak_key, uint64_t address) {
+  std::string key(kIndexKeySize, '\0');
+  StoreBigEndian64(weak_key, key.data());
+  StoreBigEndian64(address, key.data() + kIndexPrefixSize);
+  return key;
+}
+
+std::string EncodeIndexValue(const Digest& digest, uint32_t length) {
+  std::string value(kIndexValueSize, '\0');
+  std::memcpy(value.data(), digest.data(), digest.size());
+  StoreLittleEndian32(length, value.data() + digest.size());
+  return value;
+}
+
+// ---- ChunkIndexWriter ----
+
+ChunkIndexWriter::ChunkIndexWriter(std::string dir, std::shared_ptr<rocksdb::Cache> cache,
+                                   rocksdb::DB* db)
+    : dir_(std::move(dir)), cache_(std::move(cache)), db_(db) {}
+
+ChunkIndexWriter::~ChunkIndexWriter() {
+  if (db_ != nullptr) (void)db_->Close();
+}
+
+Result<std::unique_ptr<ChunkIndexWriter>> ChunkIndexWriter::Create(const std::string& dir) {
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kIndexBlockCacheBytes);
+  rocksdb::Options options = CommonOptions(cache);
+  options.create_if_missing = true;
+  options.error_if_exists = true;
+  // The build looks every chunk up before adding it; most of those hit the memtable.
+  options.memtable_prefix_bloom_size_ratio = 0.1;
+  options.write_buffer_size = 64u << 20;
+  options.target_file_size_base = 256u << 20;
+  rocksdb::DB* db = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db),
+                            "cannot create chunk index " + dir, StatusCode::kIo));
+  return std::unique_ptr<ChunkIndexWriter>(new ChunkIndexWriter(dir, std::move(cache), db));
+}
+
+Status ChunkIndexWriter::Lookup(uint64_t weak_key, std::vector<ChunkCandidate>* out) const {
+  return LookupIn(db_.get(), dir_, weak_key, out);
+}
+
+Status ChunkIndexWriter::Add(uint64_t weak_key, const ChunkCandidate& chunk) {
+  // No WAL: a build that fails is thrown away, and Finish() flushes the memtable.
+  rocksdb::WriteOptions write;
+  write.disableWAL = true;
+  return FromRocks(db_->Put(write, EncodeIndexKey(weak_key, chunk.address),
+                            EncodeIndexValue(chunk.digest, chunk.length)),
+                   "cannot write chunk index " + dir_, StatusCode::kIo);
+}
+
+Result<IndexSummary> ChunkIndexWriter::Finish() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  RETURN_IF_ERROR(FromRocks(db_->Flush(flush), "cannot flush chunk index " + dir_, StatusCode::kIo));
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, nullptr, nullptr),
+                            "cannot compact chunk index " + dir_, StatusCode::kIo));
+  ASSIGN_OR_RETURN(IndexSummary summary, ScanDb(db_.get(), dir_, nullptr));
+  rocksdb::Status closed = db_->Close();
+  db_.reset();
+  RETURN_IF_ERROR(FromRocks(closed, "cannot close chunk index " + dir_, StatusCode::kIo));
+  return summary;
+}
+
+// ---- ChunkIndexReader ----
+
+ChunkIndexReader::ChunkIndexReader(std::string dir, std::shared_ptr<rocksdb::Cache> cache,
+                                   rocksdb::DB* db)
+    : dir_(std::move(dir)), cache_(std::move(cache)), db_(db) {}
+
+ChunkIndexReader::~ChunkIndexReader() {
+  if (db_ != nullptr) (void)db_->Close();
+}
+
+Result<std::unique_ptr<ChunkIndexReader>> ChunkIndexReader::Open(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::Corrupt("chunk index " + dir +
+                           " is missing: the corpus is incomplete; rebuild or re-fetch it");
+  }
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kIndexBlockCacheBytes);
+  rocksdb::Options options = CommonOptions(cache);
+  options.create_if_missing = false;
+  options.skip_stats_update_on_db_open = true;
+  rocksdb::DB* db = nullptr;
+  // Read-only: no lock, no new files, so readers never conflict with one another.
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::OpenForReadOnly(options, dir, &db),
+                            "cannot open chunk index " + dir, StatusCode::kCorrupt));
+  return std::unique_ptr<ChunkIndexReader>(new ChunkIndexReader(dir, std::move(cache), db));
+}
+
+Status ChunkIndexReader::Lookup(uint64_t weak_key, std::vector<ChunkCandidate>* out) const {
+  return LookupIn(db_.get(), dir_, weak_key, out);
+}
+
+Result<IndexSummary> ChunkIndexReader::Scan(const EntryVisitor& visit) const {
+  return ScanDb(db_.get(), dir_, visit);
+}
+
+}  // namespace reducto

@@ -1,0 +1,37 @@
+// Every constant of the corpus directory that reaches the disk (docs/corpus.md).
+// FROZEN: changing any of them breaks existing corpora; a new layout needs a new
+// kManifestFormatVersion and code that still reads the old one.
+#ifndef REDUCTO_CORPUS_CORPUS_FORMAT_H_
+#define REDUCTO_CORPUS_CORPUS_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace reducto {
+
+// ---- manifest.json ----
+inline constexpr char kManifestFileName[] = "manifest.json";
+inline constexpr char kManifestFormat[] = "reducto-corpus";
+inline constexpr int kManifestFormatVersion = 1;
+inline constexpr char kChunkingAlgorithm[] = "fastcdc-2020";
+inline constexpr char kWeakKeyAlgorithm[] = "xxh3-64";
+// A reader refuses larger manifests (they would be hostile or broken).
+inline constexpr size_t kMaxManifestBytes = 16u << 20;
+
+// ---- pack segments: pack/000000.seg, pack/000001.seg, ... ----
+inline constexpr char kPackDirName[] = "pack";
+inline constexpr char kSegmentSuffix[] = ".seg";
+
+// ---- chunk index (RocksDB) ----
+inline constexpr char kIndexDirName[] = "index";
+inline constexpr size_t kIndexPrefixSize = 8;   // Weak key, big-endian.
+inline constexpr size_t kIndexKeySize = 16;     // Weak key || corpus address, big-endian.
+inline constexpr size_t kIndexValueSize = 36;   // BLAKE3 (32) || length (uint32 LE).
+
+// Corpora are built with average chunk sizes in this range (the chunker allows more).
+inline constexpr uint32_t kCorpusMinAvgChunk = 4u << 10;
+inline constexpr uint32_t kCorpusMaxAvgChunk = 64u << 10;
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CORPUS_CORPUS_FORMAT_H_

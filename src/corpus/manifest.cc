@@ -1,0 +1,437 @@
+#include "corpus/manifest.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "corpus/corpus_format.h"
+#include "util/file.h"
+
+namespace reducto {
+namespace {
+
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
+
+constexpr char kDamaged[] = ": the corpus is damaged; rebuild or re-fetch it";
+
+bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+bool IsUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !IsLowerHex(s[i])) return false;
+  }
+  return true;
+}
+
+// A path that stays inside the corpus directory: relative, no "." or ".." component,
+// no empty component, no NUL or backslash. The manifest may come from an untrusted
+// repository; it must not be able to point at /etc/passwd.
+bool IsSafeRelativePath(const std::string& path) {
+  if (path.empty() || path.front() == '/') return false;
+  size_t start = 0;
+  for (;;) {
+    size_t end = path.find('/', start);
+    std::string part = path.substr(start, end == std::string::npos ? end : end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (part.find('\0') != std::string::npos || part.find('\\') != std::string::npos) return false;
+    if (end == std::string::npos) return true;
+    start = end + 1;
+  }
+}
+
+// Reads typed fields of manifest objects; every error names the field and the file.
+class FieldReader {
+ public:
+  explicit FieldReader(std::string where) : where_(std::move(where)) {}
+
+  Status Error(const std::string& field, const std::string& problem) const {
+    return Status::Corrupt(where_ + ": field '" + field + "' " + problem + kDamaged);
+  }
+
+  Status Member(const Json& object, const std::string& field, const Json** out) const {
+    std::string key = field.substr(field.rfind('.') + 1);
+    auto it = object.find(key);
+    if (it == object.end()) return Error(field, "is missing");
+    *out = &*it;
+    return Status::Ok();
+  }
+
+  Status Object(const Json& object, const std::string& field, const Json** out) const {
+    RETURN_IF_ERROR(Member(object, field, out));
+    if (!(*out)->is_object()) return Error(field, "must be an object");
+    return Status::Ok();
+  }
+
+  Status String(const Json& object, const std::string& field, std::string* out) const {
+    const Json* value = nullptr;
+    RETURN_IF_ERROR(Member(object, field, &value));
+    if (!value->is_string()) return Error(field, "must be a string");
+    *out = value->get<std::string>();
+    return Status::Ok();
+  }
+
+  Status Unsigned(const Json& object, const std::string& field, uint64_t max, uint64_t* out) const {
+    const Json* value = nullptr;
+    RETURN_IF_ERROR(Member(object, field, &value));
+    if (!value->is_number_unsigned()) return Error(field, "must be an unsigned integer");
+    *out = value->get<uint64_t>();
+    if (*out > max) return Error(field, "must be at most " + std::to_string(max));
+    return Status::Ok();
+  }
+
+  Status U64(const Json& object, const std::string& field, uint64_t* out) const {
+    return Unsigned(object, field, std::numeric_limits<uint64_t>::max(), out);
+  }
+
+  Status U32(const Json& object, const std::string& field, uint32_t* out) const {
+    uint64_t v = 0;
+    RETURN_IF_ERROR(Unsigned(object, field, std::numeric_limits<uint32_t>::max(), &v));
+    *out = static_cast<uint32_t>(v);
+    return Status::Ok();
+  }
+
+  Status Blake3Hex(const Json& object, const std::string& field, Digest* out) const {
+    std::string hex;
+    RETURN_IF_ERROR(String(object, field, &hex));
+    auto digest = DigestFromHex(hex);
+    if (!digest.ok()) return Error(field, "must be 64 hex digits (a BLAKE3 digest)");
+    *out = *digest;
+    return Status::Ok();
+  }
+
+  Status RelativePath(const Json& object, const std::string& field, std::string* out) const {
+    RETURN_IF_ERROR(String(object, field, out));
+    if (!IsSafeRelativePath(*out)) {
+      return Error(field, "must be a relative path inside the corpus, not '" + *out + "'");
+    }
+    return Status::Ok();
+  }
+
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+};
+
+Status ParseHeader(const Json& root, const FieldReader& fields, CorpusInfo* info) {
+  std::string format;
+  RETURN_IF_ERROR(fields.String(root, "format", &format));
+  if (format != kManifestFormat) {
+    return Status::Corrupt(fields.where() + " is not a Reducto corpus manifest (format is '" +
+                           format + "', expected '" + kManifestFormat + "')");
+  }
+  const Json* version = nullptr;
+  RETURN_IF_ERROR(fields.Member(root, "format_version", &version));
+  if (!version->is_number_integer() || version->get<int64_t>() != kManifestFormatVersion) {
+    return Status::Corrupt(fields.where() + ": corpus format version " + version->dump() +
+                           " is not supported (this reducto reads version " +
+                           std::to_string(kManifestFormatVersion) +
+                           "): upgrade reducto or rebuild the corpus with this one");
+  }
+  RETURN_IF_ERROR(fields.String(root, "id", &info->id));
+  if (!IsUuid(info->id)) return fields.Error("id", "must be a lowercase UUID");
+  const Json* parent = nullptr;
+  RETURN_IF_ERROR(fields.Member(root, "parent", &parent));
+  if (!parent->is_null()) {
+    if (!parent->is_string() || !IsUuid(parent->get<std::string>())) {
+      return fields.Error("parent", "must be null or a lowercase UUID");
+    }
+    info->parent_id = parent->get<std::string>();
+  }
+  RETURN_IF_ERROR(fields.String(root, "created", &info->created));
+  if (info->created.empty()) return fields.Error("created", "must not be empty");
+  return fields.String(root, "builder", &info->builder);
+}
+
+Status ParseChunking(const Json& root, const FieldReader& fields, CorpusInfo* info) {
+  const Json* chunking = nullptr;
+  RETURN_IF_ERROR(fields.Object(root, "chunking", &chunking));
+  std::string algorithm;
+  RETURN_IF_ERROR(fields.String(*chunking, "chunking.algorithm", &algorithm));
+  if (algorithm != kChunkingAlgorithm) {
+    return Status::Corrupt(fields.where() + ": chunking algorithm '" + algorithm +
+                           "' is not supported (this reducto knows " + kChunkingAlgorithm +
+                           "): upgrade reducto");
+  }
+  ChunkerParams& p = info->chunking;
+  RETURN_IF_ERROR(fields.U32(*chunking, "chunking.min", &p.min_size));
+  RETURN_IF_ERROR(fields.U32(*chunking, "chunking.avg", &p.avg_size));
+  RETURN_IF_ERROR(fields.U32(*chunking, "chunking.max", &p.max_size));
+  uint64_t normalization = 0;
+  RETURN_IF_ERROR(fields.Unsigned(*chunking, "chunking.normalization", 3, &normalization));
+  p.normalization = static_cast<int>(normalization);
+  Status valid = p.Validate();
+  if (!valid.ok()) return Status::Corrupt(fields.where() + ": " + valid.message() + kDamaged);
+  std::string weak_key;
+  RETURN_IF_ERROR(fields.String(root, "weak_key", &weak_key));
+  if (weak_key != kWeakKeyAlgorithm) {
+    return Status::Corrupt(fields.where() + ": weak key '" + weak_key +
+                           "' is not supported (this reducto knows " + kWeakKeyAlgorithm +
+                           "): upgrade reducto");
+  }
+  return Status::Ok();
+}
+
+Status ParseSegments(const Json& root, const FieldReader& fields, CorpusInfo* info) {
+  const Json* segments = nullptr;
+  RETURN_IF_ERROR(fields.Member(root, "segments", &segments));
+  if (!segments->is_array() || segments->empty()) {
+    return fields.Error("segments", "must be a non-empty array");
+  }
+  uint64_t next_base = 0;
+  for (size_t i = 0; i < segments->size(); ++i) {
+    std::string name = "segments[" + std::to_string(i) + "]";
+    const Json& entry = (*segments)[i];
+    if (!entry.is_object()) return fields.Error(name, "must be an object");
+    CorpusSegment segment;
+    RETURN_IF_ERROR(fields.RelativePath(entry, name + ".file", &segment.file));
+    RETURN_IF_ERROR(fields.U64(entry, name + ".base", &segment.base));
+    RETURN_IF_ERROR(fields.U64(entry, name + ".size", &segment.size));
+    RETURN_IF_ERROR(fields.Blake3Hex(entry, name + ".blake3", &segment.blake3));
+    if (segment.base != next_base) {
+      return fields.Error(name + ".base", "is " + std::to_string(segment.base) +
+                                              ", but the segments before it end at " +
+                                              std::to_string(next_base));
+    }
+    if (segment.size > std::numeric_limits<uint64_t>::max() - next_base) {
+      return fields.Error(name + ".size", "overflows the 64-bit corpus address space");
+    }
+    next_base += segment.size;
+    info->segments.push_back(std::move(segment));
+  }
+  return Status::Ok();
+}
+
+Status ParseIndexAndCounts(const Json& root, const FieldReader& fields, CorpusInfo* info) {
+  const Json* index = nullptr;
+  RETURN_IF_ERROR(fields.Object(root, "index", &index));
+  std::string dir;
+  RETURN_IF_ERROR(fields.String(*index, "index.dir", &dir));
+  if (dir != kIndexDirName) return fields.Error("index.dir", "must be \"index\"");
+  RETURN_IF_ERROR(fields.U64(*index, "index.entries", &info->index_entries));
+  RETURN_IF_ERROR(fields.Blake3Hex(*index, "index.blake3", &info->index_digest));
+  RETURN_IF_ERROR(fields.U64(root, "input_bytes", &info->input_bytes));
+  RETURN_IF_ERROR(fields.U64(root, "chunk_count", &info->chunk_count));
+  return fields.U64(root, "unique_chunks", &info->unique_chunks);
+}
+
+Result<CorpusInfo> ParseRoot(const Json& root, const std::string& where) {
+  FieldReader fields(where);
+  if (!root.is_object()) {
+    return Status::Corrupt(where + " is not a JSON object" + kDamaged);
+  }
+  CorpusInfo info;
+  RETURN_IF_ERROR(ParseHeader(root, fields, &info));
+  RETURN_IF_ERROR(ParseChunking(root, fields, &info));
+  RETURN_IF_ERROR(ParseSegments(root, fields, &info));
+  RETURN_IF_ERROR(ParseIndexAndCounts(root, fields, &info));
+  return info;
+}
+
+OrderedJson ManifestJson(const CorpusInfo& info) {
+  OrderedJson j;
+  j["format"] = kManifestFormat;
+  j["format_version"] = kManifestFormatVersion;
+  j["id"] = info.id;
+  j["parent"] = info.parent_id ? OrderedJson(*info.parent_id) : OrderedJson(nullptr);
+  j["created"] = info.created;
+  j["builder"] = info.builder;
+  OrderedJson& chunking = j["chunking"];
+  chunking["algorithm"] = kChunkingAlgorithm;
+  chunking["min"] = info.chunking.min_size;
+  chunking["avg"] = info.chunking.avg_size;
+  chunking["max"] = info.chunking.max_size;
+  chunking["normalization"] = info.chunking.normalization;
+  j["weak_key"] = kWeakKeyAlgorithm;
+  OrderedJson segments = OrderedJson::array();
+  for (const CorpusSegment& s : info.segments) {
+    OrderedJson entry;
+    entry["file"] = s.file;
+    entry["base"] = s.base;
+    entry["size"] = s.size;
+    entry["blake3"] = ToHex(s.blake3);
+    segments.push_back(std::move(entry));
+  }
+  j["segments"] = std::move(segments);
+  OrderedJson& index = j["index"];
+  index["dir"] = kIndexDirName;
+  index["entries"] = info.index_entries;
+  index["blake3"] = ToHex(info.index_digest);
+  j["input_bytes"] = info.input_bytes;
+  j["chunk_count"] = info.chunk_count;
+  j["unique_chunks"] = info.unique_chunks;
+  return j;
+}
+
+// Never throws: bytes that are not UTF-8 (a path can be anything) are replaced.
+std::string Dump(const OrderedJson& j) {
+  return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
+}
+
+Status CheckSegmentFiles(const CorpusInfo& info) {
+  for (const CorpusSegment& segment : info.segments) {
+    std::string path = info.path + "/" + segment.file;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return Status::Corrupt("pack segment " + path + " is missing" + kDamaged);
+      return ErrnoStatus("stat pack segment", path, errno);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      return Status::Corrupt("pack segment " + path + " is not a regular file" + kDamaged);
+    }
+    auto size = static_cast<uint64_t>(st.st_size);
+    if (size != segment.size) {
+      return Status::Corrupt("pack segment " + path + " is " + std::to_string(size) +
+                             " bytes, manifest says " + std::to_string(segment.size) + kDamaged);
+    }
+  }
+  return Status::Ok();
+}
+
+std::string NotACorpus(const std::string& dir, const std::string& why) {
+  return dir + " is not a Reducto corpus (" + why + ")";
+}
+
+}  // namespace
+
+std::string SegmentFileName(uint32_t index) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%s/%06u%s", kPackDirName, index, kSegmentSuffix);
+  return name;
+}
+
+std::string SerializeManifest(const CorpusInfo& info) { return Dump(ManifestJson(info)); }
+
+Result<CorpusInfo> ParseManifest(const std::string& text, const std::string& where) {
+  try {
+    Json root = Json::parse(text);
+    return ParseRoot(root, where);
+  } catch (const Json::exception& e) {
+    return Status::Corrupt(where + " is not valid JSON (" + e.what() + ")" + kDamaged);
+  }
+}
+
+std::string NewCorpusId() {
+  std::random_device random;
+  uint8_t b[16];
+  for (size_t i = 0; i < sizeof b; i += 4) {
+    uint32_t r = random();
+    for (size_t j = 0; j < 4; ++j) b[i + j] = static_cast<uint8_t>(r >> (8 * j));
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // Version 4.
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // Variant 10xx (RFC 4122).
+  std::string hex = ToHex(b);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+std::string NowRfc3339() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  double value = static_cast<double>(bytes) / 1024;
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f %s", value, kUnits[unit]);
+  return text;
+}
+
+Result<CorpusInfo> ReadCorpusInfo(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return Status::NotFound("corpus " + dir + " not found: build one with `reducto corpus build -o " +
+                              dir + " FILES...`");
+    }
+    return ErrnoStatus("open corpus", dir, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) return Status::NotFound(NotACorpus(dir, "not a directory"));
+  std::string manifest_path = dir + "/" + kManifestFileName;
+  if (::stat(manifest_path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound(NotACorpus(dir, "no manifest.json"));
+    return ErrnoStatus("open", manifest_path, errno);
+  }
+  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(manifest_path, kMaxManifestBytes));
+  ASSIGN_OR_RETURN(CorpusInfo info, ParseManifest(text, manifest_path));
+  info.path = dir;
+  info.manifest_digest = Blake3({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  RETURN_IF_ERROR(CheckSegmentFiles(info));
+  return info;
+}
+
+// ---- CorpusInfo ----
+
+uint64_t CorpusInfo::pack_bytes() const {
+  uint64_t total = 0;
+  for (const CorpusSegment& s : segments) total += s.size;
+  return total;
+}
+
+std::string CorpusInfo::ToJson() const {
+  OrderedJson j;
+  j["path"] = path;
+  j["manifest_digest"] = ToHex(manifest_digest);
+  for (auto& [key, value] : ManifestJson(*this).items()) j[key] = value;
+  j["pack_bytes"] = pack_bytes();
+  return Dump(j);
+}
+
+std::string CorpusInfo::ToText() const {
+  auto line = [](const char* label, const std::string& value) {
+    char head[16];
+    std::snprintf(head, sizeof head, "%-10s ", label);
+    return head + value + "\n";
+  };
+  std::string ratio = "n/a";
+  if (pack_bytes() > 0) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2fx",
+                  static_cast<double>(input_bytes) / static_cast<double>(pack_bytes()));
+    ratio = text;
+  }
+  std::string out;
+  out += line("corpus", id);
+  out += line("path", path);
+  out += line("parent", parent_id.value_or("(none)"));
+  out += line("created", created);
+  out += line("builder", builder);
+  out += line("chunking", std::string(kChunkingAlgorithm) + ", avg " + HumanBytes(chunking.avg_size) +
+                              " (min " + HumanBytes(chunking.min_size) + ", max " +
+                              HumanBytes(chunking.max_size) + "), normalization " +
+                              std::to_string(chunking.normalization));
+  out += line("input", HumanBytes(input_bytes) + " (" + std::to_string(input_bytes) + " bytes) in " +
+                           std::to_string(chunk_count) + " chunks");
+  out += line("pack", HumanBytes(pack_bytes()) + " (" + std::to_string(pack_bytes()) + " bytes) in " +
+                          std::to_string(unique_chunks) + " unique chunks");
+  out += line("dedup", ratio + " (input / pack)");
+  out += line("index", std::to_string(index_entries) + " entries, blake3 " + ToHex(index_digest));
+  out += line("manifest", "blake3 " + ToHex(manifest_digest));
+  out += line("segments", std::to_string(segments.size()));
+  for (const CorpusSegment& s : segments) {
+    out += "  " + s.file + "  base " + std::to_string(s.base) + "  " + HumanBytes(s.size) +
+           "  blake3 " + ToHex(s.blake3) + "\n";
+  }
+  return out;
+}
+
+}  // namespace reducto

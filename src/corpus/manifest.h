@@ -1,0 +1,35 @@
+// manifest.json of a corpus: serialization, parsing and validation (docs/corpus.md,
+// "Manifest"). ReadCorpusInfo() (reducto/corpus.h) is built on these.
+#ifndef REDUCTO_CORPUS_MANIFEST_H_
+#define REDUCTO_CORPUS_MANIFEST_H_
+
+#include <cstdint>
+#include <string>
+
+#include "reducto/corpus.h"
+#include "reducto/status.h"
+
+namespace reducto {
+
+// "pack/000000.seg" for index 0.
+std::string SegmentFileName(uint32_t index);
+
+// The bytes of manifest.json for `info` (pretty JSON, fields in documented order,
+// ending in a newline). `path` and `manifest_digest` are not part of it.
+std::string SerializeManifest(const CorpusInfo& info);
+
+// Parses and checks manifest text: format, version, every field's presence and type,
+// chunking parameters, contiguous segments, safe relative paths. Does not look at the
+// files. `where` names the manifest in messages. Corrupt on any failure.
+Result<CorpusInfo> ParseManifest(const std::string& text, const std::string& where);
+
+// A random UUID version 4, lowercase 8-4-4-4-12.
+std::string NewCorpusId();
+// The current time as RFC 3339 UTC with second precision ("2024-05-01T12:00:00Z").
+std::string NowRfc3339();
+// "1.5 MiB" for 1572864.
+std::string HumanBytes(uint64_t bytes);
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CORPUS_MANIFEST_H_
