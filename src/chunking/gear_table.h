@@ -97,8 +97,9 @@ inline constexpr std::array<uint64_t, 256> kGearLs = [] {
 // kMinMaskBits are unused. DO NOT CHANGE.
 inline constexpr int kMinMaskBits = 5;
 inline constexpr int kMaxMaskBits = 25;
+// clang-format off
 inline constexpr std::array<uint64_t, kMaxMaskBits + 1> kMasks = {
-    0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0,       // 0..4: unused.
     0x0000000001804110,  // 5: reached only as a mask_l (b - n).
     0x0000000001803110,  // 6: 64 B
     0x0000000018035100,  // 7: 128 B
@@ -121,6 +122,7 @@ inline constexpr std::array<uint64_t, kMaxMaskBits + 1> kMasks = {
     0x0000d93777577000,  // 24: 16 MiB
     0x0000db3777577000,  // 25: reached only as a mask_s (b + n).
 };
+// clang-format on
 
 // kMasksLs[b] == kMasks[b] << 1: tested after the first byte of each pair.
 inline constexpr std::array<uint64_t, kMaxMaskBits + 1> kMasksLs = [] {
