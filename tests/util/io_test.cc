@@ -1,4 +1,5 @@
 #include "reducto/io.h"
+#include "reducto/digest.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
