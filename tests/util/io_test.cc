@@ -1,10 +1,11 @@
 #include "reducto/io.h"
-#include "reducto/digest.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
+
+#include "reducto/digest.h"
 
 #include "test_support.h"
 
