@@ -1,6 +1,6 @@
 // A corpus: reference bytes that senders and receivers share. On disk a corpus is a
-// directory of plain files (docs/format.md, "Corpus directory"): manifest.json, the
-// pack segments and the RocksDB chunk index. A published corpus never changes.
+// directory of plain files (docs/corpus.md): manifest.json, the pack segments and the
+// RocksDB chunk index. A published corpus never changes.
 //
 // Thread safety: all functions may be called concurrently; many processes may read
 // one corpus at once.
@@ -42,19 +42,26 @@ struct CorpusInfo {
   Digest manifest_digest{};     // BLAKE3 of manifest.json's bytes; containers pin it.
 
   uint64_t pack_bytes() const;  // Sum of segment sizes = the corpus address space.
-  std::string ToJson() const;   // Pretty JSON for `corpus info --json`.
+  // Pretty JSON for `corpus info --json`: "path", "manifest_digest", the manifest's
+  // fields, then "pack_bytes".
+  std::string ToJson() const;
   std::string ToText() const;   // Human form for `corpus info`.
 };
 
 struct CorpusBuildOptions {
   ChunkerParams chunking;       // Must Validate() with avg in 4 KiB..64 KiB.
-  bool overwrite = false;       // Replace an existing corpus at the output path.
+  // Replace an existing corpus at the output path. Only a directory holding a
+  // manifest.json (even a damaged one) or an empty directory is ever replaced.
+  bool overwrite = false;
 };
 
 // Chunks `inputs` (files, directories walked recursively in byte-wise sorted order,
 // or "-" for stdin) and publishes a corpus at `out_dir`. The corpus is built beside
 // `out_dir` under a temporary name and renamed into place only when complete, so a
-// crash never leaves something that passes as a corpus.
+// crash never leaves something that passes as a corpus; on error nothing is left.
+// Errors: InvalidArgument (chunking outside the corpus range, no inputs, "-" twice,
+// `out_dir` exists and !overwrite, or is not a corpus); NotFound / Permission naming
+// an input; Io when writing fails.
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
                                const CorpusBuildOptions& options);
 
@@ -62,6 +69,12 @@ Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std
 // missing or is not a corpus; Corrupt when the manifest does not parse or its
 // segments do not match the files).
 Result<CorpusInfo> ReadCorpusInfo(const std::string& dir);
+
+// Reads the whole corpus and checks it against its manifest: each pack segment's
+// BLAKE3, the index's entry count and digest, and every index entry against the bytes
+// it points at. Integrity on a mismatch. Costs a full read; ReadCorpusInfo and
+// CorpusReader::Open check only the sizes.
+Status VerifyCorpus(const std::string& dir);
 
 }  // namespace reducto
 

@@ -73,11 +73,10 @@ rocksdb::Options CommonOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
 Status ParseEntry(const rocksdb::Slice& key, const rocksdb::Slice& value, const std::string& dir,
                   uint64_t* weak_key, ChunkCandidate* chunk) {
   if (key.size() != kIndexKeySize || value.size() != kIndexValueSize) {
-    return Status::Corrupt("chunk index " + dir + " holds an entry of " +
-                           std::to_string(key.size()) + "+" + std::to_string(value.size()) +
-                           " bytes, expected " + std::to_string(kIndexKeySize) + "+" +
-                           std::to_string(kIndexValueSize) +
-                           ": the corpus is damaged; rebuild or re-fetch it");
+    return Status::Corrupt(
+        "chunk index " + dir + " holds an entry of " + std::to_string(key.size()) + "+" +
+        std::to_string(value.size()) + " bytes, expected " + std::to_string(kIndexKeySize) + "+" +
+        std::to_string(kIndexValueSize) + ": the corpus is damaged; rebuild or re-fetch it");
   }
   *weak_key = LoadBigEndian64(key.data());
   chunk->address = LoadBigEndian64(key.data() + kIndexPrefixSize);
@@ -203,7 +202,8 @@ Status ChunkIndexWriter::Add(uint64_t weak_key, const ChunkCandidate& chunk) {
 Result<IndexSummary> ChunkIndexWriter::Finish() {
   rocksdb::FlushOptions flush;
   flush.wait = true;
-  RETURN_IF_ERROR(FromRocks(db_->Flush(flush), "cannot flush chunk index " + dir_, StatusCode::kIo));
+  RETURN_IF_ERROR(
+      FromRocks(db_->Flush(flush), "cannot flush chunk index " + dir_, StatusCode::kIo));
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, nullptr, nullptr),

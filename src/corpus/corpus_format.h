@@ -24,9 +24,9 @@ inline constexpr char kSegmentSuffix[] = ".seg";
 
 // ---- chunk index (RocksDB) ----
 inline constexpr char kIndexDirName[] = "index";
-inline constexpr size_t kIndexPrefixSize = 8;   // Weak key, big-endian.
-inline constexpr size_t kIndexKeySize = 16;     // Weak key || corpus address, big-endian.
-inline constexpr size_t kIndexValueSize = 36;   // BLAKE3 (32) || length (uint32 LE).
+inline constexpr size_t kIndexPrefixSize = 8;  // Weak key, big-endian.
+inline constexpr size_t kIndexKeySize = 16;    // Weak key || corpus address, big-endian.
+inline constexpr size_t kIndexValueSize = 36;  // BLAKE3 (32) || length (uint32 LE).
 
 // Corpora are built with average chunk sizes in this range (the chunker allows more).
 inline constexpr uint32_t kCorpusMinAvgChunk = 4u << 10;

@@ -1,5 +1,5 @@
 // Read access to a published corpus for the encoder and decoder: chunk look-ups by
-// weak key and byte ranges of the corpus address space (docs/format.md).
+// weak key and byte ranges of the corpus address space (docs/corpus.md).
 //
 // Thread safety: after Open(), all const methods may be called from many threads.
 #ifndef REDUCTO_CORPUS_CORPUS_READER_H_

@@ -281,7 +281,8 @@ Status CheckSegmentFiles(const CorpusInfo& info) {
     std::string path = info.path + "/" + segment.file;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT) return Status::Corrupt("pack segment " + path + " is missing" + kDamaged);
+      if (errno == ENOENT)
+        return Status::Corrupt("pack segment " + path + " is missing" + kDamaged);
       return ErrnoStatus("stat pack segment", path, errno);
     }
     if (!S_ISREG(st.st_mode)) {
@@ -360,8 +361,9 @@ Result<CorpusInfo> ReadCorpusInfo(const std::string& dir) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno == ENOENT) {
-      return Status::NotFound("corpus " + dir + " not found: build one with `reducto corpus build -o " +
-                              dir + " FILES...`");
+      return Status::NotFound("corpus " + dir +
+                              " not found: build one with `reducto corpus build -o " + dir +
+                              " FILES...`");
     }
     return ErrnoStatus("open corpus", dir, errno);
   }
@@ -391,7 +393,8 @@ std::string CorpusInfo::ToJson() const {
   OrderedJson j;
   j["path"] = path;
   j["manifest_digest"] = ToHex(manifest_digest);
-  for (auto& [key, value] : ManifestJson(*this).items()) j[key] = value;
+  OrderedJson manifest = ManifestJson(*this);
+  for (auto& [key, value] : manifest.items()) j[key] = std::move(value);
   j["pack_bytes"] = pack_bytes();
   return Dump(j);
 }
@@ -415,14 +418,15 @@ std::string CorpusInfo::ToText() const {
   out += line("parent", parent_id.value_or("(none)"));
   out += line("created", created);
   out += line("builder", builder);
-  out += line("chunking", std::string(kChunkingAlgorithm) + ", avg " + HumanBytes(chunking.avg_size) +
-                              " (min " + HumanBytes(chunking.min_size) + ", max " +
-                              HumanBytes(chunking.max_size) + "), normalization " +
-                              std::to_string(chunking.normalization));
-  out += line("input", HumanBytes(input_bytes) + " (" + std::to_string(input_bytes) + " bytes) in " +
-                           std::to_string(chunk_count) + " chunks");
-  out += line("pack", HumanBytes(pack_bytes()) + " (" + std::to_string(pack_bytes()) + " bytes) in " +
-                          std::to_string(unique_chunks) + " unique chunks");
+  out +=
+      line("chunking", std::string(kChunkingAlgorithm) + ", avg " + HumanBytes(chunking.avg_size) +
+                           " (min " + HumanBytes(chunking.min_size) + ", max " +
+                           HumanBytes(chunking.max_size) + "), normalization " +
+                           std::to_string(chunking.normalization));
+  out += line("input", HumanBytes(input_bytes) + " (" + std::to_string(input_bytes) +
+                           " bytes) in " + std::to_string(chunk_count) + " chunks");
+  out += line("pack", HumanBytes(pack_bytes()) + " (" + std::to_string(pack_bytes()) +
+                          " bytes) in " + std::to_string(unique_chunks) + " unique chunks");
   out += line("dedup", ratio + " (input / pack)");
   out += line("index", std::to_string(index_entries) + " entries, blake3 " + ToHex(index_digest));
   out += line("manifest", "blake3 " + ToHex(manifest_digest));

@@ -29,7 +29,7 @@ class PackWriter {
   // Writes what is buffered, fsyncs and closes. No Append() afterwards.
   Status Finish();
 
-  uint64_t size() const { return size_; }     // Bytes appended so far.
+  uint64_t size() const { return size_; }            // Bytes appended so far.
   Digest digest() const { return hasher_.Final(); }  // Of the bytes appended so far.
 
  private:

@@ -1,0 +1,159 @@
+#include "corpus/corpus_reader.h"
+
+#include <algorithm>
+#include <new>
+
+#include "corpus/chunk_index.h"
+#include "corpus/corpus_format.h"
+#include "hashing/weak_key.h"
+#include "util/file.h"
+
+namespace reducto {
+namespace {
+
+constexpr char kDamaged[] = ": the corpus is damaged; rebuild or re-fetch it";
+
+std::string OutOfRange(uint64_t address, uint64_t length, uint64_t size) {
+  std::string range =
+      address <= UINT64_MAX - length
+          ? "copy [" + std::to_string(address) + "," + std::to_string(address + length) + ")"
+          : "copy of " + std::to_string(length) + " bytes at " + std::to_string(address);
+  return range + " is outside the corpus (" + std::to_string(size) +
+         " bytes): the data was made with another corpus or is damaged";
+}
+
+class MappedCorpusReader final : public CorpusReader {
+ public:
+  MappedCorpusReader(CorpusInfo info, std::vector<MappedFile> segments,
+                     std::unique_ptr<ChunkIndexReader> index)
+      : info_(std::move(info)),
+        segments_(std::move(segments)),
+        index_(std::move(index)),
+        size_(info_.pack_bytes()) {}
+
+  const CorpusInfo& info() const override { return info_; }
+  uint64_t size() const override { return size_; }
+
+  Status Lookup(uint64_t weak_key, std::vector<ChunkCandidate>* out) const override {
+    return index_->Lookup(weak_key, out);
+  }
+
+  Result<std::span<const uint8_t>> Read(uint64_t address, uint64_t length,
+                                        std::vector<uint8_t>* scratch) const override {
+    if (length > size_ || address > size_ - length) {
+      return Status::Integrity(OutOfRange(address, length, size_));
+    }
+    if (length == 0) return std::span<const uint8_t>();
+    size_t i = SegmentAt(address);
+    uint64_t offset = address - info_.segments[i].base;
+    if (length <= info_.segments[i].size - offset) {
+      return segments_[i].bytes().subspan(offset, length);
+    }
+    return Gather(i, offset, length, scratch);
+  }
+
+  const ChunkIndexReader& index() const { return *index_; }
+  std::span<const uint8_t> segment_bytes(size_t i) const { return segments_[i].bytes(); }
+
+ private:
+  // The segment holding `address`. REQUIRES: address < size_. The last segment whose
+  // base is <= address is never empty: an empty one shares its base with the next.
+  size_t SegmentAt(uint64_t address) const {
+    auto it = std::upper_bound(info_.segments.begin(), info_.segments.end(), address,
+                               [](uint64_t a, const CorpusSegment& s) { return a < s.base; });
+    return static_cast<size_t>(it - info_.segments.begin()) - 1;
+  }
+
+  // Copies a range that spans segments into *scratch. REQUIRES: the range is in bounds.
+  Result<std::span<const uint8_t>> Gather(size_t i, uint64_t offset, uint64_t length,
+                                          std::vector<uint8_t>* scratch) const {
+    try {
+      scratch->resize(length);
+    } catch (const std::bad_alloc&) {
+      return Status::Unavailable(
+          "cannot allocate " + std::to_string(length) +
+          " bytes to read a corpus range: free memory or use smaller blocks");
+    }
+    uint64_t done = 0;
+    for (; done < length; ++i, offset = 0) {
+      std::span<const uint8_t> bytes = segments_[i].bytes();
+      uint64_t n = std::min<uint64_t>(length - done, bytes.size() - offset);
+      std::copy_n(bytes.data() + offset, n, scratch->data() + done);
+      done += n;
+    }
+    return std::span<const uint8_t>(scratch->data(), length);
+  }
+
+  CorpusInfo info_;
+  std::vector<MappedFile> segments_;
+  std::unique_ptr<ChunkIndexReader> index_;
+  uint64_t size_;
+};
+
+Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir) {
+  ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(dir));
+  std::vector<MappedFile> segments;
+  for (const CorpusSegment& segment : info.segments) {
+    std::string path = dir + "/" + segment.file;
+    ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+    if (file.size() != segment.size) {
+      return Status::Corrupt("pack segment " + path + " is " + std::to_string(file.size()) +
+                             " bytes, manifest says " + std::to_string(segment.size) + kDamaged);
+    }
+    segments.push_back(std::move(file));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkIndexReader> index,
+                   ChunkIndexReader::Open(dir + "/" + kIndexDirName));
+  return std::make_unique<MappedCorpusReader>(std::move(info), std::move(segments),
+                                              std::move(index));
+}
+
+Status VerifySegments(const MappedCorpusReader& reader) {
+  const CorpusInfo& info = reader.info();
+  for (size_t i = 0; i < info.segments.size(); ++i) {
+    if (!DigestEqual(Blake3(reader.segment_bytes(i)), info.segments[i].blake3)) {
+      return Status::Integrity("pack segment " + info.path + "/" + info.segments[i].file +
+                               " does not match its BLAKE3 in the manifest" + kDamaged);
+    }
+  }
+  return Status::Ok();
+}
+
+// Every entry must point at bytes inside the corpus whose BLAKE3 and weak key it names.
+Status VerifyEntry(const MappedCorpusReader& reader, uint64_t weak_key, const ChunkCandidate& chunk,
+                   std::vector<uint8_t>* scratch) {
+  auto bytes = reader.Read(chunk.address, chunk.length, scratch);
+  std::string where = "chunk index entry at address " + std::to_string(chunk.address);
+  if (!bytes.ok()) return Status::Integrity(where + ": " + bytes.status().message());
+  if (!DigestEqual(Blake3(*bytes), chunk.digest) || WeakKey(*bytes) != weak_key) {
+    return Status::Integrity(where + " does not match the pack's bytes" + kDamaged);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader, OpenMapped(dir));
+  return std::unique_ptr<CorpusReader>(std::move(reader));
+}
+
+Status VerifyCorpus(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader, OpenMapped(dir));
+  RETURN_IF_ERROR(VerifySegments(*reader));
+  std::vector<uint8_t> scratch;
+  ASSIGN_OR_RETURN(IndexSummary summary,
+                   reader->index().Scan([&](uint64_t weak_key, const ChunkCandidate& chunk) {
+                     return VerifyEntry(*reader, weak_key, chunk, &scratch);
+                   }));
+  const CorpusInfo& info = reader->info();
+  if (summary.entries != info.index_entries || !DigestEqual(summary.digest, info.index_digest)) {
+    return Status::Integrity(
+        "chunk index " + dir + "/" + kIndexDirName + " holds " + std::to_string(summary.entries) +
+        " entries with BLAKE3 " + ToHex(summary.digest) + ", manifest says " +
+        std::to_string(info.index_entries) + " with " + ToHex(info.index_digest) + kDamaged);
+  }
+  return Status::Ok();
+}
+
+}  // namespace reducto

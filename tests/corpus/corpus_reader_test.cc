@@ -1,0 +1,229 @@
+#include "corpus/corpus_reader.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "corpus/corpus_test_util.h"
+#include "corpus/manifest.h"
+#include "hashing/weak_key.h"
+#include "reducto/corpus.h"
+#include "test_support.h"
+
+namespace reducto {
+namespace {
+
+using testing::CorpusModel;
+using testing::RandomBytes;
+using testing::ReadFile;
+using testing::ScratchDir;
+using testing::WriteFile;
+
+constexpr uint64_t kMax64 = std::numeric_limits<uint64_t>::max();
+
+class CorpusReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto a = RandomBytes(200 << 10, 31);
+    auto b = RandomBytes(50 << 10, 32);
+    std::vector<uint8_t> c = a;  // Repeats `a` after new bytes: duplicates to find.
+    c.insert(c.begin(), b.begin(), b.end());
+    inputs_ = {a, c};
+    WriteFile(dir_.Join("a"), a);
+    WriteFile(dir_.Join("c"), c);
+    CorpusBuildOptions options;
+    options.chunking = testing::TestParams();
+    auto info = BuildCorpus({dir_.Join("a"), dir_.Join("c")}, corpus(), options);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    model_ = testing::ModelCorpus(options.chunking, inputs_);
+  }
+
+  std::string corpus() const { return dir_.Join("corpus"); }
+
+  std::unique_ptr<CorpusReader> OpenReader() {
+    auto reader = CorpusReader::Open(corpus());
+    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+    return reader.ok() ? std::move(reader).value() : nullptr;
+  }
+
+  // Every chunk of the inputs is found under its weak key, at the model's address,
+  // and reads back as exactly its bytes.
+  void ExpectEveryChunkFound(const CorpusReader& reader) {
+    std::vector<uint8_t> scratch;
+    for (const testing::ModelChunk& chunk : model_.chunks) {
+      std::vector<ChunkCandidate> candidates;
+      ASSERT_TRUE(reader.Lookup(WeakKey(chunk.bytes), &candidates).ok());
+      ASSERT_EQ(candidates.size(), 1u);  // 64-bit keys: no collisions in a small corpus.
+      EXPECT_TRUE(DigestEqual(candidates[0].digest, chunk.digest));
+      EXPECT_EQ(candidates[0].address, chunk.address);
+      EXPECT_EQ(candidates[0].length, chunk.bytes.size());
+      auto bytes = reader.Read(candidates[0].address, candidates[0].length, &scratch);
+      ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+      EXPECT_TRUE(std::equal(bytes->begin(), bytes->end(), chunk.bytes.begin(), chunk.bytes.end()));
+    }
+  }
+
+  ScratchDir dir_;
+  std::vector<std::vector<uint8_t>> inputs_;
+  CorpusModel model_;
+};
+
+TEST_F(CorpusReaderTest, LookupFindsEveryChunkAndReadReturnsItsBytes) {
+  auto reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->size(), model_.pack.size());
+  EXPECT_EQ(reader->info().unique_chunks, model_.unique_chunks);
+  EXPECT_LT(model_.unique_chunks, model_.chunks.size());
+  ExpectEveryChunkFound(*reader);
+}
+
+TEST_F(CorpusReaderTest, LookupOfAnUnknownKeyFindsNothing) {
+  auto reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  std::vector<uint8_t> other = RandomBytes(5000, 99);
+  std::vector<ChunkCandidate> candidates;
+  ASSERT_TRUE(reader->Lookup(WeakKey(other), &candidates).ok());
+  EXPECT_TRUE(candidates.empty());
+  ASSERT_TRUE(reader->Lookup(0, &candidates).ok());
+  ASSERT_TRUE(reader->Lookup(kMax64, &candidates).ok());
+  EXPECT_TRUE(candidates.empty());
+}
+
+TEST_F(CorpusReaderTest, ReadChecksBoundsWithoutOverflow) {
+  auto reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  uint64_t size = reader->size();
+  std::vector<uint8_t> scratch;
+  auto all = reader->Read(0, size, &scratch);
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(std::equal(all->begin(), all->end(), model_.pack.begin(), model_.pack.end()));
+  auto empty_at_end = reader->Read(size, 0, &scratch);
+  ASSERT_TRUE(empty_at_end.ok());
+  EXPECT_TRUE(empty_at_end->empty());
+  const std::pair<uint64_t, uint64_t> bad[] = {
+      {size, 1},   {0, size + 1},    {size + 1, 0},   {1, kMax64},
+      {kMax64, 1}, {kMax64, kMax64}, {kMax64 - 3, 5}, {size - 1, kMax64 - size + 2}};
+  for (auto [address, length] : bad) {
+    auto r = reader->Read(address, length, &scratch);
+    ASSERT_FALSE(r.ok()) << address << "+" << length;
+    EXPECT_EQ(r.status().code(), StatusCode::kIntegrity);
+    EXPECT_NE(
+        r.status().message().find("is outside the corpus (" + std::to_string(size) + " bytes)"),
+        std::string::npos)
+        << r.status().message();
+  }
+  auto r = reader->Read(size, 1, &scratch);
+  EXPECT_NE(r.status().message().find("copy [" + std::to_string(size) + "," +
+                                      std::to_string(size + 1) + ")"),
+            std::string::npos);
+}
+
+// Splits the one pack segment into [0, cut), an empty segment and [cut, end), and
+// rewrites the manifest: the address space is unchanged, so every look-up still works,
+// and reads across the cut are gathered.
+TEST_F(CorpusReaderTest, ReadsAcrossSegments) {
+  auto info = ReadCorpusInfo(corpus());
+  ASSERT_TRUE(info.ok());
+  const uint64_t cut = model_.pack.size() / 3 + 17;
+  std::vector<uint8_t> first(model_.pack.begin(), model_.pack.begin() + cut);
+  std::vector<uint8_t> second(model_.pack.begin() + cut, model_.pack.end());
+  WriteFile(corpus() + "/" + SegmentFileName(0), first);
+  WriteFile(corpus() + "/" + SegmentFileName(1), {});
+  WriteFile(corpus() + "/" + SegmentFileName(2), second);
+  info->segments = {{SegmentFileName(0), 0, first.size(), Blake3(first)},
+                    {SegmentFileName(1), cut, 0, Blake3({})},
+                    {SegmentFileName(2), cut, second.size(), Blake3(second)}};
+  std::string manifest = SerializeManifest(*info);
+  WriteFile(corpus() + "/manifest.json", std::vector<uint8_t>(manifest.begin(), manifest.end()));
+
+  EXPECT_TRUE(VerifyCorpus(corpus()).ok());
+  auto reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->size(), model_.pack.size());
+  ExpectEveryChunkFound(*reader);
+  std::vector<uint8_t> scratch;
+  for (uint64_t start : {cut - 1, cut - 100, uint64_t{0}}) {
+    for (uint64_t length : {uint64_t{1}, uint64_t{2}, uint64_t{100}, cut + 5}) {
+      auto bytes = reader->Read(start, length, &scratch);
+      ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+      EXPECT_TRUE(std::equal(bytes->begin(), bytes->end(), model_.pack.begin() + start,
+                             model_.pack.begin() + start + length));
+    }
+  }
+  auto inside_first = reader->Read(10, 20, &scratch);
+  ASSERT_TRUE(inside_first.ok());
+  EXPECT_NE(inside_first->data(), scratch.data());  // One segment: a view, no copy.
+}
+
+TEST_F(CorpusReaderTest, OpeningAndReadingWritesNothing) {
+  auto before = testing::SnapshotTree(corpus());
+  {
+    auto reader = OpenReader();
+    ASSERT_NE(reader, nullptr);
+    ExpectEveryChunkFound(*reader);
+  }
+  EXPECT_EQ(testing::SnapshotTree(corpus()), before);
+  EXPECT_TRUE(VerifyCorpus(corpus()).ok());
+  EXPECT_EQ(testing::SnapshotTree(corpus()), before);
+}
+
+TEST_F(CorpusReaderTest, OpensOnAReadOnlyDirectory) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root ignores permissions";
+  namespace fs = std::filesystem;
+  std::vector<std::string> dirs = {corpus(), corpus() + "/index", corpus() + "/pack"};
+  for (const auto& d : dirs) fs::permissions(d, fs::perms::owner_write, fs::perm_options::remove);
+  auto reader = CorpusReader::Open(corpus());
+  for (const auto& d : dirs) fs::permissions(d, fs::perms::owner_write, fs::perm_options::add);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ExpectEveryChunkFound(**reader);
+}
+
+TEST_F(CorpusReaderTest, ManyReadersAtOnce) {
+  auto one = OpenReader();
+  auto two = OpenReader();
+  ASSERT_NE(one, nullptr);
+  ASSERT_NE(two, nullptr);
+  ExpectEveryChunkFound(*one);
+  ExpectEveryChunkFound(*two);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] { ExpectEveryChunkFound(t % 2 == 0 ? *one : *two); });
+  }
+  for (auto& thread : threads) thread.join();
+}
+
+TEST_F(CorpusReaderTest, MissingOrBrokenIndexIsCorrupt) {
+  std::filesystem::rename(corpus() + "/index", dir_.Join("index-aside"));
+  auto missing = CorpusReader::Open(corpus());
+  EXPECT_EQ(missing.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(missing.status().message().find("index"), std::string::npos);
+  std::filesystem::create_directory(corpus() + "/index");
+  auto empty = CorpusReader::Open(corpus());
+  EXPECT_EQ(empty.status().code(), StatusCode::kCorrupt) << empty.status().ToString();
+  EXPECT_TRUE(testing::ListNames(corpus() + "/index").empty());  // Nothing was created.
+}
+
+TEST_F(CorpusReaderTest, MissingCorpusIsNotFound) {
+  auto reader = CorpusReader::Open(dir_.Join("elsewhere"));
+  EXPECT_EQ(reader.status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(CorpusReaderTest, VerifyDetectsChangedBytes) {
+  ASSERT_TRUE(VerifyCorpus(corpus()).ok());
+  std::string segment = corpus() + "/pack/000000.seg";
+  auto bytes = ReadFile(segment);
+  bytes[bytes.size() / 2] ^= 1;
+  WriteFile(segment, bytes);
+  Status s = VerifyCorpus(corpus());
+  EXPECT_EQ(s.code(), StatusCode::kIntegrity) << s.ToString();
+  EXPECT_TRUE(CorpusReader::Open(corpus()).ok());  // Open checks sizes only.
+}
+
+}  // namespace
+}  // namespace reducto
