@@ -1,0 +1,149 @@
+// Container throughput: Decompress (the path every receiver runs) and Compress, for a
+// standalone container of literals and for a container against an in-memory corpus
+// that is mostly copies. Bytes per second are target bytes.
+//
+//   reducto_bench --benchmark_filter='Codec'
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../tests/codec/fake_corpus.h"
+#include "codec/decoder.h"
+#include "codec/encoder.h"
+#include "reducto/io.h"
+
+namespace reducto {
+namespace {
+
+constexpr size_t kTargetBytes = 32u << 20;
+
+std::vector<uint8_t> SplitMixBytes(size_t size, uint64_t seed) {
+  std::vector<uint8_t> bytes(size + 8);
+  uint64_t state = seed;
+  for (size_t i = 0; i < size; i += 8) {
+    state += 0x9e3779b97f4a7c15ULL;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    std::memcpy(&bytes[i], &z, 8);
+  }
+  bytes.resize(size);
+  return bytes;
+}
+
+// Half text-like, half random: literals that zstd both compresses and cannot.
+std::vector<uint8_t> MixedBytes(size_t size) {
+  std::vector<uint8_t> bytes = SplitMixBytes(size, 1);
+  for (size_t i = 0; i < size; i += 8192) {
+    if ((i / 8192) % 2 == 0) continue;
+    for (size_t j = i; j < std::min(size, i + 8192); ++j) bytes[j] = "reducto \n"[bytes[j] % 9];
+  }
+  return bytes;
+}
+
+// Counts and drops what it is given: the benchmark measures the codec, not a disk.
+class NullSink final : public ByteSink {
+ public:
+  Status Write(std::span<const uint8_t> data) override {
+    written_ += data.size();
+    return Status::Ok();
+  }
+  Status Commit() override { return Status::Ok(); }
+  const std::string& name() const override { return name_; }
+
+ private:
+  uint64_t written_ = 0;
+  std::string name_ = "null";
+};
+
+std::string Encode(const CorpusReader* corpus, const std::vector<uint8_t>& target) {
+  std::string container;
+  auto source = MemorySource(target);
+  auto sink = MemorySink(&container);
+  auto stats = EncodeContainer(corpus, *source, *sink, CompressOptions());
+  if (!stats.ok()) std::abort();
+  return container;
+}
+
+// A 32 MiB corpus and a target that is the corpus with an edit every MiB: about 99%
+// of the target's bytes are copies.
+struct CopyPair {
+  std::unique_ptr<testing::FakeCorpus> corpus;
+  std::vector<uint8_t> target;
+};
+
+const CopyPair& Copies() {
+  static const CopyPair pair = [] {
+    CopyPair p;
+    std::vector<uint8_t> reference = SplitMixBytes(kTargetBytes, 2);
+    p.target = reference;
+    for (size_t i = 0; i + 100 < p.target.size(); i += 1u << 20) {
+      for (size_t j = 0; j < 100; ++j) p.target[i + j] ^= 0x5a;
+    }
+    p.corpus = std::make_unique<testing::FakeCorpus>(std::move(reference),
+                                                     ChunkerParams::ForAverage(8192));
+    return p;
+  }();
+  return pair;
+}
+
+void Decode(benchmark::State& state, const CorpusReader* corpus, const std::string& container,
+            size_t target_size) {
+  for (auto _ : state) {
+    auto source = MemorySource(
+        std::span(reinterpret_cast<const uint8_t*>(container.data()), container.size()));
+    NullSink sink;
+    auto stats = DecodeContainer(
+        *source, sink, [&](const ContainerHeader&) { return Result<const CorpusReader*>(corpus); });
+    if (!stats.ok()) state.SkipWithError(stats.status().ToString().c_str());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * target_size));
+  state.counters["container_bytes"] = static_cast<double>(container.size());
+}
+
+void BM_CodecDecompressStandalone(benchmark::State& state) {
+  static const std::vector<uint8_t> target = MixedBytes(kTargetBytes);
+  static const std::string container = Encode(nullptr, target);
+  Decode(state, nullptr, container, target.size());
+}
+BENCHMARK(BM_CodecDecompressStandalone)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_CodecDecompressCopies(benchmark::State& state) {
+  const CopyPair& pair = Copies();
+  static const std::string container = Encode(pair.corpus.get(), pair.target);
+  Decode(state, pair.corpus.get(), container, pair.target.size());
+}
+BENCHMARK(BM_CodecDecompressCopies)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void Compress(benchmark::State& state, const CorpusReader* corpus,
+              const std::vector<uint8_t>& target) {
+  for (auto _ : state) {
+    auto source = MemorySource(target);
+    NullSink sink;
+    auto stats = EncodeContainer(corpus, *source, sink, CompressOptions());
+    if (!stats.ok()) state.SkipWithError(stats.status().ToString().c_str());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * target.size()));
+}
+
+void BM_CodecCompressStandalone(benchmark::State& state) {
+  static const std::vector<uint8_t> target = MixedBytes(kTargetBytes);
+  Compress(state, nullptr, target);
+}
+BENCHMARK(BM_CodecCompressStandalone)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_CodecCompressCopies(benchmark::State& state) {
+  const CopyPair& pair = Copies();
+  Compress(state, pair.corpus.get(), pair.target);
+}
+BENCHMARK(BM_CodecCompressCopies)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace reducto

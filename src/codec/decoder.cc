@@ -1,0 +1,253 @@
+#include "codec/decoder.h"
+
+#include <zstd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codec/format.h"
+#include "codec/instructions.h"
+#include "reducto/digest.h"
+
+namespace reducto {
+namespace {
+
+// A reusable byte buffer that is not zeroed when it grows: every byte is written (read
+// from the input, decompressed, or produced by instructions) before it is read.
+class Buffer {
+ public:
+  std::span<uint8_t> Resize(size_t size) {
+    if (size > capacity_) {
+      data_ = std::make_unique_for_overwrite<uint8_t[]>(size);
+      capacity_ = size;
+    }
+    size_ = size;
+    return span();
+  }
+  std::span<uint8_t> span() const { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+};
+
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
+};
+
+class Decoder {
+ public:
+  Decoder(ByteSource& in, ByteSink& out) : in_(in), out_(out), dctx_(ZSTD_createDCtx()) {}
+
+  Result<DecompressStats> Run(const CorpusResolver& resolve) {
+    RETURN_IF_ERROR(ReadHeader());
+    if (!header_.standalone()) {
+      ASSIGN_OR_RETURN(corpus_, resolve(header_));
+      if (corpus_ == nullptr) return Status::NotFound("no corpus for " + in_.name());
+      RETURN_IF_ERROR(CheckCorpus());
+    }
+    for (;;) {
+      ASSIGN_OR_RETURN(uint8_t kind, ReadRecordKind());
+      if (kind == format::kRecordTrailer) return FinishTrailer();
+      if (kind != format::kRecordBlock) {
+        return Status::Corrupt("unknown record kind " + std::to_string(kind) + " after " +
+                               std::to_string(stats_.blocks) + " blocks of " + in_.name() +
+                               ": the container is damaged");
+      }
+      RETURN_IF_ERROR(DecodeBlock());
+    }
+  }
+
+ private:
+  // Fills `bytes` or fails with "truncated container", naming `what` was cut.
+  Status ReadExactly(std::span<uint8_t> bytes, const std::string& what) {
+    ASSIGN_OR_RETURN(size_t n, in_.ReadFull(bytes));
+    stats_.input_bytes += n;
+    if (n < bytes.size()) {
+      return Status::Corrupt("truncated container: " + in_.name() + " ends inside " + what +
+                             " after " + std::to_string(stats_.input_bytes) +
+                             " bytes: get a complete copy");
+    }
+    return Status::Ok();
+  }
+
+  Status ReadHeader() {
+    HeaderBytes raw;
+    ASSIGN_OR_RETURN(size_t n, in_.ReadFull(raw));
+    stats_.input_bytes += n;
+    ASSIGN_OR_RETURN(header_, DecodeHeader(std::span(raw).first(n), in_.name()));
+    stats_.standalone = header_.standalone();
+    if (!header_.standalone()) stats_.corpus_id = FormatCorpusId(header_.corpus_id);
+    return Status::Ok();
+  }
+
+  // The resolver's corpus must be the one the header names, byte for byte.
+  Status CheckCorpus() {
+    const CorpusInfo& info = corpus_->info();
+    auto id = ParseCorpusId(info.id);
+    if (!id.ok() || *id != header_.corpus_id) {
+      return Status::InvalidArgument("container " + in_.name() + " was made against corpus " +
+                                     stats_.corpus_id + " (manifest digest " +
+                                     ToHex(header_.manifest_digest) + "), but " + info.path +
+                                     " is corpus " + info.id + ": pass the matching corpus");
+    }
+    if (!DigestEqual(info.manifest_digest, header_.manifest_digest)) {
+      return Status::Integrity(
+          "container " + in_.name() + " was made against corpus " + stats_.corpus_id +
+          " with manifest digest " + ToHex(header_.manifest_digest) + ", but the manifest at " +
+          info.path + " has digest " + ToHex(info.manifest_digest) +
+          ": the corpus was modified or damaged since; fetch or copy it again");
+    }
+    if (!(info.chunking == header_.chunking)) {
+      return Status::Corrupt("container " + in_.name() +
+                             " records other chunking parameters than its corpus's manifest: "
+                             "the container is damaged");
+    }
+    return Status::Ok();
+  }
+
+  Result<uint8_t> ReadRecordKind() {
+    uint8_t kind = 0;
+    ASSIGN_OR_RETURN(size_t n, in_.ReadFull(std::span(&kind, 1)));
+    if (n == 0) {
+      return Status::Corrupt("truncated container: " + in_.name() + " ends after " +
+                             std::to_string(stats_.blocks) +
+                             " blocks without a trailer: get a complete copy");
+    }
+    ++stats_.input_bytes;
+    return kind;
+  }
+
+  // Reads, rebuilds and verifies the next block, then writes its output.
+  Status DecodeBlock() {
+    const std::string block_name = "block " + std::to_string(stats_.blocks);
+    BlockHeaderBytes raw;
+    raw[0] = format::kRecordBlock;
+    RETURN_IF_ERROR(ReadExactly(std::span(raw).subspan(1), "the header of " + block_name));
+    auto block = DecodeBlockHeader(raw, header_.block_size);
+    if (!block.ok()) return InBlock(block.status());
+    std::span<uint8_t> payload = payload_.Resize(block->payload_size);
+    RETURN_IF_ERROR(ReadExactly(payload, "the payload of " + block_name));
+    RETURN_IF_ERROR(InBlock(RebuildBlock(*block, payload)));
+    std::span<const uint8_t> output = output_.span();
+    RETURN_IF_ERROR(out_.Write(output));
+    whole_.Update(output);
+    stats_.output_bytes += output.size();
+    ++stats_.blocks;
+    return Status::Ok();
+  }
+
+  Status InBlock(const Status& status) {
+    return status.WithContext("block " + std::to_string(stats_.blocks) + " of " + in_.name());
+  }
+
+  // Fills output_ with the block's output and verifies it against the block's digest.
+  Status RebuildBlock(const BlockHeader& block, std::span<const uint8_t> payload) {
+    if (PayloadHash(payload) != block.payload_hash) {
+      return Status::Integrity("block payload checksum mismatch: the container is damaged");
+    }
+    std::span<uint8_t> instructions = instructions_.Resize(block.instruction_size);
+    RETURN_IF_ERROR(DecompressPayload(payload, instructions));
+    std::span<uint8_t> output = output_.Resize(block.output_size);
+    RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &scratch_));
+    if (!DigestEqual(Blake3(output), block.output_digest)) {
+      return Status::Integrity("the block's output (bytes " + std::to_string(stats_.output_bytes) +
+                               ".." + std::to_string(stats_.output_bytes + output.size()) +
+                               ") does not match its BLAKE3 digest: the container or the corpus "
+                               "is damaged");
+    }
+    return Status::Ok();
+  }
+
+  // The payload must be exactly one zstd frame whose declared content size is the
+  // block's instruction size.
+  Status DecompressPayload(std::span<const uint8_t> payload, std::span<uint8_t> instructions) {
+    if (dctx_ == nullptr) {
+      return Status::Unavailable("cannot allocate a zstd decompression context");
+    }
+    size_t frame_size = ZSTD_findFrameCompressedSize(payload.data(), payload.size());
+    if (ZSTD_isError(frame_size) || frame_size != payload.size()) {
+      return Status::Corrupt("the block payload is not exactly one zstd frame: the container "
+                             "is damaged");
+    }
+    unsigned long long content_size = ZSTD_getFrameContentSize(payload.data(), payload.size());
+    if (content_size != instructions.size()) {
+      return Status::Corrupt("the block's zstd frame does not declare the block's instruction "
+                             "size: the container is damaged");
+    }
+    size_t n = ZSTD_decompressDCtx(dctx_.get(), instructions.data(), instructions.size(),
+                                   payload.data(), payload.size());
+    if (ZSTD_isError(n)) {
+      return Status::Corrupt(std::string("the block's zstd frame does not decompress (") +
+                             ZSTD_getErrorName(n) + "): the container is damaged");
+    }
+    if (n != instructions.size()) {
+      return Status::Corrupt("the block's zstd frame decompresses to " + std::to_string(n) +
+                             " bytes, not the declared " + std::to_string(instructions.size()));
+    }
+    return Status::Ok();
+  }
+
+  Result<DecompressStats> FinishTrailer() {
+    TrailerBytes raw;
+    raw[0] = format::kRecordTrailer;
+    RETURN_IF_ERROR(ReadExactly(std::span(raw).subspan(1), "the trailer"));
+    ASSIGN_OR_RETURN(Trailer trailer, DecodeTrailer(raw));
+    if (trailer.output_size != stats_.output_bytes || trailer.block_count != stats_.blocks) {
+      return Status::Corrupt("the trailer of " + in_.name() + " declares " +
+                             std::to_string(trailer.output_size) + " bytes in " +
+                             std::to_string(trailer.block_count) +
+                             " blocks, but the container holds " +
+                             std::to_string(stats_.output_bytes) + " bytes in " +
+                             std::to_string(stats_.blocks) + ": the container is damaged");
+    }
+    if (!DigestEqual(whole_.Final(), trailer.output_digest)) {
+      return Status::Integrity("the output does not match the BLAKE3 digest in the trailer of " +
+                               in_.name() + ": the container is damaged");
+    }
+    uint8_t extra = 0;
+    ASSIGN_OR_RETURN(size_t n, in_.ReadFull(std::span(&extra, 1)));
+    if (n != 0) {
+      return Status::Corrupt("trailing data after the container trailer in " + in_.name() +
+                             ": the file is damaged or has bytes appended; get a clean copy");
+    }
+    return stats_;
+  }
+
+  ByteSource& in_;
+  ByteSink& out_;
+  std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx_;
+  ContainerHeader header_;
+  const CorpusReader* corpus_ = nullptr;  // nullptr for a standalone container.
+  DecompressStats stats_;
+  Blake3Hasher whole_;  // Over the whole output, for the trailer.
+  Buffer payload_;
+  Buffer instructions_;
+  Buffer output_;
+  std::vector<uint8_t> scratch_;  // For copies that span pack segments.
+};
+
+}  // namespace
+
+Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
+                                        const CorpusResolver& resolve) {
+  Decoder decoder(in, out);
+  return decoder.Run(resolve);
+}
+
+Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out) {
+  std::unique_ptr<CorpusReader> corpus;
+  auto resolve = [&](const ContainerHeader& header) -> Result<const CorpusReader*> {
+    std::string needed = "this container needs corpus " + FormatCorpusId(header.corpus_id);
+    if (corpus_dir.empty()) return Status::NotFound(needed + ": pass -c DIR");
+    auto opened = CorpusReader::Open(corpus_dir);
+    if (!opened.ok()) return opened.status().WithContext(needed);
+    corpus = std::move(opened).value();
+    return static_cast<const CorpusReader*>(corpus.get());
+  };
+  return DecodeContainer(in, out, resolve);
+}
+
+}  // namespace reducto

@@ -1,0 +1,28 @@
+// The encoder: chunks a target with the corpus's parameters, turns each chunk into a
+// COPY (when the corpus holds a chunk with the same BLAKE3) or a LITERAL, and writes
+// the instructions as a container (docs/format.md). Compress() in reducto/codec.h opens
+// the corpus and calls EncodeContainer.
+//
+// Thread safety: each call is independent; the corpus is only read.
+#ifndef REDUCTO_CODEC_ENCODER_H_
+#define REDUCTO_CODEC_ENCODER_H_
+
+#include "corpus/corpus_reader.h"
+#include "reducto/codec.h"
+#include "reducto/io.h"
+#include "reducto/status.h"
+
+namespace reducto {
+
+// Writes a container for `in` to `out` against `corpus`, or a standalone container
+// when `corpus` is nullptr (options.standalone is then implied, and
+// options.standalone_chunking is recorded in the header). Accepts the format's block
+// sizes (4 KiB..64 MiB); Compress() narrows that to the documented 64 KiB..64 MiB.
+// Memory: one block of instructions plus the chunker's window, never the whole input.
+// Does not Commit() `out`.
+Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in, ByteSink& out,
+                                      const CompressOptions& options);
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CODEC_ENCODER_H_

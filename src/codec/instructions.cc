@@ -1,0 +1,161 @@
+#include "codec/instructions.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "codec/format.h"
+
+namespace reducto {
+namespace {
+
+std::string OpcodeName(uint8_t opcode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02x", opcode);
+  return buf;
+}
+
+// Reads an instruction stream from the front; every method fails rather than read past
+// the end.
+class InstructionParser {
+ public:
+  explicit InstructionParser(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+
+  bool done() const { return pos_ == bytes_.size(); }
+  size_t position() const { return pos_; }
+
+  uint8_t ReadOpcode() { return bytes_[pos_++]; }  // REQUIRES: !done()
+
+  // A canonical LEB128 varint below 2^64 (docs/format.md).
+  Result<uint64_t> ReadVarint() {
+    uint64_t value = 0;
+    for (size_t i = 0; i < format::kMaxVarintSize; ++i) {
+      if (pos_ == bytes_.size())
+        return Status::Corrupt("the instruction stream ends inside a varint");
+      uint8_t byte = bytes_[pos_++];
+      value |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+      if ((byte & 0x80) == 0) {
+        if (i == format::kMaxVarintSize - 1 && byte > 1) {
+          return Status::Corrupt("a varint in the instruction stream exceeds 64 bits");
+        }
+        if (i > 0 && byte == 0) {
+          return Status::Corrupt("a varint in the instruction stream is not in its shortest form");
+        }
+        return value;
+      }
+    }
+    return Status::Corrupt("a varint in the instruction stream is longer than 10 bytes");
+  }
+
+  // The next `length` bytes. REQUIRES: length <= remaining(), checked by the caller.
+  std::span<const uint8_t> ReadBytes(size_t length) {
+    auto bytes = bytes_.subspan(pos_, length);
+    pos_ += length;
+    return bytes;
+  }
+  size_t remaining() const { return bytes_.size() - pos_; }
+
+ private:
+  std::span<const uint8_t> bytes_;
+  size_t pos_ = 0;
+};
+
+// An instruction's length operand: at least 1, at most what the block still produces.
+Result<size_t> ReadLength(InstructionParser& parser, size_t output_left, const char* what) {
+  ASSIGN_OR_RETURN(uint64_t length, parser.ReadVarint());
+  if (length == 0) return Status::Corrupt(std::string("a ") + what + " of length 0");
+  if (length > output_left) {
+    return Status::Corrupt(std::string("a ") + what + " of " + std::to_string(length) +
+                           " bytes runs past the block's output size (" +
+                           std::to_string(output_left) + " bytes left)");
+  }
+  return static_cast<size_t>(length);
+}
+
+}  // namespace
+
+void AppendVarint(uint64_t value, std::vector<uint8_t>* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<uint8_t>(value | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<uint8_t>(value));
+}
+
+uint64_t ZigZagEncode(int64_t value) {
+  return (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
+}
+
+int64_t ZigZagDecode(uint64_t value) {
+  return static_cast<int64_t>((value >> 1) ^ (~(value & 1) + 1));
+}
+
+void InstructionWriter::Literal(std::span<const uint8_t> bytes) {
+  bytes_.push_back(format::kOpLiteral);
+  AppendVarint(bytes.size(), &bytes_);
+  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+}
+
+void InstructionWriter::Copy(uint64_t address, uint64_t length) {
+  bytes_.push_back(format::kOpCopy);
+  // Two's-complement difference: the decoder adds it back modulo 2^64.
+  AppendVarint(ZigZagEncode(static_cast<int64_t>(address - previous_end_)), &bytes_);
+  AppendVarint(length, &bytes_);
+  previous_end_ = address + length;
+}
+
+void InstructionWriter::Clear() {
+  bytes_.clear();
+  previous_end_ = 0;
+}
+
+Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusReader* corpus,
+                           std::span<uint8_t> output, std::vector<uint8_t>* scratch) {
+  const uint64_t corpus_size = corpus != nullptr ? corpus->size() : 0;
+  InstructionParser parser(instructions);
+  size_t produced = 0;
+  uint64_t previous_end = 0;
+  while (!parser.done()) {
+    uint8_t opcode = parser.ReadOpcode();
+    size_t output_left = output.size() - produced;
+    if (opcode == format::kOpLiteral) {
+      ASSIGN_OR_RETURN(size_t length, ReadLength(parser, output_left, "literal"));
+      if (length > parser.remaining()) {
+        return Status::Corrupt("a literal of " + std::to_string(length) +
+                               " bytes runs past the end of the instruction stream");
+      }
+      std::memcpy(output.data() + produced, parser.ReadBytes(length).data(), length);
+      produced += length;
+    } else if (opcode == format::kOpCopy) {
+      ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
+      ASSIGN_OR_RETURN(size_t length, ReadLength(parser, output_left, "copy"));
+      uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
+      if (address > corpus_size || length > corpus_size - address) {
+        return Status::Corrupt("a copy of " + std::to_string(length) + " bytes at corpus address " +
+                               std::to_string(address) + " runs past the end of the corpus (" +
+                               std::to_string(corpus_size) + " bytes" +
+                               (corpus ? "" : ", a standalone container") + ")");
+      }
+      ASSIGN_OR_RETURN(std::span<const uint8_t> bytes, corpus->Read(address, length, scratch));
+      if (bytes.size() != length) {
+        return Status::Integrity("the corpus returned " + std::to_string(bytes.size()) +
+                                 " bytes for a copy of " + std::to_string(length) +
+                                 ": the corpus is damaged");
+      }
+      std::memcpy(output.data() + produced, bytes.data(), length);
+      produced += length;
+      previous_end = address + length;
+    } else {
+      return Status::Corrupt("unknown opcode " + OpcodeName(opcode) + " at instruction byte " +
+                             std::to_string(parser.position() - 1) +
+                             " (format version 1 knows 0x00 and 0x01)");
+    }
+  }
+  if (produced != output.size()) {
+    return Status::Corrupt("the instruction stream produces " + std::to_string(produced) +
+                           " bytes, but the block declares " + std::to_string(output.size()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace reducto

@@ -1,0 +1,265 @@
+// Round trips through EncodeContainer and DecodeContainer, standalone and against an
+// in-memory corpus.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "codec/format.h"
+#include "codec_test_util.h"
+#include "fake_corpus.h"
+#include "hashing/weak_key.h"
+#include "test_support.h"
+
+namespace reducto {
+namespace {
+
+using testing::AsBytes;
+using testing::AsString;
+using testing::DecodeFromString;
+using testing::EncodeToString;
+using testing::FakeCorpus;
+using testing::RandomBytes;
+using testing::SmallBlockOptions;
+
+// Text-like bytes that zstd compresses, so containers stay small.
+std::vector<uint8_t> TextBytes(size_t size, uint64_t seed) {
+  static const char* const kWords[] = {"reducto ", "corpus ", "chunk ",  "copy ", "literal ",
+                                       "block ",   "zstd ",   "blake3 ", "\n",    "format "};
+  std::vector<uint8_t> random = RandomBytes(size, seed);
+  std::vector<uint8_t> out;
+  for (size_t i = 0; out.size() < size; ++i) {
+    const char* word = kWords[random[i % random.size()] % 10];
+    out.insert(out.end(), word, word + std::strlen(word));
+  }
+  out.resize(size);
+  return out;
+}
+
+// A target made of `reference` pieces, reordered, with new bytes between them.
+std::vector<uint8_t> EditedCopy(const std::vector<uint8_t>& reference, uint64_t seed) {
+  std::vector<uint8_t> out;
+  size_t piece = reference.size() / 8;
+  for (size_t i = 0; i < 8; ++i) {
+    size_t from = ((i * 5) % 8) * piece;
+    out.insert(out.end(), reference.begin() + from, reference.begin() + from + piece);
+    auto fresh = RandomBytes(100 + i * 37, seed + i);
+    if (i % 3 == 0) out.insert(out.end(), fresh.begin(), fresh.end());
+  }
+  return out;
+}
+
+void ExpectRoundTrip(const CorpusReader* corpus, const std::vector<uint8_t>& input,
+                     const CompressOptions& options, CompressStats* stats_out = nullptr) {
+  CompressStats stats;
+  auto container = EncodeToString(corpus, input, options, &stats);
+  ASSERT_TRUE(container.ok()) << container.status().ToString();
+  std::string output;
+  auto decoded = DecodeFromString(*container, corpus, &output);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(output.size(), input.size());
+  EXPECT_TRUE(output == AsString(input));
+  EXPECT_EQ(stats.input_bytes, input.size());
+  EXPECT_EQ(stats.output_bytes, container->size());
+  EXPECT_EQ(stats.copy_bytes + stats.literal_bytes, input.size());
+  EXPECT_EQ(decoded->output_bytes, input.size());
+  EXPECT_EQ(decoded->input_bytes, container->size());
+  EXPECT_EQ(decoded->blocks, stats.blocks);
+  EXPECT_EQ(decoded->standalone, corpus == nullptr);
+  EXPECT_EQ(stats.standalone, corpus == nullptr);
+  // Blocks hold at most block_size bytes and are only as many as needed.
+  EXPECT_GE(stats.blocks * options.block_size, input.size());
+  if (stats_out != nullptr) *stats_out = stats;
+}
+
+TEST(CodecRoundTripTest, EmptyInput) {
+  CompressStats stats;
+  ExpectRoundTrip(nullptr, {}, SmallBlockOptions(), &stats);
+  EXPECT_EQ(stats.blocks, 0u);
+  EXPECT_EQ(stats.output_bytes, format::kHeaderSize + format::kTrailerSize);
+  FakeCorpus corpus(RandomBytes(5000, 1), ChunkerParams::ForAverage(256));
+  ExpectRoundTrip(&corpus, {}, SmallBlockOptions(), &stats);
+  EXPECT_EQ(stats.blocks, 0u);
+  EXPECT_EQ(stats.corpus_id, corpus.info().id);
+}
+
+TEST(CodecRoundTripTest, StandaloneSizesAroundBlockBoundaries) {
+  for (size_t size : {1, 15, 16, 4095, 4096, 4097, 8192, 12289, 100000}) {
+    SCOPED_TRACE(size);
+    CompressStats stats;
+    ExpectRoundTrip(nullptr, RandomBytes(size, size), SmallBlockOptions(4096), &stats);
+    EXPECT_EQ(stats.blocks, (size + 4095) / 4096);
+    EXPECT_EQ(stats.literal_bytes, size);
+    EXPECT_EQ(stats.copies, 0u);
+  }
+}
+
+TEST(CodecRoundTripTest, StandaloneCompresses) {
+  auto input = TextBytes(200000, 3);
+  CompressStats stats;
+  ExpectRoundTrip(nullptr, input, SmallBlockOptions(64u << 10), &stats);
+  EXPECT_LT(stats.output_bytes, input.size() / 3);
+}
+
+TEST(CodecRoundTripTest, EveryLevelRoundTrips) {
+  auto input = TextBytes(20000, 4);
+  for (int level = 1; level <= 22; ++level) {
+    SCOPED_TRACE(level);
+    CompressOptions options = SmallBlockOptions();
+    options.level = level;
+    ExpectRoundTrip(nullptr, input, options);
+  }
+}
+
+TEST(CodecRoundTripTest, AgainstACorpus) {
+  auto reference = RandomBytes(300000, 11);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
+  auto target = EditedCopy(reference, 12);
+  CompressStats stats;
+  ExpectRoundTrip(&corpus, target, SmallBlockOptions(64u << 10), &stats);
+  EXPECT_GT(stats.copy_bytes, target.size() * 8 / 10);
+  EXPECT_GT(stats.literal_bytes, 0u);
+  EXPECT_LT(stats.output_bytes, target.size() / 10);
+  EXPECT_FALSE(stats.standalone);
+  EXPECT_EQ(stats.corpus_id, corpus.info().id);
+}
+
+TEST(CodecRoundTripTest, IdenticalTargetIsOneMergedCopyPerBlock) {
+  auto reference = RandomBytes(200000, 21);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
+  CompressStats stats;
+  ExpectRoundTrip(&corpus, reference, SmallBlockOptions(64u << 10), &stats);
+  EXPECT_EQ(stats.literal_bytes, 0u);
+  EXPECT_EQ(stats.copy_bytes, reference.size());
+  EXPECT_EQ(stats.copies, stats.blocks);
+  EXPECT_GE(stats.blocks, 4u);
+}
+
+TEST(CodecRoundTripTest, ChunksLargerThanABlockAreSplit) {
+  // Chunks of up to 32 KiB, blocks of 4 KiB: most copies span several blocks.
+  auto reference = RandomBytes(400000, 31);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(16384));
+  std::vector<uint8_t> target = reference;
+  auto fresh = RandomBytes(5000, 32);
+  target.insert(target.begin() + 200000, fresh.begin(), fresh.end());
+  CompressStats stats;
+  ExpectRoundTrip(&corpus, target, SmallBlockOptions(4096), &stats);
+  EXPECT_GT(stats.copy_bytes, target.size() / 2);
+  // Blocks end at chunk boundaries, so a split chunk's remainder makes a short block.
+  EXPECT_GT(stats.blocks, (target.size() + 4095) / 4096);
+}
+
+TEST(CodecRoundTripTest, ShortCopiesAreSentAsLiterals) {
+  auto reference = RandomBytes(5000, 41);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(256));
+  corpus.AddChunk(1000, 10);  // A 10-byte chunk that the target will match exactly.
+  std::vector<uint8_t> target(reference.begin() + 1000, reference.begin() + 1010);
+  CompressStats stats;
+  ExpectRoundTrip(&corpus, target, SmallBlockOptions(), &stats);
+  EXPECT_EQ(stats.copies, 0u);
+  EXPECT_EQ(stats.literal_bytes, 10u);
+  EXPECT_GT(corpus.lookups, 0u);
+}
+
+TEST(CodecRoundTripTest, CandidatesAreVerifiedByDigest) {
+  auto reference = RandomBytes(5000, 51);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(256));
+  // The target's only chunk is filed under its own weak key but points at other bytes,
+  // and a second candidate has another length: neither may be used.
+  auto target = RandomBytes(100, 52);
+  corpus.AddRawCandidate(WeakKey(target), {0, 100, Blake3(std::span(reference).first(100))});
+  corpus.AddRawCandidate(WeakKey(target), {0, 99, Blake3(target)});
+  CompressStats stats;
+  ExpectRoundTrip(&corpus, target, SmallBlockOptions(), &stats);
+  EXPECT_EQ(stats.copy_bytes, 0u);
+}
+
+TEST(CodecRoundTripTest, IndexEntryOutsideThePackIsAnError) {
+  auto reference = RandomBytes(5000, 61);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(256));
+  auto target = RandomBytes(100, 62);
+  corpus.AddRawCandidate(WeakKey(target), {4950, 100, Blake3(target)});
+  auto container = EncodeToString(&corpus, target, SmallBlockOptions());
+  EXPECT_EQ(container.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(container.status().message().find("damaged"), std::string::npos);
+}
+
+TEST(CodecRoundTripTest, OptionsAreValidated) {
+  auto input = RandomBytes(10, 1);
+  CompressOptions options = SmallBlockOptions();
+  options.level = 0;
+  EXPECT_EQ(EncodeToString(nullptr, input, options).status().code(), StatusCode::kInvalidArgument);
+  options.level = 23;
+  Status s = EncodeToString(nullptr, input, options).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("level 23"), std::string::npos);
+  options = SmallBlockOptions(format::kMinBlockSize - 1);
+  EXPECT_EQ(EncodeToString(nullptr, input, options).status().code(), StatusCode::kInvalidArgument);
+  options = SmallBlockOptions(format::kMaxBlockSize + 1);
+  EXPECT_EQ(EncodeToString(nullptr, input, options).status().code(), StatusCode::kInvalidArgument);
+  options = SmallBlockOptions();
+  options.standalone_chunking.normalization = 9;
+  EXPECT_EQ(EncodeToString(nullptr, input, options).status().code(), StatusCode::kInvalidArgument);
+}
+
+// A reference, and a target assembled from pieces of it and from fresh bytes.
+struct Pair {
+  std::vector<uint8_t> reference;
+  std::vector<uint8_t> target;
+};
+
+rc::Gen<Pair> GenPair() {
+  return rc::gen::exec([] {
+    Pair pair;
+    size_t ref_size = *rc::gen::inRange<size_t>(0, 40000);
+    if (*rc::gen::inRange(0, 10) != 0) ref_size = std::max<size_t>(ref_size, 4000);
+    pair.reference = RandomBytes(ref_size, *rc::gen::arbitrary<uint64_t>());
+    int pieces = *rc::gen::inRange(0, 40);
+    for (int i = 0; i < pieces; ++i) {
+      if (!pair.reference.empty() && *rc::gen::inRange(0, 3) != 0) {
+        size_t from = *rc::gen::inRange<size_t>(0, pair.reference.size());
+        size_t len = *rc::gen::inRange<size_t>(0, std::min<size_t>(8000, ref_size - from) + 1);
+        pair.target.insert(pair.target.end(), pair.reference.begin() + from,
+                           pair.reference.begin() + from + len);
+      } else {
+        auto fresh = *rc::gen::container<std::vector<uint8_t>>(*rc::gen::inRange<size_t>(0, 500),
+                                                               rc::gen::arbitrary<uint8_t>());
+        pair.target.insert(pair.target.end(), fresh.begin(), fresh.end());
+      }
+    }
+    return pair;
+  });
+}
+
+Status RoundTripStatus(const CorpusReader* corpus, const std::vector<uint8_t>& target,
+                       const CompressOptions& options, CompressStats* stats = nullptr) {
+  ASSIGN_OR_RETURN(std::string container, EncodeToString(corpus, target, options, stats));
+  std::string output;
+  RETURN_IF_ERROR(DecodeFromString(container, corpus, &output).status());
+  if (output != AsString(target)) return Status::Integrity("output differs");
+  return Status::Ok();
+}
+
+RC_GTEST_PROP(CodecPropertyTest, TargetFromReferencePiecesRoundTrips, ()) {
+  Pair pair = *GenPair();
+  int avg = *rc::gen::element(128, 256, 1024);
+  FakeCorpus corpus(pair.reference, ChunkerParams::ForAverage(avg));
+  CompressOptions options = SmallBlockOptions(*rc::gen::element(4096u, 8192u, 65536u));
+  options.level = *rc::gen::inRange(1, 10);
+  CompressStats stats;
+  Status s = RoundTripStatus(&corpus, pair.target, options, &stats);
+  RC_LOG() << s.ToString();
+  RC_ASSERT(s.ok());
+  RC_CLASSIFY(stats.copies > 0, "with copies");
+  RC_CLASSIFY(stats.blocks > 1, "several blocks");
+}
+
+RC_GTEST_PROP(CodecPropertyTest, StandaloneRoundTrips, (const std::vector<uint8_t>& input)) {
+  Status s = RoundTripStatus(nullptr, input, SmallBlockOptions());
+  RC_LOG() << s.ToString();
+  RC_ASSERT(s.ok());
+}
+
+}  // namespace
+}  // namespace reducto

@@ -1,0 +1,199 @@
+// The public Compress/Decompress: options, corpus directories (missing, not a corpus,
+// real), fallback to standalone, and round trips against corpora built by BuildCorpus.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "codec_test_util.h"
+#include "reducto/codec.h"
+#include "reducto/corpus.h"
+#include "test_support.h"
+
+namespace reducto {
+namespace {
+
+using testing::AsBytes;
+using testing::AsString;
+using testing::RandomBytes;
+using testing::ScratchDir;
+
+Result<CompressStats> CompressBytes(const std::string& corpus_dir,
+                                    const std::vector<uint8_t>& input,
+                                    const CompressOptions& options, std::string* container) {
+  container->clear();
+  auto source = MemorySource(input, "target");
+  auto sink = MemorySink(container, "target.rdc");
+  return Compress(corpus_dir, *source, *sink, options);
+}
+
+Result<DecompressStats> DecompressBytes(const std::string& corpus_dir, const std::string& container,
+                                        std::string* output) {
+  output->clear();
+  auto source = MemorySource(AsBytes(container), "target.rdc");
+  auto sink = MemorySink(output, "target");
+  return Decompress(corpus_dir, *source, *sink);
+}
+
+CompressOptions StandaloneOptions() {
+  CompressOptions options;
+  options.standalone = true;
+  return options;
+}
+
+// A reference file, a corpus built from it, and a target that shares most of it.
+class RealCorpusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    reference_ = RandomBytes(600000, 77);
+    testing::WriteFile(dir_.Join("reference"), reference_);
+    CorpusBuildOptions options;
+    options.chunking = ChunkerParams::ForAverage(4096);
+    auto info = BuildCorpus({dir_.Join("reference")}, corpus_dir(), options);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    info_ = *info;
+    target_.assign(reference_.begin() + 100000, reference_.begin() + 500000);
+    auto fresh = RandomBytes(20000, 78);
+    target_.insert(target_.begin() + 200000, fresh.begin(), fresh.end());
+  }
+  std::string corpus_dir() const { return dir_.Join("corpus"); }
+
+  ScratchDir dir_;
+  std::vector<uint8_t> reference_;
+  std::vector<uint8_t> target_;
+  CorpusInfo info_;
+};
+
+TEST_F(RealCorpusTest, RoundTrips) {
+  std::string container, output;
+  CompressOptions options;
+  options.block_size = 64u << 10;
+  auto stats = CompressBytes(corpus_dir(), target_, options, &container);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_FALSE(stats->standalone);
+  EXPECT_FALSE(stats->fell_back);
+  EXPECT_EQ(stats->corpus_id, info_.id);
+  EXPECT_GT(stats->copy_bytes, target_.size() * 8 / 10);
+  EXPECT_LT(container.size(), target_.size() / 5);
+  auto decoded = DecompressBytes(corpus_dir(), container, &output);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(output == AsString(target_));
+  EXPECT_EQ(decoded->corpus_id, info_.id);
+  EXPECT_FALSE(decoded->standalone);
+  EXPECT_EQ(decoded->blocks, stats->blocks);
+}
+
+TEST_F(RealCorpusTest, EmptyTargetRoundTrips) {
+  std::string container, output;
+  ASSERT_TRUE(CompressBytes(corpus_dir(), {}, CompressOptions(), &container).ok());
+  ASSERT_TRUE(DecompressBytes(corpus_dir(), container, &output).ok());
+  EXPECT_TRUE(output.empty());
+}
+
+TEST_F(RealCorpusTest, DecompressNeedsTheCorpus) {
+  std::string container, output;
+  ASSERT_TRUE(CompressBytes(corpus_dir(), target_, CompressOptions(), &container).ok());
+  auto missing = DecompressBytes("", container, &output);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(
+      missing.status().message().find("this container needs corpus " + info_.id + ": pass -c DIR"),
+      std::string::npos)
+      << missing.status().ToString();
+  auto gone = DecompressBytes(dir_.Join("nowhere"), container, &output);
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound) << gone.status().ToString();
+}
+
+TEST_F(RealCorpusTest, AnotherCorpusIsRefused) {
+  std::string container, output;
+  ASSERT_TRUE(CompressBytes(corpus_dir(), target_, CompressOptions(), &container).ok());
+  CorpusBuildOptions options;
+  options.chunking = ChunkerParams::ForAverage(4096);
+  ASSERT_TRUE(BuildCorpus({dir_.Join("reference")}, dir_.Join("other"), options).ok());
+  auto result = DecompressBytes(dir_.Join("other"), container, &output);
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("pass the matching corpus"), std::string::npos)
+      << result.status().ToString();
+}
+
+TEST_F(RealCorpusTest, StandaloneIgnoresTheCorpus) {
+  std::string container, output;
+  auto stats = CompressBytes(corpus_dir(), target_, StandaloneOptions(), &container);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_TRUE(stats->standalone);
+  EXPECT_EQ(stats->copy_bytes, 0u);
+  // Decodes without a corpus, and with a corpus directory that does not even exist.
+  ASSERT_TRUE(DecompressBytes("", container, &output).ok());
+  ASSERT_TRUE(DecompressBytes(dir_.Join("nowhere"), container, &output).ok());
+  EXPECT_TRUE(output == AsString(target_));
+}
+
+TEST(CompressApiTest, MissingCorpusFallsBackToStandalone) {
+  ScratchDir dir;
+  auto input = RandomBytes(100000, 5);
+  std::string container, output;
+  auto stats = CompressBytes(dir.Join("nowhere"), input, CompressOptions(), &container);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_TRUE(stats->fell_back);
+  EXPECT_TRUE(stats->standalone);
+  EXPECT_TRUE(stats->corpus_id.empty());
+  ASSERT_TRUE(DecompressBytes("", container, &output).ok());
+  EXPECT_TRUE(output == AsString(input));
+}
+
+TEST(CompressApiTest, MissingCorpusWithoutFallbackIsNotFound) {
+  ScratchDir dir;
+  CompressOptions options;
+  options.fallback_to_standalone = false;
+  std::string container;
+  auto stats = CompressBytes(dir.Join("nowhere"), RandomBytes(10, 1), options, &container);
+  EXPECT_EQ(stats.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(stats.status().message(),
+            "corpus " + dir.Join("nowhere") +
+                " not found: pass the right -c, build it with `reducto corpus build`, or use "
+                "--standalone");
+  EXPECT_TRUE(container.empty());
+}
+
+TEST(CompressApiTest, DirectoryThatIsNotACorpusNeverFallsBack) {
+  ScratchDir dir;
+  testing::WriteFile(dir.Join("some-file"), RandomBytes(10, 1));
+  std::string container;
+  auto stats = CompressBytes(dir.path(), RandomBytes(10, 1), CompressOptions(), &container);
+  EXPECT_FALSE(stats.ok());
+  EXPECT_NE(stats.status().code(), StatusCode::kOk);
+}
+
+TEST(CompressApiTest, OptionsAreValidated) {
+  std::string container;
+  CompressOptions options = StandaloneOptions();
+  options.level = 23;
+  auto s = CompressBytes("", {}, options, &container).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("level"), std::string::npos);
+  options = StandaloneOptions();
+  options.block_size = (64u << 10) - 1;  // Below the public minimum, though legal on disk.
+  s = CompressBytes("", {}, options, &container).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("64K to 64M"), std::string::npos) << s.ToString();
+  options.block_size = (64u << 20) + 1;
+  EXPECT_EQ(CompressBytes("", {}, options, &container).status().code(),
+            StatusCode::kInvalidArgument);
+  // A corpus container without a corpus directory.
+  EXPECT_EQ(CompressBytes("", {}, CompressOptions(), &container).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(CompressApiTest, StandaloneRoundTripWithDefaults) {
+  auto input = RandomBytes(5u << 20, 9);  // More than one default block.
+  std::string container, output;
+  auto stats = CompressBytes("", input, StandaloneOptions(), &container);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->blocks, 2u);
+  EXPECT_FALSE(stats->fell_back);
+  auto decoded = DecompressBytes("", container, &output);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(decoded->standalone);
+  EXPECT_TRUE(output == AsString(input));
+}
+
+}  // namespace
+}  // namespace reducto
