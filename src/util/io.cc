@@ -136,7 +136,7 @@ class MemorySourceImpl final : public ByteSource {
   MemorySourceImpl(std::span<const uint8_t> data, std::string name) : data_(data), name_(std::move(name)) {}
   Result<size_t> Read(std::span<uint8_t> buf) override {
     size_t n = std::min(buf.size(), data_.size());
-    std::memcpy(buf.data(), data_.data(), n);
+    if (n > 0) std::memcpy(buf.data(), data_.data(), n);
     data_ = data_.subspan(n);
     return n;
   }
