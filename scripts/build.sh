@@ -6,6 +6,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${REDUCTO_BUILD_DIR:-$ROOT/build}
 bash "$ROOT/scripts/setup.sh"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-ninja -C "$BUILD" -j"$(nproc)" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
-test -x "$BUILD/cli/reducto" || { echo "build failed" >&2; exit 1; }
+if ! ninja -C "$BUILD" -j"$(nproc)" > "$BUILD/ninja.log" 2>&1; then
+  grep -vE '^\[[0-9]+/[0-9]+\] ' "$BUILD/ninja.log" >&2
+  echo "build failed (full log: $BUILD/ninja.log)" >&2
+  exit 1
+fi
 echo "build: $BUILD/cli/reducto"

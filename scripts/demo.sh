@@ -8,22 +8,26 @@ BUILD=${REDUCTO_BUILD_DIR:-$ROOT/build}
 REDUCTO_BUILD_DIR=$BUILD bash "$ROOT/scripts/build.sh"
 R=$BUILD/cli/reducto
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+cd "$W"
 
 echo "== generating a 64 MiB reference and an edited new version"
-"$BUILD/tools/reducto-gen" --size $((64 << 20)) "$W/reference" "$W/new-version"
+"$BUILD/tools/reducto-gen" --size $((64 << 20)) reference new-version
 echo "== reducto corpus build -o corpus reference"
-"$R" corpus build -o "$W/corpus" "$W/reference"
+"$R" corpus build -o "corpus" "reference"
 echo "== reducto compress -c corpus new-version -o new-version.rdc"
-"$R" compress -c "$W/corpus" "$W/new-version" -o "$W/new-version.rdc"
+"$R" compress -c "corpus" "new-version" -o "new-version.rdc"
 echo "== reducto decompress -c corpus new-version.rdc -o restored"
-"$R" decompress -c "$W/corpus" "$W/new-version.rdc" -o "$W/restored"
-cmp "$W/new-version" "$W/restored"
-zstd -q -3 -T1 -c "$W/new-version" > "$W/new-version.zst"
+"$R" decompress -c "corpus" "new-version.rdc" -o "restored"
+cmp "new-version" "restored"
+zstd -q -3 -T1 -c new-version > new-version.zst
+zstd -q -3 -T1 --patch-from=reference -c new-version > new-version.patch.zst 2>/dev/null
 
-target=$(stat -c%s "$W/new-version"); ours=$(stat -c%s "$W/new-version.rdc"); z3=$(stat -c%s "$W/new-version.zst")
+target=$(stat -c%s new-version); ours=$(stat -c%s new-version.rdc)
+z3=$(stat -c%s new-version.zst); patch3=$(stat -c%s new-version.patch.zst)
 echo
 printf '%-22s %12s %9s\n' "" bytes ratio
 printf '%-22s %12d %9s\n' "new version" "$target" ""
 printf '%-22s %12d %8.2fx\n' "reducto (default)" "$ours" "$(echo "$target/$ours" | bc -l)"
 printf '%-22s %12d %8.2fx\n' "zstd -3" "$z3" "$(echo "$target/$z3" | bc -l)"
+printf '%-22s %12d %8.2fx\n' "zstd -3 --patch-from" "$patch3" "$(echo "$target/$patch3" | bc -l)"
 echo "round trip: verified (BLAKE3 per block and of the whole output, and cmp)"
