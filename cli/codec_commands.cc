@@ -1,0 +1,128 @@
+// reducto compress | decompress
+#include "command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "reducto/codec.h"
+#include "reducto/io.h"
+
+namespace reducto::cli {
+namespace {
+
+// Opens the output, refusing to put binary data on a terminal.
+Result<std::unique_ptr<ByteSink>> OpenOutput(const std::string& path, bool force) {
+  if (path == "-" && ::isatty(STDOUT_FILENO) && !force) {
+    return Status::InvalidArgument("refusing to write binary data to a terminal: pass -o FILE or redirect stdout");
+  }
+  return OpenSink(path, force);
+}
+
+struct CompressCommand {
+  std::optional<std::string> corpus;
+  std::string input = "-";
+  std::string output = "-";
+  std::optional<int> level;
+  std::optional<std::string> block_size;
+  bool standalone = false;
+  bool no_fallback = false;
+  bool force = false;
+
+  int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    CompressOptions options;
+    options.level = level.value_or(settings->level);
+    options.standalone = standalone;
+    options.fallback_to_standalone = !no_fallback;
+    uint64_t block = settings->block_size;
+    if (block_size) {
+      auto parsed = ParseSize(*block_size);
+      if (!parsed.ok()) return Fail(parsed.status());
+      block = *parsed;
+    }
+    if (block > UINT32_MAX) return Fail(Status::InvalidArgument("--block-size must be at most 64M"));
+    options.block_size = static_cast<uint32_t>(block);
+    std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
+    if (corpus_dir.empty() && !standalone) {
+      return Fail(Status::InvalidArgument(
+          "compress needs a corpus: pass -c DIR (or set `corpus` in the config file or REDUCTO_CORPUS), "
+          "or pass --standalone for a container that needs none"));
+    }
+    auto source = OpenSource(input);
+    if (!source.ok()) return Fail(source.status());
+    auto sink = OpenOutput(output, force);
+    if (!sink.ok()) return Fail(sink.status());
+    auto start = std::chrono::steady_clock::now();
+    auto stats = Compress(standalone ? "" : corpus_dir, **source, **sink, options);
+    if (!stats.ok()) return Fail(stats.status());
+    if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
+    if (stats->fell_back) {
+      std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
+                           "(literals only). Pass --no-fallback to make this an error.\n", corpus_dir.c_str());
+    }
+    if (!ctx.quiet) PrintSummary(*stats, SecondsSince(start));
+    return 0;
+  }
+
+  void PrintSummary(const CompressStats& stats, double seconds) const {
+    double copied = stats.input_bytes ? 100.0 * static_cast<double>(stats.copy_bytes) / static_cast<double>(stats.input_bytes) : 0;
+    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied from %s, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
+                 HumanBytes(stats.input_bytes).c_str(), HumanBytes(stats.output_bytes).c_str(),
+                 Ratio(stats.input_bytes, stats.output_bytes).c_str(), copied,
+                 stats.standalone ? "no corpus (standalone)" : ("corpus " + stats.corpus_id).c_str(), seconds);
+  }
+};
+
+struct DecompressCommand {
+  std::optional<std::string> corpus;
+  std::string input = "-";
+  std::string output = "-";
+  bool force = false;
+
+  int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    auto source = OpenSource(input);
+    if (!source.ok()) return Fail(source.status());
+    auto sink = OpenOutput(output, force);
+    if (!sink.ok()) return Fail(sink.status());
+    auto start = std::chrono::steady_clock::now();
+    auto stats = Decompress(corpus.value_or(settings->corpus.value_or("")), **source, **sink);
+    if (!stats.ok()) return Fail(stats.status());
+    if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
+    if (!ctx.quiet) {
+      std::fprintf(stderr, "%s: %s -> %s, %llu blocks verified, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
+                   HumanBytes(stats->input_bytes).c_str(), HumanBytes(stats->output_bytes).c_str(),
+                   static_cast<unsigned long long>(stats->blocks), SecondsSince(start));
+    }
+    return 0;
+  }
+};
+
+}  // namespace
+
+void RegisterCodecCommands(CLI::App* app, Context& ctx) {
+  static CompressCommand compress;
+  auto* c = AddCommand(app, ctx, compress, "compress", "compress a file or stdin against a corpus");
+  c->add_option("-c,--corpus", compress.corpus, "corpus directory");
+  c->add_option("input", compress.input, "file, or - for stdin (default)");
+  c->add_option("-o,--output", compress.output, "output file, or - for stdout (default)");
+  c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3)");
+  c->add_option("--block-size", compress.block_size, "output bytes per container block (default 4M)");
+  c->add_flag("--standalone", compress.standalone, "literals only: decodable without any corpus");
+  c->add_flag("--no-fallback", compress.no_fallback,
+              "fail instead of writing a standalone container when the corpus is missing");
+  c->add_flag("-f,--force", compress.force, "overwrite the output file");
+
+  static DecompressCommand decompress;
+  auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");
+  d->add_option("-c,--corpus", decompress.corpus, "corpus directory (not needed for standalone containers)");
+  d->add_option("input", decompress.input, "container file, or - for stdin (default)");
+  d->add_option("-o,--output", decompress.output, "output file, or - for stdout (default)");
+  d->add_flag("-f,--force", decompress.force, "overwrite the output file");
+}
+
+}  // namespace reducto::cli

@@ -1,0 +1,64 @@
+// What every subcommand of the reducto CLI shares: the global flags, settings and
+// the way a failure becomes a message and an exit status.
+//
+// Each subcommand lives in its own file and registers itself with Register*Command();
+// main.cc only wires them together.
+#ifndef REDUCTO_CLI_COMMAND_H_
+#define REDUCTO_CLI_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "reducto/chunker.h"
+#include "reducto/status.h"
+#include "settings.h"
+
+namespace reducto::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Prints "reducto: <code>: <message>" to stderr; returns the exit status for it.
+int Fail(const Status& status);
+
+// Shared by all subcommands; the chosen subcommand's callback sets exit_code.
+struct Context {
+  std::optional<std::string> config_path;
+  bool quiet = false;
+  int exit_code = kExitUsage;
+
+  // Flags over environment over configuration file over defaults (settings.h).
+  Result<Settings> LoadSettings() const { return cli::LoadSettings(config_path); }
+};
+
+// Adds `name` as a subcommand whose callback stores Run()'s exit status in ctx.
+template <typename Command>
+CLI::App* AddCommand(CLI::App* parent, Context& ctx, Command& command, const std::string& name,
+                     const std::string& description) {
+  CLI::App* sub = parent->add_subcommand(name, description);
+  sub->callback([&ctx, &command] { ctx.exit_code = command.Run(ctx); });
+  return sub;
+}
+
+// --avg/--min/--max/--normalization, resolved against the settings.
+struct ChunkingFlags {
+  std::optional<std::string> avg, min, max;
+  std::optional<int> normalization;
+
+  void Register(CLI::App* cmd);
+  Result<ChunkerParams> Resolve(const Settings& settings) const;
+};
+
+std::string Ratio(uint64_t original, uint64_t compressed);
+double SecondsSince(std::chrono::steady_clock::time_point start);
+
+void RegisterChunkCommand(CLI::App* app, Context& ctx);
+void RegisterCorpusCommands(CLI::App* app, Context& ctx);
+void RegisterCodecCommands(CLI::App* app, Context& ctx);
+
+}  // namespace reducto::cli
+
+#endif  // REDUCTO_CLI_COMMAND_H_
