@@ -8,7 +8,7 @@ PACKAGES=(
   libzstd-dev zstd librust-blake3-dev libxxhash-dev librocksdb-dev
   libsodium-dev libcurl4-openssl-dev libcpp-httplib-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  xdelta3 time bc python3
+  xdelta3 time bc python3 python3-matplotlib valgrind
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
