@@ -22,6 +22,12 @@ def _run(argv, cwd=None):
         return ""
 
 
+def short_version(tool, text):
+    import re
+    m = re.search(r"v?(\d+\.\d+(\.\d+)?)", text)
+    return f"{tool} {m.group(1)}" if m else text
+
+
 def environment(root, reducto, peer_versions):
     cpu = "unknown"
     try:
@@ -42,8 +48,22 @@ def environment(root, reducto, peer_versions):
         "cores": os.cpu_count(), "cpu": cpu, "mem_gib": round(mem_gib),
         "kernel": platform.release(),
         "reducto": _run([reducto, "--version"]) or "reducto",
-        "peers": peer_versions,
+        "peers": {k: short_version(k, v) for k, v in peer_versions.items()},
     }
+
+
+def save_environment(out_dir, env):
+    """The run's environment, so that --report-only can rewrite the docs later."""
+    with open(os.path.join(out_dir, "environment.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["key", "value"])
+        for k, v in env.items():
+            w.writerow([k, json.dumps(v)])
+
+
+def load_environment(out_dir):
+    with open(os.path.join(out_dir, "environment.csv"), newline="") as f:
+        return {row["key"]: json.loads(row["value"]) for row in csv.DictReader(f)}
 
 
 def _fmt_bytes(n):
@@ -57,7 +77,7 @@ def pair_markdown(res):
              f"ref {_fmt_bytes(res['ref_bytes'])} bytes, target {_fmt_bytes(res['target_bytes'])} bytes; "
              f"{env['date']}, commit {env['commit']}, {env['cores']} cores {env['cpu']}; "
              f"ratio = target / output; throughput = target bytes / wall seconds (median of "
-             f"{env['repeat']} rounds unless marked 1×).",
+             f"{env['repeat']} rounds; runs = 1 for the slow peers).",
              ""]
     c = res.get("corpus")
     if c:
@@ -138,10 +158,47 @@ def chart(res, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
     rows = res["rows"]
-    fig, ax = plt.subplots(figsize=(8.5, 5.6), dpi=90)
+    fig, ax = plt.subplots(figsize=(9, 5.6), dpi=90)
+    xs = [float(r["comp_mbps"]) for r in rows]
+    ys = [float(r["ratio"]) for r in rows]
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(min(xs) / 1.6, max(xs) * 3)
+    ax.set_ylim(min(ys) / 1.25, max(ys) * 1.4)
+    for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        for mantissas in ((1, 1.5, 2, 3, 4, 5, 7), (1, 2, 3, 5), (1, 2, 5), (1, 3), (1,)):
+            ticks = [m * 10**e for e in range(-2, 6) for m in mantissas if lim[0] <= m * 10**e <= lim[1]]
+            if len(ticks) <= 10:
+                break
+        axis.set_major_locator(FixedLocator(ticks))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(NullFormatter())
+    fig.canvas.draw()
+    placed = []  # Label boxes in display pixels, to keep labels from overlapping.
+    markers = []
+    for x, y in zip(xs, ys):
+        mx, my = ax.transData.transform((x, y))
+        markers.append((mx - 7, my - 7, mx + 7, my + 7))
+
+    def place_label(text, x, y):
+        px, py = ax.transData.transform((x, y))
+        w, h = 6.0 * len(text) + 4, 11
+        for dx, dy, ha in ((8, 4, "left"), (8, -13, "left"), (-8, 4, "right"), (-8, -13, "right"),
+                           (8, 14, "left"), (8, -24, "left"), (-8, 14, "right"), (-8, -24, "right")):
+            x0 = px + dx if ha == "left" else px + dx - w
+            box = (x0, py + dy, x0 + w, py + dy + h)
+            inside = ax.bbox.x0 <= box[0] and box[2] <= ax.bbox.x1 and ax.bbox.y0 <= box[1] and box[3] <= ax.bbox.y1
+            own = (px - 7, py - 7, px + 7, py + 7)
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                                  for b in placed + [m for m in markers if m != own]):
+                break
+        placed.append(box)
+        ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx * 72 / 90, dy * 72 / 90),
+                    fontsize=8, ha=ha, zorder=4)
+
     reducto_markers = ["*", "P", "X", "p", "h", "H", "8"]
     ri = 0
     for r in rows:
@@ -155,7 +212,7 @@ def chart(res, path):
         label = r["tool"] + (" (1 run)" if int(r["runs"]) == 1 else "")
         ax.scatter([x], [y], s=size, c=color, marker=marker, label=label, zorder=3,
                    edgecolors="black", linewidths=0.6)
-        ax.annotate(r["tool"], (x, y), textcoords="offset points", xytext=(7, 5), fontsize=8, zorder=4)
+        place_label(r["tool"], x, y)
     c = res.get("corpus")
     base = next((r for r in rows if r["tool"] == "reducto"), None)
     if c and base:
@@ -167,16 +224,6 @@ def chart(res, path):
     if len(front) > 1:
         ax.plot([float(r["comp_mbps"]) for r in front], [float(r["ratio"]) for r in front],
                 ls="--", c="#999999", lw=1, zorder=1, label="Pareto front")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    xs = [float(r["comp_mbps"]) for r in rows]
-    ys = [float(r["ratio"]) for r in rows]
-    ax.set_xlim(min(xs) / 1.6, max(xs) * 2.2)
-    ax.set_ylim(min(ys) / 1.3, max(ys) * 1.5)
     ax.set_xlabel("compression throughput, MB/s of target (log scale; right is faster)")
     ax.set_ylabel("ratio = target / output (log scale; up is smaller)")
     date = res.get("env", {}).get("date") or res.get("date", "")
@@ -251,7 +298,7 @@ def write_docs(root, out_dir, names, env, micro):
     # Pairs run now first, then any other pair whose CSV is in out_dir.
     for f in sorted(os.listdir(out_dir)):
         n = f[:-4]
-        if f.endswith(".csv") and n != "micro" and n not in names:
+        if f.endswith(".csv") and n not in ("micro", "environment") and n not in names:
             names.append(n)
     order = ["kernel", "pgdump", "vm-ext4", "ci-build"]
     names.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
@@ -264,20 +311,29 @@ def write_docs(root, out_dir, names, env, micro):
         with open(base) as f:
             callgrind = f.read().strip()
     peers = env["peers"]
+    rel = os.path.relpath(out_dir, os.path.dirname(doc))
     parts = [TEMPLATE_HEAD.format(**env, zstd=peers.get("zstd", ""), gzip=peers.get("gzip", ""),
                                   xdelta3=peers.get("xdelta3", ""))]
     for n in names:
         res = read_pair(out_dir, n)
         res["env"] = {**env, "date": res["date"], "commit": res["commit"]}
-        cmds = "\n".join(f"{r['tool']:24s} {r['command']}" for r in res["rows"])
+        chart(res, os.path.join(out_dir, f"{n}.png"))  # Redrawn from the CSV: one style for all.
+        with open(os.path.join(out_dir, f"{n}.md"), "w") as f:
+            f.write(pair_markdown(res))
+        cmds = "\n".join(f"{r['tool']:24s} {r['command']}" for r in
+                         ([res["corpus"]] if res.get("corpus") else []) + res["rows"])
         parts.append(pair_markdown(res).replace(f"### {n}", f"### {n}", 1) +
-                     f"\n![{n}: ratio against compression throughput](bench/{n}.png)\n\n"
+                     f"\n![{n}: ratio against compression throughput]({rel}/{n}.png)\n\n"
                      f"{observations(res)}\n\n<details><summary>exact commands</summary>\n\n```\n"
                      f"{cmds}\n```\n</details>\n")
     if micro:
         parts.append("## Micro-benchmarks\n\n`build/bench/reducto_bench --benchmark_repetitions=3` "
                      "(medians; inputs in memory, one thread; the same run, so ratios between rows "
                      "are meaningful, absolute numbers less so):\n\n" + micro_markdown(micro) + "\n")
+    notes = os.path.join(out_dir, "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            parts.append(f.read())
     parts.append(TEMPLATE_TAIL.format(callgrind=callgrind or "(no baseline yet)"))
     with open(doc, "w") as f:
         f.write("\n".join(parts))
@@ -313,7 +369,7 @@ Command: `{command}`.
   read and index the whole reference on every call, and that is inside their times.
   The hollow star on each chart is Reducto's first use of a new reference (corpus
   build + one compression).
-- **Peak RSS** is the maximum resident set of the process (`wait4` rusage), compress /
+- **Peak RSS** is the maximum resident set of the process (GNU time `%M`), compress /
   decompress.
 - **Round trip** is a byte-for-byte `cmp` of the restored file with the target, on every run.
 - Peers are single-threaded, with the invocations of `../shared/bench/peers.sh`
@@ -349,8 +405,11 @@ TEMPLATE_TAIL = """
 `bench/callgrind/guard.sh` counts instructions (valgrind `--tool=callgrind`, total Ir;
 deterministic for one binary and one input, unlike a clock) of `reducto chunk`,
 `reducto compress` and `reducto decompress` on a fixed pair from
-`reducto-gen --size 4M --seed 7`, compares each with `bench/callgrind/baseline.txt`
-and fails on more than 5% growth. `.ci/run` runs it after the tests (about a minute).
+`reducto-gen --size 67108864 --seed 7` (a 68 MB reference, a 69 MB target), compares
+each with `bench/callgrind/baseline.txt` and fails on more than 5% growth. `.ci/run`
+runs it after the tests (about 10 s). Two runs of the same binary agree to within
+0.01% (the chunk count is exact; compress and decompress move by a few thousand
+instructions, RocksDB's background threads).
 Under valgrind BLAKE3's runtime CPU dispatch and zstd may take other code paths than
 natively (valgrind does not emulate every instruction set extension); that is fine as
 they are the same on every run of the same binary, but the counts describe the
