@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -73,13 +74,40 @@ Status SyncDirectory(const std::string& dir) {
 }
 
 Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data) {
+  return WriteFileAtomic(path, data, 0644, true);
+}
+
+namespace {
+
+// Renames `tmp` to `path` unless `path` exists: renameat2(RENAME_NOREPLACE), or link
+// and unlink where the file system lacks it.
+Status RenameNoReplace(const std::string& tmp, const std::string& path) {
+  int rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
+  if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+    rc = ::link(tmp.c_str(), path.c_str());
+    if (rc == 0) ::unlink(tmp.c_str());
+  }
+  if (rc == 0) return Status::Ok();
+  if (errno == EEXIST) {
+    return Status::InvalidArgument(path + " already exists: pass --force or choose another name");
+  }
+  return ErrnoStatus("rename to", path, errno);
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data, unsigned mode,
+                       bool replace) {
   std::string tmp = path + ".tmp-" + std::to_string(std::random_device{}());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) return ErrnoStatus("create", tmp, errno);
   Status s = WriteAll(fd, data, tmp);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("sync", tmp, errno);
   if (::close(fd) != 0 && s.ok()) s = ErrnoStatus("close", tmp, errno);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus("rename to", path, errno);
+  if (s.ok() && replace && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = ErrnoStatus("rename to", path, errno);
+  }
+  if (s.ok() && !replace) s = RenameNoReplace(tmp, path);
   if (!s.ok()) {
     ::unlink(tmp.c_str());
     return s;

@@ -20,6 +20,10 @@ Status WriteAll(int fd, std::span<const uint8_t> data, const std::string& name);
 Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
 // Writes `data` to `path` through a temporary file, fsync and rename.
 Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data);
+// The same, creating the file with permission bits `mode` (before the umask); unless
+// `replace`, an existing `path` is kept and the result is InvalidArgument ("exists").
+Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data, unsigned mode,
+                       bool replace);
 // fsync of a directory, so a rename inside it is durable.
 Status SyncDirectory(const std::string& dir);
 
