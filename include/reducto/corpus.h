@@ -53,6 +53,9 @@ struct CorpusBuildOptions {
   // Replace an existing corpus at the output path. Only a directory holding a
   // manifest.json (even a damaged one) or an empty directory is ever replaced.
   bool overwrite = false;
+  // Secret key files (reducto/signing.h). The corpus is published with a signature by
+  // each: it appears at the output path already signed. Read before anything is built.
+  std::vector<std::string> sign_keys;
 };
 
 // Chunks `inputs` (files, directories walked recursively in byte-wise sorted order,
@@ -61,7 +64,7 @@ struct CorpusBuildOptions {
 // crash never leaves something that passes as a corpus; on error nothing is left.
 // Errors: InvalidArgument (chunking outside the corpus range, no inputs, "-" twice,
 // `out_dir` exists and !overwrite, or is not a corpus); NotFound / Permission naming
-// an input; Io when writing fails.
+// an input; Io when writing fails; the errors of ReadSecretKeyFile for sign_keys.
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
                                const CorpusBuildOptions& options);
 
@@ -69,6 +72,12 @@ Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std
 // missing or is not a corpus; Corrupt when the manifest does not parse or its
 // segments do not match the files).
 Result<CorpusInfo> ReadCorpusInfo(const std::string& dir);
+
+// The corpora directly inside the directory `store`: each subdirectory that holds a
+// manifest.json, as "<store>/<name>", sorted byte-wise. Directories that a build or a
+// replacement leaves behind while publishing (<name>.tmp-*, <name>.old-*) are not
+// corpora. The manifests are not read. NotFound when `store` is not a directory.
+Result<std::vector<std::string>> ListCorpora(const std::string& store);
 
 // Reads the whole corpus and checks it against its manifest: each pack segment's
 // BLAKE3, the index's entry count and digest, and every index entry against the bytes

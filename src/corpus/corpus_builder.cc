@@ -1,23 +1,21 @@
 // BuildCorpus: chunk the inputs, store each distinct chunk once, index it, write the
-// manifest last, and publish the directory with one rename.
-#include <fcntl.h>
+// manifest last, and publish the directory, signed, with one rename (corpus_publisher.h).
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "chunking/chunk_reader.h"
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_format.h"
+#include "corpus/corpus_publisher.h"
 #include "corpus/manifest.h"
 #include "corpus/pack_writer.h"
+#include "corpus/signatures.h"
 #include "hashing/weak_key.h"
 #include "reducto/corpus.h"
 #include "reducto/io.h"
@@ -32,13 +30,6 @@ namespace fs = std::filesystem;
 // per input and a directory may hold many small files; 1 MiB reads are already cheap.
 constexpr size_t kInputWindowBytes = 1u << 20;
 
-std::string RandomSuffix() {
-  std::random_device random;
-  char text[24];
-  std::snprintf(text, sizeof text, "%08x%08x", random(), random());
-  return text;
-}
-
 Status ValidateChunking(const ChunkerParams& params) {
   Status valid = params.Validate();
   if (!valid.ok()) return valid.WithContext("invalid chunking for a corpus");
@@ -46,52 +37,6 @@ Status ValidateChunking(const ChunkerParams& params) {
     return Status::InvalidArgument(
         "average chunk size " + std::to_string(params.avg_size) +
         " is outside 4 KiB..64 KiB, the range allowed for corpora: pass --avg between 4K and 64K");
-  }
-  return Status::Ok();
-}
-
-// out_dir without trailing slashes. InvalidArgument when it names no new directory.
-Result<std::string> NormalizeOutput(std::string out_dir) {
-  while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
-  std::string name = fs::path(out_dir).filename().string();
-  if (name.empty() || name == "." || name == ".." || out_dir == "/") {
-    return Status::InvalidArgument(
-        "'" + out_dir + "' cannot be a corpus directory: name a new directory, e.g. -o corpus");
-  }
-  std::string parent = fs::path(out_dir).parent_path().string();
-  if (parent.empty()) parent = ".";
-  struct stat st;
-  if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::NotFound("cannot create corpus " + out_dir + ": directory " + parent +
-                            " does not exist (create it first)");
-  }
-  return out_dir;
-}
-
-bool IsEmptyDirectory(const std::string& dir) {
-  std::error_code ec;
-  return fs::is_empty(dir, ec) && !ec;
-}
-
-// OK when out_dir may be written: it does not exist, or `overwrite` and it is a corpus
-// (has a manifest.json, even a damaged one) or an empty directory. Anything else is
-// kept: --force must never delete a user's unrelated directory.
-Status CheckOutput(const std::string& out_dir, bool overwrite) {
-  struct stat st;
-  if (::lstat(out_dir.c_str(), &st) != 0) {
-    return errno == ENOENT ? Status::Ok() : ErrnoStatus("inspect", out_dir, errno);
-  }
-  if (!overwrite) {
-    return Status::InvalidArgument(out_dir +
-                                   " already exists: pass --force or choose another path");
-  }
-  bool corpus_like =
-      S_ISDIR(st.st_mode) && (::access((out_dir + "/" + kManifestFileName).c_str(), F_OK) == 0 ||
-                              IsEmptyDirectory(out_dir));
-  if (!corpus_like) {
-    return Status::InvalidArgument(out_dir +
-                                   " exists and is not a corpus directory: refusing to replace it "
-                                   "even with --force; remove it yourself or choose another path");
   }
   return Status::Ok();
 }
@@ -174,32 +119,6 @@ Result<std::vector<Input>> ExpandInputs(const std::vector<std::string>& inputs,
 
 // ---- the build directory ----
 
-// A directory removed with its contents on destruction, unless released.
-class TempDir {
- public:
-  static Result<TempDir> Create(const std::string& out_dir) {
-    for (int attempt = 0;; ++attempt) {
-      std::string path = out_dir + ".tmp-" + RandomSuffix();
-      if (::mkdir(path.c_str(), 0755) == 0) return TempDir(path);
-      if (errno != EEXIST || attempt == 8) return ErrnoStatus("create directory", path, errno);
-    }
-  }
-  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  void Release() { path_.clear(); }
-
- private:
-  explicit TempDir(std::string path) : path_(std::move(path)) {}
-  std::string path_;
-};
-
 Status MakeDirectory(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0) return ErrnoStatus("create directory", path, errno);
   return Status::Ok();
@@ -230,9 +149,8 @@ class CorpusBuilder {
     }
   }
 
-  // Completes the files and writes manifest.json, everything fsynced. Returns the
-  // manifest's contents in *manifest.
-  Result<CorpusInfo> Finish(std::string* manifest) {
+  // Completes the files and writes manifest.json, everything fsynced.
+  Status Finish() {
     RETURN_IF_ERROR(pack_->Finish());
     ASSIGN_OR_RETURN(IndexSummary index, index_->Finish());
     index_.reset();
@@ -254,11 +172,9 @@ class CorpusBuilder {
     info.unique_chunks = unique_chunks_;
     info.index_entries = index.entries;
     info.index_digest = index.digest;
-    *manifest = SerializeManifest(info);
-    RETURN_IF_ERROR(
-        WriteFileAtomic(dir_ + "/" + kManifestFileName,
-                        {reinterpret_cast<const uint8_t*>(manifest->data()), manifest->size()}));
-    return info;
+    std::string manifest = SerializeManifest(info);
+    return WriteFileAtomic(dir_ + "/" + kManifestFileName,
+                           {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
   }
 
  private:
@@ -289,83 +205,22 @@ class CorpusBuilder {
   uint64_t unique_chunks_ = 0;
 };
 
-// ---- publishing ----
-
-std::string ParentOf(const std::string& path) {
-  std::string parent = fs::path(path).parent_path().string();
-  return parent.empty() ? "." : parent;
-}
-
-// Swaps `tmp` and an existing `out_dir` atomically when the file system can
-// (renameat2 RENAME_EXCHANGE), else moves the old corpus aside first. Afterwards the
-// old corpus is at `tmp`, for the caller to delete.
-Status ReplaceDirectory(const std::string& tmp, const std::string& out_dir) {
-  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out_dir.c_str(), RENAME_EXCHANGE) == 0) {
-    return Status::Ok();
-  }
-  if (errno != EINVAL && errno != ENOSYS) return ErrnoStatus("replace", out_dir, errno);
-  std::string aside = out_dir + ".old-" + RandomSuffix();
-  if (::rename(out_dir.c_str(), aside.c_str()) != 0)
-    return ErrnoStatus("move aside", out_dir, errno);
-  if (::rename(tmp.c_str(), out_dir.c_str()) != 0) {
-    Status s = ErrnoStatus("rename into", out_dir, errno);
-    (void)::rename(aside.c_str(), out_dir.c_str());
-    return s;
-  }
-  if (::rename(aside.c_str(), tmp.c_str()) != 0) {
-    std::error_code ec;
-    fs::remove_all(aside, ec);
-  }
-  return Status::Ok();
-}
-
-// Renames the complete corpus at `tmp` to `out_dir`, never over something that
-// CheckOutput() refuses.
-Status Publish(TempDir& tmp, const std::string& out_dir, bool overwrite) {
-  int rc = ::renameat2(AT_FDCWD, tmp.path().c_str(), AT_FDCWD, out_dir.c_str(), RENAME_NOREPLACE);
-  int err = rc == 0 ? 0 : errno;
-  if (err == EINVAL || err == ENOSYS) {  // No renameat2 flags on this file system.
-    RETURN_IF_ERROR(CheckOutput(out_dir, overwrite));
-    if (::access(out_dir.c_str(), F_OK) != 0) {
-      rc = ::rename(tmp.path().c_str(), out_dir.c_str());
-      err = rc == 0 ? 0 : errno;
-    } else {
-      err = EEXIST;
-    }
-  }
-  if (err == 0) {
-    tmp.Release();
-  } else if (err == EEXIST || err == ENOTEMPTY) {
-    RETURN_IF_ERROR(CheckOutput(out_dir, overwrite));
-    RETURN_IF_ERROR(ReplaceDirectory(tmp.path(), out_dir));  // The old corpus goes with tmp.
-  } else {
-    return ErrnoStatus("rename into", out_dir, err);
-  }
-  return SyncDirectory(ParentOf(out_dir));
-}
-
 }  // namespace
 
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
                                const CorpusBuildOptions& options) {
   RETURN_IF_ERROR(ValidateChunking(options.chunking));
-  ASSIGN_OR_RETURN(std::string out, NormalizeOutput(out_dir));
-  RETURN_IF_ERROR(CheckOutput(out, options.overwrite));
+  ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
+  ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
   ASSIGN_OR_RETURN(std::vector<Input> files, ExpandInputs(inputs, out));
-  ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(out));
-  std::string manifest;
-  CorpusInfo info;
+  ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, options.overwrite));
   {
-    CorpusBuilder builder(tmp.path(), options.chunking);
+    CorpusBuilder builder(staging.dir(), options.chunking);
     RETURN_IF_ERROR(builder.Start());
     for (const Input& file : files) RETURN_IF_ERROR(builder.AddInput(file));
-    ASSIGN_OR_RETURN(info, builder.Finish(&manifest));
+    RETURN_IF_ERROR(builder.Finish());
   }
-  RETURN_IF_ERROR(Publish(tmp, out, options.overwrite));
-  info.path = out;
-  info.manifest_digest =
-      Blake3({reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
-  return info;
+  return staging.Publish(sign_keys);
 }
 
 }  // namespace reducto

@@ -28,6 +28,20 @@ inline constexpr size_t kIndexPrefixSize = 8;  // Weak key, big-endian.
 inline constexpr size_t kIndexKeySize = 16;    // Weak key || corpus address, big-endian.
 inline constexpr size_t kIndexValueSize = 36;  // BLAKE3 (32) || length (uint32 LE).
 
+// ---- detached signatures: signatures/<key id>.sig (docs/corpus.md, "Signatures") ----
+inline constexpr char kSignaturesDirName[] = "signatures";
+inline constexpr char kSignatureSuffix[] = ".sig";
+inline constexpr char kSignatureFileHeader[] = "reducto-corpus-signature v1";
+// Fields after the first line, one "<name> <value>" line each, in this order.
+inline constexpr char kSignatureKeyIdField[] = "key-id";            // 16 hex digits
+inline constexpr char kSignaturePublicKeyField[] = "public-key";    // base64, 32 bytes
+inline constexpr char kSignatureCorpusIdField[] = "corpus-id";      // the manifest's id
+inline constexpr char kSignatureManifestField[] = "manifest-blake3";  // 64 hex digits
+inline constexpr char kSignatureValueField[] = "signature";         // base64, 64 bytes
+// The signed message: this domain string with its terminating NUL (28 bytes), the
+// corpus id as its 36 ASCII characters, then the 32-byte manifest digest.
+inline constexpr char kSignatureDomain[] = "reducto-corpus-signature-v1";
+
 // Corpora are built with average chunk sizes in this range (the chunker allows more).
 inline constexpr uint32_t kCorpusMinAvgChunk = 4u << 10;
 inline constexpr uint32_t kCorpusMaxAvgChunk = 64u << 10;
