@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "reducto/chunker.h"
 #include "reducto/io.h"
+#include "reducto/signing.h"
 #include "reducto/status.h"
 
 namespace reducto {
@@ -23,6 +25,10 @@ struct CompressOptions {
   uint32_t block_size = 4u << 20;    // Target output bytes per block (64 KiB..64 MiB).
   // Chunking for standalone containers (a corpus brings its own parameters).
   ChunkerParams standalone_chunking = ChunkerParams::ForAverage(8192);
+  // When not empty, a corpus is used only if it has a valid signature by one of these
+  // keys (CheckCorpusTrust: signatures and manifest are checked, not the pack);
+  // otherwise Compress fails with Permission.
+  std::vector<PublicKey> trusted_keys;
 };
 
 struct CompressStats {
@@ -50,9 +56,18 @@ struct DecompressStats {
   std::string corpus_id;
 };
 
+struct DecompressOptions {
+  // As CompressOptions::trusted_keys: when not empty, the container's corpus must have
+  // a valid signature by one of these keys, else Permission before any output.
+  std::vector<PublicKey> trusted_keys;
+};
+
 // Decodes the container in `in` to `out`, writing each block only after its digest
 // verified, and returns OK only after the trailer verified. `corpus_dir` may be empty
 // for a standalone container. Does not Commit() `out`.
+Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
+                                   const DecompressOptions& options);
+// The same with default options (no trust policy).
 Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out);
 
 }  // namespace reducto

@@ -9,6 +9,7 @@
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "reducto/digest.h"
+#include "reducto/signing.h"
 
 namespace reducto {
 namespace {
@@ -237,7 +238,8 @@ Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
   return decoder.Run(resolve);
 }
 
-Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out) {
+Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
+                                   const DecompressOptions& options) {
   std::unique_ptr<CorpusReader> corpus;
   auto resolve = [&](const ContainerHeader& header) -> Result<const CorpusReader*> {
     std::string needed = "this container needs corpus " + FormatCorpusId(header.corpus_id);
@@ -245,9 +247,14 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
     auto opened = CorpusReader::Open(corpus_dir);
     if (!opened.ok()) return opened.status().WithContext(needed);
     corpus = std::move(opened).value();
+    RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
     return static_cast<const CorpusReader*>(corpus.get());
   };
   return DecodeContainer(in, out, resolve);
+}
+
+Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out) {
+  return Decompress(corpus_dir, in, out, DecompressOptions());
 }
 
 }  // namespace reducto

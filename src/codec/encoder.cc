@@ -13,6 +13,7 @@
 #include "codec/instructions.h"
 #include "hashing/weak_key.h"
 #include "reducto/digest.h"
+#include "reducto/signing.h"
 
 namespace reducto {
 namespace {
@@ -291,6 +292,7 @@ Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, By
     return stats;
   }
   ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> corpus, CorpusReader::Open(corpus_dir));
+  RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
   return EncodeContainer(corpus.get(), in, out, options);
 }
 
