@@ -158,6 +158,17 @@ std::string DescribeKeys(const std::vector<PublicKey>& keys) {
   return out;
 }
 
+// The first invalid signature that names one of the trusted keys, if any.
+const SignatureCheck* InvalidTrustedSignature(const std::vector<SignatureCheck>& checks,
+                                              const std::vector<PublicKey>& trusted) {
+  for (const SignatureCheck& check : checks) {
+    for (const PublicKey& key : trusted) {
+      if (!check.valid && check.key_id == key.id()) return &check;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<uint8_t> SignatureMessage(const std::string& corpus_id, const Digest& manifest_digest) {
@@ -231,12 +242,18 @@ Status CheckCorpusTrust(const CorpusInfo& info, const std::vector<PublicKey>& tr
   for (const SignatureCheck& check : checks) {
     if (check.trusted) return Status::Ok();
   }
+  std::string head = "corpus " + info.id + " at " + info.path +
+                     " has no valid signature by a trusted key (trusted: " + DescribeKeys(trusted) +
+                     ")";
+  if (const SignatureCheck* damaged = InvalidTrustedSignature(checks, trusted)) {
+    return Status::Permission(head + "; its signature by " + damaged->key_id +
+                              " does not check: " + damaged->problem.message());
+  }
   return Status::Permission(
-      "corpus " + info.id + " at " + info.path + " " + DescribeSigners(checks) +
-      ", and trusted keys are configured (" + DescribeKeys(trusted) +
-      "): if you trust its signer, add their public key with --trusted-key FILE.pub or to "
-      "`trusted_keys` in the config; run `reducto corpus verify " +
-      info.path + "` to see what is wrong");
+      head + ": it " + DescribeSigners(checks) +
+      ". If you trust its signer, add their public key with --trusted-key FILE.pub or to "
+      "`trusted_keys` in the config; `reducto corpus verify " +
+      info.path + "` shows details");
 }
 
 }  // namespace reducto

@@ -74,7 +74,9 @@ Result<std::vector<uint8_t>> ReadKeyFile(const std::string& path, KeyKind want) 
   auto text = ReadSmallFile(path, kMaxKeyFileBytes);
   if (!text.ok()) {
     if (text.status().code() != StatusCode::kCorrupt) return text.status();
-    return Status::Corrupt(path + " is too large to be a Reducto key file");
+    return Status::Corrupt(
+        path + " is not a Reducto " + (want == KeyKind::kSecret ? "secret" : "public") +
+        " key file (it is too large): pass a file made by `reducto key generate`");
   }
   RETURN_IF_ERROR(CheckKind(path, FirstLine(*text), want));
   bool secret = want == KeyKind::kSecret;
