@@ -8,6 +8,7 @@
 
 #include "reducto/codec.h"
 #include "reducto/io.h"
+#include "trust.h"
 
 namespace reducto::cli {
 namespace {
@@ -29,11 +30,15 @@ struct CompressCommand {
   bool standalone = false;
   bool no_fallback = false;
   bool force = false;
+  TrustFlags trust;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     CompressOptions options;
+    auto trusted = trust.Resolve(*settings);
+    if (!trusted.ok()) return Fail(trusted.status());
+    options.trusted_keys = std::move(trusted).value();
     options.level = level.value_or(settings->level);
     options.standalone = standalone;
     options.fallback_to_standalone = !no_fallback;
@@ -81,16 +86,22 @@ struct DecompressCommand {
   std::string input = "-";
   std::string output = "-";
   bool force = false;
+  TrustFlags trust;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
+    DecompressOptions options;
+    auto trusted = trust.Resolve(*settings);
+    if (!trusted.ok()) return Fail(trusted.status());
+    options.trusted_keys = std::move(trusted).value();
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
     auto sink = OpenOutput(output, force);
     if (!sink.ok()) return Fail(sink.status());
     auto start = std::chrono::steady_clock::now();
-    auto stats = Decompress(corpus.value_or(settings->corpus.value_or("")), **source, **sink);
+    std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
+    auto stats = Decompress(corpus_dir, **source, **sink, options);
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
     if (!ctx.quiet) {
@@ -116,6 +127,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_flag("--no-fallback", compress.no_fallback,
               "fail instead of writing a standalone container when the corpus is missing");
   c->add_flag("-f,--force", compress.force, "overwrite the output file");
+  compress.trust.Register(c);
 
   static DecompressCommand decompress;
   auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");
@@ -123,6 +135,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   d->add_option("input", decompress.input, "container file, or - for stdin (default)");
   d->add_option("-o,--output", decompress.output, "output file, or - for stdout (default)");
   d->add_flag("-f,--force", decompress.force, "overwrite the output file");
+  decompress.trust.Register(d);
 }
 
 }  // namespace reducto::cli

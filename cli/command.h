@@ -57,6 +57,9 @@ double SecondsSince(std::chrono::steady_clock::time_point start);
 
 void RegisterChunkCommand(CLI::App* app, Context& ctx);
 void RegisterCorpusCommands(CLI::App* app, Context& ctx);
+// sign, verify and list, under the `corpus` subcommand.
+void RegisterCorpusSigningCommands(CLI::App* corpus, Context& ctx);
+void RegisterKeyCommands(CLI::App* app, Context& ctx);
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli

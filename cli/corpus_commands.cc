@@ -1,4 +1,4 @@
-// reducto corpus build | info
+// reducto corpus build | info (sign, verify, list: corpus_signing_commands.cc)
 #include "command.h"
 
 #include <cstdio>
@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "reducto/corpus.h"
+#include "reducto/signing.h"
+#include "trust.h"
 
 namespace reducto::cli {
 namespace {
@@ -14,6 +16,7 @@ struct CorpusBuildCommand {
   ChunkingFlags chunking;
   std::string output;
   std::vector<std::string> inputs;
+  std::vector<std::string> sign_keys;
   bool force = false;
 
   int Run(const Context& ctx) const {
@@ -24,6 +27,7 @@ struct CorpusBuildCommand {
     if (!params.ok()) return Fail(params.status());
     options.chunking = *params;
     options.overwrite = force;
+    options.sign_keys = sign_keys;
     auto start = std::chrono::steady_clock::now();
     auto info = BuildCorpus(inputs, output, options);
     if (!info.ok()) return Fail(info.status());
@@ -32,6 +36,10 @@ struct CorpusBuildCommand {
                    info->id.c_str(), output.c_str(), SecondsSince(start), HumanBytes(info->input_bytes).c_str(),
                    static_cast<unsigned long long>(info->chunk_count),
                    static_cast<unsigned long long>(info->unique_chunks), HumanBytes(info->pack_bytes()).c_str());
+      auto signatures = CheckCorpusSignatures(*info, {});
+      if (!sign_keys.empty() && signatures.ok()) {
+        std::fprintf(stderr, "signed by %s\n", DescribeSigners(*signatures).c_str());
+      }
     }
     return 0;
   }
@@ -40,11 +48,49 @@ struct CorpusBuildCommand {
 struct CorpusInfoCommand {
   std::string dir;
   bool json = false;
+  TrustFlags trust;
 
-  int Run(const Context&) const {
+  int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    auto trusted = trust.Resolve(*settings);
+    if (!trusted.ok()) return Fail(trusted.status());
     auto info = ReadCorpusInfo(dir);
     if (!info.ok()) return Fail(info.status());
-    std::string text = json ? info->ToJson() : info->ToText();
+    auto signatures = CheckCorpusSignatures(*info, *trusted);
+    if (!signatures.ok()) return Fail(signatures.status());
+    Result<std::string> text =
+        json ? JsonWithSignatures(*info, *signatures) : TextWithSignatures(*info, *signatures);
+    if (!text.ok()) return Fail(text.status());
+    return Print(*text);
+  }
+
+  // The manifest's lines, then one line per signature file.
+  static std::string TextWithSignatures(const CorpusInfo& info,
+                                        const std::vector<SignatureCheck>& signatures) {
+    std::string text = info.ToText();
+    char head[32];
+    std::snprintf(head, sizeof head, "%-10s %zu\n", "signatures", signatures.size());
+    text += head;
+    for (const SignatureCheck& check : signatures) {
+      text += "  " + DescribeSigner(check) + "  " + check.file + "\n";
+    }
+    return text;
+  }
+
+  // ToJson() plus "signatures": [...].
+  static Result<std::string> JsonWithSignatures(const CorpusInfo& info,
+                                                const std::vector<SignatureCheck>& signatures) {
+    try {
+      auto j = nlohmann::ordered_json::parse(info.ToJson());
+      j["signatures"] = SignaturesJson(signatures);
+      return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    } catch (const nlohmann::ordered_json::exception& e) {
+      return Status::Io(std::string("cannot print the corpus as JSON: ") + e.what());
+    }
+  }
+
+  static int Print(const std::string& text) {
     std::fputs(text.c_str(), stdout);
     if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
     return std::fflush(stdout) == 0 && !std::ferror(stdout) ? 0 : Fail(Status::Io("cannot write to stdout"));
@@ -62,12 +108,16 @@ void RegisterCorpusCommands(CLI::App* app, Context& ctx) {
   build_cmd->add_option("-o,--output", build.output, "corpus directory to create")->required();
   build_cmd->add_option("inputs", build.inputs, "files, directories (recursive) or - for stdin")->required();
   build_cmd->add_flag("-f,--force", build.force, "replace an existing corpus at the output path");
+  RegisterSignKeyOption(build_cmd, &build.sign_keys);
   build.chunking.Register(build_cmd);
 
   static CorpusInfoCommand info;
   auto* info_cmd = AddCommand(corpus, ctx, info, "info", "print a corpus manifest");
   info_cmd->add_option("dir", info.dir, "corpus directory")->required();
   info_cmd->add_flag("--json", info.json, "print JSON");
+  info.trust.Register(info_cmd);
+
+  RegisterCorpusSigningCommands(corpus, ctx);
 }
 
 }  // namespace reducto::cli

@@ -1,5 +1,6 @@
 #include "settings.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +63,22 @@ Status ApplyChunkingTable(const toml::table& table, const std::string& file, Set
   return Status::Ok();
 }
 
+// `trusted_keys = ["release.pub", ...]`: paths relative to the file's directory.
+Status ApplyTrustedKeys(const toml::node& node, const std::string& path, Settings* s) {
+  const toml::array* array = node.as_array();
+  std::string error = path + ": trusted_keys must be an array of public key file paths, " +
+                      "e.g. trusted_keys = [\"release.pub\"]";
+  if (array == nullptr) return Status::InvalidArgument(error);
+  std::filesystem::path base = std::filesystem::path(path).parent_path();
+  s->trusted_keys.clear();
+  for (const toml::node& element : *array) {
+    auto v = element.value<std::string>();
+    if (!v || v->empty()) return Status::InvalidArgument(error);
+    s->trusted_keys.push_back((base / *v).lexically_normal().string());
+  }
+  return Status::Ok();
+}
+
 Status ApplyFile(const std::string& path, Settings* s) {
   toml::table root;
   try {
@@ -85,9 +102,12 @@ Status ApplyFile(const std::string& path, Settings* s) {
       ASSIGN_OR_RETURN(s->block_size, SizeValue(node, path + ": block_size"));
     } else if (k == "chunking" && node.is_table()) {
       RETURN_IF_ERROR(ApplyChunkingTable(*node.as_table(), path, s));
+    } else if (k == "trusted_keys") {
+      RETURN_IF_ERROR(ApplyTrustedKeys(node, path, s));
     } else {
-      return Status::InvalidArgument("unknown key '" + k + "' in " + path +
-                                     " (known: corpus, level, block_size, [chunking])");
+      return Status::InvalidArgument(
+          "unknown key '" + k + "' in " + path +
+          " (known: corpus, level, block_size, trusted_keys, [chunking])");
     }
   }
   s->source = path;
@@ -109,6 +129,15 @@ Status ApplyEnvironment(Settings* s) {
     auto size = ParseSize(v);
     if (!size.ok()) return size.status().WithContext("REDUCTO_AVG_SIZE");
     s->avg_size = *size;
+  }
+  if (const char* v = std::getenv("REDUCTO_TRUSTED_KEYS"); v != nullptr && *v != '\0') {
+    s->trusted_keys.clear();
+    std::string list = v;
+    for (size_t start = 0; start <= list.size();) {
+      size_t end = std::min(list.find(':', start), list.size());
+      if (end > start) s->trusted_keys.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
   }
   return Status::Ok();
 }

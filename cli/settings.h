@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "reducto/status.h"
 
@@ -21,6 +22,10 @@ struct Settings {
   std::optional<uint64_t> min_size;
   std::optional<uint64_t> max_size;
   int normalization = 1;
+  // Public key files whose signatures make a corpus trusted (key `trusted_keys`, an
+  // array; env REDUCTO_TRUSTED_KEYS, colon-separated; --trusted-key replaces both).
+  // Relative paths in the file are relative to the file's directory.
+  std::vector<std::string> trusted_keys;
   std::string source;                 // Which file the settings came from, if any.
 };
 

@@ -1,0 +1,260 @@
+// reducto corpus sign | verify | list
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "reducto/corpus.h"
+#include "reducto/signing.h"
+#include "trust.h"
+
+namespace reducto::cli {
+namespace {
+
+// Dumps JSON, replacing bytes that are not UTF-8 (file names may hold any bytes).
+std::string Dump(const nlohmann::ordered_json& j) {
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+int WriteStdout(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
+  return std::fflush(stdout) == 0 && !std::ferror(stdout)
+             ? kExitOk
+             : Fail(Status::Io("cannot write to stdout"));
+}
+
+struct CorpusSignCommand {
+  std::string dir;
+  std::vector<std::string> sign_keys;
+
+  int Run(const Context& ctx) const {
+    if (sign_keys.empty()) {
+      return Fail(Status::InvalidArgument(
+          "corpus sign needs --sign-key KEY (a secret key file from `reducto key generate`)"));
+    }
+    for (const std::string& path : sign_keys) {
+      auto key = ReadSecretKeyFile(path);
+      if (!key.ok()) return Fail(key.status());
+      auto file = SignCorpus(dir, *key);
+      if (!file.ok()) return Fail(file.status());
+      if (!ctx.quiet)
+        std::printf("signed %s with key %s: %s\n", dir.c_str(), key->id().c_str(), file->c_str());
+    }
+    return WriteStdout("");
+  }
+};
+
+// Prints one line per check and remembers the first failure.
+class VerifyReport {
+ public:
+  explicit VerifyReport(bool quiet) : quiet_(quiet) {}
+
+  void Add(const char* outcome, const char* check, const std::string& detail) {
+    if (!quiet_) std::printf("%-7s %-15s %s\n", outcome, check, detail.c_str());
+  }
+  void Ok(const char* check, const std::string& detail) { Add("OK", check, detail); }
+  void Note(const char* check, const std::string& detail) { Add("NOTE", check, detail); }
+  void Failed(const char* check, const Status& status) {
+    Add("FAILED", check, status.message());
+    if (failures_++ == 0) first_ = status;
+  }
+  // Exit status: 0, or the first failure's, its message prefixed with the count.
+  int Finish(const std::string& dir, int checks) {
+    if (failures_ == 0) {
+      if (!quiet_) std::printf("corpus %s verified\n", dir.c_str());
+      return WriteStdout("");
+    }
+    std::fflush(stdout);
+    return Fail(first_.WithContext("corpus " + dir + " failed " + std::to_string(failures_) +
+                                   " of " + std::to_string(checks) + " checks; the first"));
+  }
+
+ private:
+  bool quiet_;
+  int failures_ = 0;
+  Status first_;
+};
+
+struct CorpusVerifyCommand {
+  std::string dir;
+  TrustFlags trust;
+
+  int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    auto trusted = trust.Resolve(*settings);
+    if (!trusted.ok()) return Fail(trusted.status());
+    VerifyReport report(ctx.quiet);
+    auto info = ReadCorpusInfo(dir);
+    if (!info.ok()) {
+      report.Failed("manifest", info.status());
+      return report.Finish(dir, 1);
+    }
+    if (!ctx.quiet) std::printf("corpus %s at %s\n", info->id.c_str(), dir.c_str());
+    report.Ok("manifest", dir + "/manifest.json, blake3 " + ToHex(info->manifest_digest));
+    int checks = 1 + CheckSignatures(*info, *trusted, report);
+    if (Status s = VerifyCorpus(dir); s.ok()) {
+      report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
+                                      std::to_string(info->pack_bytes()) + " bytes, " +
+                                      std::to_string(info->index_entries) +
+                                      " index entries: every digest matches");
+    } else {
+      report.Failed("pack and index", s);
+    }
+    return report.Finish(dir, checks + 1);
+  }
+
+  // Reports each signature file and the trust policy; returns the number of checks.
+  static int CheckSignatures(const CorpusInfo& info, const std::vector<PublicKey>& trusted,
+                             VerifyReport& report) {
+    auto signatures = CheckCorpusSignatures(info, trusted);
+    if (!signatures.ok()) {
+      report.Failed("signatures", signatures.status());
+      return 1;
+    }
+    for (const SignatureCheck& check : *signatures) {
+      if (check.valid) {
+        report.Ok("signature", check.file + ": key " + check.key_id +
+                                   (check.trusted ? ", trusted" : ", valid (not a trusted key)"));
+      } else {
+        report.Failed("signature", check.problem);
+      }
+    }
+    if (signatures->empty()) {
+      report.Note("signatures",
+                  "none: sign with `reducto corpus sign " + info.path + " --sign-key KEY`");
+    }
+    int checks = static_cast<int>(signatures->size());
+    if (trusted.empty()) {
+      report.Note("trust",
+                  "no trusted keys configured: pass --trusted-key FILE.pub or set "
+                  "`trusted_keys` in the config to require a signature");
+      return checks;
+    }
+    auto by_trusted = std::find_if(signatures->begin(), signatures->end(),
+                                   [](const SignatureCheck& c) { return c.trusted; });
+    if (by_trusted != signatures->end()) {
+      report.Ok("trust", "signed by trusted key " + by_trusted->key_id);
+    } else {
+      report.Failed("trust", CheckCorpusTrust(info, trusted));
+    }
+    return checks + 1;
+  }
+};
+
+// One row of `corpus list`: a corpus, or a directory whose manifest does not read.
+struct ListedCorpus {
+  std::string path;
+  Result<CorpusInfo> info;
+  std::vector<SignatureCheck> signatures;
+};
+
+struct CorpusListCommand {
+  std::string store = ".";
+  bool json = false;
+  TrustFlags trust;
+
+  int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    auto trusted = trust.Resolve(*settings);
+    if (!trusted.ok()) return Fail(trusted.status());
+    auto dirs = ListCorpora(store);
+    if (!dirs.ok()) return Fail(dirs.status());
+    std::vector<ListedCorpus> corpora;
+    for (const std::string& dir : *dirs) {
+      ListedCorpus corpus{dir, ReadCorpusInfo(dir), {}};
+      if (corpus.info.ok()) {
+        auto checks = CheckCorpusSignatures(*corpus.info, *trusted);
+        if (checks.ok()) corpus.signatures = std::move(checks).value();
+      }
+      corpora.push_back(std::move(corpus));
+    }
+    for (const ListedCorpus& c : corpora) {
+      if (!c.info.ok()) {
+        std::fprintf(stderr, "reducto: warning: %s: %s\n", c.path.c_str(),
+                     c.info.status().ToString().c_str());
+      }
+    }
+    return WriteStdout(json ? Json(corpora) : Table(corpora));
+  }
+
+  static std::string Table(const std::vector<ListedCorpus>& corpora) {
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "PARENT", "CREATED", "PACK", "AVG", "SIGNERS", "PATH"}};
+    for (const ListedCorpus& c : corpora) {
+      if (!c.info.ok()) {
+        rows.push_back({"(unreadable)", "-", "-", "-", "-", "-", c.path});
+        continue;
+      }
+      const CorpusInfo& i = *c.info;
+      rows.push_back({i.id, i.parent_id.value_or("-"), i.created, HumanBytes(i.pack_bytes()),
+                      HumanBytes(i.chunking.avg_size), DescribeSigners(c.signatures), c.path});
+    }
+    std::vector<size_t> widths(rows[0].size(), 0);
+    for (const auto& row : rows) {
+      for (size_t k = 0; k < row.size(); ++k) widths[k] = std::max(widths[k], row[k].size());
+    }
+    std::string out;
+    for (const auto& row : rows) {
+      for (size_t k = 0; k < row.size(); ++k) {
+        out += row[k];
+        if (k + 1 < row.size()) out += std::string(widths[k] - row[k].size() + 2, ' ');
+      }
+      out += "\n";
+    }
+    return out;
+  }
+
+  static std::string Json(const std::vector<ListedCorpus>& corpora) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const ListedCorpus& c : corpora) {
+      nlohmann::ordered_json j;
+      j["path"] = c.path;
+      if (!c.info.ok()) {
+        j["error"] = c.info.status().ToString();
+        out.push_back(std::move(j));
+        continue;
+      }
+      const CorpusInfo& i = *c.info;
+      j["id"] = i.id;
+      j["parent"] = i.parent_id ? nlohmann::ordered_json(*i.parent_id) : nlohmann::ordered_json();
+      j["created"] = i.created;
+      j["builder"] = i.builder;
+      j["manifest_digest"] = ToHex(i.manifest_digest);
+      j["pack_bytes"] = i.pack_bytes();
+      j["input_bytes"] = i.input_bytes;
+      j["chunking"] = {
+          {"min", i.chunking.min_size}, {"avg", i.chunking.avg_size}, {"max", i.chunking.max_size}};
+      j["signatures"] = SignaturesJson(c.signatures);
+      out.push_back(std::move(j));
+    }
+    return Dump(out);
+  }
+};
+
+}  // namespace
+
+void RegisterCorpusSigningCommands(CLI::App* corpus, Context& ctx) {
+  static CorpusSignCommand sign;
+  auto* sign_cmd = AddCommand(corpus, ctx, sign, "sign",
+                              "verify a corpus and add a detached signature by a key");
+  sign_cmd->add_option("dir", sign.dir, "corpus directory")->required();
+  RegisterSignKeyOption(sign_cmd, &sign.sign_keys);
+
+  static CorpusVerifyCommand verify;
+  auto* verify_cmd = AddCommand(corpus, ctx, verify, "verify",
+                                "check a corpus's signatures, manifest, pack and index");
+  verify_cmd->add_option("dir", verify.dir, "corpus directory")->required();
+  verify.trust.Register(verify_cmd);
+
+  static CorpusListCommand list;
+  auto* list_cmd = AddCommand(corpus, ctx, list, "list",
+                              "list the corpora in a directory (default: the current one)");
+  list_cmd->add_option("store", list.store, "directory that holds corpora");
+  list_cmd->add_flag("--json", list.json, "print JSON");
+  list.trust.Register(list_cmd);
+}
+
+}  // namespace reducto::cli

@@ -1,0 +1,56 @@
+#include "trust.h"
+
+namespace reducto::cli {
+
+void TrustFlags::Register(CLI::App* cmd) {
+  cmd->add_option("--trusted-key", keys,
+                  "public key file (NAME.pub) whose signature makes a corpus trusted; "
+                  "repeatable; replaces `trusted_keys` of the config and REDUCTO_TRUSTED_KEYS")
+      ->allow_extra_args(false);
+}
+
+Result<std::vector<PublicKey>> TrustFlags::Resolve(const Settings& settings) const {
+  const std::vector<std::string>& paths = keys.empty() ? settings.trusted_keys : keys;
+  std::vector<PublicKey> trusted;
+  for (const std::string& path : paths) {
+    auto key = ReadPublicKeyFile(path);
+    if (!key.ok()) return key.status().WithContext("trusted key");
+    trusted.push_back(*key);
+  }
+  return trusted;
+}
+
+void RegisterSignKeyOption(CLI::App* cmd, std::vector<std::string>* keys) {
+  cmd->add_option("--sign-key", *keys,
+                  "secret key file (from `reducto key generate`) to sign with; repeatable")
+      ->allow_extra_args(false);
+}
+
+std::string DescribeSigner(const SignatureCheck& check) {
+  if (!check.valid) return check.key_id + " (INVALID)";
+  return check.key_id + (check.trusted ? " (valid, trusted)" : " (valid)");
+}
+
+std::string DescribeSigners(const std::vector<SignatureCheck>& checks) {
+  std::string out;
+  for (const SignatureCheck& check : checks) {
+    out += (out.empty() ? "" : ", ") + DescribeSigner(check);
+  }
+  return out.empty() ? "none" : out;
+}
+
+nlohmann::ordered_json SignaturesJson(const std::vector<SignatureCheck>& checks) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const SignatureCheck& check : checks) {
+    nlohmann::ordered_json j;
+    j["key_id"] = check.key_id;
+    j["file"] = check.file;
+    j["valid"] = check.valid;
+    j["trusted"] = check.trusted;
+    if (!check.valid) j["problem"] = check.problem.message();
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace reducto::cli

@@ -1,0 +1,40 @@
+// What the commands that sign, verify or use corpora share: the --trusted-key flag
+// (over REDUCTO_TRUSTED_KEYS over `trusted_keys` in the config) and the way signature
+// checks are printed.
+#ifndef REDUCTO_CLI_TRUST_H_
+#define REDUCTO_CLI_TRUST_H_
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "reducto/signing.h"
+#include "reducto/status.h"
+#include "settings.h"
+
+namespace reducto::cli {
+
+// --trusted-key PUB, repeatable.
+struct TrustFlags {
+  std::vector<std::string> keys;
+
+  void Register(CLI::App* cmd);
+  // Reads the trusted public keys: the flags' when given, else the settings'. An empty
+  // result means no trust policy. Errors name the key file and what to pass instead.
+  Result<std::vector<PublicKey>> Resolve(const Settings& settings) const;
+};
+
+// --sign-key KEY, repeatable.
+void RegisterSignKeyOption(CLI::App* cmd, std::vector<std::string>* keys);
+
+// "3f2a9c0d1e4b5a67 (valid, trusted)", "... (valid)" or "... (INVALID)".
+std::string DescribeSigner(const SignatureCheck& check);
+// The signers, comma-separated, or "none".
+std::string DescribeSigners(const std::vector<SignatureCheck>& checks);
+// [{"key_id", "file", "valid", "trusted", "problem"}...]; "problem" only when invalid.
+nlohmann::ordered_json SignaturesJson(const std::vector<SignatureCheck>& checks);
+
+}  // namespace reducto::cli
+
+#endif  // REDUCTO_CLI_TRUST_H_
