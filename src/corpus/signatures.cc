@@ -142,8 +142,8 @@ Result<std::vector<std::string>> ListSignatureFiles(const std::string& dir) {
   return names;
 }
 
+// REQUIRES: !checks.empty()
 std::string DescribeSigners(const std::vector<SignatureCheck>& checks) {
-  if (checks.empty()) return "has no signatures";
   std::string out = "is signed only by";
   for (size_t i = 0; i < checks.size(); ++i) {
     out += (i == 0 ? " " : ", ") + checks[i].key_id +
@@ -248,6 +248,13 @@ Status CheckCorpusTrust(const CorpusInfo& info, const std::vector<PublicKey>& tr
   if (const SignatureCheck* damaged = InvalidTrustedSignature(checks, trusted)) {
     return Status::Permission(head + "; its signature by " + damaged->key_id +
                               " does not check: " + damaged->problem.message());
+  }
+  if (checks.empty()) {
+    return Status::Permission(
+        head + ": it has no signatures. Get a signed copy from its publisher and trust their "
+        "key with --trusted-key FILE.pub or `trusted_keys` in the config; or, if you vouch for "
+        "its contents yourself, sign it with `reducto corpus sign " + info.path +
+        " --sign-key KEY` and trust KEY.pub");
   }
   return Status::Permission(
       head + ": it " + DescribeSigners(checks) +
