@@ -25,6 +25,7 @@ struct CompressCommand {
   std::string input = "-";
   std::string output = "-";
   std::optional<int> level;
+  std::string profile = "default";
   std::optional<std::string> block_size;
   bool standalone = false;
   bool no_fallback = false;
@@ -35,6 +36,9 @@ struct CompressCommand {
     if (!settings.ok()) return Fail(settings.status());
     CompressOptions options;
     options.level = level.value_or(settings->level);
+    auto parsed_profile = ParseProfile(profile);
+    if (!parsed_profile.ok()) return Fail(parsed_profile.status());
+    options.profile = *parsed_profile;
     options.standalone = standalone;
     options.fallback_to_standalone = !no_fallback;
     uint64_t block = settings->block_size;
@@ -111,6 +115,8 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_option("input", compress.input, "file, or - for stdin (default)");
   c->add_option("-o,--output", compress.output, "output file, or - for stdout (default)");
   c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3)");
+  c->add_option("--profile", compress.profile,
+                "how hard to search the corpus: fast (whole chunks), default, max");
   c->add_option("--block-size", compress.block_size, "output bytes per container block (default 4M)");
   c->add_flag("--standalone", compress.standalone, "literals only: decodable without any corpus");
   c->add_flag("--no-fallback", compress.no_fallback,

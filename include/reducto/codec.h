@@ -14,7 +14,21 @@
 
 namespace reducto {
 
+// How hard Compress searches the corpus for the target's bytes.
+enum class Profile {
+  kFast,     // Whole content-defined chunks that the corpus holds exactly.
+  kDefault,  // Also: matches extended byte-wise past chunk edges, and a local search
+             // that re-synchronises after each edit.
+  kMax,      // Also: a more thorough local search.
+};
+
+// "fast", "default", "max".
+const char* ProfileName(Profile profile);
+// InvalidArgument unless `name` is one of ProfileName's.
+Result<Profile> ParseProfile(const std::string& name);
+
 struct CompressOptions {
+  Profile profile = Profile::kDefault;
   int level = 3;                     // zstd level, 1..22.
   bool standalone = false;           // Literals only; no corpus is read.
   // When the corpus directory does not exist: write a standalone container (true) or

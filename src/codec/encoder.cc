@@ -1,5 +1,9 @@
 #include "codec/encoder.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -11,6 +15,7 @@
 #include "codec/container.h"
 #include "codec/format.h"
 #include "codec/instructions.h"
+#include "codec/matcher.h"
 #include "hashing/weak_key.h"
 #include "reducto/digest.h"
 
@@ -20,6 +25,13 @@ namespace {
 // The block size range Compress() offers users: smaller blocks are valid containers
 // but only cost ratio.
 constexpr uint32_t kMinPublicBlockSize = 64u << 10;
+
+// The encoder's target window: the longest run of undecided bytes it holds before
+// deciding them without waiting for the next anchor, the lookahead that extensions and
+// chunking see past the current chunk, and room to read in large steps.
+constexpr uint64_t kMaxGap = 4u << 20;
+constexpr uint64_t kLookahead = 1u << 20;
+constexpr uint64_t kReadSlack = 2u << 20;
 
 // One block being built. Merges adjacent literals and contiguous copies, sends copies
 // shorter than format::kMinCopyLength as literals, and hashes the bytes the block will
@@ -99,10 +111,50 @@ class BlockBuilder {
   uint64_t output_size_ = 0;
 };
 
+// The target bytes the encoder may still look at: from the oldest undecided byte to a
+// lookahead, read from the source in large steps. Memory: `capacity` bytes.
+class TargetWindow {
+ public:
+  TargetWindow(ByteSource& in, size_t capacity) : in_(in), buffer_(capacity) {}
+
+  // Reads until bytes up to offset `want` are present or the input ended, dropping the
+  // bytes before `keep`. REQUIRES: begin() <= keep <= end(), want - keep <= capacity.
+  Status Fill(uint64_t keep, uint64_t want) {
+    if (end() >= want || eof_) return Status::Ok();
+    size_t drop = keep - base_;
+    if (drop > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + drop, size_ - drop);
+      base_ += drop;
+      size_ -= drop;
+    }
+    while (!eof_ && size_ < buffer_.size()) {
+      ASSIGN_OR_RETURN(size_t n, in_.Read(std::span(buffer_).subspan(size_)));
+      if (n == 0) eof_ = true;
+      size_ += n;
+    }
+    return Status::Ok();
+  }
+
+  uint64_t begin() const { return base_; }
+  uint64_t end() const { return base_ + size_; }
+  // REQUIRES: begin() <= from <= to <= end().
+  std::span<const uint8_t> Bytes(uint64_t from, uint64_t to) const {
+    return std::span<const uint8_t>(buffer_).subspan(from - base_, to - from);
+  }
+
+ private:
+  ByteSource& in_;
+  std::vector<uint8_t> buffer_;
+  uint64_t base_ = 0;  // Target offset of buffer_[0].
+  size_t size_ = 0;
+  bool eof_ = false;
+};
+
 class Encoder {
  public:
-  Encoder(const CorpusReader* corpus, const CompressOptions& options, ByteSink& out)
-      : corpus_(corpus), options_(options), writer_(out), block_(&stats_) {}
+  Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
+          ByteSink& out)
+      : corpus_(corpus), options_(options), writer_(out), block_(&stats_), params_(params) {}
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
@@ -146,17 +198,81 @@ class Encoder {
     return header;
   }
 
-  // Corpus containers: one COPY or LITERAL per content-defined chunk.
+  // Corpus containers. Chunks of the target that the corpus holds exactly are anchors;
+  // each is extended byte-wise past its edges, and the bytes between anchors go through
+  // the local search (MatchParams says how much of this a profile does).
   Status EncodeChunks(ByteSource& in) {
-    ChunkReader reader(corpus_->info().chunking, in);
-    ChunkView chunk;
+    ASSIGN_OR_RETURN(CorpusView view, CorpusView::Open(*corpus_));
+    view_ = &view;
+    LocalMatcher matcher(view, params_);
+    matcher_ = &matcher;
+    const ChunkerParams& chunking = corpus_->info().chunking;
+    Chunker chunker(chunking);
+    const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
+    TargetWindow window(in, kMaxGap + lookahead + kReadSlack);
+    uint64_t cursor = 0;  // Target bytes before it are in blocks.
+    uint64_t chunk_start = 0;
     for (;;) {
-      ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
-      if (!more) return Status::Ok();
-      Consume(chunk.bytes);
-      ASSIGN_OR_RETURN(std::optional<uint64_t> address, FindCopy(chunk.bytes));
-      RETURN_IF_ERROR(Append(chunk.bytes, address));
+      RETURN_IF_ERROR(window.Fill(std::min(cursor, chunk_start), chunk_start + lookahead));
+      if (chunk_start >= window.end()) break;
+      uint64_t gear = 0;
+      std::span<const uint8_t> rest = window.Bytes(chunk_start, window.end());
+      uint64_t chunk_end = chunk_start + chunker.FindCut(rest.data(), rest.size(), &gear);
+      RETURN_IF_ERROR(EncodeChunk(window, chunk_start, chunk_end, &cursor));
+      // After an extension past the chunk, chunking restarts where the copy ended: cut
+      // points realign with the corpus's within a chunk or two.
+      chunk_start = std::max(chunk_end, cursor);
     }
+    RETURN_IF_ERROR(FillGap(window, cursor, window.end(), std::nullopt));
+    view_ = nullptr;
+    matcher_ = nullptr;
+    return Status::Ok();
+  }
+
+  // Target [cursor, chunk_end) is undecided; [chunk_start, chunk_end) is the next chunk.
+  Status EncodeChunk(const TargetWindow& window, uint64_t chunk_start, uint64_t chunk_end,
+                     uint64_t* cursor) {
+    std::span<const uint8_t> chunk = window.Bytes(chunk_start, chunk_end);
+    ASSIGN_OR_RETURN(std::optional<uint64_t> found, FindCopy(chunk));
+    if (!found) {
+      // Without a local search there is nothing to wait for; otherwise the gap grows
+      // until the next anchor, up to kMaxGap.
+      if (!params_.resync || chunk_end - *cursor >= kMaxGap) {
+        RETURN_IF_ERROR(FillGap(window, *cursor, chunk_end, std::nullopt));
+        *cursor = chunk_end;
+      }
+      return Status::Ok();
+    }
+    uint64_t start = chunk_start;
+    uint64_t address = *found;
+    if (params_.extend) {
+      uint64_t back = ExtendBackward(*view_, window.Bytes(*cursor, start), address);
+      start -= back;
+      address -= back;
+    }
+    RETURN_IF_ERROR(FillGap(window, *cursor, start, address));
+    uint64_t end = chunk_end;
+    if (params_.extend) {
+      end += ExtendForward(*view_, window.Bytes(chunk_end, window.end()), *found + chunk.size());
+    }
+    RETURN_IF_ERROR(Append(window.Bytes(start, end), address));
+    matcher_->NoteCopy(start, address, end - start);
+    *cursor = end;
+    return Status::Ok();
+  }
+
+  // Decides target [from, to) through the local search and appends the pieces.
+  // `next_address` is the corpus address that byte `to` is copied from, when known.
+  Status FillGap(const TargetWindow& window, uint64_t from, uint64_t to,
+                 std::optional<uint64_t> next_address) {
+    if (from >= to) return Status::Ok();
+    pieces_.clear();
+    matcher_->FillGap(window.Bytes(from, to), from, next_address, &pieces_);
+    for (const Piece& piece : pieces_) {
+      auto bytes = window.Bytes(piece.offset, piece.offset + piece.length);
+      RETURN_IF_ERROR(Append(bytes, piece.copy ? std::optional(piece.address) : std::nullopt));
+    }
+    return Status::Ok();
   }
 
   // Standalone containers hold literals only, so the target needs no chunking: it is
@@ -166,9 +282,7 @@ class Encoder {
     for (;;) {
       ASSIGN_OR_RETURN(size_t n, in.ReadFull(buffer));
       if (n == 0) return Status::Ok();
-      auto bytes = std::span<const uint8_t>(buffer).first(n);
-      Consume(bytes);
-      RETURN_IF_ERROR(Append(bytes, std::nullopt));
+      RETURN_IF_ERROR(Append(std::span<const uint8_t>(buffer).first(n), std::nullopt));
       if (n < buffer.size()) return Status::Ok();  // ReadFull stops short only at the end.
     }
   }
@@ -200,13 +314,11 @@ class Encoder {
     return std::optional<uint64_t>();
   }
 
-  // Adds target bytes (a copy from `address`, or a literal) to the current block.
-  // Blocks end at chunk boundaries; only a chunk larger than a whole block is split.
+  // Adds the next target bytes (a copy from `address`, or a literal) to the current
+  // block. Blocks are filled to the block size; a piece that does not fit is split.
   Status Append(std::span<const uint8_t> bytes, std::optional<uint64_t> address) {
+    Consume(bytes);
     const uint32_t block_size = options_.block_size;
-    if (block_.output_size() > 0 && block_.output_size() + bytes.size() > block_size) {
-      RETURN_IF_ERROR(FlushBlock());
-    }
     while (!bytes.empty()) {
       size_t n = std::min<uint64_t>(bytes.size(), block_size - block_.output_size());
       if (address) {
@@ -237,7 +349,45 @@ class Encoder {
   BlockBuilder block_;
   Blake3Hasher whole_;  // Over the whole target, for the trailer.
   std::vector<ChunkCandidate> candidates_;
+  MatchParams params_;
+  const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
+  LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
+  std::vector<Piece> pieces_;
 };
+
+// The search each profile runs. Chosen by measurement on the bench pairs (see
+// docs/format.md, "Defaults and why").
+MatchParams ParamsFor(Profile profile) {
+  MatchParams params;
+  switch (profile) {
+    case Profile::kFast:
+      params.extend = false;
+      params.resync = false;
+      break;
+    case Profile::kDefault:
+      break;
+    case Profile::kMax:
+      params.stride = 1;
+      params.table_bits = 18;
+      params.behind = params.ahead = 256u << 10;
+      params.skip_log = 8;
+      break;
+  }
+  if (const char* dev = std::getenv("REDUCTO_DEV_MATCH")) {  // TEMPORARY: tuning runs.
+    unsigned a, b, c, d, e, f, g, h;
+    if (std::sscanf(dev, "%u,%u,%u,%u,%u,%u,%u,%u", &a, &b, &c, &d, &e, &f, &g, &h) == 8) {
+      params.window = a;
+      params.stride = b;
+      params.min_copy = c;
+      params.min_repeat_copy = d;
+      params.behind = params.ahead = e << 10;
+      params.table_bits = static_cast<int>(f);
+      params.skip_log = static_cast<int>(g);
+      params.resync = h != 0;
+    }
+  }
+  return params;
+}
 
 Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) {
   if (options.level < format::kMinLevel || options.level > format::kMaxLevel) {
@@ -263,8 +413,29 @@ Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in
       return s.WithContext("standalone chunking parameters");
     }
   }
-  Encoder encoder(corpus, options, out);
+  MatchParams params = ParamsFor(options.profile);
+  RETURN_IF_ERROR(ValidateMatchParams(params));
+  Encoder encoder(corpus, options, params, out);
   return encoder.Run(in);
+}
+
+const char* ProfileName(Profile profile) {
+  switch (profile) {
+    case Profile::kFast:
+      return "fast";
+    case Profile::kDefault:
+      return "default";
+    case Profile::kMax:
+      return "max";
+  }
+  return "?";
+}
+
+Result<Profile> ParseProfile(const std::string& name) {
+  for (Profile p : {Profile::kFast, Profile::kDefault, Profile::kMax}) {
+    if (name == ProfileName(p)) return p;
+  }
+  return Status::InvalidArgument("unknown profile '" + name + "': pass fast, default or max");
 }
 
 Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,

@@ -1,0 +1,304 @@
+#include "codec/matcher.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <string>
+
+#include "codec/format.h"
+
+namespace reducto {
+namespace {
+
+constexpr size_t kMaxIntervals = 4;
+constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ULL;
+constexpr uint64_t kPrime2 = 0xC2B2AE3D27D4EB4FULL;
+
+inline uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+// ---- CorpusView ----
+
+Result<CorpusView> CorpusView::Open(const CorpusReader& reader) {
+  CorpusView view;
+  std::vector<uint8_t> scratch;
+  for (const CorpusSegment& segment : reader.info().segments) {
+    if (segment.size == 0) continue;
+    ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
+                     reader.Read(segment.base, segment.size, &scratch));
+    if (bytes.size() != segment.size || (!scratch.empty() && bytes.data() == scratch.data())) {
+      return Status::Integrity("pack segment " + segment.file + " of the corpus at " +
+                               reader.info().path +
+                               " cannot be mapped whole: the corpus is damaged");
+    }
+    view.segments_.push_back({segment.base, bytes});
+  }
+  view.size_ = reader.size();
+  return view;
+}
+
+const CorpusView::Segment* CorpusView::Find(uint64_t address) const {
+  if (last_ < segments_.size()) {
+    const Segment& s = segments_[last_];
+    if (address >= s.base && address - s.base < s.bytes.size()) return &s;
+  }
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), address,
+                             [](uint64_t a, const Segment& s) { return a < s.base; });
+  if (it == segments_.begin()) return nullptr;
+  --it;
+  if (address - it->base >= it->bytes.size()) return nullptr;
+  last_ = static_cast<size_t>(it - segments_.begin());
+  return &*it;
+}
+
+std::span<const uint8_t> CorpusView::From(uint64_t address) const {
+  if (address >= size_) return {};
+  const Segment* s = Find(address);
+  if (s == nullptr) return {};
+  return s->bytes.subspan(address - s->base);
+}
+
+std::span<const uint8_t> CorpusView::Before(uint64_t address) const {
+  if (address == 0 || address > size_) return {};
+  const Segment* s = Find(address - 1);
+  if (s == nullptr) return {};
+  return s->bytes.first(address - s->base);
+}
+
+// ---- Comparisons ----
+
+size_t CommonPrefix(const uint8_t* a, const uint8_t* b, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x = Load64(a + i) ^ Load64(b + i);
+    if (x != 0) return i + (std::countr_zero(x) >> 3);
+  }
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+size_t CommonSuffix(const uint8_t* a_end, const uint8_t* b_end, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x = Load64(a_end - i - 8) ^ Load64(b_end - i - 8);
+    if (x != 0) return i + (std::countl_zero(x) >> 3);
+  }
+  while (i < n && a_end[-1 - static_cast<ptrdiff_t>(i)] == b_end[-1 - static_cast<ptrdiff_t>(i)]) {
+    ++i;
+  }
+  return i;
+}
+
+uint64_t ExtendForward(const CorpusView& corpus, std::span<const uint8_t> target,
+                       uint64_t address) {
+  uint64_t done = 0;
+  while (done < target.size()) {
+    std::span<const uint8_t> c = corpus.From(address + done);
+    if (c.empty()) break;
+    size_t n = std::min<uint64_t>(c.size(), target.size() - done);
+    size_t same = CommonPrefix(target.data() + done, c.data(), n);
+    done += same;
+    if (same < n) break;
+  }
+  return done;
+}
+
+uint64_t ExtendBackward(const CorpusView& corpus, std::span<const uint8_t> target,
+                        uint64_t address) {
+  uint64_t done = 0;
+  while (done < target.size()) {
+    std::span<const uint8_t> c = corpus.Before(address - done);
+    if (c.empty()) break;
+    size_t n = std::min<uint64_t>(c.size(), target.size() - done);
+    size_t same = CommonSuffix(target.data() + target.size() - done, c.data() + c.size(), n);
+    done += same;
+    if (same < n) break;
+  }
+  return done;
+}
+
+// ---- LocalMatcher ----
+
+Status ValidateMatchParams(const MatchParams& p) {
+  auto bad = [](const std::string& what) {
+    return Status::InvalidArgument("match parameter " + what);
+  };
+  if (p.window < 4 || p.window > 32) return bad("window must be 4..32");
+  if (p.stride < 1 || p.stride > 64) return bad("stride must be 1..64");
+  if (p.min_copy < format::kMinCopyLength || p.min_repeat_copy < format::kMinCopyLength) {
+    return bad("min_copy and min_repeat_copy must be at least " +
+               std::to_string(format::kMinCopyLength));
+  }
+  if (p.behind > (1u << 30) || p.ahead > (1u << 30)) return bad("behind/ahead must be <= 1 GiB");
+  if (p.table_bits != 0 && (p.table_bits < 8 || p.table_bits > 26)) {
+    return bad("table_bits must be 0 (automatic) or 8..26");
+  }
+  if (p.skip_log < 1 || p.skip_log > 31) return bad("skip_log must be 1..31");
+  return Status::Ok();
+}
+
+LocalMatcher::LocalMatcher(const CorpusView& corpus, const MatchParams& params)
+    : corpus_(corpus), params_(params) {
+  table_bits_ = TableBits();
+  if (params_.resync) table_.assign(size_t{1} << table_bits_, 0);
+}
+
+int LocalMatcher::TableBits() const {
+  if (params_.table_bits != 0) return params_.table_bits;
+  uint64_t positions = (uint64_t{params_.behind} + params_.ahead + params_.ahead / 4) / params_.stride;
+  int bits = 10;
+  while (bits < 24 && (uint64_t{1} << bits) < 2 * positions) ++bits;
+  return bits;
+}
+
+uint64_t LocalMatcher::Hash(const uint8_t* p) const {
+  const uint32_t w = params_.window;
+  uint64_t h;
+  if (w <= 8) {
+    uint64_t v = Load64(p);
+    if (w < 8) v &= (uint64_t{1} << (8 * w)) - 1;
+    h = v * kPrime1;
+  } else {
+    h = Load64(p) * kPrime1;
+    uint32_t k = 8;
+    for (; k + 8 <= w; k += 8) h = std::rotl(h, 29) ^ (Load64(p + k) * kPrime2);
+    if (k < w) h = std::rotl(h, 29) ^ (Load64(p + w - 8) * kPrime2);
+    h *= kPrime1;
+  }
+  return h >> (64 - table_bits_);
+}
+
+void LocalMatcher::IndexRange(uint64_t lo, uint64_t hi) {
+  const uint64_t stride = params_.stride;
+  const size_t need = std::max<uint32_t>(8, params_.window);
+  uint64_t p = (lo + stride - 1) / stride * stride;
+  while (p < hi) {
+    std::span<const uint8_t> bytes = corpus_.From(p);
+    if (bytes.size() < need) {
+      // The last bytes of a segment: too few for a window; skip to the next segment.
+      p += std::max<uint64_t>(bytes.size(), 1);
+      p = (p + stride - 1) / stride * stride;
+      continue;
+    }
+    uint64_t end = std::min<uint64_t>(hi, p + bytes.size() - need + 1);
+    const uint8_t* base = bytes.data() - p;  // base + q is corpus address q.
+    for (; p < end; p += stride) {
+      table_[Hash(base + p)] = p + 1;
+      ++indexed_positions_;
+    }
+  }
+}
+
+void LocalMatcher::EnsureIndexed(uint64_t lo, uint64_t hi) {
+  hi = std::min(hi, corpus_.size());
+  if (lo >= hi) return;
+  for (size_t i = 0; i < indexed_.size(); ++i) {
+    Interval& iv = indexed_[i];
+    if (hi < iv.lo || lo > iv.hi) continue;
+    if (lo < iv.lo) IndexRange(lo, iv.lo);
+    if (hi > iv.hi) IndexRange(iv.hi, hi);
+    Interval merged{std::min(lo, iv.lo), std::max(hi, iv.hi)};
+    indexed_.erase(indexed_.begin() + static_cast<ptrdiff_t>(i));
+    indexed_.insert(indexed_.begin(), merged);
+    return;
+  }
+  IndexRange(lo, hi);
+  indexed_.insert(indexed_.begin(), Interval{lo, hi});
+  if (indexed_.size() > kMaxIntervals) indexed_.pop_back();
+}
+
+void LocalMatcher::NoteCopy(uint64_t offset, uint64_t address, uint64_t length) {
+  (void)length;
+  uint64_t alignment = address - offset;
+  if (repeats_known_ > 0 && repeat_[0] == alignment) return;
+  repeat_[1] = repeat_[0];
+  repeat_[0] = alignment;
+  repeats_known_ = std::min(repeats_known_ + 1, 2);
+}
+
+LocalMatcher::Match LocalMatcher::TryAt(std::span<const uint8_t> gap, uint64_t offset, size_t pos,
+                                        size_t floor, uint64_t address) const {
+  std::span<const uint8_t> c = corpus_.From(address);
+  if (c.size() < 8 || Load64(gap.data() + pos) != Load64(c.data())) return {};
+  size_t n = std::min<uint64_t>(gap.size() - pos, c.size());
+  uint64_t forward = 8 + CommonPrefix(gap.data() + pos + 8, c.data() + 8, n - 8);
+  std::span<const uint8_t> before = corpus_.Before(address);
+  size_t back = CommonSuffix(gap.data() + pos, before.data() + before.size(),
+                             std::min<uint64_t>(pos - floor, before.size()));
+  return {offset + pos - back, address - back, back + forward};
+}
+
+void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
+                           std::optional<uint64_t> next_address, std::vector<Piece>* out) {
+  const size_t need = std::max<uint32_t>(8, params_.window);
+  const uint64_t corpus_size = corpus_.size();
+  // Alignment of the next anchor: the bytes before it are often its corpus predecessors.
+  const bool has_next = next_address.has_value();
+  const uint64_t next_alignment = has_next ? *next_address - (offset + gap.size()) : 0;
+  size_t pos = 0;
+  size_t literal_start = 0;
+  uint32_t misses = 0;
+  auto emit_literal = [&](size_t end) {
+    if (end > literal_start) out->push_back({offset + literal_start, end - literal_start, false, 0});
+  };
+  // Indexes the corpus around the address that `alignment` predicts for `target`.
+  auto ensure_around = [&](uint64_t alignment, uint64_t target) {
+    uint64_t center = target + alignment;
+    if (center >= corpus_size) return;
+    uint64_t lo = center > params_.behind ? center - params_.behind : 0;
+    uint64_t hi = std::min<uint64_t>(corpus_size, center + params_.ahead);
+    for (const Interval& iv : indexed_) {
+      if (iv.lo <= lo && hi <= iv.hi) return;
+    }
+    // Over-index ahead so that a scan moving forward does not come back every byte.
+    EnsureIndexed(lo, std::min<uint64_t>(corpus_size, hi + params_.ahead / 4));
+  };
+  while (params_.resync && pos + need <= gap.size()) {
+    const uint64_t target = offset + pos;
+    Match best;
+    uint64_t best_min = UINT64_MAX;
+    auto consider = [&](const Match& m, uint64_t min_length) {
+      if (m.length >= min_length && m.length > best.length) {
+        best = m;
+        best_min = min_length;
+      }
+    };
+    for (int i = 0; i < repeats_known_; ++i) {
+      uint64_t address = target + repeat_[i];
+      if (address < corpus_size) {
+        consider(TryAt(gap, offset, pos, literal_start, address), params_.min_repeat_copy);
+      }
+    }
+    if (has_next) {
+      uint64_t address = target + next_alignment;
+      if (address < corpus_size) {
+        consider(TryAt(gap, offset, pos, literal_start, address), params_.min_repeat_copy);
+      }
+    }
+    if (best.length == 0) {
+      if (repeats_known_ > 0) ensure_around(repeat_[0], target);
+      if (has_next) ensure_around(next_alignment, target);
+      uint64_t slot = table_[Hash(gap.data() + pos)];
+      if (slot != 0) consider(TryAt(gap, offset, pos, literal_start, slot - 1), params_.min_copy);
+    }
+    (void)best_min;
+    if (best.length == 0) {
+      pos += 1 + (misses++ >> params_.skip_log);
+      continue;
+    }
+    emit_literal(best.start - offset);
+    out->push_back({best.start, best.length, true, best.address});
+    NoteCopy(best.start, best.address, best.length);
+    pos = best.start - offset + best.length;
+    literal_start = pos;
+    misses = 0;
+  }
+  emit_literal(gap.size());
+}
+
+}  // namespace reducto

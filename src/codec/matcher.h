@@ -1,0 +1,153 @@
+// Byte-level matching of target bytes against the corpus, around the positions that
+// exact chunk matches (anchors) point to: extension of a match past its chunk's edges,
+// and a local search that re-synchronises after an edit. The encoder finds anchors in
+// the chunk index; this file finds everything between them.
+//
+// Thread safety: a LocalMatcher is used by one thread; the corpus is only read.
+#ifndef REDUCTO_CODEC_MATCHER_H_
+#define REDUCTO_CODEC_MATCHER_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "corpus/corpus_reader.h"
+#include "reducto/status.h"
+
+namespace reducto {
+
+// How hard the local search works. Profiles (CompressOptions::profile) pick these.
+struct MatchParams {
+  // Byte-wise extension of chunk matches forward and backward past their edges.
+  bool extend = true;
+  // The local search between anchors. Without it, everything between anchors (after
+  // extension) is literal.
+  bool resync = true;
+  // Bytes hashed at each position of the local index (4..32). Shorter windows find
+  // shorter matches and more false candidates.
+  uint32_t window = 8;
+  // Every stride-th corpus position of a region is indexed; every target position is
+  // looked up. A match of window + stride - 1 bytes is always found.
+  uint32_t stride = 2;
+  // Shortest copy the local search emits when found through the index, and when found
+  // at a repeated alignment (a previous copy's or the next anchor's). Both are at least
+  // format::kMinCopyLength.
+  uint32_t min_copy = 20;
+  uint32_t min_repeat_copy = 16;
+  // Corpus bytes indexed before and after the position that the previous copy (or the
+  // next anchor) predicts for the current target position.
+  uint32_t behind = 32u << 10;
+  uint32_t ahead = 32u << 10;
+  // log2 of the local index's slots (8 bytes each); 0 sizes the table to hold about
+  // twice the positions of one region, so that new entries seldom evict the ones near
+  // the prediction.
+  int table_bits = 0;
+  // After 2^skip_log target positions without a match the search step grows by one, so
+  // that new data is crossed quickly. 31 disables it.
+  int skip_log = 6;
+};
+
+// One decided piece of the target: a literal, or a copy of corpus bytes.
+struct Piece {
+  uint64_t offset = 0;  // Target offset.
+  uint64_t length = 0;
+  bool copy = false;
+  uint64_t address = 0;  // Corpus address of a copy.
+};
+
+// Direct access to the corpus bytes, segment by segment, without copying.
+class CorpusView {
+ public:
+  // Maps every segment through CorpusReader::Read. `reader` must outlive the view.
+  static Result<CorpusView> Open(const CorpusReader& reader);
+
+  uint64_t size() const { return size_; }
+  // The corpus bytes from `address` to the end of its segment (empty at or past the end).
+  std::span<const uint8_t> From(uint64_t address) const;
+  // The corpus bytes from the start of the segment holding `address - 1` up to `address`
+  // (empty when address is 0 or past the end).
+  std::span<const uint8_t> Before(uint64_t address) const;
+
+ private:
+  struct Segment {
+    uint64_t base = 0;
+    std::span<const uint8_t> bytes;
+  };
+  // The segment holding `address`, or nullptr. REQUIRES: address < size_.
+  const Segment* Find(uint64_t address) const;
+
+  std::vector<Segment> segments_;  // Non-empty segments, by base.
+  uint64_t size_ = 0;
+  mutable size_t last_ = 0;  // Where the previous Find ended: usually the next answer.
+};
+
+// Number of equal leading bytes of a and b, at most n.
+size_t CommonPrefix(const uint8_t* a, const uint8_t* b, size_t n);
+// Number of equal bytes that end at a_end and b_end (exclusive), at most n.
+size_t CommonSuffix(const uint8_t* a_end, const uint8_t* b_end, size_t n);
+
+// How many target bytes from `target` on equal the corpus bytes from `address` on.
+uint64_t ExtendForward(const CorpusView& corpus, std::span<const uint8_t> target, uint64_t address);
+// How many target bytes ending at the end of `target` equal the corpus bytes ending at
+// `address` (exclusive).
+uint64_t ExtendBackward(const CorpusView& corpus, std::span<const uint8_t> target, uint64_t address);
+
+// The local search. Keeps a hash table over the corpus regions that recent copies point
+// to (stale entries are harmless: every candidate is compared byte by byte) and the
+// alignments (corpus address - target offset) of recent copies.
+class LocalMatcher {
+ public:
+  // REQUIRES: params are in range (ValidateMatchParams).
+  LocalMatcher(const CorpusView& corpus, const MatchParams& params);
+
+  // Records that target [offset, offset + length) was copied from `address`.
+  void NoteCopy(uint64_t offset, uint64_t address, uint64_t length);
+
+  // Decides target bytes [offset, offset + gap.size()) (`gap` holds them): appends
+  // literals and copies covering exactly that range to *out. `next_address`, when
+  // known, is the corpus address that the byte right after the gap is copied from.
+  void FillGap(std::span<const uint8_t> gap, uint64_t offset, std::optional<uint64_t> next_address,
+               std::vector<Piece>* out);
+
+  // Corpus positions inserted into the table so far (for statistics and tests).
+  uint64_t indexed_positions() const { return indexed_positions_; }
+
+ private:
+  struct Interval {
+    uint64_t lo = 0, hi = 0;  // Corpus positions [lo, hi) are in the table.
+  };
+  struct Match {
+    uint64_t start = 0;    // Target offset.
+    uint64_t address = 0;  // Corpus address of the first byte.
+    uint64_t length = 0;
+  };
+
+  uint64_t Hash(const uint8_t* p) const;
+  int TableBits() const;
+  // Makes sure the corpus positions of [lo, hi) are in the table.
+  void EnsureIndexed(uint64_t lo, uint64_t hi);
+  void IndexRange(uint64_t lo, uint64_t hi);
+  // The match of target bytes at `pos` (gap-relative) with corpus `address`, extended
+  // forward to the gap's end and backward to `floor`. Length 0 when the first 8 bytes
+  // differ.
+  Match TryAt(std::span<const uint8_t> gap, uint64_t offset, size_t pos, size_t floor,
+              uint64_t address) const;
+
+  const CorpusView& corpus_;
+  MatchParams params_;
+  std::vector<uint64_t> table_;  // Corpus address + 1 per slot; 0 is empty.
+  int table_bits_ = 0;
+  std::vector<Interval> indexed_;  // Most recent first; at most kMaxIntervals.
+  // Alignments (corpus address - target offset, two's complement) of the last copies.
+  uint64_t repeat_[2] = {0, 0};
+  int repeats_known_ = 0;
+  uint64_t indexed_positions_ = 0;
+};
+
+// InvalidArgument unless every field is in its documented range.
+Status ValidateMatchParams(const MatchParams& params);
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CODEC_MATCHER_H_
