@@ -1,5 +1,7 @@
 #include "codec/encoder.h"
 
+#include <zstd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -35,10 +37,13 @@ constexpr uint64_t kReadSlack = 2u << 20;
 
 // One block being built. Merges adjacent literals and contiguous copies, sends copies
 // shorter than format::kMinCopyLength as literals, and hashes the bytes the block will
-// produce. Invariant: a pending copy is at least kMinCopyLength bytes long.
+// produce, into its own digest and into `whole`. Invariant: a pending copy is at least
+// kMinCopyLength bytes long.
 class BlockBuilder {
  public:
-  explicit BlockBuilder(CompressStats* stats) : stats_(stats) { Reset(); }
+  BlockBuilder(CompressStats* stats, Blake3Hasher* whole) : stats_(stats), whole_(whole) {
+    Reset();
+  }
 
   void AddLiteral(std::span<const uint8_t> bytes) {
     if (pending_ != Pending::kLiteral) EmitPending();
@@ -65,6 +70,17 @@ class BlockBuilder {
     stats_->copy_bytes += bytes.size();
   }
 
+  // `bytes` are the target bytes that `payload` decodes to with corpus
+  // [address, address + reference_length) as its prefix.
+  void AddDelta(uint64_t address, uint64_t reference_length, std::span<const uint8_t> bytes,
+                std::span<const uint8_t> payload) {
+    EmitPending();
+    writer_.Delta(address, reference_length, bytes.size(), payload);
+    Produce(bytes);
+    stats_->delta_bytes += bytes.size();
+    ++stats_->deltas;
+  }
+
   uint64_t output_size() const { return output_size_; }
 
   // The complete instruction stream. Call once, then Reset().
@@ -72,7 +88,10 @@ class BlockBuilder {
     EmitPending();
     return writer_.bytes();
   }
-  Digest output_digest() const { return hasher_->Final(); }
+  Digest output_digest() {
+    FlushHash();
+    return hasher_->Final();
+  }
 
   void Reset() {
     pending_ = Pending::kNone;
@@ -85,10 +104,26 @@ class BlockBuilder {
  private:
   enum class Pending { kNone, kLiteral, kCopy };
 
+  // Pieces are often a few bytes long, and BLAKE3 uses its wide SIMD paths only on
+  // inputs of several KiB: short pieces are staged and hashed together.
   void Produce(std::span<const uint8_t> bytes) {
-    hasher_->Update(bytes);
     output_size_ += bytes.size();
+    if (staged_.empty() && bytes.size() >= kHashStage) {
+      hasher_->Update(bytes);
+      whole_->Update(bytes);
+      return;
+    }
+    staged_.insert(staged_.end(), bytes.begin(), bytes.end());
+    if (staged_.size() >= kHashStage) FlushHash();
   }
+
+  void FlushHash() {
+    hasher_->Update(staged_);
+    whole_->Update(staged_);
+    staged_.clear();
+  }
+
+  static constexpr size_t kHashStage = 64u << 10;
 
   void EmitPending() {
     if (pending_ == Pending::kLiteral) {
@@ -102,6 +137,8 @@ class BlockBuilder {
   }
 
   CompressStats* stats_;
+  Blake3Hasher* whole_;
+  std::vector<uint8_t> staged_;  // Produced bytes not hashed yet.
   Pending pending_ = Pending::kNone;
   std::vector<uint8_t> pending_literal_;  // Bytes of the pending literal run.
   uint64_t copy_address_ = 0;             // The pending copy.
@@ -154,7 +191,7 @@ class Encoder {
  public:
   Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
           ByteSink& out)
-      : corpus_(corpus), options_(options), writer_(out), block_(&stats_), params_(params) {}
+      : corpus_(corpus), options_(options), writer_(out), block_(&stats_, &whole_), params_(params) {}
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
@@ -173,6 +210,9 @@ class Encoder {
  private:
   Result<ContainerHeader> MakeHeader() {
     ContainerHeader header;
+    // Only containers that may hold DELTA need version 2; the others stay readable by
+    // version 1 decoders.
+    header.version = params_.delta ? format::kVersion2 : format::kVersion;
     header.level = options_.level;
     header.block_size = options_.block_size;
     if (corpus_ == nullptr) {
@@ -256,6 +296,7 @@ class Encoder {
       end += ExtendForward(*view_, window.Bytes(chunk_end, window.end()), *found + chunk.size());
     }
     RETURN_IF_ERROR(Append(window.Bytes(start, end), address));
+    last_alignment_ = address - start;
     matcher_->NoteCopy(start, address, end - start);
     *cursor = end;
     return Status::Ok();
@@ -268,11 +309,173 @@ class Encoder {
     if (from >= to) return Status::Ok();
     pieces_.clear();
     matcher_->FillGap(window.Bytes(from, to), from, next_address, &pieces_);
-    for (const Piece& piece : pieces_) {
-      auto bytes = window.Bytes(piece.offset, piece.offset + piece.length);
-      RETURN_IF_ERROR(Append(bytes, piece.copy ? std::optional(piece.address) : std::nullopt));
+    if (!params_.delta) {
+      for (const Piece& piece : pieces_) RETURN_IF_ERROR(AppendPiece(window, piece));
+      return Status::Ok();
+    }
+    std::optional<uint64_t> next_alignment;
+    if (next_address) next_alignment = *next_address - to;
+    size_t i = 0;
+    while (i < pieces_.size()) {
+      if (IsKeptCopy(pieces_[i])) {
+        RETURN_IF_ERROR(AppendPiece(window, pieces_[i++]));
+        continue;
+      }
+      // A run: the pieces up to the next kept copy, within one block and delta_max_run.
+      const uint64_t room = options_.block_size - block_.output_size();
+      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, room);
+      const uint64_t start = pieces_[i].offset;
+      size_t j = i;
+      while (j < pieces_.size() && !IsKeptCopy(pieces_[j])) {
+        const Piece& piece = pieces_[j];
+        if (piece.offset + piece.length - start > cap) {
+          if (piece.offset - start < cap) SplitPiece(j++, start + cap);
+          break;
+        }
+        ++j;
+      }
+      std::optional<uint64_t> after = next_alignment;
+      if (j < pieces_.size()) {
+        after = pieces_[j].copy ? std::optional(pieces_[j].address - pieces_[j].offset)
+                                : std::nullopt;
+      }
+      RETURN_IF_ERROR(EncodeRun(window, i, j, after));
+      i = j;
     }
     return Status::Ok();
+  }
+
+  bool IsKeptCopy(const Piece& piece) const {
+    return piece.copy && piece.length >= params_.delta_keep_copy;
+  }
+
+  // Splits pieces_[i] in two at target offset `at`. REQUIRES: inside the piece.
+  void SplitPiece(size_t i, uint64_t at) {
+    Piece tail = pieces_[i];
+    uint64_t head_length = at - tail.offset;
+    pieces_[i].length = head_length;
+    tail.offset = at;
+    tail.length -= head_length;
+    if (tail.copy) tail.address += head_length;
+    pieces_.insert(pieces_.begin() + static_cast<ptrdiff_t>(i) + 1, tail);
+  }
+
+  Status AppendPiece(const TargetWindow& window, const Piece& piece) {
+    auto bytes = window.Bytes(piece.offset, piece.offset + piece.length);
+    if (!piece.copy) return Append(bytes, std::nullopt);
+    last_alignment_ = piece.address - piece.offset;
+    return Append(bytes, piece.address);
+  }
+
+  // Pieces [i, j) form a run with no kept copy. Sends it as one DELTA against the corpus
+  // region that its neighbours point to (`after`: the alignment of the copy after it)
+  // when that is smaller than the pieces' own instructions, each compressed alone at
+  // the container's level. REQUIRES: the run fits in the current block.
+  Status EncodeRun(const TargetWindow& window, size_t i, size_t j,
+                   std::optional<uint64_t> after) {
+    const uint64_t start = pieces_[i].offset;
+    const uint64_t end = pieces_[j - 1].offset + pieces_[j - 1].length;
+    auto as_pieces = [&]() -> Status {
+      for (size_t k = i; k < j; ++k) RETURN_IF_ERROR(AppendPiece(window, pieces_[k]));
+      return Status::Ok();
+    };
+    bool has_literal = false;
+    for (size_t k = i; k < j; ++k) has_literal |= !pieces_[k].copy;
+    if (!has_literal || end - start < params_.delta_min_run || (!last_alignment_ && !after)) {
+      return as_pieces();
+    }
+    // The reference: the corpus bytes the neighbours and the run's own copies point to.
+    const int64_t corpus_size = static_cast<int64_t>(corpus_->size());
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    auto cover = [&](int64_t a, int64_t b) {
+      lo = std::min(lo, a);
+      hi = std::max(hi, b);
+    };
+    auto aligned = [&](uint64_t alignment) {
+      int64_t a = static_cast<int64_t>(start + alignment);
+      return std::pair(a, a + static_cast<int64_t>(end - start));
+    };
+    if (last_alignment_) cover(aligned(*last_alignment_).first, aligned(*last_alignment_).second);
+    if (after) cover(aligned(*after).first, aligned(*after).second);
+    for (size_t k = i; k < j; ++k) {
+      if (pieces_[k].copy) {
+        int64_t a = static_cast<int64_t>(pieces_[k].address);
+        cover(a, a + static_cast<int64_t>(pieces_[k].length));
+      }
+    }
+    const int64_t margin = params_.delta_margin;
+    const int64_t max_reference = params_.delta_max_reference;
+    if (hi - lo + 2 * margin > max_reference) {
+      // Scattered: keep the region around the preceding copy's alignment.
+      auto [a, b] = aligned(last_alignment_ ? *last_alignment_ : *after);
+      lo = a;
+      hi = b;
+    }
+    lo = std::max<int64_t>(0, lo - margin);
+    hi = std::min({corpus_size, hi + margin, lo + max_reference});
+    if (lo >= hi) return as_pieces();
+    const uint64_t ref_address = static_cast<uint64_t>(lo);
+    const uint64_t ref_length = static_cast<uint64_t>(hi - lo);
+    ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
+                     corpus_->Read(ref_address, ref_length, &delta_scratch_));
+    std::span<const uint8_t> run = window.Bytes(start, end);
+    ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
+    dev_runs_++; dev_run_bytes_ += run.size(); dev_ref_bytes_ += reference.size();
+    // What the pieces would cost: their instructions, compressed on their own.
+    estimate_.Clear();
+    for (size_t k = i; k < j; ++k) {
+      const Piece& piece = pieces_[k];
+      if (piece.copy && piece.length >= format::kMinCopyLength) {
+        estimate_.Copy(piece.address, piece.length);
+      } else {
+        estimate_.Literal(window.Bytes(piece.offset, piece.offset + piece.length));
+      }
+    }
+    const std::vector<uint8_t>& raw = estimate_.bytes();
+    estimate_payload_.resize(ZSTD_compressBound(raw.size()));
+    size_t pieces_cost = ZSTD_compressCCtx(estimate_cctx_.get(), estimate_payload_.data(),
+                                           estimate_payload_.size(), raw.data(), raw.size(),
+                                           options_.level);
+    if (ZSTD_isError(pieces_cost)) pieces_cost = raw.size();
+    size_t delta_cost =
+        InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), payload_size);
+    // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
+    // stay within the bound of docs/format.md.
+    if (std::getenv("REDUCTO_DEV_RUNS")) std::fprintf(stderr, "run %lu pieces %zu raw %zu est %zu delta %zu\n", (unsigned long)run.size(), j - i, raw.size(), pieces_cost, delta_cost);
+    if (delta_cost >= pieces_cost || delta_cost > raw.size()) return as_pieces();
+    dev_used_++; dev_used_bytes_ += run.size(); dev_used_ref_ += reference.size(); dev_used_payload_ += payload_size; dev_used_est_ += pieces_cost;
+    Consume(run);
+    block_.AddDelta(ref_address, ref_length, run, std::span(delta_payload_).first(payload_size));
+    if (after) last_alignment_ = after;
+    if (block_.output_size() == options_.block_size) RETURN_IF_ERROR(FlushBlock());
+    return Status::Ok();
+  }
+
+  // Compresses `run` into delta_payload_ with `reference` as the zstd prefix.
+  Result<size_t> CompressDelta(std::span<const uint8_t> run, std::span<const uint8_t> reference) {
+    ZSTD_CCtx* cctx = delta_cctx_.get();
+    if (cctx == nullptr || estimate_cctx_ == nullptr) {
+      return Status::Unavailable("cannot allocate a zstd compression context");
+    }
+    int window_log = 10;  // zstd's smallest window.
+    while (window_log < 30 && (uint64_t{1} << window_log) < reference.size() + run.size()) {
+      ++window_log;
+    }
+    size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, options_.level);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_refPrefix(cctx, reference.data(), reference.size());
+    if (!ZSTD_isError(r)) {
+      delta_payload_.resize(ZSTD_compressBound(run.size()));
+      r = ZSTD_compress2(cctx, delta_payload_.data(), delta_payload_.size(), run.data(),
+                         run.size());
+    }
+    if (ZSTD_isError(r)) {
+      return Status::Unavailable(std::string("zstd could not compress a delta: ") +
+                                 ZSTD_getErrorName(r));
+    }
+    return r;
   }
 
   // Standalone containers hold literals only, so the target needs no chunking: it is
@@ -287,10 +490,7 @@ class Encoder {
     }
   }
 
-  void Consume(std::span<const uint8_t> bytes) {
-    whole_.Update(bytes);
-    stats_.input_bytes += bytes.size();
-  }
+  void Consume(std::span<const uint8_t> bytes) { stats_.input_bytes += bytes.size(); }
 
   // The corpus address of a stored chunk equal to `chunk`, if any. The chunk's BLAKE3
   // is computed only when a candidate of the same length exists, and at most once.
@@ -346,10 +546,24 @@ class Encoder {
   const CompressOptions& options_;
   CompressStats stats_;
   ContainerWriter writer_;
+  Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by block_).
   BlockBuilder block_;
-  Blake3Hasher whole_;  // Over the whole target, for the trailer.
   std::vector<ChunkCandidate> candidates_;
   MatchParams params_;
+  std::optional<uint64_t> last_alignment_;
+  uint64_t dev_runs_ = 0, dev_run_bytes_ = 0, dev_ref_bytes_ = 0, dev_used_ = 0, dev_used_bytes_ = 0, dev_used_ref_ = 0, dev_used_payload_ = 0, dev_used_est_ = 0;
+ public:
+  ~Encoder() { if (std::getenv("REDUCTO_DEV_STATS")) std::fprintf(stderr, "runs %lu bytes %lu ref %lu | used %lu bytes %lu ref %lu payload %lu est %lu\n", (unsigned long)dev_runs_, (unsigned long)dev_run_bytes_, (unsigned long)dev_ref_bytes_, (unsigned long)dev_used_, (unsigned long)dev_used_bytes_, (unsigned long)dev_used_ref_, (unsigned long)dev_used_payload_, (unsigned long)dev_used_est_); }
+ private:  // Corpus address - target offset of the last copy.
+  struct CCtxDeleter {
+    void operator()(ZSTD_CCtx* cctx) const { ZSTD_freeCCtx(cctx); }
+  };
+  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> delta_cctx_{ZSTD_createCCtx()};
+  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> estimate_cctx_{ZSTD_createCCtx()};
+  std::vector<uint8_t> delta_payload_;
+  std::vector<uint8_t> delta_scratch_;
+  InstructionWriter estimate_;
+  std::vector<uint8_t> estimate_payload_;
   const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
   LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
   std::vector<Piece> pieces_;
@@ -367,10 +581,7 @@ MatchParams ParamsFor(Profile profile) {
     case Profile::kDefault:
       break;
     case Profile::kMax:
-      params.stride = 1;
-      params.table_bits = 18;
-      params.behind = params.ahead = 256u << 10;
-      params.skip_log = 8;
+      params.delta = true;
       break;
   }
   if (const char* dev = std::getenv("REDUCTO_DEV_MATCH")) {  // TEMPORARY: tuning runs.
@@ -384,6 +595,16 @@ MatchParams ParamsFor(Profile profile) {
       params.table_bits = static_cast<int>(f);
       params.skip_log = static_cast<int>(g);
       params.resync = h != 0;
+    }
+  }
+  if (const char* dev = std::getenv("REDUCTO_DEV_DELTA")) {  // TEMPORARY: tuning runs.
+    unsigned a, b, c, d, e;
+    if (std::sscanf(dev, "%u,%u,%u,%u,%u", &a, &b, &c, &d, &e) == 5) {
+      params.delta_keep_copy = a;
+      params.delta_min_run = b;
+      params.delta_max_run = c << 10;
+      params.delta_margin = d << 10;
+      params.delta_max_reference = e << 10;
     }
   }
   return params;

@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 #include <string>
+#include <cstdlib>
+#include <cstdio>
 
 #include "codec/format.h"
 
@@ -139,7 +141,21 @@ Status ValidateMatchParams(const MatchParams& p) {
     return bad("table_bits must be 0 (automatic) or 8..26");
   }
   if (p.skip_log < 1 || p.skip_log > 31) return bad("skip_log must be 1..31");
+  if (p.delta_max_reference < 1 || p.delta_max_reference > format::kMaxDeltaReference) {
+    return bad("delta_max_reference must be 1.." + std::to_string(format::kMaxDeltaReference));
+  }
+  if (p.delta_max_run < p.delta_min_run || p.delta_max_run > (64u << 20)) {
+    return bad("delta_max_run must be delta_min_run..64 MiB");
+  }
   return Status::Ok();
+}
+
+LocalMatcher::~LocalMatcher() {
+  if (std::getenv("REDUCTO_DEV_STATS")) {
+    for (int i = 0; i < 4; ++i)
+      std::fprintf(stderr, "kind %d: %lu copies, %lu bytes\n", i, (unsigned long)dev_count_[i], (unsigned long)dev_bytes_[i]);
+    std::fprintf(stderr, "indexed %lu\n", (unsigned long)indexed_positions_);
+  }
 }
 
 LocalMatcher::LocalMatcher(const CorpusView& corpus, const MatchParams& params)
@@ -223,10 +239,11 @@ void LocalMatcher::NoteCopy(uint64_t offset, uint64_t address, uint64_t length) 
 
 LocalMatcher::Match LocalMatcher::TryAt(std::span<const uint8_t> gap, uint64_t offset, size_t pos,
                                         size_t floor, uint64_t address) const {
-  std::span<const uint8_t> c = corpus_.From(address);
-  if (c.size() < 8 || Load64(gap.data() + pos) != Load64(c.data())) return {};
-  size_t n = std::min<uint64_t>(gap.size() - pos, c.size());
-  uint64_t forward = 8 + CommonPrefix(gap.data() + pos + 8, c.data() + 8, n - 8);
+  const uint8_t* c = corpus_.At(address, 8);
+  if (c == nullptr || Load64(gap.data() + pos) != Load64(c)) return {};
+  std::span<const uint8_t> after = corpus_.From(address);
+  size_t n = std::min<uint64_t>(gap.size() - pos, after.size());
+  uint64_t forward = 8 + CommonPrefix(gap.data() + pos + 8, after.data() + 8, n - 8);
   std::span<const uint8_t> before = corpus_.Before(address);
   size_t back = CommonSuffix(gap.data() + pos, before.data() + before.size(),
                              std::min<uint64_t>(pos - floor, before.size()));
@@ -260,23 +277,29 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
   };
   while (params_.resync && pos + need <= gap.size()) {
     const uint64_t target = offset + pos;
+    const uint64_t here = Load64(gap.data() + pos);
+    // The first 8 bytes decide whether a candidate is worth extending.
+    auto same8 = [&](uint64_t address) {
+      const uint8_t* c = corpus_.At(address, 8);
+      return c != nullptr && Load64(c) == here;
+    };
     Match best;
-    uint64_t best_min = UINT64_MAX;
+    int k = 0;
+    int kind = -1;
     auto consider = [&](const Match& m, uint64_t min_length) {
-      if (m.length >= min_length && m.length > best.length) {
-        best = m;
-        best_min = min_length;
-      }
+      if (m.length >= min_length && m.length > best.length) { best = m; kind = k; }
     };
     for (int i = 0; i < repeats_known_; ++i) {
       uint64_t address = target + repeat_[i];
-      if (address < corpus_size) {
+      k = i;
+      if (same8(address)) {
         consider(TryAt(gap, offset, pos, literal_start, address), params_.min_repeat_copy);
       }
     }
+    k = 2;
     if (has_next) {
       uint64_t address = target + next_alignment;
-      if (address < corpus_size) {
+      if (same8(address)) {
         consider(TryAt(gap, offset, pos, literal_start, address), params_.min_repeat_copy);
       }
     }
@@ -284,13 +307,20 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
       if (repeats_known_ > 0) ensure_around(repeat_[0], target);
       if (has_next) ensure_around(next_alignment, target);
       uint64_t slot = table_[Hash(gap.data() + pos)];
-      if (slot != 0) consider(TryAt(gap, offset, pos, literal_start, slot - 1), params_.min_copy);
+      bool fresh = false;
+      for (const Interval& iv : indexed_) fresh |= slot - 1 >= iv.lo && slot - 1 < iv.hi;
+      if (std::getenv("REDUCTO_DEV_STALE") == nullptr) fresh = true;
+      k = 3;
+      if (slot != 0 && fresh && same8(slot - 1)) {
+        consider(TryAt(gap, offset, pos, literal_start, slot - 1), params_.min_copy);
+      }
     }
-    (void)best_min;
     if (best.length == 0) {
       pos += 1 + (misses++ >> params_.skip_log);
       continue;
     }
+    dev_count_[kind]++;
+    dev_bytes_[kind] += best.length;
     emit_literal(best.start - offset);
     out->push_back({best.start, best.length, true, best.address});
     NoteCopy(best.start, best.address, best.length);

@@ -46,6 +46,18 @@ struct MatchParams {
   // After 2^skip_log target positions without a match the search step grows by one, so
   // that new data is crossed quickly. 31 disables it.
   int skip_log = 6;
+
+  // DELTA instructions (format version 2): the pieces between two copies of at least
+  // delta_keep_copy bytes form a run of at most delta_max_run bytes; a run with literal
+  // bytes that is at least delta_min_run long is compressed with zstd against the corpus
+  // region its neighbouring copies point to (delta_margin bytes around it, at most
+  // delta_max_reference bytes), and sent as a DELTA when that encodes smaller.
+  bool delta = false;
+  uint32_t delta_keep_copy = 256;
+  uint32_t delta_min_run = 64;
+  uint32_t delta_max_run = 256u << 10;
+  uint32_t delta_margin = 16u << 10;
+  uint32_t delta_max_reference = 4u << 20;
 };
 
 // One decided piece of the target: a literal, or a copy of corpus bytes.
@@ -68,6 +80,16 @@ class CorpusView {
   // The corpus bytes from the start of the segment holding `address - 1` up to `address`
   // (empty when address is 0 or past the end).
   std::span<const uint8_t> Before(uint64_t address) const;
+  // The first `n` corpus bytes at `address` when they lie in one segment, else nullptr.
+  const uint8_t* At(uint64_t address, size_t n) const {
+    if (last_ < segments_.size()) {
+      const Segment& s = segments_[last_];
+      uint64_t offset = address - s.base;
+      if (offset < s.bytes.size() && s.bytes.size() - offset >= n) return s.bytes.data() + offset;
+    }
+    std::span<const uint8_t> bytes = From(address);
+    return bytes.size() >= n ? bytes.data() : nullptr;
+  }
 
  private:
   struct Segment {
@@ -100,6 +122,8 @@ class LocalMatcher {
  public:
   // REQUIRES: params are in range (ValidateMatchParams).
   LocalMatcher(const CorpusView& corpus, const MatchParams& params);
+  ~LocalMatcher();
+  uint64_t dev_count_[4] = {}, dev_bytes_[4] = {};
 
   // Records that target [offset, offset + length) was copied from `address`.
   void NoteCopy(uint64_t offset, uint64_t address, uint64_t length);

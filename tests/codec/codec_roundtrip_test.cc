@@ -62,7 +62,7 @@ void ExpectRoundTrip(const CorpusReader* corpus, const std::vector<uint8_t>& inp
   EXPECT_TRUE(output == AsString(input));
   EXPECT_EQ(stats.input_bytes, input.size());
   EXPECT_EQ(stats.output_bytes, container->size());
-  EXPECT_EQ(stats.copy_bytes + stats.literal_bytes, input.size());
+  EXPECT_EQ(stats.copy_bytes + stats.literal_bytes + stats.delta_bytes, input.size());
   EXPECT_EQ(decoded->output_bytes, input.size());
   EXPECT_EQ(decoded->input_bytes, container->size());
   EXPECT_EQ(decoded->blocks, stats.blocks);
@@ -253,6 +253,98 @@ RC_GTEST_PROP(CodecPropertyTest, TargetFromReferencePiecesRoundTrips, ()) {
   RC_ASSERT(s.ok());
   RC_CLASSIFY(stats.copies > 0, "with copies");
   RC_CLASSIFY(stats.blocks > 1, "several blocks");
+}
+
+// A reference (random or text-like bytes) and a target made from it by a few edits of
+// the kinds real updates make: insertions, deletions, bursts of substituted bytes, and
+// blocks moved elsewhere.
+rc::Gen<Pair> GenEditedPair() {
+  return rc::gen::exec([] {
+    Pair pair;
+    size_t size = *rc::gen::inRange<size_t>(0, 60000);
+    uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+    pair.reference = *rc::gen::arbitrary<bool>() ? TextBytes(size, seed) : RandomBytes(size, seed);
+    std::vector<uint8_t>& t = pair.target;
+    t = pair.reference;
+    int edits = *rc::gen::inRange(0, 30);
+    for (int e = 0; e < edits; ++e) {
+      size_t at = *rc::gen::inRange<size_t>(0, t.size() + 1);
+      size_t length = *rc::gen::inRange<size_t>(1, 400);
+      switch (*rc::gen::inRange(0, 4)) {
+        case 0: {  // Insertion.
+          auto fresh = RandomBytes(length, seed + e);
+          t.insert(t.begin() + at, fresh.begin(), fresh.end());
+          break;
+        }
+        case 1:  // Deletion.
+          t.erase(t.begin() + at, t.begin() + std::min(t.size(), at + length));
+          break;
+        case 2: {  // Substitutions: every `step`-th byte of a range.
+          size_t step = *rc::gen::inRange<size_t>(1, 40);
+          for (size_t i = at; i < std::min(t.size(), at + length * 4); i += step) t[i] ^= 0xa5;
+          break;
+        }
+        default: {  // A block moved elsewhere.
+          size_t end = std::min(t.size(), at + length * 8);
+          std::vector<uint8_t> block(t.begin() + at, t.begin() + end);
+          t.erase(t.begin() + at, t.begin() + end);
+          size_t to = *rc::gen::inRange<size_t>(0, t.size() + 1);
+          t.insert(t.begin() + to, block.begin(), block.end());
+          break;
+        }
+      }
+    }
+    return pair;
+  });
+}
+
+RC_GTEST_PROP(CodecPropertyTest, EditedTargetsRoundTripInEveryProfile, ()) {
+  Pair pair = *GenEditedPair();
+  int avg = *rc::gen::element(128, 256, 1024);
+  FakeCorpus corpus(pair.reference, ChunkerParams::ForAverage(avg));
+  CompressOptions options = SmallBlockOptions(*rc::gen::element(4096u, 8192u, 65536u));
+  options.level = *rc::gen::inRange(1, 10);
+  options.profile = *rc::gen::element(Profile::kFast, Profile::kDefault, Profile::kMax);
+  CompressStats stats;
+  Status s = RoundTripStatus(&corpus, pair.target, options, &stats);
+  RC_LOG() << ProfileName(options.profile) << ": " << s.ToString();
+  RC_ASSERT(s.ok());
+  RC_ASSERT(stats.copy_bytes + stats.literal_bytes + stats.delta_bytes == pair.target.size());
+  RC_CLASSIFY(stats.copies > 0, "with copies");
+  RC_CLASSIFY(stats.deltas > 0, "with deltas");
+  RC_CLASSIFY(stats.blocks > 1, "several blocks");
+}
+
+TEST(CodecRoundTripTest, ExtensionAndResyncCoverEditedChunks) {
+  // Scattered one-byte edits, about one per chunk: whole-chunk matching copies little,
+  // extension and re-synchronisation copy nearly everything.
+  auto reference = RandomBytes(200000, 71);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
+  std::vector<uint8_t> target = reference;
+  for (size_t i = 500; i < target.size(); i += 900) target[i] ^= 1;
+  std::vector<uint8_t> deleted(target.begin() + 50000, target.begin() + 50007);
+  target.erase(target.begin() + 50000, target.begin() + 50007);
+  target.insert(target.begin() + 120000, {'n', 'e', 'w'});
+  CompressStats fast, standard;
+  CompressOptions options = SmallBlockOptions(64u << 10);
+  options.profile = Profile::kFast;
+  ExpectRoundTrip(&corpus, target, options, &fast);
+  options.profile = Profile::kDefault;
+  ExpectRoundTrip(&corpus, target, options, &standard);
+  EXPECT_LT(fast.copy_bytes, target.size() / 2);
+  EXPECT_GT(standard.copy_bytes, target.size() * 97 / 100);
+  EXPECT_LT(standard.output_bytes * 5, fast.output_bytes);
+}
+
+TEST(CodecRoundTripTest, ProfilesParse) {
+  for (Profile p : {Profile::kFast, Profile::kDefault, Profile::kMax}) {
+    auto parsed = ParseProfile(ProfileName(p));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, p);
+  }
+  Status s = ParseProfile("fastest").status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("fast, default or max"), std::string::npos);
 }
 
 RC_GTEST_PROP(CodecPropertyTest, StandaloneRoundTrips, (const std::vector<uint8_t>& input)) {
