@@ -581,6 +581,9 @@ MatchParams ParamsFor(Profile profile) {
     case Profile::kDefault:
       break;
     case Profile::kMax:
+      params.stride = 2;
+      params.behind = params.ahead = 32u << 10;
+      params.skipped_bits = 21;
       params.delta = true;
       break;
   }
@@ -595,6 +598,13 @@ MatchParams ParamsFor(Profile profile) {
       params.table_bits = static_cast<int>(f);
       params.skip_log = static_cast<int>(g);
       params.resync = h != 0;
+    }
+  }
+  if (const char* dev = std::getenv("REDUCTO_DEV_SKIP")) {  // TEMPORARY: tuning runs.
+    unsigned a, b;
+    if (std::sscanf(dev, "%u,%u", &a, &b) == 2) {
+      params.skipped_bits = static_cast<int>(a);
+      params.skipped_max = b;
     }
   }
   if (const char* dev = std::getenv("REDUCTO_DEV_DELTA")) {  // TEMPORARY: tuning runs.

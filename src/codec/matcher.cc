@@ -13,6 +13,18 @@ namespace reducto {
 namespace {
 
 constexpr size_t kMaxIntervals = 4;
+// Copies at least this long move the region the local index covers.
+constexpr uint64_t kRegionCopy = 1024;
+// Skipped corpus ranges shorter than this are edits inside a line or an instruction,
+// not content that comes back: they are not indexed.
+constexpr uint64_t kMinSkipped = 32;
+// A skipped-range slot keeps 16 bits of the hash beside the address (48 bits), so that
+// most wrong candidates are rejected without reading the corpus.
+constexpr uint64_t kFingerprintMask = uint64_t{0xffff} << 48;
+// The skipped-range index holds, and is searched at, only the positions whose hash has
+// these low bits clear: target and corpus agree on them, and a row of 100 bytes still
+// has a dozen, for an eighth of the memory traffic.
+static const uint64_t kSkippedSampleMask = std::getenv("REDUCTO_DEV_SKMASK") ? std::atoi(std::getenv("REDUCTO_DEV_SKMASK")) : 7;
 constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ULL;
 constexpr uint64_t kPrime2 = 0xC2B2AE3D27D4EB4FULL;
 
@@ -137,6 +149,9 @@ Status ValidateMatchParams(const MatchParams& p) {
                std::to_string(format::kMinCopyLength));
   }
   if (p.behind > (1u << 30) || p.ahead > (1u << 30)) return bad("behind/ahead must be <= 1 GiB");
+  if (p.skipped_bits != 0 && (p.skipped_bits < 8 || p.skipped_bits > 26)) {
+    return bad("skipped_bits must be 0 (off) or 8..26");
+  }
   if (p.table_bits != 0 && (p.table_bits < 8 || p.table_bits > 26)) {
     return bad("table_bits must be 0 (automatic) or 8..26");
   }
@@ -154,14 +169,18 @@ LocalMatcher::~LocalMatcher() {
   if (std::getenv("REDUCTO_DEV_STATS")) {
     for (int i = 0; i < 4; ++i)
       std::fprintf(stderr, "kind %d: %lu copies, %lu bytes\n", i, (unsigned long)dev_count_[i], (unsigned long)dev_bytes_[i]);
-    std::fprintf(stderr, "indexed %lu\n", (unsigned long)indexed_positions_);
+    std::fprintf(stderr, "indexed %lu skips %lu skipped %lu\n", (unsigned long)indexed_positions_, (unsigned long)dev_skips_, (unsigned long)dev_skipped_);
   }
 }
 
 LocalMatcher::LocalMatcher(const CorpusView& corpus, const MatchParams& params)
     : corpus_(corpus), params_(params) {
   table_bits_ = TableBits();
+  window_mask_ = params_.window >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * params_.window)) - 1;
   if (params_.resync) table_.assign(size_t{1} << table_bits_, 0);
+  if (params_.resync && params_.skipped_bits > 0) {
+    skipped_.assign(size_t{1} << params_.skipped_bits, 0);
+  }
 }
 
 int LocalMatcher::TableBits() const {
@@ -172,21 +191,13 @@ int LocalMatcher::TableBits() const {
   return bits;
 }
 
-uint64_t LocalMatcher::Hash(const uint8_t* p) const {
+uint64_t LocalMatcher::HashWide(const uint8_t* p) const {
   const uint32_t w = params_.window;
-  uint64_t h;
-  if (w <= 8) {
-    uint64_t v = Load64(p);
-    if (w < 8) v &= (uint64_t{1} << (8 * w)) - 1;
-    h = v * kPrime1;
-  } else {
-    h = Load64(p) * kPrime1;
-    uint32_t k = 8;
-    for (; k + 8 <= w; k += 8) h = std::rotl(h, 29) ^ (Load64(p + k) * kPrime2);
-    if (k < w) h = std::rotl(h, 29) ^ (Load64(p + w - 8) * kPrime2);
-    h *= kPrime1;
-  }
-  return h >> (64 - table_bits_);
+  uint64_t h = Load64(p) * kPrime1;
+  uint32_t k = 8;
+  for (; k + 8 <= w; k += 8) h = std::rotl(h, 29) ^ (Load64(p + k) * kPrime2);
+  if (k < w) h = std::rotl(h, 29) ^ (Load64(p + w - 8) * kPrime2);
+  return h * kPrime1;
 }
 
 void LocalMatcher::IndexRange(uint64_t lo, uint64_t hi) {
@@ -204,7 +215,7 @@ void LocalMatcher::IndexRange(uint64_t lo, uint64_t hi) {
     uint64_t end = std::min<uint64_t>(hi, p + bytes.size() - need + 1);
     const uint8_t* base = bytes.data() - p;  // base + q is corpus address q.
     for (; p < end; p += stride) {
-      table_[Hash(base + p)] = p + 1;
+      table_[Slot(Hash(base + p))] = static_cast<uint32_t>(p);
       ++indexed_positions_;
     }
   }
@@ -228,9 +239,33 @@ void LocalMatcher::EnsureIndexed(uint64_t lo, uint64_t hi) {
   if (indexed_.size() > kMaxIntervals) indexed_.pop_back();
 }
 
+void LocalMatcher::IndexSkipped(uint64_t lo, uint64_t hi) {
+  const size_t need = std::max<uint32_t>(8, params_.window);
+  std::span<const uint8_t> bytes = corpus_.From(lo);
+  if (bytes.size() < hi - lo || hi - lo < need) return;
+  const int shift = 64 - params_.skipped_bits;
+  for (uint64_t p = lo; p + need <= hi; ++p) {
+    uint64_t hash = Hash(bytes.data() + (p - lo));
+    if (((hash >> 24) & kSkippedSampleMask) == 0) {
+      skipped_[hash >> shift] = (hash & kFingerprintMask) | (p + 1);
+    }
+  }
+}
+
 void LocalMatcher::NoteCopy(uint64_t offset, uint64_t address, uint64_t length) {
-  (void)length;
+  if (!skipped_.empty() && copied_ && address >= last_copy_end_ + kMinSkipped &&
+      address - last_copy_end_ <= params_.skipped_max) {
+    IndexSkipped(last_copy_end_, address);
+    dev_skips_++; dev_skipped_ += address - last_copy_end_;
+  }
+  copied_ = true;
+  last_copy_end_ = address + length;
   uint64_t alignment = address - offset;
+  // A short copy from elsewhere (a moved row) does not move the indexed region.
+  if (length >= kRegionCopy || !has_region_) {
+    region_alignment_ = alignment;
+    has_region_ = true;
+  }
   if (repeats_known_ > 0 && repeat_[0] == alignment) return;
   repeat_[1] = repeat_[0];
   repeat_[0] = alignment;
@@ -304,19 +339,32 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
       }
     }
     if (best.length == 0) {
-      if (repeats_known_ > 0) ensure_around(repeat_[0], target);
+      const uint64_t repeat_hint = has_region_ ? region_alignment_ : next_alignment;
+      if (has_region_) ensure_around(region_alignment_, target);
       if (has_next) ensure_around(next_alignment, target);
-      uint64_t slot = table_[Hash(gap.data() + pos)];
-      bool fresh = false;
-      for (const Interval& iv : indexed_) fresh |= slot - 1 >= iv.lo && slot - 1 < iv.hi;
-      if (std::getenv("REDUCTO_DEV_STALE") == nullptr) fresh = true;
+      const uint64_t hash = Hash(gap.data() + pos);
+      uint64_t candidate = Unpack(table_[Slot(hash)], target + repeat_hint);
       k = 3;
-      if (slot != 0 && fresh && same8(slot - 1)) {
-        consider(TryAt(gap, offset, pos, literal_start, slot - 1), params_.min_copy);
+      if (same8(candidate)) {
+        consider(TryAt(gap, offset, pos, literal_start, candidate), params_.min_copy);
+      }
+      if (!skipped_.empty() && ((hash >> 24) & kSkippedSampleMask) == 0) {
+        uint64_t slot = skipped_[hash >> (64 - params_.skipped_bits)];
+        uint64_t address = (slot & ~kFingerprintMask) - 1;
+        if (((slot ^ hash) & kFingerprintMask) == 0 && slot != 0 && same8(address)) {
+          k = 1;
+          consider(TryAt(gap, offset, pos, literal_start, address), params_.min_copy);
+        }
       }
     }
     if (best.length == 0) {
       pos += 1 + (misses++ >> params_.skip_log);
+      // The tables are larger than the caches: start loading the next position's slots.
+      if (pos + need <= gap.size()) {
+        uint64_t next_hash = Hash(gap.data() + pos);
+        __builtin_prefetch(&table_[Slot(next_hash)]);
+        if (!skipped_.empty()) __builtin_prefetch(&skipped_[next_hash >> (64 - params_.skipped_bits)]);
+      }
       continue;
     }
     dev_count_[kind]++;

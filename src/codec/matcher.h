@@ -8,6 +8,7 @@
 #define REDUCTO_CODEC_MATCHER_H_
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <vector>
@@ -17,7 +18,8 @@
 
 namespace reducto {
 
-// How hard the local search works. Profiles (CompressOptions::profile) pick these.
+// How hard the local search works. The defaults are the default profile's; the other
+// profiles (CompressOptions::profile) change some.
 struct MatchParams {
   // Byte-wise extension of chunk matches forward and backward past their edges.
   bool extend = true;
@@ -29,7 +31,7 @@ struct MatchParams {
   uint32_t window = 8;
   // Every stride-th corpus position of a region is indexed; every target position is
   // looked up. A match of window + stride - 1 bytes is always found.
-  uint32_t stride = 2;
+  uint32_t stride = 4;
   // Shortest copy the local search emits when found through the index, and when found
   // at a repeated alignment (a previous copy's or the next anchor's). Both are at least
   // format::kMinCopyLength.
@@ -37,9 +39,15 @@ struct MatchParams {
   uint32_t min_repeat_copy = 16;
   // Corpus bytes indexed before and after the position that the previous copy (or the
   // next anchor) predicts for the current target position.
-  uint32_t behind = 32u << 10;
-  uint32_t ahead = 32u << 10;
-  // log2 of the local index's slots (8 bytes each); 0 sizes the table to hold about
+  uint32_t behind = 16u << 10;
+  uint32_t ahead = 16u << 10;
+  // Corpus bytes that the target skipped between two consecutive copies (a deleted row,
+  // replaced code) often come back later, edited (an updated row that the database
+  // wrote elsewhere). Skips of up to skipped_max bytes are indexed into a second table
+  // of 2^skipped_bits slots (8 bytes each) that lives for the whole target; 0 disables.
+  int skipped_bits = 0;
+  uint32_t skipped_max = 4096;
+  // log2 of the local index's slots (4 bytes each); 0 sizes the table to hold about
   // twice the positions of one region, so that new entries seldom evict the ones near
   // the prediction.
   int table_bits = 0;
@@ -55,9 +63,9 @@ struct MatchParams {
   bool delta = false;
   uint32_t delta_keep_copy = 256;
   uint32_t delta_min_run = 64;
-  uint32_t delta_max_run = 256u << 10;
-  uint32_t delta_margin = 16u << 10;
-  uint32_t delta_max_reference = 4u << 20;
+  uint32_t delta_max_run = 64u << 10;
+  uint32_t delta_margin = 2u << 10;
+  uint32_t delta_max_reference = 128u << 10;
 };
 
 // One decided piece of the target: a literal, or a copy of corpus bytes.
@@ -123,7 +131,7 @@ class LocalMatcher {
   // REQUIRES: params are in range (ValidateMatchParams).
   LocalMatcher(const CorpusView& corpus, const MatchParams& params);
   ~LocalMatcher();
-  uint64_t dev_count_[4] = {}, dev_bytes_[4] = {};
+  uint64_t dev_count_[4] = {}, dev_bytes_[4] = {}, dev_skips_ = 0, dev_skipped_ = 0;
 
   // Records that target [offset, offset + length) was copied from `address`.
   void NoteCopy(uint64_t offset, uint64_t address, uint64_t length);
@@ -147,8 +155,28 @@ class LocalMatcher {
     uint64_t length = 0;
   };
 
-  uint64_t Hash(const uint8_t* p) const;
+  // The 64-bit hash of the window at `p`; its top bits pick a table slot.
+  // REQUIRES: max(8, window) readable bytes.
+  uint64_t Hash(const uint8_t* p) const {
+    if (params_.window > 8) return HashWide(p);
+    uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return (v & window_mask_) * 0x9E3779B185EBCA87ULL;
+  }
+  uint64_t Slot(uint64_t hash) const { return hash >> (64 - table_bits_); }
+  // Indexes corpus [lo, hi) into skipped_.
+  void IndexSkipped(uint64_t lo, uint64_t hi);
+  uint64_t HashWide(const uint8_t* p) const;
   int TableBits() const;
+  // The corpus address whose low 32 bits a slot holds, taken nearest to `near`. Slots
+  // keep 32 bits to halve the table; a wrong guess is only a candidate that fails
+  // verification.
+  static uint64_t Unpack(uint32_t low, uint64_t near) {
+    uint64_t a = (near & ~uint64_t{0xffffffff}) | low;
+    if (a > near && a - near > 0x80000000u && a >= (uint64_t{1} << 32)) a -= uint64_t{1} << 32;
+    else if (a < near && near - a > 0x80000000u) a += uint64_t{1} << 32;
+    return a;
+  }
   // Makes sure the corpus positions of [lo, hi) are in the table.
   void EnsureIndexed(uint64_t lo, uint64_t hi);
   void IndexRange(uint64_t lo, uint64_t hi);
@@ -160,8 +188,14 @@ class LocalMatcher {
 
   const CorpusView& corpus_;
   MatchParams params_;
-  std::vector<uint64_t> table_;  // Corpus address + 1 per slot; 0 is empty.
+  std::vector<uint32_t> table_;  // Low 32 bits of a corpus address per slot.
+  std::vector<uint64_t> skipped_;  // Corpus address + 1 per slot; 0 is empty.
+  uint64_t last_copy_end_ = 0;     // Corpus address after the last noted copy.
+  uint64_t region_alignment_ = 0;  // The alignment the local index is built around.
+  bool has_region_ = false;
+  bool copied_ = false;
   int table_bits_ = 0;
+  uint64_t window_mask_ = 0;
   std::vector<Interval> indexed_;  // Most recent first; at most kMaxIntervals.
   // Alignments (corpus address - target offset, two's complement) of the last copies.
   uint64_t repeat_[2] = {0, 0};
