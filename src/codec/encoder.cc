@@ -369,8 +369,8 @@ class Encoder {
 
   // Pieces [i, j) form a run with no kept copy. Sends it as one DELTA against the corpus
   // region that its neighbours point to (`after`: the alignment of the copy after it)
-  // when that is smaller than the pieces' own instructions, each compressed alone at
-  // the container's level. REQUIRES: the run fits in the current block.
+  // when that is smaller than what the pieces' own instructions cost in the block's
+  // compressed stream (PiecesCost). REQUIRES: the run fits in the current block.
   Status EncodeRun(const TargetWindow& window, size_t i, size_t j,
                    std::optional<uint64_t> after) {
     const uint64_t start = pieces_[i].offset;
@@ -420,7 +420,6 @@ class Encoder {
                      corpus_->Read(ref_address, ref_length, &delta_scratch_));
     std::span<const uint8_t> run = window.Bytes(start, end);
     ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
-    dev_runs_++; dev_run_bytes_ += run.size(); dev_ref_bytes_ += reference.size();
     // What the pieces would cost: their instructions, compressed on their own.
     estimate_.Clear();
     for (size_t k = i; k < j; ++k) {
@@ -432,18 +431,12 @@ class Encoder {
       }
     }
     const std::vector<uint8_t>& raw = estimate_.bytes();
-    estimate_payload_.resize(ZSTD_compressBound(raw.size()));
-    size_t pieces_cost = ZSTD_compressCCtx(estimate_cctx_.get(), estimate_payload_.data(),
-                                           estimate_payload_.size(), raw.data(), raw.size(),
-                                           options_.level);
-    if (ZSTD_isError(pieces_cost)) pieces_cost = raw.size();
+    ASSIGN_OR_RETURN(size_t pieces_cost, PiecesCost(raw));
     size_t delta_cost =
         InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), payload_size);
     // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
     // stay within the bound of docs/format.md.
-    if (std::getenv("REDUCTO_DEV_RUNS")) std::fprintf(stderr, "run %lu pieces %zu raw %zu est %zu delta %zu\n", (unsigned long)run.size(), j - i, raw.size(), pieces_cost, delta_cost);
     if (delta_cost >= pieces_cost || delta_cost > raw.size()) return as_pieces();
-    dev_used_++; dev_used_bytes_ += run.size(); dev_used_ref_ += reference.size(); dev_used_payload_ += payload_size; dev_used_est_ += pieces_cost;
     Consume(run);
     block_.AddDelta(ref_address, ref_length, run, std::span(delta_payload_).first(payload_size));
     if (after) last_alignment_ = after;
@@ -451,10 +444,37 @@ class Encoder {
     return Status::Ok();
   }
 
+  // What instruction bytes `raw` cost in the block's compressed stream: a shadow zstd
+  // stream of the block's runs compresses them after everything before them in the
+  // block, as the block's own compression will (literals of new files compress much
+  // better in context than alone), and its flushed output is the cost.
+  Result<size_t> PiecesCost(std::span<const uint8_t> raw) {
+    ZSTD_CCtx* cctx = shadow_cctx_.get();
+    if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
+    if (!shadow_started_) {
+      size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+      if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, options_.level);
+      if (ZSTD_isError(r)) return Status::Unavailable("zstd: " + std::string(ZSTD_getErrorName(r)));
+      shadow_started_ = true;
+    }
+    ZSTD_inBuffer in{raw.data(), raw.size(), 0};
+    size_t produced = 0;
+    for (;;) {
+      shadow_out_.resize(std::max<size_t>(shadow_out_.size(), ZSTD_CStreamOutSize()));
+      ZSTD_outBuffer out{shadow_out_.data(), shadow_out_.size(), 0};
+      size_t left = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_flush);
+      if (ZSTD_isError(left)) {
+        return Status::Unavailable(std::string("zstd: ") + ZSTD_getErrorName(left));
+      }
+      produced += out.pos;
+      if (left == 0) return produced;
+    }
+  }
+
   // Compresses `run` into delta_payload_ with `reference` as the zstd prefix.
   Result<size_t> CompressDelta(std::span<const uint8_t> run, std::span<const uint8_t> reference) {
     ZSTD_CCtx* cctx = delta_cctx_.get();
-    if (cctx == nullptr || estimate_cctx_ == nullptr) {
+    if (cctx == nullptr) {
       return Status::Unavailable("cannot allocate a zstd compression context");
     }
     int window_log = 10;  // zstd's smallest window.
@@ -534,6 +554,7 @@ class Encoder {
   }
 
   Status FlushBlock() {
+    shadow_started_ = false;
     std::span<const uint8_t> instructions = block_.FinishInstructions();
     RETURN_IF_ERROR(writer_.WriteBlock(instructions, static_cast<uint32_t>(block_.output_size()),
                                        block_.output_digest(), options_.level));
@@ -551,19 +572,17 @@ class Encoder {
   std::vector<ChunkCandidate> candidates_;
   MatchParams params_;
   std::optional<uint64_t> last_alignment_;
-  uint64_t dev_runs_ = 0, dev_run_bytes_ = 0, dev_ref_bytes_ = 0, dev_used_ = 0, dev_used_bytes_ = 0, dev_used_ref_ = 0, dev_used_payload_ = 0, dev_used_est_ = 0;
- public:
-  ~Encoder() { if (std::getenv("REDUCTO_DEV_STATS")) std::fprintf(stderr, "runs %lu bytes %lu ref %lu | used %lu bytes %lu ref %lu payload %lu est %lu\n", (unsigned long)dev_runs_, (unsigned long)dev_run_bytes_, (unsigned long)dev_ref_bytes_, (unsigned long)dev_used_, (unsigned long)dev_used_bytes_, (unsigned long)dev_used_ref_, (unsigned long)dev_used_payload_, (unsigned long)dev_used_est_); }
- private:  // Corpus address - target offset of the last copy.
+ // Corpus address - target offset of the last copy.
   struct CCtxDeleter {
     void operator()(ZSTD_CCtx* cctx) const { ZSTD_freeCCtx(cctx); }
   };
   std::unique_ptr<ZSTD_CCtx, CCtxDeleter> delta_cctx_{ZSTD_createCCtx()};
-  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> estimate_cctx_{ZSTD_createCCtx()};
+  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> shadow_cctx_{ZSTD_createCCtx()};
+  bool shadow_started_ = false;  // The shadow stream has started for the current block.
+  std::vector<uint8_t> shadow_out_;
   std::vector<uint8_t> delta_payload_;
   std::vector<uint8_t> delta_scratch_;
   InstructionWriter estimate_;
-  std::vector<uint8_t> estimate_payload_;
   const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
   LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
   std::vector<Piece> pieces_;
@@ -579,9 +598,9 @@ MatchParams ParamsFor(Profile profile) {
       params.resync = false;
       break;
     case Profile::kDefault:
+      params.skipped_bits = 20;
       break;
     case Profile::kMax:
-      params.stride = 2;
       params.behind = params.ahead = 32u << 10;
       params.skipped_bits = 21;
       params.delta = true;

@@ -18,13 +18,20 @@ constexpr uint64_t kRegionCopy = 1024;
 // Skipped corpus ranges shorter than this are edits inside a line or an instruction,
 // not content that comes back: they are not indexed.
 constexpr uint64_t kMinSkipped = 32;
+// The skipped-range index retires when, after this many look-ups, it has found fewer
+// than kSkippedMinYield copied bytes per look-up. Measured: a database dump finds about
+// 20 bytes per look-up in fewer look-ups than this; recompiled binaries about 2.
+constexpr uint64_t kSkippedTrialLookups = 1u << 18;
+constexpr uint64_t kSkippedMinYield = 4;
+// How far the previous copy's alignment is tried ahead of a mismatch before the tables.
+constexpr size_t kRepeatLookahead = 8;
 // A skipped-range slot keeps 16 bits of the hash beside the address (48 bits), so that
 // most wrong candidates are rejected without reading the corpus.
 constexpr uint64_t kFingerprintMask = uint64_t{0xffff} << 48;
 // The skipped-range index holds, and is searched at, only the positions whose hash has
 // these low bits clear: target and corpus agree on them, and a row of 100 bytes still
 // has a dozen, for an eighth of the memory traffic.
-static const uint64_t kSkippedSampleMask = std::getenv("REDUCTO_DEV_SKMASK") ? std::atoi(std::getenv("REDUCTO_DEV_SKMASK")) : 7;
+constexpr uint64_t kSkippedSampleMask = 7;
 constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ULL;
 constexpr uint64_t kPrime2 = 0xC2B2AE3D27D4EB4FULL;
 
@@ -165,14 +172,6 @@ Status ValidateMatchParams(const MatchParams& p) {
   return Status::Ok();
 }
 
-LocalMatcher::~LocalMatcher() {
-  if (std::getenv("REDUCTO_DEV_STATS")) {
-    for (int i = 0; i < 4; ++i)
-      std::fprintf(stderr, "kind %d: %lu copies, %lu bytes\n", i, (unsigned long)dev_count_[i], (unsigned long)dev_bytes_[i]);
-    std::fprintf(stderr, "indexed %lu skips %lu skipped %lu\n", (unsigned long)indexed_positions_, (unsigned long)dev_skips_, (unsigned long)dev_skipped_);
-  }
-}
-
 LocalMatcher::LocalMatcher(const CorpusView& corpus, const MatchParams& params)
     : corpus_(corpus), params_(params) {
   table_bits_ = TableBits();
@@ -216,7 +215,7 @@ void LocalMatcher::IndexRange(uint64_t lo, uint64_t hi) {
     const uint8_t* base = bytes.data() - p;  // base + q is corpus address q.
     for (; p < end; p += stride) {
       table_[Slot(Hash(base + p))] = static_cast<uint32_t>(p);
-      ++indexed_positions_;
+      ++stats_.indexed_positions;
     }
   }
 }
@@ -256,7 +255,6 @@ void LocalMatcher::NoteCopy(uint64_t offset, uint64_t address, uint64_t length) 
   if (!skipped_.empty() && copied_ && address >= last_copy_end_ + kMinSkipped &&
       address - last_copy_end_ <= params_.skipped_max) {
     IndexSkipped(last_copy_end_, address);
-    dev_skips_++; dev_skipped_ += address - last_copy_end_;
   }
   copied_ = true;
   last_copy_end_ = address + length;
@@ -287,6 +285,13 @@ LocalMatcher::Match LocalMatcher::TryAt(std::span<const uint8_t> gap, uint64_t o
 
 void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
                            std::optional<uint64_t> next_address, std::vector<Piece>* out) {
+  if (!skipped_.empty() && skipped_lookups_ >= kSkippedTrialLookups &&
+      skipped_yield_ < kSkippedMinYield * skipped_lookups_) {
+    // On this target skipped content does not come back (binaries: replaced code is
+    // gone): stop paying a cache miss per look-up for it.
+    skipped_.clear();
+    skipped_.shrink_to_fit();
+  }
   const size_t need = std::max<uint32_t>(8, params_.window);
   const uint64_t corpus_size = corpus_.size();
   // Alignment of the next anchor: the bytes before it are often its corpus predecessors.
@@ -319,41 +324,47 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
       return c != nullptr && Load64(c) == here;
     };
     Match best;
-    int k = 0;
-    int kind = -1;
-    auto consider = [&](const Match& m, uint64_t min_length) {
-      if (m.length >= min_length && m.length > best.length) { best = m; kind = k; }
+    Source source = Source::kRepeat;
+    auto consider = [&](Source from, uint64_t address, uint64_t min_length) {
+      Match m = TryAt(gap, offset, pos, literal_start, address);
+      if (m.length >= min_length && m.length > best.length) {
+        best = m;
+        source = from;
+      }
     };
     for (int i = 0; i < repeats_known_; ++i) {
       uint64_t address = target + repeat_[i];
-      k = i;
-      if (same8(address)) {
-        consider(TryAt(gap, offset, pos, literal_start, address), params_.min_repeat_copy);
-      }
+      if (same8(address)) consider(Source::kRepeat, address, params_.min_repeat_copy);
     }
-    k = 2;
-    if (has_next) {
-      uint64_t address = target + next_alignment;
-      if (same8(address)) {
-        consider(TryAt(gap, offset, pos, literal_start, address), params_.min_repeat_copy);
+    if (has_next && same8(target + next_alignment)) {
+      consider(Source::kNext, target + next_alignment, params_.min_repeat_copy);
+    }
+    if (best.length == 0 && repeats_known_ > 0 && pos == literal_start) {
+      // Right after a copy, a substitution: the previous alignment usually resumes a few
+      // bytes on, which is cheaper to find, and to encode, than what the tables offer.
+      size_t limit = std::min<size_t>(kRepeatLookahead, gap.size() - need - pos);
+      for (size_t ahead = 1; ahead <= limit; ++ahead) {
+        const uint8_t* c = corpus_.At(target + ahead + repeat_[0], 8);
+        if (c != nullptr && Load64(c) == Load64(gap.data() + pos + ahead)) {
+          Match m = TryAt(gap, offset, pos + ahead, literal_start, target + ahead + repeat_[0]);
+          if (m.length >= params_.min_repeat_copy) best = m;
+          break;
+        }
       }
     }
     if (best.length == 0) {
-      const uint64_t repeat_hint = has_region_ ? region_alignment_ : next_alignment;
+      const uint64_t near = has_region_ ? region_alignment_ : next_alignment;
       if (has_region_) ensure_around(region_alignment_, target);
       if (has_next) ensure_around(next_alignment, target);
       const uint64_t hash = Hash(gap.data() + pos);
-      uint64_t candidate = Unpack(table_[Slot(hash)], target + repeat_hint);
-      k = 3;
-      if (same8(candidate)) {
-        consider(TryAt(gap, offset, pos, literal_start, candidate), params_.min_copy);
-      }
+      uint64_t candidate = Unpack(table_[Slot(hash)], target + near);
+      if (same8(candidate)) consider(Source::kLocal, candidate, params_.min_copy);
       if (!skipped_.empty() && ((hash >> 24) & kSkippedSampleMask) == 0) {
+        ++skipped_lookups_;
         uint64_t slot = skipped_[hash >> (64 - params_.skipped_bits)];
         uint64_t address = (slot & ~kFingerprintMask) - 1;
-        if (((slot ^ hash) & kFingerprintMask) == 0 && slot != 0 && same8(address)) {
-          k = 1;
-          consider(TryAt(gap, offset, pos, literal_start, address), params_.min_copy);
+        if (slot != 0 && ((slot ^ hash) & kFingerprintMask) == 0 && same8(address)) {
+          consider(Source::kSkipped, address, params_.min_copy);
         }
       }
     }
@@ -363,12 +374,15 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
       if (pos + need <= gap.size()) {
         uint64_t next_hash = Hash(gap.data() + pos);
         __builtin_prefetch(&table_[Slot(next_hash)]);
-        if (!skipped_.empty()) __builtin_prefetch(&skipped_[next_hash >> (64 - params_.skipped_bits)]);
+        if (!skipped_.empty()) {
+          __builtin_prefetch(&skipped_[next_hash >> (64 - params_.skipped_bits)]);
+        }
       }
       continue;
     }
-    dev_count_[kind]++;
-    dev_bytes_[kind] += best.length;
+    stats_.copies[static_cast<int>(source)]++;
+    stats_.bytes[static_cast<int>(source)] += best.length;
+    if (source == Source::kSkipped) skipped_yield_ += best.length;
     emit_literal(best.start - offset);
     out->push_back({best.start, best.length, true, best.address});
     NoteCopy(best.start, best.address, best.length);

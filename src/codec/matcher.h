@@ -130,8 +130,6 @@ class LocalMatcher {
  public:
   // REQUIRES: params are in range (ValidateMatchParams).
   LocalMatcher(const CorpusView& corpus, const MatchParams& params);
-  ~LocalMatcher();
-  uint64_t dev_count_[4] = {}, dev_bytes_[4] = {}, dev_skips_ = 0, dev_skipped_ = 0;
 
   // Records that target [offset, offset + length) was copied from `address`.
   void NoteCopy(uint64_t offset, uint64_t address, uint64_t length);
@@ -142,8 +140,15 @@ class LocalMatcher {
   void FillGap(std::span<const uint8_t> gap, uint64_t offset, std::optional<uint64_t> next_address,
                std::vector<Piece>* out);
 
-  // Corpus positions inserted into the table so far (for statistics and tests).
-  uint64_t indexed_positions() const { return indexed_positions_; }
+  // Where the local search found its copies: at a previous copy's alignment, at the next
+  // anchor's, in the local index, in the index of skipped ranges.
+  enum class Source { kRepeat, kNext, kLocal, kSkipped };
+  struct Stats {
+    uint64_t copies[4] = {};  // By Source.
+    uint64_t bytes[4] = {};
+    uint64_t indexed_positions = 0;  // Corpus positions put into the local index.
+  };
+  const Stats& stats() const { return stats_; }
 
  private:
   struct Interval {
@@ -190,6 +195,8 @@ class LocalMatcher {
   MatchParams params_;
   std::vector<uint32_t> table_;  // Low 32 bits of a corpus address per slot.
   std::vector<uint64_t> skipped_;  // Corpus address + 1 per slot; 0 is empty.
+  uint64_t skipped_lookups_ = 0;   // Look-ups in skipped_ so far,
+  uint64_t skipped_yield_ = 0;     // and the bytes of the copies they found.
   uint64_t last_copy_end_ = 0;     // Corpus address after the last noted copy.
   uint64_t region_alignment_ = 0;  // The alignment the local index is built around.
   bool has_region_ = false;
@@ -200,7 +207,7 @@ class LocalMatcher {
   // Alignments (corpus address - target offset, two's complement) of the last copies.
   uint64_t repeat_[2] = {0, 0};
   int repeats_known_ = 0;
-  uint64_t indexed_positions_ = 0;
+  Stats stats_;
 };
 
 // InvalidArgument unless every field is in its documented range.
