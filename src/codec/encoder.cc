@@ -3,8 +3,6 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -13,12 +11,12 @@
 #include <system_error>
 #include <vector>
 
-#include "chunking/chunk_reader.h"
 #include "codec/container.h"
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "codec/matcher.h"
 #include "hashing/weak_key.h"
+#include "reducto/chunker.h"
 #include "reducto/digest.h"
 
 namespace reducto {
@@ -212,7 +210,7 @@ class Encoder {
     ContainerHeader header;
     // Only containers that may hold DELTA need version 2; the others stay readable by
     // version 1 decoders.
-    header.version = params_.delta ? format::kVersion2 : format::kVersion;
+    header.version = params_.delta && corpus_ != nullptr ? format::kVersion2 : format::kVersion;
     header.level = options_.level;
     header.block_size = options_.block_size;
     if (corpus_ == nullptr) {
@@ -605,36 +603,6 @@ MatchParams ParamsFor(Profile profile) {
       params.skipped_bits = 21;
       params.delta = true;
       break;
-  }
-  if (const char* dev = std::getenv("REDUCTO_DEV_MATCH")) {  // TEMPORARY: tuning runs.
-    unsigned a, b, c, d, e, f, g, h;
-    if (std::sscanf(dev, "%u,%u,%u,%u,%u,%u,%u,%u", &a, &b, &c, &d, &e, &f, &g, &h) == 8) {
-      params.window = a;
-      params.stride = b;
-      params.min_copy = c;
-      params.min_repeat_copy = d;
-      params.behind = params.ahead = e << 10;
-      params.table_bits = static_cast<int>(f);
-      params.skip_log = static_cast<int>(g);
-      params.resync = h != 0;
-    }
-  }
-  if (const char* dev = std::getenv("REDUCTO_DEV_SKIP")) {  // TEMPORARY: tuning runs.
-    unsigned a, b;
-    if (std::sscanf(dev, "%u,%u", &a, &b) == 2) {
-      params.skipped_bits = static_cast<int>(a);
-      params.skipped_max = b;
-    }
-  }
-  if (const char* dev = std::getenv("REDUCTO_DEV_DELTA")) {  // TEMPORARY: tuning runs.
-    unsigned a, b, c, d, e;
-    if (std::sscanf(dev, "%u,%u,%u,%u,%u", &a, &b, &c, &d, &e) == 5) {
-      params.delta_keep_copy = a;
-      params.delta_min_run = b;
-      params.delta_max_run = c << 10;
-      params.delta_margin = d << 10;
-      params.delta_max_reference = e << 10;
-    }
   }
   return params;
 }

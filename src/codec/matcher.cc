@@ -4,8 +4,6 @@
 #include <bit>
 #include <cstring>
 #include <string>
-#include <cstdlib>
-#include <cstdio>
 
 #include "codec/format.h"
 
@@ -29,8 +27,8 @@ constexpr size_t kRepeatLookahead = 8;
 // most wrong candidates are rejected without reading the corpus.
 constexpr uint64_t kFingerprintMask = uint64_t{0xffff} << 48;
 // The skipped-range index holds, and is searched at, only the positions whose hash has
-// these low bits clear: target and corpus agree on them, and a row of 100 bytes still
-// has a dozen, for an eighth of the memory traffic.
+// these bits (above bit 24) clear: target and corpus agree on them, and a row of 100
+// bytes still has a dozen, for an eighth of the memory traffic.
 constexpr uint64_t kSkippedSampleMask = 7;
 constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ULL;
 constexpr uint64_t kPrime2 = 0xC2B2AE3D27D4EB4FULL;
@@ -223,6 +221,7 @@ void LocalMatcher::IndexRange(uint64_t lo, uint64_t hi) {
 void LocalMatcher::EnsureIndexed(uint64_t lo, uint64_t hi) {
   hi = std::min(hi, corpus_.size());
   if (lo >= hi) return;
+  ++index_generation_;
   for (size_t i = 0; i < indexed_.size(); ++i) {
     Interval& iv = indexed_[i];
     if (hi < iv.lo || lo > iv.hi) continue;
@@ -304,16 +303,32 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
     if (end > literal_start) out->push_back({offset + literal_start, end - literal_start, false, 0});
   };
   // Indexes the corpus around the address that `alignment` predicts for `target`.
-  auto ensure_around = [&](uint64_t alignment, uint64_t target) {
+  // `covered` remembers up to which target offset that needs nothing more.
+  struct Covered {
+    uint64_t alignment = 0, from = 0, until = 0, generation = 0;
+  };
+  Covered region_covered, next_covered;
+  auto ensure_around = [&](Covered& covered, uint64_t alignment, uint64_t target) {
+    if (covered.generation == index_generation_ && covered.alignment == alignment &&
+        target >= covered.from && target < covered.until) {
+      return;
+    }
     uint64_t center = target + alignment;
     if (center >= corpus_size) return;
     uint64_t lo = center > params_.behind ? center - params_.behind : 0;
     uint64_t hi = std::min<uint64_t>(corpus_size, center + params_.ahead);
+    const Interval* inside = nullptr;
     for (const Interval& iv : indexed_) {
-      if (iv.lo <= lo && hi <= iv.hi) return;
+      if (iv.lo <= lo && hi <= iv.hi) inside = &iv;
     }
-    // Over-index ahead so that a scan moving forward does not come back every byte.
-    EnsureIndexed(lo, std::min<uint64_t>(corpus_size, hi + params_.ahead / 4));
+    if (inside == nullptr) {
+      // Over-index ahead so that a scan moving forward does not come back every byte.
+      EnsureIndexed(lo, std::min<uint64_t>(corpus_size, hi + params_.ahead / 4));
+      inside = &indexed_.front();
+    }
+    // The targets (the scan only moves forward) whose whole region lies in `inside`, as
+    // long as no interval changes.
+    covered = {alignment, target, target + (inside->hi - hi) + 1, index_generation_};
   };
   while (params_.resync && pos + need <= gap.size()) {
     const uint64_t target = offset + pos;
@@ -354,8 +369,8 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
     }
     if (best.length == 0) {
       const uint64_t near = has_region_ ? region_alignment_ : next_alignment;
-      if (has_region_) ensure_around(region_alignment_, target);
-      if (has_next) ensure_around(next_alignment, target);
+      if (has_region_) ensure_around(region_covered, region_alignment_, target);
+      if (has_next) ensure_around(next_covered, next_alignment, target);
       const uint64_t hash = Hash(gap.data() + pos);
       uint64_t candidate = Unpack(table_[Slot(hash)], target + near);
       if (same8(candidate)) consider(Source::kLocal, candidate, params_.min_copy);

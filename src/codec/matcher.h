@@ -204,6 +204,7 @@ class LocalMatcher {
   int table_bits_ = 0;
   uint64_t window_mask_ = 0;
   std::vector<Interval> indexed_;  // Most recent first; at most kMaxIntervals.
+  uint64_t index_generation_ = 1;  // Changes whenever indexed_ does.
   // Alignments (corpus address - target offset, two's complement) of the last copies.
   uint64_t repeat_[2] = {0, 0};
   int repeats_known_ = 0;
