@@ -32,6 +32,8 @@ constexpr uint32_t kMinPublicBlockSize = 64u << 10;
 constexpr uint64_t kMaxGap = 4u << 20;
 constexpr uint64_t kLookahead = 1u << 20;
 constexpr uint64_t kReadSlack = 2u << 20;
+// An extension that ends this far past its chunk makes chunking restart at its end.
+constexpr uint64_t kRechunkDistance = 8u << 10;
 
 // One block being built. Merges adjacent literals and contiguous copies, sends copies
 // shorter than format::kMinCopyLength as literals, and hashes the bytes the block will
@@ -257,9 +259,11 @@ class Encoder {
       std::span<const uint8_t> rest = window.Bytes(chunk_start, window.end());
       uint64_t chunk_end = chunk_start + chunker.FindCut(rest.data(), rest.size(), &gear);
       RETURN_IF_ERROR(EncodeChunk(window, chunk_start, chunk_end, &cursor));
-      // After an extension past the chunk, chunking restarts where the copy ended: cut
-      // points realign with the corpus's within a chunk or two.
-      chunk_start = std::max(chunk_end, cursor);
+      // Chunking goes on from the chunk's natural end, so that the next chunks are cut
+      // where the corpus's were, even when a copy extended into them. After a long
+      // extension it restarts where the copy ended instead (cut points realign within a
+      // chunk or two), rather than cutting through all the copied bytes.
+      chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
     }
     RETURN_IF_ERROR(FillGap(window, cursor, window.end(), std::nullopt));
     view_ = nullptr;
@@ -270,6 +274,7 @@ class Encoder {
   // Target [cursor, chunk_end) is undecided; [chunk_start, chunk_end) is the next chunk.
   Status EncodeChunk(const TargetWindow& window, uint64_t chunk_start, uint64_t chunk_end,
                      uint64_t* cursor) {
+    if (chunk_end <= *cursor) return Status::Ok();  // Copied already.
     std::span<const uint8_t> chunk = window.Bytes(chunk_start, chunk_end);
     ASSIGN_OR_RETURN(std::optional<uint64_t> found, FindCopy(chunk));
     if (!found) {
@@ -281,9 +286,10 @@ class Encoder {
       }
       return Status::Ok();
     }
-    uint64_t start = chunk_start;
-    uint64_t address = *found;
-    if (params_.extend) {
+    // A chunk that a copy reached into continues from where the copy ended.
+    uint64_t start = std::max(chunk_start, *cursor);
+    uint64_t address = *found + (start - chunk_start);
+    if (params_.extend && start == chunk_start) {
       uint64_t back = ExtendBackward(*view_, window.Bytes(*cursor, start), address);
       start -= back;
       address -= back;
