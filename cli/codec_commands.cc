@@ -73,9 +73,12 @@ struct CompressCommand {
 
   void PrintSummary(const CompressStats& stats, double seconds) const {
     double copied = stats.input_bytes ? 100.0 * static_cast<double>(stats.copy_bytes) / static_cast<double>(stats.input_bytes) : 0;
-    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied from %s, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
+    double delta = stats.input_bytes ? 100.0 * static_cast<double>(stats.delta_bytes) / static_cast<double>(stats.input_bytes) : 0;
+    char delta_text[64] = "";
+    if (stats.delta_bytes > 0) std::snprintf(delta_text, sizeof delta_text, " and %.1f%% delta-encoded", delta);
+    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied%s from %s, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
                  HumanBytes(stats.input_bytes).c_str(), HumanBytes(stats.output_bytes).c_str(),
-                 Ratio(stats.input_bytes, stats.output_bytes).c_str(), copied,
+                 Ratio(stats.input_bytes, stats.output_bytes).c_str(), copied, delta_text,
                  stats.standalone ? "no corpus (standalone)" : ("corpus " + stats.corpus_id).c_str(), seconds);
   }
 };
