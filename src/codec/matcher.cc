@@ -209,10 +209,10 @@ void LocalMatcher::IndexRange(uint64_t lo, uint64_t hi) {
       p = (p + stride - 1) / stride * stride;
       continue;
     }
+    const uint64_t first = p;  // bytes[0] is corpus address `first`.
     uint64_t end = std::min<uint64_t>(hi, p + bytes.size() - need + 1);
-    const uint8_t* base = bytes.data() - p;  // base + q is corpus address q.
     for (; p < end; p += stride) {
-      table_[Slot(Hash(base + p))] = static_cast<uint32_t>(p);
+      table_[Slot(Hash(bytes.data() + (p - first)))] = static_cast<uint32_t>(p);
       ++stats_.indexed_positions;
     }
   }
@@ -317,14 +317,18 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
     if (center >= corpus_size) return;
     uint64_t lo = center > params_.behind ? center - params_.behind : 0;
     uint64_t hi = std::min<uint64_t>(corpus_size, center + params_.ahead);
-    const Interval* inside = nullptr;
-    for (const Interval& iv : indexed_) {
-      if (iv.lo <= lo && hi <= iv.hi) inside = &iv;
-    }
+    auto find = [&]() -> const Interval* {
+      for (const Interval& iv : indexed_) {
+        if (iv.lo <= lo && hi <= iv.hi) return &iv;
+      }
+      return nullptr;
+    };
+    const Interval* inside = find();
     if (inside == nullptr) {
       // Over-index ahead so that a scan moving forward does not come back every byte.
       EnsureIndexed(lo, std::min<uint64_t>(corpus_size, hi + params_.ahead / 4));
-      inside = &indexed_.front();
+      inside = find();
+      if (inside == nullptr) return;  // An empty region (no bytes before or after).
     }
     // The targets (the scan only moves forward) whose whole region lies in `inside`, as
     // long as no interval changes.
