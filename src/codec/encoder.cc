@@ -424,7 +424,7 @@ class Encoder {
                      corpus_->Read(ref_address, ref_length, &delta_scratch_));
     std::span<const uint8_t> run = window.Bytes(start, end);
     ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
-    // What the pieces would cost: their instructions, compressed on their own.
+    // What the pieces would cost: their instructions, priced by the shadow stream.
     estimate_.Clear();
     for (size_t k = i; k < j; ++k) {
       const Piece& piece = pieces_[k];

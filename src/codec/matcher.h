@@ -61,11 +61,11 @@ struct MatchParams {
   // region its neighbouring copies point to (delta_margin bytes around it, at most
   // delta_max_reference bytes), and sent as a DELTA when that encodes smaller.
   bool delta = false;
-  uint32_t delta_keep_copy = 256;
+  uint32_t delta_keep_copy = 1024;
   uint32_t delta_min_run = 64;
-  uint32_t delta_max_run = 64u << 10;
+  uint32_t delta_max_run = 32u << 10;
   uint32_t delta_margin = 2u << 10;
-  uint32_t delta_max_reference = 128u << 10;
+  uint32_t delta_max_reference = 64u << 10;
 };
 
 // One decided piece of the target: a literal, or a copy of corpus bytes.
