@@ -1,6 +1,8 @@
 // Container throughput: Decompress (the path every receiver runs) and Compress, for a
-// standalone container of literals and for a container against an in-memory corpus
-// that is mostly copies. Bytes per second are target bytes.
+// standalone container of literals, for a container against an in-memory corpus that
+// is mostly copies, and for a target edited like a recompiled binary (a few bytes
+// changed every 75 in half of it: the matcher's hot loop), per profile. Bytes per
+// second are target bytes.
 //
 //   reducto_bench --benchmark_filter='Codec'
 
@@ -63,11 +65,18 @@ class NullSink final : public ByteSink {
   std::string name_ = "null";
 };
 
-std::string Encode(const CorpusReader* corpus, const std::vector<uint8_t>& target) {
+CompressOptions WithProfile(Profile profile) {
+  CompressOptions options;
+  options.profile = profile;
+  return options;
+}
+
+std::string Encode(const CorpusReader* corpus, const std::vector<uint8_t>& target,
+                   Profile profile = Profile::kDefault) {
   std::string container;
   auto source = MemorySource(target);
   auto sink = MemorySink(&container);
-  auto stats = EncodeContainer(corpus, *source, *sink, CompressOptions());
+  auto stats = EncodeContainer(corpus, *source, *sink, WithProfile(profile));
   if (!stats.ok()) std::abort();
   return container;
 }
@@ -91,6 +100,33 @@ const CopyPair& Copies() {
                                                      ChunkerParams::ForAverage(8192));
     return p;
   }();
+  return pair;
+}
+
+// A 32 MiB text-and-random corpus, and a target that changes `width` bytes every
+// `step` in every other 64 KiB of it. 4 every 75: what relocated addresses do to a
+// recompiled binary (copies at a repeated alignment); 1 every 12: too dense for copies
+// (DELTA, in the max profile).
+CopyPair MakeEdited(size_t width, size_t step) {
+  CopyPair p;
+  std::vector<uint8_t> reference = MixedBytes(kTargetBytes);
+  p.target = reference;
+  for (size_t i = 0; i + width < p.target.size(); i += step) {
+    if ((i >> 16) % 2 == 0) continue;
+    for (size_t j = 0; j < width; ++j) p.target[i + j] += 1;
+  }
+  p.corpus = std::make_unique<testing::FakeCorpus>(std::move(reference),
+                                                   ChunkerParams::ForAverage(8192));
+  return p;
+}
+
+const CopyPair& Edited() {
+  static const CopyPair pair = MakeEdited(4, 75);
+  return pair;
+}
+
+const CopyPair& DenselyEdited() {
+  static const CopyPair pair = MakeEdited(1, 12);
   return pair;
 }
 
@@ -122,16 +158,33 @@ void BM_CodecDecompressCopies(benchmark::State& state) {
 }
 BENCHMARK(BM_CodecDecompressCopies)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+void BM_CodecDecompressDeltas(benchmark::State& state) {
+  const CopyPair& pair = DenselyEdited();
+  static const std::string container = Encode(pair.corpus.get(), pair.target, Profile::kMax);
+  Decode(state, pair.corpus.get(), container, pair.target.size());
+}
+BENCHMARK(BM_CodecDecompressDeltas)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void Compress(benchmark::State& state, const CorpusReader* corpus,
-              const std::vector<uint8_t>& target) {
+              const std::vector<uint8_t>& target, Profile profile = Profile::kDefault) {
+  uint64_t container_bytes = 0;
   for (auto _ : state) {
     auto source = MemorySource(target);
     NullSink sink;
-    auto stats = EncodeContainer(corpus, *source, sink, CompressOptions());
+    auto stats = EncodeContainer(corpus, *source, sink, WithProfile(profile));
     if (!stats.ok()) state.SkipWithError(stats.status().ToString().c_str());
+    if (stats.ok()) container_bytes = stats->output_bytes;
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * target.size()));
+  state.counters["container_bytes"] = static_cast<double>(container_bytes);
 }
+
+// Arg: 0 fast, 1 default, 2 max.
+void BM_CodecCompressEdited(benchmark::State& state) {
+  const CopyPair& pair = Edited();
+  Compress(state, pair.corpus.get(), pair.target, static_cast<Profile>(state.range(0)));
+}
+BENCHMARK(BM_CodecCompressEdited)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_CodecCompressStandalone(benchmark::State& state) {
   static const std::vector<uint8_t> target = MixedBytes(kTargetBytes);

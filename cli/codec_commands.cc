@@ -26,6 +26,7 @@ struct CompressCommand {
   std::string input = "-";
   std::string output = "-";
   std::optional<int> level;
+  std::string profile = "default";
   std::optional<std::string> block_size;
   bool standalone = false;
   bool no_fallback = false;
@@ -40,6 +41,9 @@ struct CompressCommand {
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
     options.level = level.value_or(settings->level);
+    auto parsed_profile = ParseProfile(profile);
+    if (!parsed_profile.ok()) return Fail(parsed_profile.status());
+    options.profile = *parsed_profile;
     options.standalone = standalone;
     options.fallback_to_standalone = !no_fallback;
     uint64_t block = settings->block_size;
@@ -74,9 +78,12 @@ struct CompressCommand {
 
   void PrintSummary(const CompressStats& stats, double seconds) const {
     double copied = stats.input_bytes ? 100.0 * static_cast<double>(stats.copy_bytes) / static_cast<double>(stats.input_bytes) : 0;
-    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied from %s, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
+    double delta = stats.input_bytes ? 100.0 * static_cast<double>(stats.delta_bytes) / static_cast<double>(stats.input_bytes) : 0;
+    char delta_text[64] = "";
+    if (stats.delta_bytes > 0) std::snprintf(delta_text, sizeof delta_text, " and %.1f%% delta-encoded", delta);
+    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied%s from %s, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
                  HumanBytes(stats.input_bytes).c_str(), HumanBytes(stats.output_bytes).c_str(),
-                 Ratio(stats.input_bytes, stats.output_bytes).c_str(), copied,
+                 Ratio(stats.input_bytes, stats.output_bytes).c_str(), copied, delta_text,
                  stats.standalone ? "no corpus (standalone)" : ("corpus " + stats.corpus_id).c_str(), seconds);
   }
 };
@@ -122,6 +129,8 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_option("input", compress.input, "file, or - for stdin (default)");
   c->add_option("-o,--output", compress.output, "output file, or - for stdout (default)");
   c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3)");
+  c->add_option("--profile", compress.profile,
+                "how hard to search the corpus: fast (whole chunks), default, max");
   c->add_option("--block-size", compress.block_size, "output bytes per container block (default 4M)");
   c->add_flag("--standalone", compress.standalone, "literals only: decodable without any corpus");
   c->add_flag("--no-fallback", compress.no_fallback,

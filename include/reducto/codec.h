@@ -16,7 +16,22 @@
 
 namespace reducto {
 
+// How hard Compress searches the corpus for the target's bytes.
+enum class Profile {
+  kFast,     // Whole content-defined chunks that the corpus holds exactly.
+  kDefault,  // Also: matches extended byte-wise past chunk edges, and a local search
+             // that re-synchronises after each edit.
+  kMax,      // Also: the bytes between copies delta-encoded against the corpus bytes
+             // around them where that is smaller (container format version 2).
+};
+
+// "fast", "default", "max".
+const char* ProfileName(Profile profile);
+// InvalidArgument unless `name` is one of ProfileName's.
+Result<Profile> ParseProfile(const std::string& name);
+
 struct CompressOptions {
+  Profile profile = Profile::kDefault;
   int level = 3;                     // zstd level, 1..22.
   bool standalone = false;           // Literals only; no corpus is read.
   // When the corpus directory does not exist: write a standalone container (true) or
@@ -36,6 +51,8 @@ struct CompressStats {
   uint64_t output_bytes = 0;
   uint64_t copy_bytes = 0;      // Target bytes sent as copies from the corpus.
   uint64_t literal_bytes = 0;   // Target bytes sent as literals.
+  uint64_t delta_bytes = 0;     // Target bytes sent as deltas against corpus bytes.
+  uint64_t deltas = 0;          // Delta instructions.
   uint64_t copies = 0;          // Copy instructions after merging.
   uint64_t blocks = 0;
   bool standalone = false;

@@ -170,9 +170,10 @@ Result<ContainerHeader> DecodeHeader(std::span<const uint8_t> b, const std::stri
   if (h.version == 0) {
     return Status::Corrupt("container format version 0 is invalid: " + name + " is damaged");
   }
-  if (h.version > kVersion) {
+  if (h.version > kLatestVersion) {
     return Status::Unavailable("container format version " + std::to_string(h.version) +
-                               " is newer than this reducto supports (" + std::to_string(kVersion) +
+                               " is newer than this reducto supports (" +
+                               std::to_string(kLatestVersion) +
                                "): upgrade reducto");
   }
   if (b.size() < kHeaderSize) {

@@ -152,7 +152,8 @@ class Decoder {
     std::span<uint8_t> instructions = instructions_.Resize(block.instruction_size);
     RETURN_IF_ERROR(DecompressPayload(payload, instructions));
     std::span<uint8_t> output = output_.Resize(block.output_size);
-    RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &scratch_));
+    RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &scratch_,
+                                        ExecuteContext{header_.version, dctx_.get()}));
     if (!DigestEqual(Blake3(output), block.output_digest)) {
       return Status::Integrity("the block's output (bytes " + std::to_string(stats_.output_bytes) +
                                ".." + std::to_string(stats_.output_bytes + output.size()) +

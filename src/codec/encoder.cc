@@ -1,5 +1,9 @@
 #include "codec/encoder.h"
 
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -7,11 +11,12 @@
 #include <system_error>
 #include <vector>
 
-#include "chunking/chunk_reader.h"
 #include "codec/container.h"
 #include "codec/format.h"
 #include "codec/instructions.h"
+#include "codec/matcher.h"
 #include "hashing/weak_key.h"
+#include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
 
@@ -22,12 +27,24 @@ namespace {
 // but only cost ratio.
 constexpr uint32_t kMinPublicBlockSize = 64u << 10;
 
+// The encoder's target window: the longest run of undecided bytes it holds before
+// deciding them without waiting for the next anchor, the lookahead that extensions and
+// chunking see past the current chunk, and room to read in large steps.
+constexpr uint64_t kMaxGap = 4u << 20;
+constexpr uint64_t kLookahead = 1u << 20;
+constexpr uint64_t kReadSlack = 2u << 20;
+// An extension that ends this far past its chunk makes chunking restart at its end.
+constexpr uint64_t kRechunkDistance = 8u << 10;
+
 // One block being built. Merges adjacent literals and contiguous copies, sends copies
 // shorter than format::kMinCopyLength as literals, and hashes the bytes the block will
-// produce. Invariant: a pending copy is at least kMinCopyLength bytes long.
+// produce, into its own digest and into `whole`. Invariant: a pending copy is at least
+// kMinCopyLength bytes long.
 class BlockBuilder {
  public:
-  explicit BlockBuilder(CompressStats* stats) : stats_(stats) { Reset(); }
+  BlockBuilder(CompressStats* stats, Blake3Hasher* whole) : stats_(stats), whole_(whole) {
+    Reset();
+  }
 
   void AddLiteral(std::span<const uint8_t> bytes) {
     if (pending_ != Pending::kLiteral) EmitPending();
@@ -54,6 +71,17 @@ class BlockBuilder {
     stats_->copy_bytes += bytes.size();
   }
 
+  // `bytes` are the target bytes that `payload` decodes to with corpus
+  // [address, address + reference_length) as its prefix.
+  void AddDelta(uint64_t address, uint64_t reference_length, std::span<const uint8_t> bytes,
+                std::span<const uint8_t> payload) {
+    EmitPending();
+    writer_.Delta(address, reference_length, bytes.size(), payload);
+    Produce(bytes);
+    stats_->delta_bytes += bytes.size();
+    ++stats_->deltas;
+  }
+
   uint64_t output_size() const { return output_size_; }
 
   // The complete instruction stream. Call once, then Reset().
@@ -61,7 +89,10 @@ class BlockBuilder {
     EmitPending();
     return writer_.bytes();
   }
-  Digest output_digest() const { return hasher_->Final(); }
+  Digest output_digest() {
+    FlushHash();
+    return hasher_->Final();
+  }
 
   void Reset() {
     pending_ = Pending::kNone;
@@ -74,10 +105,26 @@ class BlockBuilder {
  private:
   enum class Pending { kNone, kLiteral, kCopy };
 
+  // Pieces are often a few bytes long, and BLAKE3 uses its wide SIMD paths only on
+  // inputs of several KiB: short pieces are staged and hashed together.
   void Produce(std::span<const uint8_t> bytes) {
-    hasher_->Update(bytes);
     output_size_ += bytes.size();
+    if (staged_.empty() && bytes.size() >= kHashStage) {
+      hasher_->Update(bytes);
+      whole_->Update(bytes);
+      return;
+    }
+    staged_.insert(staged_.end(), bytes.begin(), bytes.end());
+    if (staged_.size() >= kHashStage) FlushHash();
   }
+
+  void FlushHash() {
+    hasher_->Update(staged_);
+    whole_->Update(staged_);
+    staged_.clear();
+  }
+
+  static constexpr size_t kHashStage = 64u << 10;
 
   void EmitPending() {
     if (pending_ == Pending::kLiteral) {
@@ -91,6 +138,8 @@ class BlockBuilder {
   }
 
   CompressStats* stats_;
+  Blake3Hasher* whole_;
+  std::vector<uint8_t> staged_;  // Produced bytes not hashed yet.
   Pending pending_ = Pending::kNone;
   std::vector<uint8_t> pending_literal_;  // Bytes of the pending literal run.
   uint64_t copy_address_ = 0;             // The pending copy.
@@ -100,10 +149,50 @@ class BlockBuilder {
   uint64_t output_size_ = 0;
 };
 
+// The target bytes the encoder may still look at: from the oldest undecided byte to a
+// lookahead, read from the source in large steps. Memory: `capacity` bytes.
+class TargetWindow {
+ public:
+  TargetWindow(ByteSource& in, size_t capacity) : in_(in), buffer_(capacity) {}
+
+  // Reads until bytes up to offset `want` are present or the input ended, dropping the
+  // bytes before `keep`. REQUIRES: begin() <= keep <= end(), want - keep <= capacity.
+  Status Fill(uint64_t keep, uint64_t want) {
+    if (end() >= want || eof_) return Status::Ok();
+    size_t drop = keep - base_;
+    if (drop > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + drop, size_ - drop);
+      base_ += drop;
+      size_ -= drop;
+    }
+    while (!eof_ && size_ < buffer_.size()) {
+      ASSIGN_OR_RETURN(size_t n, in_.Read(std::span(buffer_).subspan(size_)));
+      if (n == 0) eof_ = true;
+      size_ += n;
+    }
+    return Status::Ok();
+  }
+
+  uint64_t begin() const { return base_; }
+  uint64_t end() const { return base_ + size_; }
+  // REQUIRES: begin() <= from <= to <= end().
+  std::span<const uint8_t> Bytes(uint64_t from, uint64_t to) const {
+    return std::span<const uint8_t>(buffer_).subspan(from - base_, to - from);
+  }
+
+ private:
+  ByteSource& in_;
+  std::vector<uint8_t> buffer_;
+  uint64_t base_ = 0;  // Target offset of buffer_[0].
+  size_t size_ = 0;
+  bool eof_ = false;
+};
+
 class Encoder {
  public:
-  Encoder(const CorpusReader* corpus, const CompressOptions& options, ByteSink& out)
-      : corpus_(corpus), options_(options), writer_(out), block_(&stats_) {}
+  Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
+          ByteSink& out)
+      : corpus_(corpus), options_(options), writer_(out), block_(&stats_, &whole_), params_(params) {}
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
@@ -122,6 +211,9 @@ class Encoder {
  private:
   Result<ContainerHeader> MakeHeader() {
     ContainerHeader header;
+    // Only containers that may hold DELTA need version 2; the others stay readable by
+    // version 1 decoders.
+    header.version = params_.delta && corpus_ != nullptr ? format::kVersion2 : format::kVersion;
     header.level = options_.level;
     header.block_size = options_.block_size;
     if (corpus_ == nullptr) {
@@ -147,17 +239,268 @@ class Encoder {
     return header;
   }
 
-  // Corpus containers: one COPY or LITERAL per content-defined chunk.
+  // Corpus containers. Chunks of the target that the corpus holds exactly are anchors;
+  // each is extended byte-wise past its edges, and the bytes between anchors go through
+  // the local search (MatchParams says how much of this a profile does).
   Status EncodeChunks(ByteSource& in) {
-    ChunkReader reader(corpus_->info().chunking, in);
-    ChunkView chunk;
+    ASSIGN_OR_RETURN(CorpusView view, CorpusView::Open(*corpus_));
+    view_ = &view;
+    LocalMatcher matcher(view, params_);
+    matcher_ = &matcher;
+    const ChunkerParams& chunking = corpus_->info().chunking;
+    Chunker chunker(chunking);
+    const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
+    TargetWindow window(in, kMaxGap + lookahead + kReadSlack);
+    uint64_t cursor = 0;  // Target bytes before it are in blocks.
+    uint64_t chunk_start = 0;
     for (;;) {
-      ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
-      if (!more) return Status::Ok();
-      Consume(chunk.bytes);
-      ASSIGN_OR_RETURN(std::optional<uint64_t> address, FindCopy(chunk.bytes));
-      RETURN_IF_ERROR(Append(chunk.bytes, address));
+      RETURN_IF_ERROR(window.Fill(std::min(cursor, chunk_start), chunk_start + lookahead));
+      if (chunk_start >= window.end()) break;
+      uint64_t gear = 0;
+      std::span<const uint8_t> rest = window.Bytes(chunk_start, window.end());
+      uint64_t chunk_end = chunk_start + chunker.FindCut(rest.data(), rest.size(), &gear);
+      RETURN_IF_ERROR(EncodeChunk(window, chunk_start, chunk_end, &cursor));
+      // Chunking goes on from the chunk's natural end, so that the next chunks are cut
+      // where the corpus's were, even when a copy extended into them. After a long
+      // extension it restarts where the copy ended instead (cut points realign within a
+      // chunk or two), rather than cutting through all the copied bytes.
+      chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
     }
+    RETURN_IF_ERROR(FillGap(window, cursor, window.end(), std::nullopt));
+    view_ = nullptr;
+    matcher_ = nullptr;
+    return Status::Ok();
+  }
+
+  // Target [cursor, chunk_end) is undecided; [chunk_start, chunk_end) is the next chunk.
+  Status EncodeChunk(const TargetWindow& window, uint64_t chunk_start, uint64_t chunk_end,
+                     uint64_t* cursor) {
+    if (chunk_end <= *cursor) return Status::Ok();  // Copied already.
+    std::span<const uint8_t> chunk = window.Bytes(chunk_start, chunk_end);
+    ASSIGN_OR_RETURN(std::optional<uint64_t> found, FindCopy(chunk));
+    if (!found) {
+      // Without a local search there is nothing to wait for; otherwise the gap grows
+      // until the next anchor, up to kMaxGap.
+      if (!params_.resync || chunk_end - *cursor >= kMaxGap) {
+        RETURN_IF_ERROR(FillGap(window, *cursor, chunk_end, std::nullopt));
+        *cursor = chunk_end;
+      }
+      return Status::Ok();
+    }
+    // A chunk that a copy reached into continues from where the copy ended.
+    uint64_t start = std::max(chunk_start, *cursor);
+    uint64_t address = *found + (start - chunk_start);
+    if (params_.extend && start == chunk_start) {
+      uint64_t back = ExtendBackward(*view_, window.Bytes(*cursor, start), address);
+      start -= back;
+      address -= back;
+    }
+    RETURN_IF_ERROR(FillGap(window, *cursor, start, address));
+    uint64_t end = chunk_end;
+    if (params_.extend) {
+      end += ExtendForward(*view_, window.Bytes(chunk_end, window.end()), *found + chunk.size());
+    }
+    RETURN_IF_ERROR(Append(window.Bytes(start, end), address));
+    last_alignment_ = address - start;
+    matcher_->NoteCopy(start, address, end - start);
+    *cursor = end;
+    return Status::Ok();
+  }
+
+  // Decides target [from, to) through the local search and appends the pieces.
+  // `next_address` is the corpus address that byte `to` is copied from, when known.
+  Status FillGap(const TargetWindow& window, uint64_t from, uint64_t to,
+                 std::optional<uint64_t> next_address) {
+    if (from >= to) return Status::Ok();
+    pieces_.clear();
+    matcher_->FillGap(window.Bytes(from, to), from, next_address, &pieces_);
+    if (!params_.delta) {
+      for (const Piece& piece : pieces_) RETURN_IF_ERROR(AppendPiece(window, piece));
+      return Status::Ok();
+    }
+    std::optional<uint64_t> next_alignment;
+    if (next_address) next_alignment = *next_address - to;
+    size_t i = 0;
+    while (i < pieces_.size()) {
+      if (IsKeptCopy(pieces_[i])) {
+        RETURN_IF_ERROR(AppendPiece(window, pieces_[i++]));
+        continue;
+      }
+      // A run: the pieces up to the next kept copy, within one block and delta_max_run.
+      const uint64_t room = options_.block_size - block_.output_size();
+      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, room);
+      const uint64_t start = pieces_[i].offset;
+      size_t j = i;
+      while (j < pieces_.size() && !IsKeptCopy(pieces_[j])) {
+        const Piece& piece = pieces_[j];
+        if (piece.offset + piece.length - start > cap) {
+          if (piece.offset - start < cap) SplitPiece(j++, start + cap);
+          break;
+        }
+        ++j;
+      }
+      std::optional<uint64_t> after = next_alignment;
+      if (j < pieces_.size()) {
+        after = pieces_[j].copy ? std::optional(pieces_[j].address - pieces_[j].offset)
+                                : std::nullopt;
+      }
+      RETURN_IF_ERROR(EncodeRun(window, i, j, after));
+      i = j;
+    }
+    return Status::Ok();
+  }
+
+  bool IsKeptCopy(const Piece& piece) const {
+    return piece.copy && piece.length >= params_.delta_keep_copy;
+  }
+
+  // Splits pieces_[i] in two at target offset `at`. REQUIRES: inside the piece.
+  void SplitPiece(size_t i, uint64_t at) {
+    Piece tail = pieces_[i];
+    uint64_t head_length = at - tail.offset;
+    pieces_[i].length = head_length;
+    tail.offset = at;
+    tail.length -= head_length;
+    if (tail.copy) tail.address += head_length;
+    pieces_.insert(pieces_.begin() + static_cast<ptrdiff_t>(i) + 1, tail);
+  }
+
+  Status AppendPiece(const TargetWindow& window, const Piece& piece) {
+    auto bytes = window.Bytes(piece.offset, piece.offset + piece.length);
+    if (!piece.copy) return Append(bytes, std::nullopt);
+    last_alignment_ = piece.address - piece.offset;
+    return Append(bytes, piece.address);
+  }
+
+  // Pieces [i, j) form a run with no kept copy. Sends it as one DELTA against the corpus
+  // region that its neighbours point to (`after`: the alignment of the copy after it)
+  // when that is smaller than what the pieces' own instructions cost in the block's
+  // compressed stream (PiecesCost). REQUIRES: the run fits in the current block.
+  Status EncodeRun(const TargetWindow& window, size_t i, size_t j,
+                   std::optional<uint64_t> after) {
+    const uint64_t start = pieces_[i].offset;
+    const uint64_t end = pieces_[j - 1].offset + pieces_[j - 1].length;
+    auto as_pieces = [&]() -> Status {
+      for (size_t k = i; k < j; ++k) RETURN_IF_ERROR(AppendPiece(window, pieces_[k]));
+      return Status::Ok();
+    };
+    bool has_literal = false;
+    for (size_t k = i; k < j; ++k) has_literal |= !pieces_[k].copy;
+    if (!has_literal || end - start < params_.delta_min_run || (!last_alignment_ && !after)) {
+      return as_pieces();
+    }
+    // The reference: the corpus bytes the neighbours and the run's own copies point to.
+    const int64_t corpus_size = static_cast<int64_t>(corpus_->size());
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    auto cover = [&](int64_t a, int64_t b) {
+      lo = std::min(lo, a);
+      hi = std::max(hi, b);
+    };
+    auto aligned = [&](uint64_t alignment) {
+      int64_t a = static_cast<int64_t>(start + alignment);
+      return std::pair(a, a + static_cast<int64_t>(end - start));
+    };
+    if (last_alignment_) cover(aligned(*last_alignment_).first, aligned(*last_alignment_).second);
+    if (after) cover(aligned(*after).first, aligned(*after).second);
+    for (size_t k = i; k < j; ++k) {
+      if (pieces_[k].copy) {
+        int64_t a = static_cast<int64_t>(pieces_[k].address);
+        cover(a, a + static_cast<int64_t>(pieces_[k].length));
+      }
+    }
+    const int64_t margin = params_.delta_margin;
+    const int64_t max_reference = params_.delta_max_reference;
+    if (hi - lo + 2 * margin > max_reference) {
+      // Scattered: keep the region around the preceding copy's alignment.
+      auto [a, b] = aligned(last_alignment_ ? *last_alignment_ : *after);
+      lo = a;
+      hi = b;
+    }
+    lo = std::max<int64_t>(0, lo - margin);
+    hi = std::min({corpus_size, hi + margin, lo + max_reference});
+    if (lo >= hi) return as_pieces();
+    const uint64_t ref_address = static_cast<uint64_t>(lo);
+    const uint64_t ref_length = static_cast<uint64_t>(hi - lo);
+    ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
+                     corpus_->Read(ref_address, ref_length, &delta_scratch_));
+    std::span<const uint8_t> run = window.Bytes(start, end);
+    ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
+    // What the pieces would cost: their instructions, priced by the shadow stream.
+    estimate_.Clear();
+    for (size_t k = i; k < j; ++k) {
+      const Piece& piece = pieces_[k];
+      if (piece.copy && piece.length >= format::kMinCopyLength) {
+        estimate_.Copy(piece.address, piece.length);
+      } else {
+        estimate_.Literal(window.Bytes(piece.offset, piece.offset + piece.length));
+      }
+    }
+    const std::vector<uint8_t>& raw = estimate_.bytes();
+    ASSIGN_OR_RETURN(size_t pieces_cost, PiecesCost(raw));
+    size_t delta_cost =
+        InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), payload_size);
+    // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
+    // stay within the bound of docs/format.md.
+    if (delta_cost >= pieces_cost || delta_cost > raw.size()) return as_pieces();
+    Consume(run);
+    block_.AddDelta(ref_address, ref_length, run, std::span(delta_payload_).first(payload_size));
+    if (after) last_alignment_ = after;
+    if (block_.output_size() == options_.block_size) RETURN_IF_ERROR(FlushBlock());
+    return Status::Ok();
+  }
+
+  // What instruction bytes `raw` cost in the block's compressed stream: a shadow zstd
+  // stream of the block's runs compresses them after everything before them in the
+  // block, as the block's own compression will (literals of new files compress much
+  // better in context than alone), and its flushed output is the cost.
+  Result<size_t> PiecesCost(std::span<const uint8_t> raw) {
+    ZSTD_CCtx* cctx = shadow_cctx_.get();
+    if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
+    if (!shadow_started_) {
+      size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+      if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, options_.level);
+      if (ZSTD_isError(r)) return Status::Unavailable("zstd: " + std::string(ZSTD_getErrorName(r)));
+      shadow_started_ = true;
+    }
+    ZSTD_inBuffer in{raw.data(), raw.size(), 0};
+    size_t produced = 0;
+    for (;;) {
+      shadow_out_.resize(std::max<size_t>(shadow_out_.size(), ZSTD_CStreamOutSize()));
+      ZSTD_outBuffer out{shadow_out_.data(), shadow_out_.size(), 0};
+      size_t left = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_flush);
+      if (ZSTD_isError(left)) {
+        return Status::Unavailable(std::string("zstd: ") + ZSTD_getErrorName(left));
+      }
+      produced += out.pos;
+      if (left == 0) return produced;
+    }
+  }
+
+  // Compresses `run` into delta_payload_ with `reference` as the zstd prefix.
+  Result<size_t> CompressDelta(std::span<const uint8_t> run, std::span<const uint8_t> reference) {
+    ZSTD_CCtx* cctx = delta_cctx_.get();
+    if (cctx == nullptr) {
+      return Status::Unavailable("cannot allocate a zstd compression context");
+    }
+    int window_log = 10;  // zstd's smallest window.
+    while (window_log < 30 && (uint64_t{1} << window_log) < reference.size() + run.size()) {
+      ++window_log;
+    }
+    size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, options_.level);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_refPrefix(cctx, reference.data(), reference.size());
+    if (!ZSTD_isError(r)) {
+      delta_payload_.resize(ZSTD_compressBound(run.size()));
+      r = ZSTD_compress2(cctx, delta_payload_.data(), delta_payload_.size(), run.data(),
+                         run.size());
+    }
+    if (ZSTD_isError(r)) {
+      return Status::Unavailable(std::string("zstd could not compress a delta: ") +
+                                 ZSTD_getErrorName(r));
+    }
+    return r;
   }
 
   // Standalone containers hold literals only, so the target needs no chunking: it is
@@ -167,17 +510,12 @@ class Encoder {
     for (;;) {
       ASSIGN_OR_RETURN(size_t n, in.ReadFull(buffer));
       if (n == 0) return Status::Ok();
-      auto bytes = std::span<const uint8_t>(buffer).first(n);
-      Consume(bytes);
-      RETURN_IF_ERROR(Append(bytes, std::nullopt));
+      RETURN_IF_ERROR(Append(std::span<const uint8_t>(buffer).first(n), std::nullopt));
       if (n < buffer.size()) return Status::Ok();  // ReadFull stops short only at the end.
     }
   }
 
-  void Consume(std::span<const uint8_t> bytes) {
-    whole_.Update(bytes);
-    stats_.input_bytes += bytes.size();
-  }
+  void Consume(std::span<const uint8_t> bytes) { stats_.input_bytes += bytes.size(); }
 
   // The corpus address of a stored chunk equal to `chunk`, if any. The chunk's BLAKE3
   // is computed only when a candidate of the same length exists, and at most once.
@@ -201,13 +539,11 @@ class Encoder {
     return std::optional<uint64_t>();
   }
 
-  // Adds target bytes (a copy from `address`, or a literal) to the current block.
-  // Blocks end at chunk boundaries; only a chunk larger than a whole block is split.
+  // Adds the next target bytes (a copy from `address`, or a literal) to the current
+  // block. Blocks are filled to the block size; a piece that does not fit is split.
   Status Append(std::span<const uint8_t> bytes, std::optional<uint64_t> address) {
+    Consume(bytes);
     const uint32_t block_size = options_.block_size;
-    if (block_.output_size() > 0 && block_.output_size() + bytes.size() > block_size) {
-      RETURN_IF_ERROR(FlushBlock());
-    }
     while (!bytes.empty()) {
       size_t n = std::min<uint64_t>(bytes.size(), block_size - block_.output_size());
       if (address) {
@@ -223,6 +559,7 @@ class Encoder {
   }
 
   Status FlushBlock() {
+    shadow_started_ = false;
     std::span<const uint8_t> instructions = block_.FinishInstructions();
     RETURN_IF_ERROR(writer_.WriteBlock(instructions, static_cast<uint32_t>(block_.output_size()),
                                        block_.output_digest(), options_.level));
@@ -235,10 +572,47 @@ class Encoder {
   const CompressOptions& options_;
   CompressStats stats_;
   ContainerWriter writer_;
+  Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by block_).
   BlockBuilder block_;
-  Blake3Hasher whole_;  // Over the whole target, for the trailer.
   std::vector<ChunkCandidate> candidates_;
+  MatchParams params_;
+  std::optional<uint64_t> last_alignment_;
+ // Corpus address - target offset of the last copy.
+  struct CCtxDeleter {
+    void operator()(ZSTD_CCtx* cctx) const { ZSTD_freeCCtx(cctx); }
+  };
+  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> delta_cctx_{ZSTD_createCCtx()};
+  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> shadow_cctx_{ZSTD_createCCtx()};
+  bool shadow_started_ = false;  // The shadow stream has started for the current block.
+  std::vector<uint8_t> shadow_out_;
+  std::vector<uint8_t> delta_payload_;
+  std::vector<uint8_t> delta_scratch_;
+  InstructionWriter estimate_;
+  const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
+  LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
+  std::vector<Piece> pieces_;
 };
+
+// The search each profile runs. Chosen by measurement on the bench pairs (see
+// docs/format.md, "Defaults and why").
+MatchParams ParamsFor(Profile profile) {
+  MatchParams params;
+  switch (profile) {
+    case Profile::kFast:
+      params.extend = false;
+      params.resync = false;
+      break;
+    case Profile::kDefault:
+      params.skipped_bits = 20;
+      break;
+    case Profile::kMax:
+      params.behind = params.ahead = 32u << 10;
+      params.skipped_bits = 21;
+      params.delta = true;
+      break;
+  }
+  return params;
+}
 
 Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) {
   if (options.level < format::kMinLevel || options.level > format::kMaxLevel) {
@@ -264,8 +638,29 @@ Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in
       return s.WithContext("standalone chunking parameters");
     }
   }
-  Encoder encoder(corpus, options, out);
+  MatchParams params = ParamsFor(options.profile);
+  RETURN_IF_ERROR(ValidateMatchParams(params));
+  Encoder encoder(corpus, options, params, out);
   return encoder.Run(in);
+}
+
+const char* ProfileName(Profile profile) {
+  switch (profile) {
+    case Profile::kFast:
+      return "fast";
+    case Profile::kDefault:
+      return "default";
+    case Profile::kMax:
+      return "max";
+  }
+  return "?";
+}
+
+Result<Profile> ParseProfile(const std::string& name) {
+  for (Profile p : {Profile::kFast, Profile::kDefault, Profile::kMax}) {
+    if (name == ProfileName(p)) return p;
+  }
+  return Status::InvalidArgument("unknown profile '" + name + "': pass fast, default or max");
 }
 
 Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,

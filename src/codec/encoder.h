@@ -1,7 +1,8 @@
-// The encoder: chunks a target with the corpus's parameters, turns each chunk into a
-// COPY (when the corpus holds a chunk with the same BLAKE3) or a LITERAL, and writes
-// the instructions as a container (docs/format.md). Compress() in reducto/codec.h opens
-// the corpus and calls EncodeContainer.
+// The encoder: chunks a target with the corpus's parameters; chunks that the corpus
+// holds (same BLAKE3) are anchors, extended byte-wise past their edges; the bytes
+// between anchors go through the local search (codec/matcher.h) and, in the max
+// profile, may become DELTAs. Writes the instructions as a container (docs/format.md).
+// Compress() in reducto/codec.h opens the corpus and calls EncodeContainer.
 //
 // Thread safety: each call is independent; the corpus is only read.
 #ifndef REDUCTO_CODEC_ENCODER_H_
@@ -18,7 +19,8 @@ namespace reducto {
 // when `corpus` is nullptr (options.standalone is then implied, and
 // options.standalone_chunking is recorded in the header). Accepts the format's block
 // sizes (4 KiB..64 MiB); Compress() narrows that to the documented 64 KiB..64 MiB.
-// Memory: one block of instructions plus the chunker's window, never the whole input.
+// Memory: one block of instructions, a target window of at most 7 MiB plus the chunk
+// size, and the matcher's tables (MatchParams), never the whole input or corpus.
 // Does not Commit() `out`.
 Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in, ByteSink& out,
                                       const CompressOptions& options);

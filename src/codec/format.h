@@ -1,5 +1,5 @@
-// The constants of container format version 1 (docs/format.md). They are on disk in
-// every container ever written.
+// The constants of the container format, versions 1 and 2 (docs/format.md). They are
+// on disk in every container ever written.
 //
 // DO NOT CHANGE any value in this file. A change of layout or meaning is a new format
 // version: add its constants beside these, keep these readable, add a golden file.
@@ -12,7 +12,10 @@
 
 namespace reducto::format {
 
+// Version 1: LITERAL and COPY. Version 2 adds DELTA and changes nothing else.
 inline constexpr uint16_t kVersion = 1;
+inline constexpr uint16_t kVersion2 = 2;
+inline constexpr uint16_t kLatestVersion = kVersion2;
 
 // ---- Header ----
 inline constexpr std::array<uint8_t, 8> kMagic = {0x89, 'R', 'D', 'C', 'T', 0x0D, 0x0A, 0x1A};
@@ -71,7 +74,15 @@ inline constexpr std::array<uint8_t, 8> kEndMagic = {0x89, 'R', 'D', 'C', 'T', '
 // ---- Instructions ----
 inline constexpr uint8_t kOpLiteral = 0x00;  // varint len, then len bytes.
 inline constexpr uint8_t kOpCopy = 0x01;     // zigzag varint delta, varint len.
-// 0x02..0xFF are reserved: a v1 decoder rejects them as Corrupt.
+// Version 2 and later: zigzag varint delta, varint reference length, varint len, varint
+// payload length, then the payload: one zstd frame that decodes to len bytes with the
+// reference bytes as its prefix.
+inline constexpr uint8_t kOpDelta = 0x02;
+// 0x03..0xFF are reserved (and 0x02 in version 1): decoders reject them as Corrupt.
+
+// The longest DELTA reference: bounds what a decoder copies when the reference spans
+// pack segments.
+inline constexpr uint64_t kMaxDeltaReference = 16u << 20;
 
 inline constexpr size_t kMaxVarintSize = 10;
 

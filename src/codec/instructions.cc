@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "codec/format.h"
@@ -104,14 +105,104 @@ void InstructionWriter::Copy(uint64_t address, uint64_t length) {
   previous_end_ = address + length;
 }
 
+void InstructionWriter::Delta(uint64_t address, uint64_t reference_length, uint64_t length,
+                              std::span<const uint8_t> payload) {
+  bytes_.push_back(format::kOpDelta);
+  AppendVarint(ZigZagEncode(static_cast<int64_t>(address - previous_end_)), &bytes_);
+  AppendVarint(reference_length, &bytes_);
+  AppendVarint(length, &bytes_);
+  AppendVarint(payload.size(), &bytes_);
+  bytes_.insert(bytes_.end(), payload.begin(), payload.end());
+  previous_end_ = address + reference_length;
+}
+
+size_t InstructionWriter::DeltaSize(uint64_t address_delta_bound, uint64_t reference_length,
+                                    uint64_t length, size_t payload_size) {
+  std::vector<uint8_t> operands;
+  AppendVarint(address_delta_bound, &operands);
+  AppendVarint(reference_length, &operands);
+  AppendVarint(length, &operands);
+  AppendVarint(payload_size, &operands);
+  return 1 + operands.size() + payload_size;
+}
+
 void InstructionWriter::Clear() {
   bytes_.clear();
   previous_end_ = 0;
 }
 
+namespace {
+
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
+};
+
+// A copy's or a reference's corpus range must lie inside the corpus.
+Status CheckCorpusRange(uint64_t address, uint64_t length, uint64_t corpus_size, bool standalone,
+                        const char* what) {
+  if (address > corpus_size || length > corpus_size - address) {
+    return Status::Corrupt(std::string("a ") + what + " of " + std::to_string(length) +
+                           " bytes at corpus address " + std::to_string(address) +
+                           " runs past the end of the corpus (" + std::to_string(corpus_size) +
+                           " bytes" + (standalone ? ", a standalone container" : "") + ")");
+  }
+  return Status::Ok();
+}
+
+Result<std::span<const uint8_t>> ReadCorpus(const CorpusReader* corpus, uint64_t address,
+                                            uint64_t length, std::vector<uint8_t>* scratch,
+                                            const char* what) {
+  ASSIGN_OR_RETURN(std::span<const uint8_t> bytes, corpus->Read(address, length, scratch));
+  if (bytes.size() != length) {
+    return Status::Integrity("the corpus returned " + std::to_string(bytes.size()) +
+                             " bytes for a " + what + " of " + std::to_string(length) +
+                             ": the corpus is damaged");
+  }
+  return bytes;
+}
+
+// Decodes a DELTA payload into `output` (exactly its size) with `reference` as prefix.
+Status DecodeDelta(std::span<const uint8_t> payload, std::span<const uint8_t> reference,
+                   std::span<uint8_t> output, ZSTD_DCtx* dctx) {
+  size_t frame_size = ZSTD_findFrameCompressedSize(payload.data(), payload.size());
+  if (ZSTD_isError(frame_size) || frame_size != payload.size()) {
+    return Status::Corrupt("a delta payload is not exactly one zstd frame");
+  }
+  if (ZSTD_getFrameContentSize(payload.data(), payload.size()) != output.size()) {
+    return Status::Corrupt("a delta payload's zstd frame does not declare the delta's length (" +
+                           std::to_string(output.size()) + " bytes)");
+  }
+  if (ZSTD_getDictID_fromFrame(payload.data(), payload.size()) != 0) {
+    return Status::Corrupt("a delta payload's zstd frame names a dictionary");
+  }
+  size_t r = ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+  if (!ZSTD_isError(r)) r = ZSTD_DCtx_refPrefix(dctx, reference.data(), reference.size());
+  if (ZSTD_isError(r)) {
+    return Status::Unavailable(std::string("zstd cannot take a delta reference: ") +
+                               ZSTD_getErrorName(r));
+  }
+  size_t n = ZSTD_decompressDCtx(dctx, output.data(), output.size(), payload.data(),
+                                 payload.size());
+  if (ZSTD_isError(n)) {
+    return Status::Corrupt(std::string("a delta payload does not decompress (") +
+                           ZSTD_getErrorName(n) + ")");
+  }
+  if (n != output.size()) {
+    return Status::Corrupt("a delta payload decompresses to " + std::to_string(n) +
+                           " bytes, not the declared " + std::to_string(output.size()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusReader* corpus,
-                           std::span<uint8_t> output, std::vector<uint8_t>* scratch) {
+                           std::span<uint8_t> output, std::vector<uint8_t>* scratch,
+                           const ExecuteContext& context) {
   const uint64_t corpus_size = corpus != nullptr ? corpus->size() : 0;
+  const bool standalone = corpus == nullptr;
+  const bool has_delta = context.version >= format::kVersion2;
+  std::unique_ptr<ZSTD_DCtx, DCtxDeleter> own_dctx;
   InstructionParser parser(instructions);
   size_t produced = 0;
   uint64_t previous_end = 0;
@@ -130,25 +221,49 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
       ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
       ASSIGN_OR_RETURN(size_t length, ReadLength(parser, output_left, "copy"));
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
-      if (address > corpus_size || length > corpus_size - address) {
-        return Status::Corrupt("a copy of " + std::to_string(length) + " bytes at corpus address " +
-                               std::to_string(address) + " runs past the end of the corpus (" +
-                               std::to_string(corpus_size) + " bytes" +
-                               (corpus ? "" : ", a standalone container") + ")");
-      }
-      ASSIGN_OR_RETURN(std::span<const uint8_t> bytes, corpus->Read(address, length, scratch));
-      if (bytes.size() != length) {
-        return Status::Integrity("the corpus returned " + std::to_string(bytes.size()) +
-                                 " bytes for a copy of " + std::to_string(length) +
-                                 ": the corpus is damaged");
-      }
+      RETURN_IF_ERROR(CheckCorpusRange(address, length, corpus_size, standalone, "copy"));
+      ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
+                       ReadCorpus(corpus, address, length, scratch, "copy"));
       std::memcpy(output.data() + produced, bytes.data(), length);
       produced += length;
       previous_end = address + length;
+    } else if (opcode == format::kOpDelta && has_delta) {
+      ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
+      ASSIGN_OR_RETURN(uint64_t reference_length, parser.ReadVarint());
+      if (reference_length == 0 || reference_length > format::kMaxDeltaReference) {
+        return Status::Corrupt("a delta reference of " + std::to_string(reference_length) +
+                               " bytes is outside 1.." +
+                               std::to_string(format::kMaxDeltaReference));
+      }
+      uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
+      RETURN_IF_ERROR(
+          CheckCorpusRange(address, reference_length, corpus_size, standalone, "delta reference"));
+      ASSIGN_OR_RETURN(size_t length, ReadLength(parser, output_left, "delta"));
+      ASSIGN_OR_RETURN(uint64_t payload_size, parser.ReadVarint());
+      if (payload_size == 0 || payload_size > parser.remaining() ||
+          payload_size > ZSTD_compressBound(length)) {
+        return Status::Corrupt("a delta payload of " + std::to_string(payload_size) +
+                               " bytes is empty, runs past the end of the instruction stream, "
+                               "or exceeds the zstd bound for " + std::to_string(length) +
+                               " bytes");
+      }
+      std::span<const uint8_t> payload = parser.ReadBytes(payload_size);
+      ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
+                       ReadCorpus(corpus, address, reference_length, scratch, "delta reference"));
+      ZSTD_DCtx* dctx = context.dctx;
+      if (dctx == nullptr) {
+        if (!own_dctx) own_dctx.reset(ZSTD_createDCtx());
+        dctx = own_dctx.get();
+        if (dctx == nullptr) return Status::Unavailable("cannot allocate a zstd context");
+      }
+      RETURN_IF_ERROR(DecodeDelta(payload, reference, output.subspan(produced, length), dctx));
+      produced += length;
+      previous_end = address + reference_length;
     } else {
       return Status::Corrupt("unknown opcode " + OpcodeName(opcode) + " at instruction byte " +
-                             std::to_string(parser.position() - 1) +
-                             " (format version 1 knows 0x00 and 0x01)");
+                             std::to_string(parser.position() - 1) + " (format version " +
+                             std::to_string(context.version) + " knows 0x00.." +
+                             (has_delta ? "0x02)" : "0x01)"));
     }
   }
   if (produced != output.size()) {

@@ -6,10 +6,13 @@
 #ifndef REDUCTO_CODEC_INSTRUCTIONS_H_
 #define REDUCTO_CODEC_INSTRUCTIONS_H_
 
+#include <zstd.h>
+
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "codec/format.h"
 #include "corpus/corpus_reader.h"
 #include "reducto/status.h"
 
@@ -28,6 +31,14 @@ class InstructionWriter {
   void Literal(std::span<const uint8_t> bytes);
   // COPY: `length` corpus bytes from `address`, as a delta from the previous copy's end.
   void Copy(uint64_t address, uint64_t length);
+  // DELTA (format version 2): `length` bytes that `payload`, one zstd frame, decodes to
+  // with corpus [address, address + reference_length) as its prefix. The address is a
+  // delta from the previous copy's end too, and the reference's end becomes it.
+  void Delta(uint64_t address, uint64_t reference_length, uint64_t length,
+             std::span<const uint8_t> payload);
+  // The bytes Delta() would append, operands and payload.
+  static size_t DeltaSize(uint64_t address_delta_bound, uint64_t reference_length, uint64_t length,
+                          size_t payload_size);
   // Starts a new block: empties the stream and resets the delta base to 0.
   void Clear();
 
@@ -38,13 +49,23 @@ class InstructionWriter {
   uint64_t previous_end_ = 0;
 };
 
-// Runs `instructions` and fills `output` with exactly output.size() bytes. Copies read
-// from `corpus` (nullptr for a standalone container: every copy is then out of bounds);
-// `scratch` is passed to CorpusReader::Read. Corrupt when the stream is malformed, an
-// opcode is unknown, a length runs past the output, a copy runs past the corpus, or the
-// stream ends early or late. Bytes of `output` are unspecified after an error.
+// What a stream may use beyond version 1: DELTA needs a container of version 2 or later,
+// and a zstd context to decode its payloads (nullptr: one is made when needed).
+struct ExecuteContext {
+  uint16_t version = format::kVersion;
+  ZSTD_DCtx* dctx = nullptr;
+};
+
+// Runs `instructions` and fills `output` with exactly output.size() bytes. Copies and
+// delta references read from `corpus` (nullptr for a standalone container: every copy
+// is then out of bounds); `scratch` is passed to CorpusReader::Read. Corrupt when the
+// stream is malformed, an opcode is unknown to `context.version`, a length runs past the
+// output, a copy or reference runs past the corpus, a DELTA payload is not one zstd
+// frame that decodes to exactly its length, or the stream ends early or late. Bytes of
+// `output` are unspecified after an error.
 Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusReader* corpus,
-                           std::span<uint8_t> output, std::vector<uint8_t>* scratch);
+                           std::span<uint8_t> output, std::vector<uint8_t>* scratch,
+                           const ExecuteContext& context = {});
 
 }  // namespace reducto
 

@@ -35,6 +35,14 @@ if [ "$c" -lt "$z" ]; then ok "beats zstd -3 on the generated pair ($c < $z byte
 
 if cat "$W/new" | "$R" -q compress -c "$W/corpus" | "$R" -q decompress -c "$W/corpus" | cmp -s - "$W/new"; then
   ok "stdin to stdout pipeline"; else bad "stdin to stdout pipeline"; fi
+for p in fast default max; do
+  if "$R" -q compress --profile $p -c "$W/corpus" "$W/new" -o "$W/new-$p.rdc" && "$R" -q decompress -c "$W/corpus" "$W/new-$p.rdc" | cmp -s - "$W/new"; then
+    ok "profile $p round trip"; else bad "profile $p round trip"; fi
+done
+f=$(stat -c%s "$W/new-fast.rdc"); d=$(stat -c%s "$W/new-default.rdc"); m=$(stat -c%s "$W/new-max.rdc")
+if [ "$d" -lt "$f" ] && [ "$m" -le "$d" ]; then ok "max <= default < fast ($m, $d, $f bytes)"; else bad "max <= default < fast ($m, $d, $f bytes)"; fi
+if "$R" compress --profile max -c "$W/corpus" "$W/new" -o "$W/new-max2.rdc" 2>&1 | grep -qE "copied (and [0-9.]+% delta-encoded )?from corpus"; then
+  ok "compress summary"; else bad "compress summary"; fi
 : > "$W/empty"
 if "$R" -q compress -c "$W/corpus" "$W/empty" | "$R" -q decompress -c "$W/corpus" > "$W/empty.out" && [ ! -s "$W/empty.out" ]; then
   ok "empty input round-trips"; else bad "empty input round-trips"; fi
@@ -76,6 +84,7 @@ expect_fail "no subcommand" "subcommand" "$R"
 expect_fail "unknown subcommand" "extra|unknown|subcommand" "$R" frobnicate
 expect_fail "compress without a corpus" "needs a corpus" "$R" compress "$W/new"
 expect_fail "compress level 23" "level" "$R" compress -c "$W/corpus" --level 23 "$W/new" -o "$W/x.rdc"
+expect_fail "compress unknown profile" "unknown profile 'fastest'.*fast, default or max" "$R" compress -c "$W/corpus" --profile fastest "$W/new" -o "$W/x.rdc"
 expect_fail "corpus build avg below 4K" "4 ?KiB|4096" "$R" corpus build --avg 2K -o "$W/c2" "$W/ref"
 expect_fail "corpus build missing input" "not found|no such" "$R" corpus build -o "$W/c3" "$W/missing"
 [ ! -e "$W/c3" ] && ok "failed build leaves no corpus" || bad "failed build leaves no corpus"

@@ -1,7 +1,7 @@
 // libFuzzer target for the decoder of untrusted bytes. The first input byte picks
 // what to fuzz: the whole container decoder (standalone, or against a small corpus), or
-// ExecuteInstructions directly, which the container's checksums otherwise shield from
-// random mutations. Every input must fail cleanly or decode; never crash, never read
+// ExecuteInstructions directly (format version 1 or 2, so DELTA too), which the
+// container's checksums otherwise shield from random mutations. Every input must fail cleanly or decode; never crash, never read
 // out of bounds (run with -fsanitize=address,undefined).
 //
 // Not built by default (it needs clang): a build with `-fsanitize=fuzzer` links this file
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "codec/decoder.h"
+#include "codec/format.h"
 #include "codec/instructions.h"
 #include "fake_corpus.h"
 #include "reducto/io.h"
@@ -43,7 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (rest.size() < 2) return 0;
     size_t output_size = rest[0] | rest[1] << 8;
     std::vector<uint8_t> output(output_size), scratch;
-    (void)reducto::ExecuteInstructions(rest.subspan(2), corpus, output, &scratch);
+    reducto::ExecuteContext context;
+    context.version = (mode & 4) ? reducto::format::kVersion2 : reducto::format::kVersion;
+    (void)reducto::ExecuteInstructions(rest.subspan(2), corpus, output, &scratch, context);
     return 0;
   }
   std::string out;

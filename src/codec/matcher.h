@@ -1,0 +1,219 @@
+// Byte-level matching of target bytes against the corpus, around the positions that
+// exact chunk matches (anchors) point to: extension of a match past its chunk's edges,
+// and a local search that re-synchronises after an edit. The encoder finds anchors in
+// the chunk index; this file finds everything between them.
+//
+// Thread safety: a LocalMatcher is used by one thread; the corpus is only read.
+#ifndef REDUCTO_CODEC_MATCHER_H_
+#define REDUCTO_CODEC_MATCHER_H_
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "corpus/corpus_reader.h"
+#include "reducto/status.h"
+
+namespace reducto {
+
+// How hard the local search works. The defaults are the default profile's; the other
+// profiles (CompressOptions::profile) change some.
+struct MatchParams {
+  // Byte-wise extension of chunk matches forward and backward past their edges.
+  bool extend = true;
+  // The local search between anchors. Without it, everything between anchors (after
+  // extension) is literal.
+  bool resync = true;
+  // Bytes hashed at each position of the local index (4..32). Shorter windows find
+  // shorter matches and more false candidates.
+  uint32_t window = 8;
+  // Every stride-th corpus position of a region is indexed; every target position is
+  // looked up. A match of window + stride - 1 bytes is always found.
+  uint32_t stride = 4;
+  // Shortest copy the local search emits when found through the index, and when found
+  // at a repeated alignment (a previous copy's or the next anchor's). Both are at least
+  // format::kMinCopyLength.
+  uint32_t min_copy = 20;
+  uint32_t min_repeat_copy = 16;
+  // Corpus bytes indexed before and after the position that the previous copy (or the
+  // next anchor) predicts for the current target position.
+  uint32_t behind = 16u << 10;
+  uint32_t ahead = 16u << 10;
+  // Corpus bytes that the target skipped between two consecutive copies (a deleted row,
+  // replaced code) often come back later, edited (an updated row that the database
+  // wrote elsewhere). Skips of up to skipped_max bytes are indexed into a second table
+  // of 2^skipped_bits slots (8 bytes each) that lives for the whole target; 0 disables.
+  int skipped_bits = 0;
+  uint32_t skipped_max = 4096;
+  // log2 of the local index's slots (4 bytes each); 0 sizes the table to hold about
+  // twice the positions of one region, so that new entries seldom evict the ones near
+  // the prediction.
+  int table_bits = 0;
+  // After 2^skip_log target positions without a match the search step grows by one, so
+  // that new data is crossed quickly. 31 disables it.
+  int skip_log = 6;
+
+  // DELTA instructions (format version 2): the pieces between two copies of at least
+  // delta_keep_copy bytes form a run of at most delta_max_run bytes; a run with literal
+  // bytes that is at least delta_min_run long is compressed with zstd against the corpus
+  // region its neighbouring copies point to (delta_margin bytes around it, at most
+  // delta_max_reference bytes), and sent as a DELTA when that encodes smaller.
+  bool delta = false;
+  uint32_t delta_keep_copy = 1024;
+  uint32_t delta_min_run = 64;
+  uint32_t delta_max_run = 32u << 10;
+  uint32_t delta_margin = 2u << 10;
+  uint32_t delta_max_reference = 64u << 10;
+};
+
+// One decided piece of the target: a literal, or a copy of corpus bytes.
+struct Piece {
+  uint64_t offset = 0;  // Target offset.
+  uint64_t length = 0;
+  bool copy = false;
+  uint64_t address = 0;  // Corpus address of a copy.
+};
+
+// Direct access to the corpus bytes, segment by segment, without copying.
+class CorpusView {
+ public:
+  // Maps every segment through CorpusReader::Read. `reader` must outlive the view.
+  static Result<CorpusView> Open(const CorpusReader& reader);
+
+  uint64_t size() const { return size_; }
+  // The corpus bytes from `address` to the end of its segment (empty at or past the end).
+  std::span<const uint8_t> From(uint64_t address) const;
+  // The corpus bytes from the start of the segment holding `address - 1` up to `address`
+  // (empty when address is 0 or past the end).
+  std::span<const uint8_t> Before(uint64_t address) const;
+  // The first `n` corpus bytes at `address` when they lie in one segment, else nullptr.
+  const uint8_t* At(uint64_t address, size_t n) const {
+    if (last_ < segments_.size()) {
+      const Segment& s = segments_[last_];
+      uint64_t offset = address - s.base;
+      if (offset < s.bytes.size() && s.bytes.size() - offset >= n) return s.bytes.data() + offset;
+    }
+    std::span<const uint8_t> bytes = From(address);
+    return bytes.size() >= n ? bytes.data() : nullptr;
+  }
+
+ private:
+  struct Segment {
+    uint64_t base = 0;
+    std::span<const uint8_t> bytes;
+  };
+  // The segment holding `address`, or nullptr. REQUIRES: address < size_.
+  const Segment* Find(uint64_t address) const;
+
+  std::vector<Segment> segments_;  // Non-empty segments, by base.
+  uint64_t size_ = 0;
+  mutable size_t last_ = 0;  // Where the previous Find ended: usually the next answer.
+};
+
+// Number of equal leading bytes of a and b, at most n.
+size_t CommonPrefix(const uint8_t* a, const uint8_t* b, size_t n);
+// Number of equal bytes that end at a_end and b_end (exclusive), at most n.
+size_t CommonSuffix(const uint8_t* a_end, const uint8_t* b_end, size_t n);
+
+// How many target bytes from `target` on equal the corpus bytes from `address` on.
+uint64_t ExtendForward(const CorpusView& corpus, std::span<const uint8_t> target, uint64_t address);
+// How many target bytes ending at the end of `target` equal the corpus bytes ending at
+// `address` (exclusive).
+uint64_t ExtendBackward(const CorpusView& corpus, std::span<const uint8_t> target, uint64_t address);
+
+// The local search. Keeps a hash table over the corpus regions that recent copies point
+// to (stale entries are harmless: every candidate is compared byte by byte) and the
+// alignments (corpus address - target offset) of recent copies.
+class LocalMatcher {
+ public:
+  // REQUIRES: params are in range (ValidateMatchParams).
+  LocalMatcher(const CorpusView& corpus, const MatchParams& params);
+
+  // Records that target [offset, offset + length) was copied from `address`.
+  void NoteCopy(uint64_t offset, uint64_t address, uint64_t length);
+
+  // Decides target bytes [offset, offset + gap.size()) (`gap` holds them): appends
+  // literals and copies covering exactly that range to *out. `next_address`, when
+  // known, is the corpus address that the byte right after the gap is copied from.
+  void FillGap(std::span<const uint8_t> gap, uint64_t offset, std::optional<uint64_t> next_address,
+               std::vector<Piece>* out);
+
+  // Where the local search found its copies: at a previous copy's alignment, at the next
+  // anchor's, in the local index, in the index of skipped ranges.
+  enum class Source { kRepeat, kNext, kLocal, kSkipped };
+  struct Stats {
+    uint64_t copies[4] = {};  // By Source.
+    uint64_t bytes[4] = {};
+    uint64_t indexed_positions = 0;  // Corpus positions put into the local index.
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Interval {
+    uint64_t lo = 0, hi = 0;  // Corpus positions [lo, hi) are in the table.
+  };
+  struct Match {
+    uint64_t start = 0;    // Target offset.
+    uint64_t address = 0;  // Corpus address of the first byte.
+    uint64_t length = 0;
+  };
+
+  // The 64-bit hash of the window at `p`; its top bits pick a table slot.
+  // REQUIRES: max(8, window) readable bytes.
+  uint64_t Hash(const uint8_t* p) const {
+    if (params_.window > 8) return HashWide(p);
+    uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return (v & window_mask_) * 0x9E3779B185EBCA87ULL;
+  }
+  uint64_t Slot(uint64_t hash) const { return hash >> (64 - table_bits_); }
+  // Indexes corpus [lo, hi) into skipped_.
+  void IndexSkipped(uint64_t lo, uint64_t hi);
+  uint64_t HashWide(const uint8_t* p) const;
+  int TableBits() const;
+  // The corpus address whose low 32 bits a slot holds, taken nearest to `near`. Slots
+  // keep 32 bits to halve the table; a wrong guess is only a candidate that fails
+  // verification.
+  static uint64_t Unpack(uint32_t low, uint64_t near) {
+    uint64_t a = (near & ~uint64_t{0xffffffff}) | low;
+    if (a > near && a - near > 0x80000000u && a >= (uint64_t{1} << 32)) a -= uint64_t{1} << 32;
+    else if (a < near && near - a > 0x80000000u) a += uint64_t{1} << 32;
+    return a;
+  }
+  // Makes sure the corpus positions of [lo, hi) are in the table.
+  void EnsureIndexed(uint64_t lo, uint64_t hi);
+  void IndexRange(uint64_t lo, uint64_t hi);
+  // The match of target bytes at `pos` (gap-relative) with corpus `address`, extended
+  // forward to the gap's end and backward to `floor`. Length 0 when the first 8 bytes
+  // differ.
+  Match TryAt(std::span<const uint8_t> gap, uint64_t offset, size_t pos, size_t floor,
+              uint64_t address) const;
+
+  const CorpusView& corpus_;
+  MatchParams params_;
+  std::vector<uint32_t> table_;  // Low 32 bits of a corpus address per slot.
+  std::vector<uint64_t> skipped_;  // Corpus address + 1 per slot; 0 is empty.
+  uint64_t skipped_lookups_ = 0;   // Look-ups in skipped_ so far,
+  uint64_t skipped_yield_ = 0;     // and the bytes of the copies they found.
+  uint64_t last_copy_end_ = 0;     // Corpus address after the last noted copy.
+  uint64_t region_alignment_ = 0;  // The alignment the local index is built around.
+  bool has_region_ = false;
+  bool copied_ = false;
+  int table_bits_ = 0;
+  uint64_t window_mask_ = 0;
+  std::vector<Interval> indexed_;  // Most recent first; at most kMaxIntervals.
+  uint64_t index_generation_ = 1;  // Changes whenever indexed_ does.
+  // Alignments (corpus address - target offset, two's complement) of the last copies.
+  uint64_t repeat_[2] = {0, 0};
+  int repeats_known_ = 0;
+  Stats stats_;
+};
+
+// InvalidArgument unless every field is in its documented range.
+Status ValidateMatchParams(const MatchParams& params);
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CODEC_MATCHER_H_
