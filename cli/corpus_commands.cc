@@ -51,9 +51,7 @@ struct CorpusInfoCommand {
   TrustFlags trust;
 
   int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    auto trusted = trust.Resolve(*settings);
+    auto trusted = trust.Load(ctx);
     if (!trusted.ok()) return Fail(trusted.status());
     auto info = ReadCorpusInfo(dir);
     if (!info.ok()) return Fail(info.status());

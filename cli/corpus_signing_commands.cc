@@ -81,9 +81,7 @@ struct CorpusVerifyCommand {
   TrustFlags trust;
 
   int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    auto trusted = trust.Resolve(*settings);
+    auto trusted = trust.Load(ctx);
     if (!trusted.ok()) return Fail(trusted.status());
     VerifyReport report(ctx.quiet);
     auto info = ReadCorpusInfo(dir);
@@ -156,9 +154,7 @@ struct CorpusListCommand {
   TrustFlags trust;
 
   int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    auto trusted = trust.Resolve(*settings);
+    auto trusted = trust.Load(ctx);
     if (!trusted.ok()) return Fail(trusted.status());
     auto dirs = ListCorpora(store);
     if (!dirs.ok()) return Fail(dirs.status());

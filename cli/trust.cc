@@ -53,4 +53,9 @@ nlohmann::ordered_json SignaturesJson(const std::vector<SignatureCheck>& checks)
   return out;
 }
 
+Result<std::vector<PublicKey>> TrustFlags::Load(const Context& ctx) const {
+  ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+  return Resolve(settings);
+}
+
 }  // namespace reducto::cli

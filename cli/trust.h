@@ -11,6 +11,7 @@
 
 #include "reducto/signing.h"
 #include "reducto/status.h"
+#include "command.h"
 #include "settings.h"
 
 namespace reducto::cli {
@@ -23,6 +24,8 @@ struct TrustFlags {
   // Reads the trusted public keys: the flags' when given, else the settings'. An empty
   // result means no trust policy. Errors name the key file and what to pass instead.
   Result<std::vector<PublicKey>> Resolve(const Settings& settings) const;
+  // Resolve() against the settings that `ctx` loads, for commands that need no others.
+  Result<std::vector<PublicKey>> Load(const Context& ctx) const;
 };
 
 // --sign-key KEY, repeatable.
