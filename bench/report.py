@@ -393,8 +393,9 @@ advertised (table `REDUCTO_SETTINGS` in `bench/run`):
 | reducto --profile fast -T1 / max -T1 | the profile with `--threads 1` | both exist |
 
 Flags that `reducto decompress --help` advertises (e.g. `--threads`) are passed to
-decompression too. Today neither `--threads` nor `--profile` exists, so the tables have
-two Reducto rows; Reducto is single-threaded, so "reducto" is also its one-thread figure.
+decompression too. Rows whose flags the binary does not advertise are left out, so the
+tables show which ran; without a `--threads` row Reducto ran single-threaded, and its
+rows are also its one-thread figures.
 
 ## Results
 """
