@@ -13,6 +13,7 @@
 
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
+#include "random_bytes.h"
 
 namespace reducto {
 namespace {
@@ -22,19 +23,7 @@ constexpr size_t kInputBytes = 64u << 20;
 // Incompressible bytes (SplitMix64), generated once: random data is the worst case for
 // the cut-point search, which then has no early cuts to skip ahead with.
 const std::vector<uint8_t>& RandomInput() {
-  static const std::vector<uint8_t> input = [] {
-    std::vector<uint8_t> bytes(kInputBytes);
-    uint64_t state = 0x5eed;
-    for (size_t i = 0; i < bytes.size(); i += 8) {
-      state += 0x9e3779b97f4a7c15ULL;
-      uint64_t z = state;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      z ^= z >> 31;
-      std::memcpy(&bytes[i], &z, 8);
-    }
-    return bytes;
-  }();
+  static const std::vector<uint8_t> input = testing::RandomBytes(kInputBytes, 0x5eed);
   return input;
 }
 

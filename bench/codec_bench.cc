@@ -19,30 +19,16 @@
 #include "codec/decoder.h"
 #include "codec/encoder.h"
 #include "reducto/io.h"
+#include "random_bytes.h"
 
 namespace reducto {
 namespace {
 
 constexpr size_t kTargetBytes = 32u << 20;
 
-std::vector<uint8_t> SplitMixBytes(size_t size, uint64_t seed) {
-  std::vector<uint8_t> bytes(size + 8);
-  uint64_t state = seed;
-  for (size_t i = 0; i < size; i += 8) {
-    state += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    std::memcpy(&bytes[i], &z, 8);
-  }
-  bytes.resize(size);
-  return bytes;
-}
-
 // Half text-like, half random: literals that zstd both compresses and cannot.
 std::vector<uint8_t> MixedBytes(size_t size) {
-  std::vector<uint8_t> bytes = SplitMixBytes(size, 1);
+  std::vector<uint8_t> bytes = testing::RandomBytes(size, 1);
   for (size_t i = 0; i < size; i += 8192) {
     if ((i / 8192) % 2 == 0) continue;
     for (size_t j = i; j < std::min(size, i + 8192); ++j) bytes[j] = "reducto \n"[bytes[j] % 9];
@@ -91,7 +77,7 @@ struct CopyPair {
 const CopyPair& Copies() {
   static const CopyPair pair = [] {
     CopyPair p;
-    std::vector<uint8_t> reference = SplitMixBytes(kTargetBytes, 2);
+    std::vector<uint8_t> reference = testing::RandomBytes(kTargetBytes, 2);
     p.target = reference;
     for (size_t i = 0; i + 100 < p.target.size(); i += 1u << 20) {
       for (size_t j = 0; j < 100; ++j) p.target[i + j] ^= 0x5a;

@@ -23,18 +23,12 @@
 #include "hashing/weak_key.h"
 #include "reducto/chunker.h"
 #include "reducto/corpus.h"
+#include "random_bytes.h"
 
 namespace reducto {
 namespace {
 
 constexpr size_t kCorpusBytes = 128u << 20;  // About 16,000 chunks of 8 KiB.
-
-uint64_t SplitMix(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 struct IndexFixture {
   std::filesystem::path dir;
@@ -52,12 +46,8 @@ struct IndexFixture {
 const IndexFixture& Fixture() {
   static const std::unique_ptr<IndexFixture> fixture = [] {
     auto f = std::make_unique<IndexFixture>();
-    std::vector<uint8_t> bytes(kCorpusBytes);
-    uint64_t state = 0x1dec5;
-    for (size_t i = 0; i < bytes.size(); i += 8) {
-      uint64_t z = SplitMix(&state);
-      std::memcpy(&bytes[i], &z, 8);
-    }
+    std::vector<uint8_t> bytes = testing::RandomBytes(kCorpusBytes, 0x1dec5);
+    uint64_t state = 0x5eedf00d;  // For the shuffle and the miss keys.
     std::error_code ec;
     f->dir = std::filesystem::temp_directory_path(ec) /
              ("reducto-index-bench-" + std::to_string(::getpid()));
@@ -81,9 +71,9 @@ const IndexFixture& Fixture() {
       f->hits.push_back(WeakKey(std::span(bytes).subspan(c.offset, c.length)));
     }
     for (size_t i = f->hits.size(); i > 1; --i) {
-      std::swap(f->hits[i - 1], f->hits[SplitMix(&state) % i]);
+      std::swap(f->hits[i - 1], f->hits[testing::SplitMix64(&state) % i]);
     }
-    for (size_t i = 0; i < f->hits.size(); ++i) f->misses.push_back(SplitMix(&state));
+    for (size_t i = 0; i < f->hits.size(); ++i) f->misses.push_back(testing::SplitMix64(&state));
     return f;
   }();
   return *fixture;

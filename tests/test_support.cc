@@ -8,20 +8,6 @@
 
 namespace reducto::testing {
 
-std::vector<uint8_t> RandomBytes(size_t size, uint64_t seed) {
-  std::vector<uint8_t> out(size);
-  uint64_t state = seed;
-  for (size_t i = 0; i < size; i += 8) {
-    state += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    for (size_t j = 0; j < 8 && i + j < size; ++j) out[i + j] = static_cast<uint8_t>(z >> (8 * j));
-  }
-  return out;
-}
-
 ScratchDir::ScratchDir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = std::string(tmp ? tmp : "/tmp") + "/reducto-test-XXXXXX";

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "random_bytes.h"
+
 namespace reducto::testing {
 
-// Non-repeating pseudo-random bytes (SplitMix64), the same for the same seed.
-std::vector<uint8_t> RandomBytes(size_t size, uint64_t seed);
 
 // A fresh empty directory under $TMPDIR, removed with its contents on destruction.
 class ScratchDir {
