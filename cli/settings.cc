@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include <CLI/CLI.hpp>
+
 namespace reducto::cli {
 
 namespace {
@@ -159,22 +161,21 @@ Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path) {
 }
 
 Result<uint64_t> ParseSize(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-  std::string digits = text.substr(0, i), unit = text.substr(i);
-  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  int shift = -1;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "K" || unit == "KB" || unit == "KIB") shift = 10;
-  else if (unit == "M" || unit == "MB" || unit == "MIB") shift = 20;
-  else if (unit == "G" || unit == "GB" || unit == "GIB") shift = 30;
-  else if (unit == "T" || unit == "TB" || unit == "TIB") shift = 40;
-  if (digits.empty() || digits.size() > 15 || shift < 0) {
+  // CLI11's size transformer: a number with an optional unit, K = 1024, case-insensitive.
+  static const CLI::AsSizeValue kSize(/*kb_is_1000=*/false);
+  std::string value = text;
+  std::string error;
+  try {
+    error = kSize(value);
+  } catch (const CLI::ValidationError& e) {
+    error = e.what();
+  }
+  // CLI11 would wrap a negative number around; a size starts with a digit.
+  bool starts_with_digit = !text.empty() && std::isdigit(static_cast<unsigned char>(text[0]));
+  if (!error.empty() || value.empty() || !starts_with_digit) {
     return Status::InvalidArgument("'" + text + "' is not a size: use a number with an optional K, M, G or T suffix");
   }
-  uint64_t value = std::stoull(digits);
-  if (shift > 0 && value > (UINT64_MAX >> shift)) return Status::InvalidArgument("size '" + text + "' is too large");
-  return value << shift;
+  return static_cast<uint64_t>(std::stoull(value));
 }
 
 std::string HumanBytes(uint64_t bytes) {

@@ -66,6 +66,10 @@ expect_fail "chunk rejects min below 64" "64 <= min" "$R" chunk --min 32 --avg 1
 expect_fail "chunk rejects max above 16 MiB" "16777216|16M" "$R" chunk --min 4K --avg 8M --max 32M "$W/random"
 expect_fail "chunk rejects min >= avg" "min < avg" "$R" chunk --min 8K --avg 8K --max 16K "$W/random"
 expect_fail "chunk rejects normalization 4" "normali" "$R" chunk --normalization 4 "$W/random"
+expect_fail "chunk rejects a negative size" "is not a size" "$R" chunk --avg -8K "$W/random"
+expect_fail "chunk rejects a fractional size" "is not a size" "$R" chunk --avg 1.5K "$W/random"
+[ "$("$R" chunk --avg 8KiB "$W/random" | md5sum)" = "$("$R" chunk --avg 8192 "$W/random" | md5sum)" ] \
+  && ok "8KiB and 8192 are the same size" || bad "8KiB and 8192 are the same size"
 expect_fail "chunk of a missing file" "not.*found|no such" "$R" chunk "$W/missing"
 
 # --- configuration precedence: flag over environment over file ---
