@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
-#include <random>
+#include <sodium.h>
 
 #include "corpus/corpus_format.h"
 #include "corpus/signatures.h"
@@ -19,9 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string RandomSuffix() {
-  std::random_device random;
   char text[24];
-  std::snprintf(text, sizeof text, "%08x%08x", random(), random());
+  std::snprintf(text, sizeof text, "%08x%08x", randombytes_random(), randombytes_random());
   return text;
 }
 

@@ -7,7 +7,7 @@
 #include <ctime>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <random>
+#include <sodium.h>
 
 #include "corpus/corpus_format.h"
 #include "util/file.h"
@@ -321,12 +321,8 @@ Result<CorpusInfo> ParseManifest(const std::string& text, const std::string& whe
 }
 
 std::string NewCorpusId() {
-  std::random_device random;
   uint8_t b[16];
-  for (size_t i = 0; i < sizeof b; i += 4) {
-    uint32_t r = random();
-    for (size_t j = 0; j < 4; ++j) b[i + j] = static_cast<uint8_t>(r >> (8 * j));
-  }
+  randombytes_buf(b, sizeof b);
   b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // Version 4.
   b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // Variant 10xx (RFC 4122).
   std::string hex = ToHex(b);

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <random>
+#include <sodium.h>
 
 namespace reducto {
 
@@ -98,7 +98,7 @@ Status RenameNoReplace(const std::string& tmp, const std::string& path) {
 
 Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data, unsigned mode,
                        bool replace) {
-  std::string tmp = path + ".tmp-" + std::to_string(std::random_device{}());
+  std::string tmp = path + ".tmp-" + std::to_string(randombytes_random());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) return ErrnoStatus("create", tmp, errno);
   Status s = WriteAll(fd, data, tmp);
