@@ -30,6 +30,16 @@ const char* ProfileName(Profile profile);
 // InvalidArgument unless `name` is one of ProfileName's.
 Result<Profile> ParseProfile(const std::string& name);
 
+// Told which corpus bytes a container uses: each COPY's range and each DELTA's reference
+// range, in target order, as the encoder emits them (ranges may repeat and overlap).
+// Called only from the thread that called Compress. The usage store that `corpus prune
+// --unused-since` reads is fed through this.
+class CorpusUseObserver {
+ public:
+  virtual ~CorpusUseObserver() = default;
+  virtual void OnUse(uint64_t address, uint64_t length) = 0;
+};
+
 struct CompressOptions {
   Profile profile = Profile::kDefault;
   int level = 3;                     // zstd level, 1..22.
@@ -44,6 +54,8 @@ struct CompressOptions {
   // keys (CheckCorpusTrust: signatures and manifest are checked, not the pack);
   // otherwise Compress fails with Permission.
   std::vector<PublicKey> trusted_keys;
+  // When set, told every corpus range the container uses. Not owned.
+  CorpusUseObserver* use_observer = nullptr;
 };
 
 struct CompressStats {

@@ -42,7 +42,8 @@ constexpr uint64_t kRechunkDistance = 8u << 10;
 // kMinCopyLength bytes long.
 class BlockBuilder {
  public:
-  BlockBuilder(CompressStats* stats, Blake3Hasher* whole) : stats_(stats), whole_(whole) {
+  BlockBuilder(CompressStats* stats, Blake3Hasher* whole, CorpusUseObserver* observer)
+      : stats_(stats), whole_(whole), observer_(observer) {
     Reset();
   }
 
@@ -77,6 +78,7 @@ class BlockBuilder {
                 std::span<const uint8_t> payload) {
     EmitPending();
     writer_.Delta(address, reference_length, bytes.size(), payload);
+    if (observer_ != nullptr) observer_->OnUse(address, reference_length);
     Produce(bytes);
     stats_->delta_bytes += bytes.size();
     ++stats_->deltas;
@@ -132,6 +134,7 @@ class BlockBuilder {
       pending_literal_.clear();
     } else if (pending_ == Pending::kCopy) {
       writer_.Copy(copy_address_, copy_length_);
+      if (observer_ != nullptr) observer_->OnUse(copy_address_, copy_length_);
       ++stats_->copies;
     }
     pending_ = Pending::kNone;
@@ -139,6 +142,7 @@ class BlockBuilder {
 
   CompressStats* stats_;
   Blake3Hasher* whole_;
+  CorpusUseObserver* observer_;  // May be nullptr.
   std::vector<uint8_t> staged_;  // Produced bytes not hashed yet.
   Pending pending_ = Pending::kNone;
   std::vector<uint8_t> pending_literal_;  // Bytes of the pending literal run.
@@ -192,7 +196,7 @@ class Encoder {
  public:
   Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
           ByteSink& out)
-      : corpus_(corpus), options_(options), writer_(out), block_(&stats_, &whole_), params_(params) {}
+      : corpus_(corpus), options_(options), writer_(out), block_(&stats_, &whole_, options.use_observer), params_(params) {}
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());

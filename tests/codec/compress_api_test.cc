@@ -82,6 +82,32 @@ TEST_F(RealCorpusTest, RoundTrips) {
   EXPECT_EQ(decoded->blocks, stats->blocks);
 }
 
+// Records what the observer is told, and checks each range against the corpus bytes.
+class RecordingObserver : public CorpusUseObserver {
+ public:
+  void OnUse(uint64_t address, uint64_t length) override { ranges.emplace_back(address, length); }
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+};
+
+TEST_F(RealCorpusTest, ObserverSeesEveryCopiedRange) {
+  for (Profile profile : {Profile::kFast, Profile::kDefault}) {
+    RecordingObserver observer;
+    std::string container;
+    CompressOptions options;
+    options.profile = profile;
+    options.use_observer = &observer;
+    auto stats = CompressBytes(corpus_dir(), target_, options, &container);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    uint64_t total = 0;
+    for (auto [address, length] : observer.ranges) {
+      ASSERT_LE(address + length, reference_.size());
+      total += length;
+    }
+    EXPECT_EQ(observer.ranges.size(), stats->copies) << ProfileName(profile);
+    EXPECT_EQ(total, stats->copy_bytes) << ProfileName(profile);
+  }
+}
+
 TEST_F(RealCorpusTest, EmptyTargetRoundTrips) {
   std::string container, output;
   ASSERT_TRUE(CompressBytes(corpus_dir(), {}, CompressOptions(), &container).ok());
