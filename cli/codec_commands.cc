@@ -21,6 +21,12 @@ Result<std::unique_ptr<ByteSink>> OpenOutput(const std::string& path, bool force
   return OpenSink(path, force);
 }
 
+void AddThreadsOption(CLI::App* command, std::optional<int>& threads) {
+  command->add_option("-T,--threads", threads,
+                      "threads (default: one per core; the output is the same for any count)")
+      ->check(CLI::Range(0, kMaxThreads));
+}
+
 struct CompressCommand {
   std::optional<std::string> corpus;
   std::string input = "-";
@@ -31,12 +37,14 @@ struct CompressCommand {
   bool standalone = false;
   bool no_fallback = false;
   bool force = false;
+  std::optional<int> threads;
   TrustFlags trust;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     CompressOptions options;
+    options.threads = threads.value_or(settings->threads);
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
@@ -93,12 +101,14 @@ struct DecompressCommand {
   std::string input = "-";
   std::string output = "-";
   bool force = false;
+  std::optional<int> threads;
   TrustFlags trust;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     DecompressOptions options;
+    options.threads = threads.value_or(settings->threads);
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
@@ -136,6 +146,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_flag("--no-fallback", compress.no_fallback,
               "fail instead of writing a standalone container when the corpus is missing");
   c->add_flag("-f,--force", compress.force, "overwrite the output file");
+  AddThreadsOption(c, compress.threads);
   compress.trust.Register(c);
 
   static DecompressCommand decompress;
@@ -144,6 +155,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   d->add_option("input", decompress.input, "container file, or - for stdin (default)");
   d->add_option("-o,--output", decompress.output, "output file, or - for stdout (default)");
   d->add_flag("-f,--force", decompress.force, "overwrite the output file");
+  AddThreadsOption(d, decompress.threads);
   decompress.trust.Register(d);
 }
 

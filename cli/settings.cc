@@ -102,6 +102,13 @@ Status ApplyFile(const std::string& path, Settings* s) {
       s->level = static_cast<int>(*v);
     } else if (k == "block_size") {
       ASSIGN_OR_RETURN(s->block_size, SizeValue(node, path + ": block_size"));
+    } else if (k == "threads") {
+      auto v = node.value<int64_t>();
+      if (!v || *v < 0 || *v > kMaxThreads) {
+        return Status::InvalidArgument(path + ": threads must be an integer 0.." +
+                                       std::to_string(kMaxThreads) + " (0: one per core)");
+      }
+      s->threads = static_cast<int>(*v);
     } else if (k == "chunking" && node.is_table()) {
       RETURN_IF_ERROR(ApplyChunkingTable(*node.as_table(), path, s));
     } else if (k == "trusted_keys") {
@@ -109,7 +116,7 @@ Status ApplyFile(const std::string& path, Settings* s) {
     } else {
       return Status::InvalidArgument(
           "unknown key '" + k + "' in " + path +
-          " (known: corpus, level, block_size, trusted_keys, [chunking])");
+          " (known: corpus, level, block_size, threads, trusted_keys, [chunking])");
     }
   }
   s->source = path;
@@ -121,6 +128,14 @@ Status ApplyEnvironment(Settings* s) {
   if (const char* v = std::getenv("REDUCTO_LEVEL"); v != nullptr && *v != '\0') {
     ASSIGN_OR_RETURN(int64_t level, ParseInt(v, "REDUCTO_LEVEL"));
     s->level = static_cast<int>(level);
+  }
+  if (const char* v = std::getenv("REDUCTO_THREADS"); v != nullptr && *v != '\0') {
+    ASSIGN_OR_RETURN(int64_t threads, ParseInt(v, "REDUCTO_THREADS"));
+    if (threads < 0 || threads > kMaxThreads) {
+      return Status::InvalidArgument("REDUCTO_THREADS must be 0.." + std::to_string(kMaxThreads) +
+                                     " (0: one per core)");
+    }
+    s->threads = static_cast<int>(threads);
   }
   if (const char* v = std::getenv("REDUCTO_BLOCK_SIZE"); v != nullptr && *v != '\0') {
     auto size = ParseSize(v);

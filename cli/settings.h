@@ -14,10 +14,14 @@
 
 namespace reducto::cli {
 
+// The most threads a run may ask for.
+inline constexpr int kMaxThreads = 256;
+
 struct Settings {
   std::optional<std::string> corpus;  // Default corpus directory (key `corpus`).
   int level = 3;                      // zstd level (key `level`).
   uint64_t block_size = 4u << 20;     // Container block size (key `block_size`).
+  int threads = 0;                    // compress/decompress threads, 0 = one per core (key `threads`).
   uint64_t avg_size = 8192;           // Chunking for corpus build / chunk ([chunking]).
   std::optional<uint64_t> min_size;
   std::optional<uint64_t> max_size;

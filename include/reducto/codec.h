@@ -54,6 +54,9 @@ struct CompressOptions {
   // keys (CheckCorpusTrust: signatures and manifest are checked, not the pack);
   // otherwise Compress fails with Permission.
   std::vector<PublicKey> trusted_keys;
+  // Threads for the whole run, the caller's included; 0: one per core. The container
+  // is byte-identical whatever the count.
+  int threads = 0;
   // When set, told every corpus range the container uses. Not owned.
   CorpusUseObserver* use_observer = nullptr;
 };
@@ -89,6 +92,8 @@ struct DecompressOptions {
   // As CompressOptions::trusted_keys: when not empty, the container's corpus must have
   // a valid signature by one of these keys, else Permission before any output.
   std::vector<PublicKey> trusted_keys;
+  // Threads for the whole run, the caller's included; 0: one per core.
+  int threads = 0;
 };
 
 // Decodes the container in `in` to `out`, writing each block only after its digest

@@ -42,14 +42,17 @@ class ByteSink {
 // "-" means standard input. NotFound / Permission / InvalidArgument (a directory)
 // with the path in the message.
 Result<std::unique_ptr<ByteSource>> OpenSource(const std::string& path);
-// "-" means standard output. A file is written to a temporary name beside `path` and
-// renamed over it on Commit(); `path` must not exist unless `overwrite`, and is
-// never replaced when it is not a regular file.
+// "-" means standard output, and a character device (/dev/null) is written directly. A
+// file is written to a temporary name beside `path` and renamed over it on Commit();
+// `path` must not exist unless `overwrite`, and is never replaced when it is not a
+// regular file.
 Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwrite);
 
-// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove the temporary files of
-// every file sink not yet committed and exit with 128 + the signal number, so an
-// interrupted command never leaves a partial output behind.
+// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE (the reader of an output
+// pipe went away) that remove the temporary files of every file sink not yet
+// committed, say on stderr why the command stopped, and exit with 128 + the signal
+// number (130 for Ctrl-C, 141 for a closed pipe, as a shell reports a process killed
+// by them), so an interrupted command never leaves a partial output behind.
 void InstallInterruptCleanup();
 
 // Sources and sinks in memory, for the library's users and tests.

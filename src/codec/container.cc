@@ -283,25 +283,38 @@ Status ContainerWriter::WriteHeader(const ContainerHeader& header) {
   return Write(bytes);
 }
 
-Status ContainerWriter::WriteBlock(std::span<const uint8_t> instructions, uint32_t output_size,
-                                   const Digest& output_digest, int level) {
-  if (cctx_ == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
-  payload_.resize(ZSTD_compressBound(instructions.size()));
-  size_t n = ZSTD_compressCCtx(cctx_.get(), payload_.data(), payload_.size(), instructions.data(),
-                               instructions.size(), level);
+Status EncodeBlockRecord(ZSTD_CCtx* cctx, std::span<const uint8_t> instructions,
+                         uint32_t output_size, const Digest& output_digest, int level,
+                         BlockRecord* record) {
+  if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
+  record->payload.resize(ZSTD_compressBound(instructions.size()));
+  size_t n = ZSTD_compressCCtx(cctx, record->payload.data(), record->payload.size(),
+                               instructions.data(), instructions.size(), level);
   if (ZSTD_isError(n)) {
     return Status::Unavailable(std::string("zstd could not compress a block: ") +
                                ZSTD_getErrorName(n));
   }
+  record->payload.resize(n);
   BlockHeader block;
   block.payload_size = static_cast<uint32_t>(n);
   block.instruction_size = static_cast<uint32_t>(instructions.size());
   block.output_size = output_size;
   block.output_digest = output_digest;
-  block.payload_hash = PayloadHash(std::span(payload_).first(n));
-  BlockHeaderBytes header = EncodeBlockHeader(block);
-  RETURN_IF_ERROR(Write(header));
-  return Write(std::span(payload_).first(n));
+  block.payload_hash = PayloadHash(record->payload);
+  record->header = EncodeBlockHeader(block);
+  return Status::Ok();
+}
+
+Status ContainerWriter::WriteBlock(std::span<const uint8_t> instructions, uint32_t output_size,
+                                   const Digest& output_digest, int level) {
+  RETURN_IF_ERROR(
+      EncodeBlockRecord(cctx_.get(), instructions, output_size, output_digest, level, &record_));
+  return WriteBlockRecord(record_);
+}
+
+Status ContainerWriter::WriteBlockRecord(const BlockRecord& record) {
+  RETURN_IF_ERROR(Write(record.header));
+  return Write(record.payload);
 }
 
 Status ContainerWriter::WriteTrailer(const Trailer& trailer) {

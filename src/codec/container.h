@@ -88,6 +88,24 @@ TrailerBytes EncodeTrailer(const Trailer& trailer);
 // Parses the trailer (`bytes` starts with the kind byte) and checks its end magic.
 Result<Trailer> DecodeTrailer(const TrailerBytes& bytes);
 
+struct ZstdCCtxDeleter {
+  void operator()(ZSTD_CCtx* cctx) const { ZSTD_freeCCtx(cctx); }
+};
+using ZstdCCtxPtr = std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter>;
+
+// A block record ready to be written: its header and its zstd frame.
+struct BlockRecord {
+  BlockHeaderBytes header{};
+  std::vector<uint8_t> payload;
+};
+
+// Compresses `instructions` with `cctx` at zstd `level` into *record, one zstd frame
+// of its own. REQUIRES: the sizes fit the format's fields (the encoder keeps them in
+// bounds; tests may deliberately break the rules the decoder checks).
+Status EncodeBlockRecord(ZSTD_CCtx* cctx, std::span<const uint8_t> instructions,
+                         uint32_t output_size, const Digest& output_digest, int level,
+                         BlockRecord* record);
+
 // Writes a container record by record. Keeps one zstd context for all blocks; each
 // block is still a frame of its own, compressed without reference to the others.
 class ContainerWriter {
@@ -97,11 +115,10 @@ class ContainerWriter {
   ContainerWriter& operator=(const ContainerWriter&) = delete;
 
   Status WriteHeader(const ContainerHeader& header);
-  // Compresses `instructions` at zstd `level` and writes one block record.
-  // REQUIRES: the sizes fit the format's fields (the encoder keeps them in bounds;
-  // tests may deliberately break the rules the decoder checks).
+  // EncodeBlockRecord, then WriteBlockRecord.
   Status WriteBlock(std::span<const uint8_t> instructions, uint32_t output_size,
                     const Digest& output_digest, int level);
+  Status WriteBlockRecord(const BlockRecord& record);
   Status WriteTrailer(const Trailer& trailer);
 
   uint64_t bytes_written() const { return bytes_written_; }
@@ -109,13 +126,9 @@ class ContainerWriter {
  private:
   Status Write(std::span<const uint8_t> bytes);
 
-  struct CCtxDeleter {
-    void operator()(ZSTD_CCtx* cctx) const { ZSTD_freeCCtx(cctx); }
-  };
-
   ByteSink& out_;
-  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx_;
-  std::vector<uint8_t> payload_;
+  ZstdCCtxPtr cctx_;
+  BlockRecord record_;
   uint64_t bytes_written_ = 0;
 };
 

@@ -10,6 +10,7 @@
 #include "codec/instructions.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
+#include "util/ordered_pipeline.h"
 
 namespace reducto {
 namespace {
@@ -38,9 +39,33 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
 };
 
+// A block on its way through the pipeline: read by the decoder's thread, rebuilt and
+// verified by a worker (RebuildBlock), written in order (WriteBlock).
+struct BlockJob {
+  uint64_t index = 0;          // Position in the container.
+  uint64_t output_offset = 0;  // Of its first output byte.
+  BlockHeader block;
+  Buffer payload;
+  Buffer output;
+};
+
+// What each pipeline worker keeps between blocks.
+struct WorkerState {
+  std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx{ZSTD_createDCtx()};
+  Buffer instructions;
+  std::vector<uint8_t> scratch;  // For copies that span pack segments.
+};
+
 class Decoder {
  public:
-  Decoder(ByteSource& in, ByteSink& out) : in_(in), out_(out), dctx_(ZSTD_createDCtx()) {}
+  Decoder(ByteSource& in, ByteSink& out, int threads)
+      : in_(in),
+        out_(out),
+        pipeline_(
+            threads, [this](BlockJob& job, int worker) { return RebuildBlock(job, worker); },
+            [this](BlockJob& job) { return WriteBlock(job); }) {
+    workers_.resize(static_cast<size_t>(std::max(1, pipeline_.workers())));
+  }
 
   Result<DecompressStats> Run(const CorpusResolver& resolve) {
     RETURN_IF_ERROR(ReadHeader());
@@ -50,18 +75,27 @@ class Decoder {
       RETURN_IF_ERROR(CheckCorpus());
     }
     for (;;) {
-      ASSIGN_OR_RETURN(uint8_t kind, ReadRecordKind());
-      if (kind == format::kRecordTrailer) return FinishTrailer();
-      if (kind != format::kRecordBlock) {
-        return Status::Corrupt("unknown record kind " + std::to_string(kind) + " after " +
-                               std::to_string(stats_.blocks) + " blocks of " + in_.name() +
-                               ": the container is damaged");
+      Result<uint8_t> kind = ReadRecordKind();
+      if (!kind.ok()) return FirstError(kind.status());
+      if (*kind == format::kRecordTrailer) return FinishTrailer();
+      if (*kind != format::kRecordBlock) {
+        return FirstError(Status::Corrupt("unknown record kind " + std::to_string(*kind) +
+                                          " after " + std::to_string(blocks_read_) +
+                                          " blocks of " + in_.name() +
+                                          ": the container is damaged"));
       }
-      RETURN_IF_ERROR(DecodeBlock());
+      if (Status s = ReadBlock(); !s.ok()) return FirstError(s);
     }
   }
 
  private:
+  // `status` stopped the reading thread; an error of an earlier block, found by the
+  // pipeline, comes first, as it would reading the container in order.
+  Status FirstError(const Status& status) {
+    Status earlier = pipeline_.Finish();
+    return earlier.ok() ? status : earlier;
+  }
+
   // Fills `bytes` or fails with "truncated container", naming `what` was cut.
   Status ReadExactly(std::span<uint8_t> bytes, const std::string& what) {
     ASSIGN_OR_RETURN(size_t n, in_.ReadFull(bytes));
@@ -114,25 +148,66 @@ class Decoder {
     ASSIGN_OR_RETURN(size_t n, in_.ReadFull(std::span(&kind, 1)));
     if (n == 0) {
       return Status::Corrupt("truncated container: " + in_.name() + " ends after " +
-                             std::to_string(stats_.blocks) +
+                             std::to_string(blocks_read_) +
                              " blocks without a trailer: get a complete copy");
     }
     ++stats_.input_bytes;
     return kind;
   }
 
-  // Reads, rebuilds and verifies the next block, then writes its output.
-  Status DecodeBlock() {
-    const std::string block_name = "block " + std::to_string(stats_.blocks);
+  // Reads the next block record and hands it to the pipeline.
+  Status ReadBlock() {
+    const uint64_t index = blocks_read_;
+    const std::string block_name = "block " + std::to_string(index);
     BlockHeaderBytes raw;
     raw[0] = format::kRecordBlock;
     RETURN_IF_ERROR(ReadExactly(std::span(raw).subspan(1), "the header of " + block_name));
     auto block = DecodeBlockHeader(raw, header_.block_size);
-    if (!block.ok()) return InBlock(block.status());
-    std::span<uint8_t> payload = payload_.Resize(block->payload_size);
-    RETURN_IF_ERROR(ReadExactly(payload, "the payload of " + block_name));
-    RETURN_IF_ERROR(InBlock(RebuildBlock(*block, payload)));
-    std::span<const uint8_t> output = output_.span();
+    if (!block.ok()) return InBlock(index, block.status());
+    BlockJob job;
+    job.index = index;
+    job.output_offset = output_read_;
+    job.block = *block;
+    RETURN_IF_ERROR(ReadExactly(job.payload.Resize(block->payload_size),
+                                "the payload of " + block_name));
+    ++blocks_read_;
+    output_read_ += block->output_size;
+    return pipeline_.Submit(std::move(job));
+  }
+
+  Status InBlock(uint64_t index, const Status& status) const {
+    return status.WithContext("block " + std::to_string(index) + " of " + in_.name());
+  }
+
+  // On a worker thread: fills job.output with the block's output and verifies it
+  // against the block's digest.
+  Status RebuildBlock(BlockJob& job, int worker) {
+    return InBlock(job.index, Rebuild(job, workers_[static_cast<size_t>(worker)]));
+  }
+
+  Status Rebuild(BlockJob& job, WorkerState& state) const {
+    const BlockHeader& block = job.block;
+    std::span<const uint8_t> payload = job.payload.span();
+    if (PayloadHash(payload) != block.payload_hash) {
+      return Status::Integrity("block payload checksum mismatch: the container is damaged");
+    }
+    std::span<uint8_t> instructions = state.instructions.Resize(block.instruction_size);
+    RETURN_IF_ERROR(DecompressPayload(state.dctx.get(), payload, instructions));
+    std::span<uint8_t> output = job.output.Resize(block.output_size);
+    RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &state.scratch,
+                                        ExecuteContext{header_.version, state.dctx.get()}));
+    if (!DigestEqual(Blake3(output), block.output_digest)) {
+      return Status::Integrity("the block's output (bytes " + std::to_string(job.output_offset) +
+                               ".." + std::to_string(job.output_offset + output.size()) +
+                               ") does not match its BLAKE3 digest: the container or the corpus "
+                               "is damaged");
+    }
+    return Status::Ok();
+  }
+
+  // One call at a time, in block order, only for verified blocks.
+  Status WriteBlock(BlockJob& job) {
+    std::span<const uint8_t> output = job.output.span();
     RETURN_IF_ERROR(out_.Write(output));
     whole_.Update(output);
     stats_.output_bytes += output.size();
@@ -140,33 +215,11 @@ class Decoder {
     return Status::Ok();
   }
 
-  Status InBlock(const Status& status) {
-    return status.WithContext("block " + std::to_string(stats_.blocks) + " of " + in_.name());
-  }
-
-  // Fills output_ with the block's output and verifies it against the block's digest.
-  Status RebuildBlock(const BlockHeader& block, std::span<const uint8_t> payload) {
-    if (PayloadHash(payload) != block.payload_hash) {
-      return Status::Integrity("block payload checksum mismatch: the container is damaged");
-    }
-    std::span<uint8_t> instructions = instructions_.Resize(block.instruction_size);
-    RETURN_IF_ERROR(DecompressPayload(payload, instructions));
-    std::span<uint8_t> output = output_.Resize(block.output_size);
-    RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &scratch_,
-                                        ExecuteContext{header_.version, dctx_.get()}));
-    if (!DigestEqual(Blake3(output), block.output_digest)) {
-      return Status::Integrity("the block's output (bytes " + std::to_string(stats_.output_bytes) +
-                               ".." + std::to_string(stats_.output_bytes + output.size()) +
-                               ") does not match its BLAKE3 digest: the container or the corpus "
-                               "is damaged");
-    }
-    return Status::Ok();
-  }
-
   // The payload must be exactly one zstd frame whose declared content size is the
   // block's instruction size.
-  Status DecompressPayload(std::span<const uint8_t> payload, std::span<uint8_t> instructions) {
-    if (dctx_ == nullptr) {
+  static Status DecompressPayload(ZSTD_DCtx* dctx, std::span<const uint8_t> payload,
+                                  std::span<uint8_t> instructions) {
+    if (dctx == nullptr) {
       return Status::Unavailable("cannot allocate a zstd decompression context");
     }
     size_t frame_size = ZSTD_findFrameCompressedSize(payload.data(), payload.size());
@@ -179,7 +232,7 @@ class Decoder {
       return Status::Corrupt("the block's zstd frame does not declare the block's instruction "
                              "size: the container is damaged");
     }
-    size_t n = ZSTD_decompressDCtx(dctx_.get(), instructions.data(), instructions.size(),
+    size_t n = ZSTD_decompressDCtx(dctx, instructions.data(), instructions.size(),
                                    payload.data(), payload.size());
     if (ZSTD_isError(n)) {
       return Status::Corrupt(std::string("the block's zstd frame does not decompress (") +
@@ -193,6 +246,7 @@ class Decoder {
   }
 
   Result<DecompressStats> FinishTrailer() {
+    RETURN_IF_ERROR(pipeline_.Finish());
     TrailerBytes raw;
     raw[0] = format::kRecordTrailer;
     RETURN_IF_ERROR(ReadExactly(std::span(raw).subspan(1), "the trailer"));
@@ -220,22 +274,23 @@ class Decoder {
 
   ByteSource& in_;
   ByteSink& out_;
-  std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx_;
   ContainerHeader header_;
   const CorpusReader* corpus_ = nullptr;  // nullptr for a standalone container.
+  uint64_t blocks_read_ = 0;
+  uint64_t output_read_ = 0;  // Output bytes of the blocks read.
+  // `output_bytes` and `blocks` belong to WriteBlock until the pipeline finished.
   DecompressStats stats_;
-  Blake3Hasher whole_;  // Over the whole output, for the trailer.
-  Buffer payload_;
-  Buffer instructions_;
-  Buffer output_;
-  std::vector<uint8_t> scratch_;  // For copies that span pack segments.
+  Blake3Hasher whole_;  // Over the whole output, for the trailer (fed by WriteBlock).
+  std::vector<WorkerState> workers_;
+  // Last: destroyed first, so that its workers stop before the state they use goes.
+  OrderedPipeline<BlockJob> pipeline_;
 };
 
 }  // namespace
 
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
-                                        const CorpusResolver& resolve) {
-  Decoder decoder(in, out);
+                                        const CorpusResolver& resolve, int threads) {
+  Decoder decoder(in, out, ResolveThreadCount(threads));
   return decoder.Run(resolve);
 }
 
@@ -251,7 +306,7 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
     RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
     return static_cast<const CorpusReader*>(corpus.get());
   };
-  return DecodeContainer(in, out, resolve);
+  return DecodeContainer(in, out, resolve, options.threads);
 }
 
 Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out) {

@@ -26,10 +26,12 @@ using CorpusResolver = std::function<Result<const CorpusReader*>(const Container
 // Decodes the container in `in` to `out`. Returns OK only when every block and the
 // trailer verified and nothing follows the trailer; on error, `out` may hold verified
 // blocks of an incomplete output, which the caller must discard (a file sink that is
-// not committed removes itself). Memory: about 5 x the header's block size at most.
+// not committed removes itself). Blocks are rebuilt on `threads` threads (the
+// caller's included; 0: one per core) and written in order. Memory: about 3 x the
+// header's block size per thread, plus the same again per block waiting to be written.
 // Does not Commit() `out`.
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
-                                        const CorpusResolver& resolve);
+                                        const CorpusResolver& resolve, int threads = 1);
 
 }  // namespace reducto
 

@@ -19,6 +19,7 @@
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
+#include "util/ordered_pipeline.h"
 
 namespace reducto {
 namespace {
@@ -37,15 +38,13 @@ constexpr uint64_t kReadSlack = 2u << 20;
 constexpr uint64_t kRechunkDistance = 8u << 10;
 
 // One block being built. Merges adjacent literals and contiguous copies, sends copies
-// shorter than format::kMinCopyLength as literals, and hashes the bytes the block will
-// produce, into its own digest and into `whole`. Invariant: a pending copy is at least
+// shorter than format::kMinCopyLength as literals, and keeps the bytes the block will
+// produce, which the pipeline hashes. Invariant: a pending copy is at least
 // kMinCopyLength bytes long.
 class BlockBuilder {
  public:
-  BlockBuilder(CompressStats* stats, Blake3Hasher* whole, CorpusUseObserver* observer)
-      : stats_(stats), whole_(whole), observer_(observer) {
-    Reset();
-  }
+  BlockBuilder(CompressStats* stats, CorpusUseObserver* observer)
+      : stats_(stats), observer_(observer) {}
 
   void AddLiteral(std::span<const uint8_t> bytes) {
     if (pending_ != Pending::kLiteral) EmitPending();
@@ -84,49 +83,25 @@ class BlockBuilder {
     ++stats_->deltas;
   }
 
-  uint64_t output_size() const { return output_size_; }
+  uint64_t output_size() const { return output_.size(); }
 
-  // The complete instruction stream. Call once, then Reset().
-  std::span<const uint8_t> FinishInstructions() {
+  // Moves the complete instruction stream to *instructions and the block's output to
+  // *output, and starts the next block.
+  void Finish(std::vector<uint8_t>* instructions, std::vector<uint8_t>* output) {
     EmitPending();
-    return writer_.bytes();
-  }
-  Digest output_digest() {
-    FlushHash();
-    return hasher_->Final();
-  }
-
-  void Reset() {
-    pending_ = Pending::kNone;
-    pending_literal_.clear();
+    const std::vector<uint8_t>& bytes = writer_.bytes();
+    instructions->assign(bytes.begin(), bytes.end());
     writer_.Clear();
-    hasher_ = std::make_unique<Blake3Hasher>();
-    output_size_ = 0;
+    output->swap(output_);
+    output_.clear();
   }
 
  private:
   enum class Pending { kNone, kLiteral, kCopy };
 
-  // Pieces are often a few bytes long, and BLAKE3 uses its wide SIMD paths only on
-  // inputs of several KiB: short pieces are staged and hashed together.
   void Produce(std::span<const uint8_t> bytes) {
-    output_size_ += bytes.size();
-    if (staged_.empty() && bytes.size() >= kHashStage) {
-      hasher_->Update(bytes);
-      whole_->Update(bytes);
-      return;
-    }
-    staged_.insert(staged_.end(), bytes.begin(), bytes.end());
-    if (staged_.size() >= kHashStage) FlushHash();
+    output_.insert(output_.end(), bytes.begin(), bytes.end());
   }
-
-  void FlushHash() {
-    hasher_->Update(staged_);
-    whole_->Update(staged_);
-    staged_.clear();
-  }
-
-  static constexpr size_t kHashStage = 64u << 10;
 
   void EmitPending() {
     if (pending_ == Pending::kLiteral) {
@@ -141,16 +116,21 @@ class BlockBuilder {
   }
 
   CompressStats* stats_;
-  Blake3Hasher* whole_;
   CorpusUseObserver* observer_;  // May be nullptr.
-  std::vector<uint8_t> staged_;  // Produced bytes not hashed yet.
+  std::vector<uint8_t> output_;  // The bytes the block produces so far.
   Pending pending_ = Pending::kNone;
   std::vector<uint8_t> pending_literal_;  // Bytes of the pending literal run.
   uint64_t copy_address_ = 0;             // The pending copy.
   uint64_t copy_length_ = 0;
   InstructionWriter writer_;
-  std::unique_ptr<Blake3Hasher> hasher_;
-  uint64_t output_size_ = 0;
+};
+
+// A finished block on its way through the pipeline: the instructions and output that
+// the encoder decided, then the record that a worker compressed and hashed.
+struct BlockJob {
+  std::vector<uint8_t> instructions;
+  std::vector<uint8_t> output;
+  BlockRecord record;
 };
 
 // The target bytes the encoder may still look at: from the oldest undecided byte to a
@@ -196,13 +176,28 @@ class Encoder {
  public:
   Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
           ByteSink& out)
-      : corpus_(corpus), options_(options), writer_(out), block_(&stats_, &whole_, options.use_observer), params_(params) {}
+      : corpus_(corpus),
+        options_(options),
+        writer_(out),
+        block_(&stats_, options.use_observer),
+        params_(params),
+        pipeline_(
+            ResolveThreadCount(options.threads),
+            [this](BlockJob& job, int worker) { return CompressBlock(job, worker); },
+            [this](BlockJob& job) { return WriteBlock(job); }) {
+    for (int i = 0; i < std::max(1, pipeline_.workers()); ++i) {
+      block_cctxs_.emplace_back(ZSTD_createCCtx());
+    }
+  }
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
     RETURN_IF_ERROR(writer_.WriteHeader(header));
-    RETURN_IF_ERROR(corpus_ != nullptr ? EncodeChunks(in) : EncodeLiterals(in));
-    if (block_.output_size() > 0) RETURN_IF_ERROR(FlushBlock());
+    Status encoded = corpus_ != nullptr ? EncodeChunks(in) : EncodeLiterals(in);
+    if (encoded.ok() && block_.output_size() > 0) encoded = FlushBlock();
+    Status written = pipeline_.Finish();
+    RETURN_IF_ERROR(written);
+    RETURN_IF_ERROR(encoded);
     Trailer trailer;
     trailer.output_size = stats_.input_bytes;
     trailer.block_count = stats_.blocks;
@@ -562,31 +557,42 @@ class Encoder {
     return Status::Ok();
   }
 
+  // Hands the current block to the pipeline, which compresses and hashes it on a
+  // worker (CompressBlock) and writes it in order (WriteBlock).
   Status FlushBlock() {
     shadow_started_ = false;
-    std::span<const uint8_t> instructions = block_.FinishInstructions();
-    RETURN_IF_ERROR(writer_.WriteBlock(instructions, static_cast<uint32_t>(block_.output_size()),
-                                       block_.output_digest(), options_.level));
+    BlockJob job;
+    block_.Finish(&job.instructions, &job.output);
+    return pipeline_.Submit(std::move(job));
+  }
+
+  // On a worker thread.
+  Status CompressBlock(BlockJob& job, int worker) {
+    return EncodeBlockRecord(block_cctxs_[static_cast<size_t>(worker)].get(), job.instructions,
+                             static_cast<uint32_t>(job.output.size()), Blake3(job.output),
+                             options_.level, &job.record);
+  }
+
+  // One call at a time, in block order.
+  Status WriteBlock(BlockJob& job) {
+    whole_.Update(job.output);
+    RETURN_IF_ERROR(writer_.WriteBlockRecord(job.record));
     ++stats_.blocks;
-    block_.Reset();
     return Status::Ok();
   }
 
   const CorpusReader* corpus_;
   const CompressOptions& options_;
-  CompressStats stats_;
+  CompressStats stats_;  // `blocks` belongs to WriteBlock until the pipeline finished.
   ContainerWriter writer_;
-  Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by block_).
+  Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by WriteBlock).
   BlockBuilder block_;
   std::vector<ChunkCandidate> candidates_;
   MatchParams params_;
   std::optional<uint64_t> last_alignment_;
  // Corpus address - target offset of the last copy.
-  struct CCtxDeleter {
-    void operator()(ZSTD_CCtx* cctx) const { ZSTD_freeCCtx(cctx); }
-  };
-  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> delta_cctx_{ZSTD_createCCtx()};
-  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> shadow_cctx_{ZSTD_createCCtx()};
+  ZstdCCtxPtr delta_cctx_{ZSTD_createCCtx()};
+  ZstdCCtxPtr shadow_cctx_{ZSTD_createCCtx()};
   bool shadow_started_ = false;  // The shadow stream has started for the current block.
   std::vector<uint8_t> shadow_out_;
   std::vector<uint8_t> delta_payload_;
@@ -595,6 +601,9 @@ class Encoder {
   const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
   LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
   std::vector<Piece> pieces_;
+  std::vector<ZstdCCtxPtr> block_cctxs_;  // One per pipeline worker.
+  // Last: destroyed first, so that its workers stop before the state they use goes.
+  OrderedPipeline<BlockJob> pipeline_;
 };
 
 // The search each profile runs. Chosen by measurement on the bench pairs (see

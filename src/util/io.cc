@@ -50,10 +50,18 @@ void UnregisterTempFile(int slot) {
   if (slot >= 0) g_temp_used[slot].store(false);
 }
 
+void WriteToStderr(const char* message) {
+  ssize_t ignored = ::write(STDERR_FILENO, message, std::strlen(message));
+  (void)ignored;
+}
+
 extern "C" void RemoveTempFilesAndExit(int sig) {
   for (int i = 0; i < kMaxTempFiles; ++i) {
     if (g_temp_used[i].load()) ::unlink(g_temp_paths[i]);
   }
+  WriteToStderr(sig == SIGPIPE ? "reducto: stopped: the reader of the output pipe went away\n"
+                : sig == SIGINT ? "reducto: interrupted: stopped; no partial output file was left\n"
+                                : "reducto: terminated: stopped; no partial output file was left\n");
   ::_exit(128 + sig);
 }
 
@@ -78,12 +86,17 @@ class FdSource final : public ByteSource {
   bool owned_;
 };
 
-class StdoutSink final : public ByteSink {
+// Writes straight to a descriptor: stdout, or a device such as /dev/null.
+class StreamSink final : public ByteSink {
  public:
-  Status Write(std::span<const uint8_t> data) override { return WriteAll(STDOUT_FILENO, data, name_); }
+  StreamSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  ~StreamSink() override {
+    if (owned_) ::close(fd_);
+  }
+  Status Write(std::span<const uint8_t> data) override { return WriteAll(fd_, data, name_); }
   Status Commit() override {
-    // fsync fails with EINVAL on pipes and terminals; only real errors count.
-    if (::fsync(STDOUT_FILENO) != 0 && errno != EINVAL && errno != EROFS) {
+    // fsync fails with EINVAL on pipes, terminals and devices; only real errors count.
+    if (::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS) {
       return ErrnoStatus("flush", name_, errno);
     }
     return Status::Ok();
@@ -91,7 +104,9 @@ class StdoutSink final : public ByteSink {
   const std::string& name() const override { return name_; }
 
  private:
-  std::string name_ = "stdout";
+  int fd_;
+  std::string name_;
+  bool owned_;
 };
 
 // Writes to a temporary file beside the destination; Commit() renames it into place.
@@ -192,9 +207,14 @@ Result<std::unique_ptr<ByteSource>> OpenSource(const std::string& path) {
 }
 
 Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwrite) {
-  if (path == "-") return std::unique_ptr<ByteSink>(new StdoutSink());
+  if (path == "-") return std::unique_ptr<ByteSink>(new StreamSink(STDOUT_FILENO, "stdout", false));
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISCHR(st.st_mode)) {  // /dev/null and the like: nothing to replace atomically.
+      int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) return ErrnoStatus("open", path, errno);
+      return std::unique_ptr<ByteSink>(new StreamSink(fd, path, true));
+    }
     if (!S_ISREG(st.st_mode)) {
       return Status::InvalidArgument(path + " exists and is not a regular file: choose another output path");
     }
@@ -217,7 +237,7 @@ void InstallInterruptCleanup() {
   struct sigaction action {};
   action.sa_handler = RemoveTempFilesAndExit;
   sigemptyset(&action.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(sig, &action, nullptr);
 }
 
 std::unique_ptr<ByteSource> MemorySource(std::span<const uint8_t> data, std::string name) {

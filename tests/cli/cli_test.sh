@@ -6,7 +6,7 @@ R=$1; GEN=$2
 SHARED=$(cd "$(dirname "$0")/../../../shared" 2>/dev/null && pwd)
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 export XDG_CONFIG_HOME=$W/xdg   # no user configuration leaks in
-unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE
+unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_THREADS
 passed=0; failed=0
 
 ok()   { passed=$((passed + 1)); echo "PASS $1"; }
@@ -54,6 +54,23 @@ if cat "$W/ref" | "$R" -q corpus build -o "$W/corpus-stdin" - && "$R" corpus inf
   ok "corpus build from stdin, info --json"; else bad "corpus build from stdin, info --json"; fi
 if "$R" corpus info "$W/corpus" | grep -q "$("$R" corpus info --json "$W/corpus" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"; then
   ok "corpus info prints the id"; else bad "corpus info prints the id"; fi
+
+# --- threads: the same container and output for any count ---
+same=1
+for p in fast default max; do
+  for t in 1 2 3; do
+    "$R" -q compress --profile $p -T $t --block-size 64K -c "$W/corpus" "$W/new" -o "$W/t$t.rdc" -f || same=0
+  done
+  cmp -s "$W/t1.rdc" "$W/t2.rdc" && cmp -s "$W/t1.rdc" "$W/t3.rdc" || same=0
+  for t in 1 4; do "$R" -q decompress -T $t -c "$W/corpus" "$W/t2.rdc" | cmp -s - "$W/new" || same=0; done
+done
+if [ $same -eq 1 ]; then ok "containers byte-identical for 1, 2, 3 threads (every profile)"; else bad "containers byte-identical across thread counts"; fi
+expect_fail "compress -T -1" "threads|-T" "$R" compress -T -1 -c "$W/corpus" "$W/new" -o "$W/x.rdc"
+expect_fail "REDUCTO_THREADS=lots" "REDUCTO_THREADS" env REDUCTO_THREADS=lots "$R" compress -c "$W/corpus" "$W/new" -o "$W/x.rdc"
+printf 'threads = -2\n' > "$W/threads.toml"
+expect_fail "config threads = -2" "threads must be" "$R" --config "$W/threads.toml" compress -c "$W/corpus" "$W/new" -o "$W/x.rdc"
+if "$R" -q decompress -c "$W/corpus" "$W/new.rdc" -o /dev/null && [ -c /dev/null ]; then
+  ok "decompress -o /dev/null writes to the device"; else bad "decompress -o /dev/null"; fi
 
 # --- chunk: known-answer vectors through the CLI ---
 if [ -f "$SHARED/testdata/SekienAkashita.jpg" ]; then
@@ -159,6 +176,18 @@ mkdir "$W/o2"
 sleep 0.5; kill -INT $pid; wait $pid; rc=$?
 if [ $rc -eq 130 ]; then ok "SIGINT exits 130"; else bad "SIGINT exits 130 (got $rc)"; fi
 no_leftovers "SIGINT leaves no partial output" "$W/o2"
+"$R" -q compress --standalone --level 19 "$W/big" -o "$W/o2/big.rdc" 2>"$W/term.err" & pid=$!
+sleep 0.5; kill -TERM $pid; wait $pid; rc=$?
+if [ $rc -eq 143 ] && grep -q "terminated: stopped" "$W/term.err"; then ok "SIGTERM exits 143 with a message"; else bad "SIGTERM exits 143 (got $rc)"; fi
+no_leftovers "SIGTERM leaves no partial output" "$W/o2"
+"$R" -q compress -c "$W/corpus" "$W/big" -o "$W/big.rdc"
+"$R" -q decompress -c "$W/corpus" "$W/big.rdc" 2>"$W/pipe.err" | head -c 1000 > /dev/null
+rc=${PIPESTATUS[0]}
+if [ $rc -eq 141 ] && grep -q "reader of the output pipe went away" "$W/pipe.err"; then
+  ok "closed pipe: exit 141 with a message"; else bad "closed pipe: exit 141 with a message (got $rc)"; fi
+"$R" -q compress -c "$W/corpus" "$W/big" 2>"$W/pipe.err" | head -c 1000 > /dev/null
+rc=${PIPESTATUS[0]}
+if [ $rc -eq 141 ]; then ok "compress into a closed pipe exits 141"; else bad "compress into a closed pipe (got $rc)"; fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

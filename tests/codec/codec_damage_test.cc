@@ -132,6 +132,28 @@ TEST(CodecDamageTest, EveryFlippedBitIsDetected) {
   }
 }
 
+// Blocks are rebuilt in parallel, but the error is the one of the first damaged
+// record in container order, as with one thread.
+TEST(CodecDamageTest, ErrorsDoNotDependOnThreads) {
+  FakeCorpus corpus = MakeCorpus();
+  std::string container = MustEncode(&corpus, MixedTarget(corpus));
+  auto decode = [&](const std::string& damaged, int threads) {
+    std::string output;
+    return DecodeFromString(damaged, &corpus, &output, threads).status().ToString();
+  };
+  for (size_t i = 0; i < container.size(); ++i) {
+    std::string damaged = container;
+    damaged[i] = static_cast<char>(damaged[i] ^ (1 << (i % 8)));
+    std::string expected = decode(damaged, 1);
+    for (int threads : {2, 4}) ASSERT_EQ(decode(damaged, threads), expected) << "byte " << i;
+  }
+  // Two damaged blocks: the first one is reported, wherever it lies.
+  std::string twice = container;
+  twice[container.size() / 4] ^= 1;
+  twice[container.size() * 3 / 4] ^= 1;
+  EXPECT_EQ(decode(twice, 4), decode(twice, 1));
+}
+
 TEST(CodecDamageTest, EveryTruncationIsDetected) {
   FakeCorpus corpus = MakeCorpus();
   std::string container = MustEncode(&corpus, MixedTarget(corpus));

@@ -317,6 +317,28 @@ RC_GTEST_PROP(CodecPropertyTest, EditedTargetsRoundTripInEveryProfile, ()) {
   RC_CLASSIFY(stats.blocks > 1, "several blocks");
 }
 
+// The pipeline only moves where blocks are compressed, hashed and rebuilt: the
+// container and the output are the same bytes for any thread count.
+RC_GTEST_PROP(CodecPropertyTest, ContainerDoesNotDependOnThreads, ()) {
+  Pair pair = *GenEditedPair();
+  FakeCorpus corpus(pair.reference, ChunkerParams::ForAverage(256));
+  CompressOptions options = SmallBlockOptions(*rc::gen::element(4096u, 8192u));
+  options.profile = *rc::gen::element(Profile::kFast, Profile::kDefault, Profile::kMax);
+  options.threads = 1;
+  auto one = EncodeToString(&corpus, pair.target, options);
+  RC_ASSERT(one.ok());
+  options.threads = *rc::gen::element(2, 3, 8);
+  auto many = EncodeToString(&corpus, pair.target, options);
+  RC_ASSERT(many.ok());
+  RC_ASSERT(*one == *many);
+  for (int threads : {1, 4}) {
+    std::string output;
+    RC_ASSERT(DecodeFromString(*many, &corpus, &output, threads).ok());
+    RC_ASSERT(output == AsString(pair.target));
+  }
+  RC_CLASSIFY(one->size() > 3 * options.block_size / 4, "several blocks");
+}
+
 TEST(CodecRoundTripTest, ExtensionAndResyncCoverEditedChunks) {
   // Scattered one-byte edits, about one per chunk: whole-chunk matching copies little,
   // extension and re-synchronisation copy nearly everything.

@@ -45,7 +45,8 @@ inline Result<std::string> EncodeToString(const CorpusReader* corpus,
 // Decodes `container`, handing `corpus` to the decoder when the header asks for one.
 // On success, *output holds the output; on failure, what the decoder wrote before it.
 inline Result<DecompressStats> DecodeFromString(const std::string& container,
-                                                const CorpusReader* corpus, std::string* output) {
+                                                const CorpusReader* corpus, std::string* output,
+                                                int threads = 1) {
   output->clear();
   auto source = MemorySource(AsBytes(container), "test.rdc");
   auto sink = MemorySink(output, "output");
@@ -54,7 +55,8 @@ inline Result<DecompressStats> DecodeFromString(const std::string& container,
                            if (corpus == nullptr)
                              return Status::NotFound("the test supplies no corpus");
                            return corpus;
-                         });
+                         },
+                         threads);
 }
 
 }  // namespace reducto::testing
