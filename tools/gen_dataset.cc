@@ -7,6 +7,16 @@
 // binary section rebuilt with shifted offsets, a section moved, new data appended.
 //
 // usage: reducto-gen [--size BYTES] [--seed N] REF_OUT TARGET_OUT
+//
+// With --stream BYTES it writes instead, to stdout and in constant memory, BYTES of
+// incompressible, non-repeating data for scale tests: 4 KiB pages of SplitMix64
+// output, page k seeded by (seed, k mod period/4K), so the stream repeats with
+// --period BYTES (default: never) and two streams of the same seed share their pages;
+// --edit-every BYTES overwrites 16 bytes of every such stretch with bytes that differ
+// between periods, like the scattered edits of a new version.
+//
+// usage: reducto-gen --stream BYTES [--seed N] [--period BYTES] [--edit-every BYTES]
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -161,23 +171,84 @@ bool WriteSections(const char* path, const std::vector<Section>& sections) {
   return std::fclose(f) == 0;
 }
 
+constexpr uint64_t kPage = 4096;
+
+struct StreamSpec {
+  uint64_t bytes = 0;
+  uint64_t seed = 1;
+  uint64_t period = 0;      // 0: no repetition.
+  uint64_t edit_every = 0;  // 0: no edits.
+};
+
+// Fills `page` (kPage bytes) with page `index` of the stream.
+void StreamPage(const StreamSpec& spec, uint64_t index, uint8_t* page) {
+  uint64_t pages_per_period = spec.period / kPage;
+  uint64_t source = pages_per_period > 0 ? index % pages_per_period : index;
+  Rng rng(spec.seed * 0x9e3779b97f4a7c15ULL ^ (source + 1) * 0xd1b54a32d192ed03ULL);
+  for (uint64_t i = 0; i < kPage; i += 8) {
+    uint64_t v = rng.Next();
+    std::memcpy(page + i, &v, 8);
+  }
+  uint64_t edit_pages = spec.edit_every / kPage;
+  if (edit_pages > 0 && index % edit_pages == edit_pages / 2) {
+    Rng edit(index * 0xbf58476d1ce4e5b9ULL + spec.seed);
+    uint64_t at = edit.Below(kPage - 16);
+    for (int i = 0; i < 16; i += 8) {
+      uint64_t v = edit.Next();
+      std::memcpy(page + at + i, &v, 8);
+    }
+  }
+}
+
+int WriteStream(const StreamSpec& spec) {
+  std::vector<uint8_t> buffer(256 * kPage);
+  for (uint64_t done = 0, index = 0; done < spec.bytes;) {
+    size_t fill = 0;
+    for (; fill < buffer.size() && done + fill < spec.bytes; fill += kPage) {
+      StreamPage(spec, index++, buffer.data() + fill);
+    }
+    size_t n = static_cast<size_t>(std::min<uint64_t>(fill, spec.bytes - done));
+    if (std::fwrite(buffer.data(), 1, n, stdout) != n) {
+      std::perror("reducto-gen: cannot write to stdout");
+      return 1;
+    }
+    done += n;
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   size_t size = 64u << 20;
   uint64_t seed = 1;
+  StreamSpec stream;
   std::vector<const char*> paths;
   for (int i = 1; i < argc; ++i) {
+    auto value = [&] { return std::strtoull(argv[++i], nullptr, 10); };
     if (std::strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
-      size = std::strtoull(argv[++i], nullptr, 10);
+      size = value();
     } else if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      seed = std::strtoull(argv[++i], nullptr, 10);
+      seed = value();
+    } else if (std::strcmp(argv[i], "--stream") == 0 && i + 1 < argc) {
+      stream.bytes = value();
+    } else if (std::strcmp(argv[i], "--period") == 0 && i + 1 < argc) {
+      stream.period = value();
+    } else if (std::strcmp(argv[i], "--edit-every") == 0 && i + 1 < argc) {
+      stream.edit_every = value();
     } else {
       paths.push_back(argv[i]);
     }
   }
+  if (stream.bytes > 0 && paths.empty()) {
+    stream.seed = seed;
+    return WriteStream(stream);
+  }
   if (paths.size() != 2) {
-    std::fprintf(stderr, "usage: reducto-gen [--size BYTES] [--seed N] REF_OUT TARGET_OUT\n");
+    std::fprintf(stderr,
+                 "usage: reducto-gen [--size BYTES] [--seed N] REF_OUT TARGET_OUT\n"
+                 "       reducto-gen --stream BYTES [--seed N] [--period BYTES] "
+                 "[--edit-every BYTES] > OUT\n");
     return 2;
   }
   Rng rng(seed);

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Scale tests of the command line: offsets past 4 GiB in both the target and the corpus
+# pack, with non-repeating generated data streamed through pipes (zeros would collapse
+# into one chunk and prove nothing), and pathological inputs in bounded memory.
+# Needs about 5 GiB of free disk for the corpus; skips (passing) with a message when
+# the disk is smaller.
+# usage: scale_test.sh REDUCTO REDUCTO_GEN
+set -u -o pipefail
+R=$1; GEN=$2
+W=$(mktemp -d "${TMPDIR:-/tmp}/reducto-scale.XXXXXX"); trap 'rm -rf "$W"' EXIT
+export XDG_CONFIG_HOME=$W/xdg
+unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_THREADS
+passed=0; failed=0
+ok()  { passed=$((passed + 1)); echo "PASS $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
+# peak_rss_mib CMD...: runs CMD (stdin and stdout as given) and prints its peak RSS in MiB
+# to fd 3.
+peak_rss_mib() {
+  python3 -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[1:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, file=open(3, "w", closefd=False))
+sys.exit(rc)' "$@"
+}
+
+GiB=$((1 << 30))
+CORPUS_BYTES=$((4 * GiB + GiB / 4))   # 4.25 GiB: pack addresses past 2^32.
+TARGET_BYTES=$((4 * GiB + GiB / 2))   # 4.5 GiB: target offsets past 2^32.
+free_kib=$(df -Pk "$W" | awk 'NR == 2 { print $4 }')
+if [ "$free_kib" -lt $((5 * 1024 * 1024 + 512 * 1024)) ]; then
+  echo "SKIP 4 GiB boundary: only $((free_kib / 1024)) MiB free in $W (needs 5.5 GiB)"
+else
+  # The target is the corpus's stream with an edit every 64 MiB, and it repeats with the
+  # corpus's length: its bytes past 4 GiB are copies of pack bytes past 4 GiB, then
+  # copies of the start of the pack again.
+  corpus_stream() { "$GEN" --stream $CORPUS_BYTES --seed 7; }
+  target_stream() { "$GEN" --stream $TARGET_BYTES --seed 7 --period $CORPUS_BYTES --edit-every $((64 << 20)); }
+  if corpus_stream | "$R" -q corpus build --avg 64K -o "$W/corpus" - 2>"$W/err"; then
+    ok "corpus build of 4.25 GiB from stdin"; else bad "corpus build of 4.25 GiB from stdin"; fi
+  pack=$("$R" corpus info --json "$W/corpus" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pack_bytes"])')
+  if [ "$pack" -eq $CORPUS_BYTES ]; then ok "pack holds all $pack bytes (past 2^32)"; else bad "pack holds $pack bytes, expected $CORPUS_BYTES"; fi
+  if target_stream | "$R" compress -T 2 -c "$W/corpus" -o "$W/target.rdc" 2>"$W/err"; then
+    ok "compress 4.5 GiB from stdin"; else bad "compress 4.5 GiB from stdin"; fi
+  copied=$(grep -oE '[0-9.]+% copied' "$W/err" | cut -d% -f1)
+  if python3 -c "import sys; sys.exit(0 if float('${copied:-0}') > 99.5 else 1)"; then
+    ok "copied ${copied}% of the target from the corpus"; else bad "copied only ${copied:-?}% of the target"; fi
+  if "$R" -q decompress -T 2 -c "$W/corpus" "$W/target.rdc" | cmp -s - <(target_stream); then
+    ok "4.5 GiB round trip is byte-identical"; else bad "4.5 GiB round trip is byte-identical"; fi
+  if "$R" -q corpus verify "$W/corpus" 2>"$W/err" >/dev/null; then
+    ok "corpus verify reads the whole 4.25 GiB pack"; else bad "corpus verify of the 4.25 GiB corpus"; fi
+  rm -rf "$W/corpus" "$W/target.rdc"
+fi
+
+# Pathological inputs: 1 GiB of zeros and 1 GiB of one repeated byte pattern, through
+# compress and decompress, each in bounded memory.
+"$GEN" --stream $((64 << 20)) --seed 3 > "$W/ref"
+"$R" -q corpus build -o "$W/small" "$W/ref"
+for input in zeros pattern; do
+  if [ $input = zeros ]; then source_cmd() { head -c $GiB /dev/zero; }
+  else source_cmd() { yes 'reducto scale test pattern' | head -c $GiB; }; fi
+  rss=$(source_cmd | peak_rss_mib "$R" -q compress -c "$W/small" -o "$W/$input.rdc" 3>&1 >/dev/null 2>"$W/err")
+  size=$(stat -c%s "$W/$input.rdc" 2>/dev/null || echo 0)
+  if [ "$size" -gt 0 ] && [ "$size" -lt $((1 << 20)) ] && [ "${rss:-999}" -lt 200 ]; then
+    ok "1 GiB of $input: $size byte container, peak RSS $rss MiB"
+  else
+    bad "1 GiB of $input: $size bytes, peak RSS ${rss:-?} MiB (want < 1 MiB, < 200 MiB)"
+  fi
+  rss=$(peak_rss_mib "$R" -q decompress -c "$W/small" "$W/$input.rdc" -o "$W/$input.out" 3>&1 2>"$W/err")
+  if cmp -s "$W/$input.out" <(source_cmd) && [ "${rss:-999}" -lt 200 ]; then
+    ok "1 GiB of $input decompresses exactly, peak RSS $rss MiB"
+  else
+    bad "1 GiB of $input round trip (peak RSS ${rss:-?} MiB)"
+  fi
+  rm -f "$W/$input.out"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
