@@ -21,10 +21,44 @@ Result<std::unique_ptr<ByteSink>> OpenOutput(const std::string& path, bool force
   return OpenSink(path, force);
 }
 
-void AddThreadsOption(CLI::App* command, std::optional<int>& threads) {
-  command->add_option("-T,--threads", threads,
-                      "threads (default: one per core; the output is the same for any count)")
-      ->check(CLI::Range(0, kMaxThreads));
+// --threads and --cache-size, shared by compress and decompress.
+struct ResourceFlags {
+  std::optional<int> threads;
+  std::optional<std::string> cache_size;
+
+  void Register(CLI::App* command) {
+    command->add_option("-T,--threads", threads,
+                        "threads (default: one per core; the output is the same for any count)")
+        ->check(CLI::Range(0, kMaxThreads));
+    command->add_option("--cache-size", cache_size,
+                        "memory for the corpus index cache and mapped pack pages (default 128M; "
+                        "capped to a quarter of the available memory)");
+  }
+
+  // Fills `threads` and `cache_size` of compress or decompress options.
+  template <typename Options>
+  Status Apply(const Settings& settings, Options* options) const {
+    options->threads = threads.value_or(settings.threads);
+    options->cache_size = settings.cache_size;
+    if (cache_size) {
+      ASSIGN_OR_RETURN(options->cache_size, ParseSize(*cache_size));
+    }
+    return Status::Ok();
+  }
+};
+
+// Says when the corpus cache was smaller than asked, and what that cost.
+void ReportCache(uint64_t requested, uint64_t used, uint64_t drops) {
+  if (used == 0) return;
+  if (requested > used) {
+    std::fprintf(stderr, "reducto: note: corpus cache limited to %s (asked %s): memory is short\n",
+                 HumanBytes(used).c_str(), HumanBytes(requested).c_str());
+  }
+  if (drops > 0) {
+    std::fprintf(stderr, "reducto: note: the corpus was read %llu times over the %s cache; a larger "
+                         "--cache-size may be faster\n", static_cast<unsigned long long>(drops),
+                 HumanBytes(used).c_str());
+  }
 }
 
 struct CompressCommand {
@@ -37,14 +71,14 @@ struct CompressCommand {
   bool standalone = false;
   bool no_fallback = false;
   bool force = false;
-  std::optional<int> threads;
+  ResourceFlags resources;
   TrustFlags trust;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     CompressOptions options;
-    options.threads = threads.value_or(settings->threads);
+    if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
@@ -81,6 +115,7 @@ struct CompressCommand {
                            "(literals only). Pass --no-fallback to make this an error.\n", corpus_dir.c_str());
     }
     if (!ctx.quiet) PrintSummary(*stats, SecondsSince(start));
+    if (!ctx.quiet) ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
     return 0;
   }
 
@@ -101,14 +136,14 @@ struct DecompressCommand {
   std::string input = "-";
   std::string output = "-";
   bool force = false;
-  std::optional<int> threads;
+  ResourceFlags resources;
   TrustFlags trust;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     DecompressOptions options;
-    options.threads = threads.value_or(settings->threads);
+    if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
@@ -125,6 +160,7 @@ struct DecompressCommand {
       std::fprintf(stderr, "%s: %s -> %s, %llu blocks verified, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
                    HumanBytes(stats->input_bytes).c_str(), HumanBytes(stats->output_bytes).c_str(),
                    static_cast<unsigned long long>(stats->blocks), SecondsSince(start));
+      ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
     }
     return 0;
   }
@@ -146,7 +182,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_flag("--no-fallback", compress.no_fallback,
               "fail instead of writing a standalone container when the corpus is missing");
   c->add_flag("-f,--force", compress.force, "overwrite the output file");
-  AddThreadsOption(c, compress.threads);
+  compress.resources.Register(c);
   compress.trust.Register(c);
 
   static DecompressCommand decompress;
@@ -155,7 +191,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   d->add_option("input", decompress.input, "container file, or - for stdin (default)");
   d->add_option("-o,--output", decompress.output, "output file, or - for stdout (default)");
   d->add_flag("-f,--force", decompress.force, "overwrite the output file");
-  AddThreadsOption(d, decompress.threads);
+  decompress.resources.Register(d);
   decompress.trust.Register(d);
 }
 

@@ -102,6 +102,8 @@ Status ApplyFile(const std::string& path, Settings* s) {
       s->level = static_cast<int>(*v);
     } else if (k == "block_size") {
       ASSIGN_OR_RETURN(s->block_size, SizeValue(node, path + ": block_size"));
+    } else if (k == "cache_size") {
+      ASSIGN_OR_RETURN(s->cache_size, SizeValue(node, path + ": cache_size"));
     } else if (k == "threads") {
       auto v = node.value<int64_t>();
       if (!v || *v < 0 || *v > kMaxThreads) {
@@ -116,7 +118,7 @@ Status ApplyFile(const std::string& path, Settings* s) {
     } else {
       return Status::InvalidArgument(
           "unknown key '" + k + "' in " + path +
-          " (known: corpus, level, block_size, threads, trusted_keys, [chunking])");
+          " (known: corpus, level, block_size, threads, cache_size, trusted_keys, [chunking])");
     }
   }
   s->source = path;
@@ -136,6 +138,11 @@ Status ApplyEnvironment(Settings* s) {
                                      " (0: one per core)");
     }
     s->threads = static_cast<int>(threads);
+  }
+  if (const char* v = std::getenv("REDUCTO_CACHE_SIZE"); v != nullptr && *v != '\0') {
+    auto size = ParseSize(v);
+    if (!size.ok()) return size.status().WithContext("REDUCTO_CACHE_SIZE");
+    s->cache_size = *size;
   }
   if (const char* v = std::getenv("REDUCTO_BLOCK_SIZE"); v != nullptr && *v != '\0') {
     auto size = ParseSize(v);

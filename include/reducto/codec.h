@@ -57,6 +57,9 @@ struct CompressOptions {
   // Threads for the whole run, the caller's included; 0: one per core. The container
   // is byte-identical whatever the count.
   int threads = 0;
+  // Memory for the corpus's index block cache and mapped pack pages; 0: 128 MiB.
+  // Capped to a quarter of the available memory (the run goes on, slower).
+  uint64_t cache_size = 0;
   // When set, told every corpus range the container uses. Not owned.
   CorpusUseObserver* use_observer = nullptr;
 };
@@ -73,6 +76,8 @@ struct CompressStats {
   bool standalone = false;
   bool fell_back = false;       // The corpus was missing; a standalone container was written.
   std::string corpus_id;        // Empty when standalone.
+  uint64_t cache_size = 0;      // The corpus cache in effect (0 when standalone).
+  uint64_t cache_drops = 0;     // Times the mapped pack pages were dropped to stay in it.
 };
 
 // Writes a container for `in` to `out`. `corpus_dir` may be empty only when
@@ -86,6 +91,8 @@ struct DecompressStats {
   uint64_t blocks = 0;
   bool standalone = false;
   std::string corpus_id;
+  uint64_t cache_size = 0;      // As CompressStats.
+  uint64_t cache_drops = 0;
 };
 
 struct DecompressOptions {
@@ -94,6 +101,8 @@ struct DecompressOptions {
   std::vector<PublicKey> trusted_keys;
   // Threads for the whole run, the caller's included; 0: one per core.
   int threads = 0;
+  // As CompressOptions::cache_size.
+  uint64_t cache_size = 0;
 };
 
 // Decodes the container in `in` to `out`, writing each block only after its digest

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,7 @@ class Decoder {
       ASSIGN_OR_RETURN(corpus_, resolve(header_));
       if (corpus_ == nullptr) return Status::NotFound("no corpus for " + in_.name());
       RETURN_IF_ERROR(CheckCorpus());
+      stats_.cache_size = corpus_->cache_bytes();
     }
     for (;;) {
       Result<uint8_t> kind = ReadRecordKind();
@@ -182,7 +184,12 @@ class Decoder {
   // On a worker thread: fills job.output with the block's output and verifies it
   // against the block's digest.
   Status RebuildBlock(BlockJob& job, int worker) {
-    return InBlock(job.index, Rebuild(job, workers_[static_cast<size_t>(worker)]));
+    Status rebuilt = Rebuild(job, workers_[static_cast<size_t>(worker)]);
+    // Copies read the block's size from the corpus, delta references as much again.
+    if (corpus_ != nullptr && corpus_->NoteRead(2 * uint64_t{job.block.output_size})) {
+      cache_drops_.fetch_add(1);
+    }
+    return InBlock(job.index, rebuilt);
   }
 
   Status Rebuild(BlockJob& job, WorkerState& state) const {
@@ -263,6 +270,7 @@ class Decoder {
       return Status::Integrity("the output does not match the BLAKE3 digest in the trailer of " +
                                in_.name() + ": the container is damaged");
     }
+    stats_.cache_drops = cache_drops_.load();
     uint8_t extra = 0;
     ASSIGN_OR_RETURN(size_t n, in_.ReadFull(std::span(&extra, 1)));
     if (n != 0) {
@@ -276,6 +284,7 @@ class Decoder {
   ByteSink& out_;
   ContainerHeader header_;
   const CorpusReader* corpus_ = nullptr;  // nullptr for a standalone container.
+  std::atomic<uint64_t> cache_drops_{0};
   uint64_t blocks_read_ = 0;
   uint64_t output_read_ = 0;  // Output bytes of the blocks read.
   // `output_bytes` and `blocks` belong to WriteBlock until the pipeline finished.
@@ -300,7 +309,7 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
   auto resolve = [&](const ContainerHeader& header) -> Result<const CorpusReader*> {
     std::string needed = "this container needs corpus " + FormatCorpusId(header.corpus_id);
     if (corpus_dir.empty()) return Status::NotFound(needed + ": pass -c DIR");
-    auto opened = CorpusReader::Open(corpus_dir);
+    auto opened = CorpusReader::Open(corpus_dir, CorpusReaderOptions{options.cache_size});
     if (!opened.ok()) return opened.status().WithContext(needed);
     corpus = std::move(opened).value();
     RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));

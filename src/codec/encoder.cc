@@ -235,6 +235,7 @@ class Encoder {
     header.corpus_id = *id;
     header.manifest_digest = info.manifest_digest;
     stats_.corpus_id = info.id;
+    stats_.cache_size = corpus_->cache_bytes();
     return header;
   }
 
@@ -563,6 +564,9 @@ class Encoder {
     shadow_started_ = false;
     BlockJob job;
     block_.Finish(&job.instructions, &job.output);
+    // Copies, extensions, the local search and delta references read corpus bytes
+    // near the block's copies: about twice its size at most.
+    if (corpus_ != nullptr && corpus_->NoteRead(2 * job.output.size())) ++stats_.cache_drops;
     return pipeline_.Submit(std::move(job));
   }
 
@@ -699,7 +703,8 @@ Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, By
     stats.fell_back = true;
     return stats;
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> corpus, CorpusReader::Open(corpus_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> corpus,
+                   CorpusReader::Open(corpus_dir, CorpusReaderOptions{options.cache_size}));
   RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
   return EncodeContainer(corpus.get(), in, out, options);
 }

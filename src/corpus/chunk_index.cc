@@ -225,13 +225,15 @@ ChunkIndexReader::~ChunkIndexReader() {
   if (db_ != nullptr) (void)db_->Close();
 }
 
-Result<std::unique_ptr<ChunkIndexReader>> ChunkIndexReader::Open(const std::string& dir) {
+Result<std::unique_ptr<ChunkIndexReader>> ChunkIndexReader::Open(const std::string& dir,
+                                                                 size_t cache_bytes) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return Status::Corrupt("chunk index " + dir +
                            " is missing: the corpus is incomplete; rebuild or re-fetch it");
   }
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kIndexBlockCacheBytes);
+  std::shared_ptr<rocksdb::Cache> cache =
+      rocksdb::NewLRUCache(std::max<size_t>(cache_bytes, size_t{1} << 20));
   rocksdb::Options options = CommonOptions(cache);
   options.create_if_missing = false;
   options.skip_stats_update_on_db_open = true;

@@ -72,7 +72,10 @@ class ChunkIndexWriter {
 class ChunkIndexReader {
  public:
   // Corrupt, naming `dir`, when the database is missing or does not open.
-  static Result<std::unique_ptr<ChunkIndexReader>> Open(const std::string& dir);
+  // `cache_bytes`: the capacity of the block cache (index and filter blocks, and data
+  // blocks), at least 1 MiB is used.
+  static Result<std::unique_ptr<ChunkIndexReader>> Open(const std::string& dir,
+                                                        size_t cache_bytes = kIndexBlockCacheBytes);
   ~ChunkIndexReader();
   ChunkIndexReader(const ChunkIndexReader&) = delete;
   ChunkIndexReader& operator=(const ChunkIndexReader&) = delete;

@@ -1,12 +1,15 @@
 #include "corpus/corpus_reader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <new>
+#include <optional>
 
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_format.h"
 #include "hashing/weak_key.h"
 #include "util/file.h"
+#include "util/memory.h"
 
 namespace reducto {
 namespace {
@@ -25,14 +28,24 @@ std::string OutOfRange(uint64_t address, uint64_t length, uint64_t size) {
 class MappedCorpusReader final : public CorpusReader {
  public:
   MappedCorpusReader(CorpusInfo info, std::vector<MappedFile> segments,
-                     std::unique_ptr<ChunkIndexReader> index)
+                     std::unique_ptr<ChunkIndexReader> index, uint64_t cache_bytes)
       : info_(std::move(info)),
         segments_(std::move(segments)),
         index_(std::move(index)),
-        size_(info_.pack_bytes()) {}
+        size_(info_.pack_bytes()),
+        cache_bytes_(cache_bytes),
+        pack_budget_(cache_bytes - cache_bytes / 4) {}
 
   const CorpusInfo& info() const override { return info_; }
   uint64_t size() const override { return size_; }
+  uint64_t cache_bytes() const override { return cache_bytes_; }
+
+  bool NoteRead(uint64_t bytes) const override {
+    if (read_since_drop_.fetch_add(bytes) + bytes <= pack_budget_) return false;
+    read_since_drop_.store(0);
+    for (const MappedFile& segment : segments_) segment.DropResidentPages();
+    return true;
+  }
 
   Status Lookup(uint64_t weak_key, std::vector<ChunkCandidate>* out) const override {
     return index_->Lookup(weak_key, out);
@@ -88,9 +101,22 @@ class MappedCorpusReader final : public CorpusReader {
   std::vector<MappedFile> segments_;
   std::unique_ptr<ChunkIndexReader> index_;
   uint64_t size_;
+  uint64_t cache_bytes_;
+  uint64_t pack_budget_;  // Pack bytes read between two drops of the mapped pages.
+  mutable std::atomic<uint64_t> read_since_drop_{0};
 };
 
-Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir) {
+// The cache size to use for `requested` bytes: see CorpusReaderOptions.
+uint64_t EffectiveCacheBytes(uint64_t requested) {
+  uint64_t cache = requested == 0 ? kDefaultCorpusCacheBytes : requested;
+  if (std::optional<uint64_t> available = AvailableMemoryBytes()) {
+    cache = std::min(cache, *available / 4);
+  }
+  return std::max(cache, kMinCorpusCacheBytes);
+}
+
+Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
+                                                       const CorpusReaderOptions& options) {
   ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(dir));
   std::vector<MappedFile> segments;
   for (const CorpusSegment& segment : info.segments) {
@@ -102,16 +128,26 @@ Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir) {
     }
     segments.push_back(std::move(file));
   }
+  const uint64_t cache_bytes = EffectiveCacheBytes(options.cache_bytes);
   ASSIGN_OR_RETURN(std::unique_ptr<ChunkIndexReader> index,
-                   ChunkIndexReader::Open(dir + "/" + kIndexDirName));
+                   ChunkIndexReader::Open(dir + "/" + kIndexDirName, cache_bytes / 4));
   return std::make_unique<MappedCorpusReader>(std::move(info), std::move(segments),
-                                              std::move(index));
+                                              std::move(index), cache_bytes);
 }
 
+// Hashes each segment in steps, so that the mapped pages stay within the cache.
 Status VerifySegments(const MappedCorpusReader& reader) {
+  constexpr size_t kStep = 16u << 20;
   const CorpusInfo& info = reader.info();
   for (size_t i = 0; i < info.segments.size(); ++i) {
-    if (!DigestEqual(Blake3(reader.segment_bytes(i)), info.segments[i].blake3)) {
+    std::span<const uint8_t> bytes = reader.segment_bytes(i);
+    Blake3Hasher hasher;
+    for (size_t at = 0; at < bytes.size(); at += kStep) {
+      std::span<const uint8_t> step = bytes.subspan(at, std::min(kStep, bytes.size() - at));
+      hasher.Update(step);
+      reader.NoteRead(step.size());
+    }
+    if (!DigestEqual(hasher.Final(), info.segments[i].blake3)) {
       return Status::Integrity("pack segment " + info.path + "/" + info.segments[i].file +
                                " does not match its BLAKE3 in the manifest" + kDamaged);
     }
@@ -133,13 +169,15 @@ Status VerifyEntry(const MappedCorpusReader& reader, uint64_t weak_key, const Ch
 
 }  // namespace
 
-Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader, OpenMapped(dir));
+Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& dir,
+                                                         const CorpusReaderOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader, OpenMapped(dir, options));
   return std::unique_ptr<CorpusReader>(std::move(reader));
 }
 
 Status VerifyCorpus(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader, OpenMapped(dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader,
+                   OpenMapped(dir, CorpusReaderOptions()));
   RETURN_IF_ERROR(VerifySegments(*reader));
   std::vector<uint8_t> scratch;
   ASSIGN_OR_RETURN(IndexSummary summary,

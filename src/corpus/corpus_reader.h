@@ -25,12 +25,25 @@ struct ChunkCandidate {
   Digest digest{};
 };
 
+// How much memory a reader may keep: `cache_bytes` (0: kDefaultCorpusCacheBytes) is
+// shared by the index's block cache (a quarter) and the pack pages the reader keeps
+// mapped (the rest), and capped to a quarter of the memory available when the reader
+// opens (MemAvailable and the memory cgroup's limit), so that a run on a machine short
+// of memory goes on, slower, instead of failing.
+struct CorpusReaderOptions {
+  uint64_t cache_bytes = 0;
+};
+
+inline constexpr uint64_t kDefaultCorpusCacheBytes = 128u << 20;
+inline constexpr uint64_t kMinCorpusCacheBytes = 16u << 20;
+
 class CorpusReader {
  public:
   // Reads the manifest (ReadCorpusInfo), maps the pack segments and opens the index
   // read-only without writing anything into `dir`. NotFound when `dir` does not
   // exist; Corrupt when it exists but is not a complete corpus.
-  static Result<std::unique_ptr<CorpusReader>> Open(const std::string& dir);
+  static Result<std::unique_ptr<CorpusReader>> Open(const std::string& dir,
+                                                    const CorpusReaderOptions& options = {});
   virtual ~CorpusReader() = default;
 
   virtual const CorpusInfo& info() const = 0;
@@ -45,6 +58,16 @@ class CorpusReader {
   // InvalidArgument/Integrity when the range is outside the address space.
   virtual Result<std::span<const uint8_t>> Read(uint64_t address, uint64_t length,
                                                 std::vector<uint8_t>* scratch) const = 0;
+
+  // The cache size in effect (CorpusReaderOptions, after the cap); 0 for readers that
+  // cache and map nothing (test doubles).
+  virtual uint64_t cache_bytes() const { return 0; }
+  // Tells the reader that about `bytes` of the pack were read (through Read or views
+  // of it) since the last call. Once more than the pack's share of the cache was read,
+  // the reader unmaps the pack pages it holds (MappedFile::DropResidentPages), so the
+  // mapped pages stay bounded; they come back from the page cache when read again.
+  // Thread-safe. Returns true when it unmapped. Readers that map nothing ignore it.
+  virtual bool NoteRead(uint64_t /*bytes*/) const { return false; }
 };
 
 }  // namespace reducto

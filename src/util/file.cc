@@ -140,6 +140,10 @@ Result<MappedFile> MappedFile::Open(const std::string& path) {
   return file;
 }
 
+void MappedFile::DropResidentPages() const {
+  if (data_ != nullptr) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);
+}
+
 MappedFile::MappedFile(MappedFile&& other) noexcept : data_(other.data_), size_(other.size_) {
   other.data_ = nullptr;
   other.size_ = 0;

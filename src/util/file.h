@@ -40,6 +40,10 @@ class MappedFile {
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
   uint64_t size() const { return size_; }
+  // Unmaps the pages this process holds of the file (madvise MADV_DONTNEED): they
+  // stay in the kernel's page cache, and the next access maps them again. Views of
+  // bytes() stay valid. Safe while other threads read the mapping.
+  void DropResidentPages() const;
 
  private:
   const uint8_t* data_ = nullptr;
