@@ -14,6 +14,7 @@
 
 #include "chunking/chunk_reader.h"
 #include "corpus/chunk_index.h"
+#include "corpus/corpus_chain.h"
 #include "corpus/corpus_format.h"
 #include "corpus/corpus_publisher.h"
 #include "corpus/corpus_reader.h"
@@ -283,26 +284,16 @@ Status CheckInheritedChunking(const CorpusInfo& parent, const CorpusUpdateOption
 // The version must sit beside its parent (readers look for a parent there), and an
 // overwrite must not replace the parent or one of its ancestors.
 Status CheckVersionDestination(const CorpusReader& parent, const std::string& out) {
-  auto directory_of = [](const std::string& path) {
-    std::string dir = fs::path(path).parent_path().string();
-    return dir.empty() ? std::string(".") : dir;
-  };
-  std::string parent_path = parent.info().path;
-  while (parent_path.size() > 1 && parent_path.back() == '/') parent_path.pop_back();
-  FileId out_store = IdentifyDirectory(directory_of(out));
-  FileId parent_store = IdentifyDirectory(directory_of(parent_path));
-  if (!out_store.valid || !parent_store.valid || out_store.dev != parent_store.dev ||
-      out_store.ino != parent_store.ino) {
+  const std::string parent_store = StoreOf(parent.info().path);
+  if (!SameDirectory(StoreOf(out), parent_store)) {
     return Status::InvalidArgument(
         "the new version " + out + " must be in the same directory as its parent " +
-        parent_path + " (readers find a parent beside its versions): pass -o " +
-        directory_of(parent_path) + "/NAME, or copy the parent next to " + out);
+        parent.info().path + " (readers find a parent beside its versions): pass -o " +
+        parent_store + "/NAME, or copy the parent next to " + out);
   }
-  ASSIGN_OR_RETURN(std::vector<CorpusInfo> chain, ReadCorpusChain(parent_path));
-  FileId target = IdentifyDirectory(out);
+  ASSIGN_OR_RETURN(std::vector<CorpusInfo> chain, ReadCorpusChain(parent.info().path));
   for (const CorpusInfo& member : chain) {
-    FileId id = IdentifyDirectory(member.path);
-    if (target.valid && id.valid && id.dev == target.dev && id.ino == target.ino) {
+    if (SameDirectory(out, member.path)) {
       return Status::InvalidArgument(out + " is corpus " + member.id +
                                      ", which the new version builds on: choose another -o");
     }

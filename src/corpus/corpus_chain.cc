@@ -14,19 +14,6 @@
 namespace reducto {
 namespace {
 
-// The directory that holds the corpus at `path` (its store).
-std::string StoreOf(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  std::string store = std::filesystem::path(path).parent_path().string();
-  return store.empty() ? "." : store;
-}
-
-bool SameDirectory(const std::string& a, const std::string& b) {
-  struct stat sa, sb;
-  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
-         sa.st_ino == sb.st_ino;
-}
-
 std::string Needed(const CorpusInfo& child) {
   return "corpus " + child.id + " at " + child.path + " is a new version of corpus " +
          *child.parent_id + " (manifest blake3 " + ToHex(*child.parent_manifest_digest) + ")";
@@ -95,6 +82,18 @@ Status CheckVersionOf(const CorpusInfo& child, const CorpusInfo& parent) {
 }
 
 }  // namespace
+
+std::string StoreOf(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  std::string store = std::filesystem::path(path).parent_path().string();
+  return store.empty() ? "." : store;
+}
+
+bool SameDirectory(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
 
 std::vector<std::string> SegmentPaths(const std::vector<CorpusInfo>& chain) {
   std::map<std::string, std::string> dirs;  // Corpus id -> directory.

@@ -12,6 +12,12 @@
 
 namespace reducto {
 
+// The directory that holds the corpus directory `path` (its store): "." for "name".
+std::string StoreOf(std::string path);
+
+// True when both paths name the same existing directory (or file).
+bool SameDirectory(const std::string& a, const std::string& b);
+
 // The path of the file of each segment of chain[0], in address order.
 // REQUIRES: `chain` was returned by ReadCorpusChain.
 std::vector<std::string> SegmentPaths(const std::vector<CorpusInfo>& chain);
