@@ -104,7 +104,13 @@ void RegisterCorpusUpdateCommand(CLI::App* corpus, Context& ctx) {
       ->required();
   cmd->add_flag("-f,--force", update.force, "replace an existing corpus at the output path");
   RegisterSignKeyOption(cmd, &update.sign_keys);
-  update.chunking.Register(cmd);  // Inherited from the parent; given, they must agree.
+  // The chunking is the parent's; these only state what the caller expects.
+  const char* inherited = "(inherited from the parent; when given, must equal the parent's)";
+  cmd->add_option("--avg", update.chunking.avg, std::string("average chunk size ") + inherited);
+  cmd->add_option("--min", update.chunking.min, std::string("minimum chunk size ") + inherited);
+  cmd->add_option("--max", update.chunking.max, std::string("maximum chunk size ") + inherited);
+  cmd->add_option("--normalization", update.chunking.normalization,
+                  std::string("FastCDC normalization level ") + inherited);
 }
 
 }  // namespace reducto::cli
