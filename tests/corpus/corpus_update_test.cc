@@ -515,3 +515,64 @@ RC_GTEST_PROP(CorpusUpdateProperty, StoresExactlyWhatTheParentLacks, ()) {
 
 }  // namespace
 }  // namespace reducto
+
+namespace reducto {
+namespace {
+
+// Version 2 as docs/corpus.md specifies it, written out by hand: the format is frozen.
+TEST(CorpusVersionManifest, ParsesTheDocumentedForm) {
+  const std::string text = R"({
+  "format": "reducto-corpus",
+  "format_version": 2,
+  "id": "6b32f437-ac4a-4d84-80da-7e255a9b0ecc",
+  "parent": "1280d6d6-5a96-4545-9d3e-0c7450aa83a0",
+  "parent_manifest_blake3": "c6f516fec659dec5660b6f9ce89c7e8e9e94fe359690593b5ebc5f9e2d4214a2",
+  "created": "2026-11-24T18:10:25Z",
+  "builder": "reducto 0.1.0",
+  "chunking": {"algorithm": "fastcdc-2020", "min": 4096, "avg": 8192, "max": 16384, "normalization": 1},
+  "weak_key": "xxh3-64",
+  "segments": [
+    {"file": "pack/000000.seg", "base": 0, "size": 16845321,
+     "blake3": "6fdf0b855525b75b0fc81b14c8169993504910327c32f257078e1522a745238f",
+     "corpus": "1280d6d6-5a96-4545-9d3e-0c7450aa83a0"},
+    {"file": "pack/000001.seg", "base": 16845321, "size": 1614213,
+     "blake3": "53e04998dae92d2e875e5a5681a2ad86005397d251300e8f5d5a7af0b30de469"}
+  ],
+  "index": {"dir": "index", "entries": 149,
+            "blake3": "b7bf108cc37a1faf1810f85b5ae7024c9fff2bd2cc70c1be5a9e380afc362882"},
+  "input_bytes": 14827224,
+  "chunk_count": 1393,
+  "unique_chunks": 149
+})";
+  auto info = ParseManifest(text, "manifest.json");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->parent_id, "1280d6d6-5a96-4545-9d3e-0c7450aa83a0");
+  ASSERT_TRUE(info->is_version());
+  EXPECT_EQ(ToHex(*info->parent_manifest_digest),
+            "c6f516fec659dec5660b6f9ce89c7e8e9e94fe359690593b5ebc5f9e2d4214a2");
+  EXPECT_EQ(info->segment_owners, std::vector<std::string>{"1280d6d6-5a96-4545-9d3e-0c7450aa83a0"});
+  EXPECT_EQ(info->pack_bytes(), 16845321u + 1614213u);
+  EXPECT_EQ(info->own_pack_bytes(), 1614213u);
+  // Written back, it is version 2 with the same fields in the documented order.
+  auto again = nlohmann::ordered_json::parse(SerializeManifest(*info));
+  EXPECT_EQ(again["format_version"], 2);
+  std::vector<std::string> keys;
+  for (auto& [key, value] : again.items()) keys.push_back(key);
+  EXPECT_EQ(keys[3], "parent");
+  EXPECT_EQ(keys[4], "parent_manifest_blake3");
+  EXPECT_EQ(again["segments"][0]["corpus"], "1280d6d6-5a96-4545-9d3e-0c7450aa83a0");
+  EXPECT_FALSE(again["segments"][1].contains("corpus"));
+
+  // A version-1 manifest that names a parent (allowed, never written) is not a version.
+  auto v1 = nlohmann::json::parse(text);
+  v1["format_version"] = 1;
+  v1["segments"].erase(0);
+  v1["segments"][0]["base"] = 0;
+  auto root = ParseManifest(v1.dump(), "manifest.json");
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  EXPECT_FALSE(root->is_version());
+  EXPECT_TRUE(root->segment_owners.empty());
+}
+
+}  // namespace
+}  // namespace reducto
