@@ -91,7 +91,7 @@ struct CorpusVerifyCommand {
     }
     if (!ctx.quiet) std::printf("corpus %s at %s\n", info->id.c_str(), dir.c_str());
     report.Ok("manifest", dir + "/manifest.json, blake3 " + ToHex(info->manifest_digest));
-    int checks = 1 + CheckSignatures(*info, *trusted, report);
+    int checks = 1 + CheckSignatures(*info, *trusted, report) + CheckAncestors(*info, report);
     if (Status s = VerifyCorpus(dir); s.ok()) {
       report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
                                       std::to_string(info->pack_bytes()) + " bytes, " +
@@ -101,6 +101,23 @@ struct CorpusVerifyCommand {
       report.Failed("pack and index", s);
     }
     return report.Finish(dir, checks + 1);
+  }
+
+  // A version: reports where its ancestors were found (their bytes are checked with
+  // the pack and index). Returns the number of checks.
+  static int CheckAncestors(const CorpusInfo& info, VerifyReport& report) {
+    if (!info.is_version()) return 0;
+    auto chain = ReadCorpusChain(info.path);
+    if (!chain.ok()) {
+      report.Failed("ancestors", chain.status());
+      return 1;
+    }
+    std::string found;
+    for (size_t i = 1; i < chain->size(); ++i) {
+      found += (i > 1 ? ", " : "") + (*chain)[i].id + " at " + (*chain)[i].path;
+    }
+    report.Ok("ancestors", found + ": manifest digests match");
+    return 1;
   }
 
   // Reports each signature file and the trust policy; returns the number of checks.
@@ -178,15 +195,16 @@ struct CorpusListCommand {
 
   static std::string Table(const std::vector<ListedCorpus>& corpora) {
     std::vector<std::vector<std::string>> rows = {
-        {"ID", "PARENT", "CREATED", "PACK", "AVG", "SIGNERS", "PATH"}};
+        {"ID", "PARENT", "CREATED", "PACK", "NEW", "AVG", "SIGNERS", "PATH"}};
     for (const ListedCorpus& c : corpora) {
       if (!c.info.ok()) {
-        rows.push_back({"(unreadable)", "-", "-", "-", "-", "-", c.path});
+        rows.push_back({"(unreadable)", "-", "-", "-", "-", "-", "-", c.path});
         continue;
       }
       const CorpusInfo& i = *c.info;
       rows.push_back({i.id, i.parent_id.value_or("-"), i.created, HumanBytes(i.pack_bytes()),
-                      HumanBytes(i.chunking.avg_size), DescribeSigners(c.signatures), c.path});
+                      HumanBytes(i.own_pack_bytes()), HumanBytes(i.chunking.avg_size),
+                      DescribeSigners(c.signatures), c.path});
     }
     std::vector<size_t> widths(rows[0].size(), 0);
     for (const auto& row : rows) {
@@ -219,7 +237,9 @@ struct CorpusListCommand {
       j["created"] = i.created;
       j["builder"] = i.builder;
       j["manifest_digest"] = ToHex(i.manifest_digest);
+      if (i.parent_manifest_digest) j["parent_manifest_digest"] = ToHex(*i.parent_manifest_digest);
       j["pack_bytes"] = i.pack_bytes();
+      j["new_bytes"] = i.own_pack_bytes();
       j["input_bytes"] = i.input_bytes;
       j["chunking"] = {
           {"min", i.chunking.min_size}, {"avg", i.chunking.avg_size}, {"max", i.chunking.max_size}};

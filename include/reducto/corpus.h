@@ -19,7 +19,7 @@
 namespace reducto {
 
 struct CorpusSegment {
-  std::string file;      // Relative to the corpus directory.
+  std::string file;      // Relative to the directory of the corpus that holds it.
   uint64_t base = 0;     // First corpus address of this segment.
   uint64_t size = 0;
   Digest blake3{};
@@ -30,10 +30,17 @@ struct CorpusInfo {
   std::string path;             // The corpus directory.
   std::string id;               // UUID, lowercase, 8-4-4-4-12.
   std::optional<std::string> parent_id;
+  // A new version (UpdateCorpus) pins its parent's manifest digest; a reader uses the
+  // parent only when its manifest has exactly this digest. Unset for a root corpus.
+  std::optional<Digest> parent_manifest_digest;
   std::string created;          // RFC 3339, UTC.
   std::string builder;          // "reducto 0.1.0".
   ChunkerParams chunking;
   std::vector<CorpusSegment> segments;
+  // A version lists its ancestors' segments first: segment_owners[i] is the id of the
+  // ancestor whose directory holds the file of segments[i], for i < segment_owners.size();
+  // the segments after those are the corpus's own. Empty for a root corpus.
+  std::vector<std::string> segment_owners;
   uint64_t input_bytes = 0;     // Bytes of the inputs the corpus was built from.
   uint64_t chunk_count = 0;     // Chunks in those inputs.
   uint64_t unique_chunks = 0;   // Chunks stored (each distinct chunk once).
@@ -42,8 +49,13 @@ struct CorpusInfo {
   Digest manifest_digest{};     // BLAKE3 of manifest.json's bytes; containers pin it.
 
   uint64_t pack_bytes() const;  // Sum of segment sizes = the corpus address space.
+  // Sum of the sizes of the corpus's own segments (those after segment_owners): for a
+  // version, the new bytes that a receiver that has the parent must fetch (besides the
+  // index and the manifest); for a root corpus, pack_bytes().
+  uint64_t own_pack_bytes() const;
+  bool is_version() const { return parent_manifest_digest.has_value(); }
   // Pretty JSON for `corpus info --json`: "path", "manifest_digest", the manifest's
-  // fields, then "pack_bytes".
+  // fields, then "pack_bytes" and "new_bytes" (own_pack_bytes()).
   std::string ToJson() const;
   std::string ToText() const;   // Human form for `corpus info`.
 };
@@ -68,10 +80,46 @@ struct CorpusBuildOptions {
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
                                const CorpusBuildOptions& options);
 
+// What UpdateCorpus needs besides the parent and the inputs.
+struct CorpusUpdateOptions {
+  // A new version chunks exactly like its parent (otherwise the parent's chunks would
+  // not be found again), so the chunking is inherited. Each field set here states what
+  // the caller expects: InvalidArgument when it differs from the parent's.
+  std::optional<uint32_t> min_size, avg_size, max_size;
+  std::optional<int> normalization;
+  // As in CorpusBuildOptions. An overwrite never replaces the parent or an ancestor.
+  bool overwrite = false;
+  // As in CorpusBuildOptions; with keys, the parent's chain is verified (VerifyCorpus)
+  // first, because the signature vouches for the ancestors' bytes too.
+  std::vector<std::string> sign_keys;
+};
+
+// Publishes at `out_dir` a new version of the corpus at `parent_dir`: chunks of
+// `inputs` (as in BuildCorpus) that the parent or its ancestors already hold are not
+// stored again; the new corpus holds one new pack segment and an index of the new
+// chunks only, and its manifest lists the parent's segments first (they stay in the
+// parent's directory) and pins the parent's id and manifest digest. `out_dir` must be
+// in the same directory as `parent_dir` (that is where readers look for the parent).
+// Errors: those of BuildCorpus and of CorpusReader::Open(parent_dir); InvalidArgument
+// when a chunking field conflicts with the parent's, when `out_dir` is not beside
+// `parent_dir`, or would replace the parent or an ancestor.
+Result<CorpusInfo> UpdateCorpus(const std::string& parent_dir,
+                                const std::vector<std::string>& inputs, const std::string& out_dir,
+                                const CorpusUpdateOptions& options);
+
 // Reads and checks manifest.json of the corpus at `dir` (NotFound when `dir` is
 // missing or is not a corpus; Corrupt when the manifest does not parse or its
 // segments do not match the files).
 Result<CorpusInfo> ReadCorpusInfo(const std::string& dir);
+
+// The corpus at `dir` and its ancestors, nearest first: element 0 is
+// ReadCorpusInfo(dir), element i+1 the parent of element i. A parent is looked for
+// among the corpora beside the corpus that names it (ListCorpora of its directory)
+// and is used only when both its id and its manifest digest are the pinned ones; its
+// segment list must begin the child's. NotFound, naming the parent and the directory
+// searched, when it is not there; Integrity when a corpus with the parent's id is there
+// but its manifest differs (replaced or edited); Corrupt when the manifests disagree.
+Result<std::vector<CorpusInfo>> ReadCorpusChain(const std::string& dir);
 
 // The corpora directly inside the directory `store`: each subdirectory that holds a
 // manifest.json, as "<store>/<name>", sorted byte-wise. Directories that a build or a
@@ -82,7 +130,8 @@ Result<std::vector<std::string>> ListCorpora(const std::string& store);
 // Reads the whole corpus and checks it against its manifest: each pack segment's
 // BLAKE3, the index's entry count and digest, and every index entry against the bytes
 // it points at. Integrity on a mismatch. Costs a full read; ReadCorpusInfo and
-// CorpusReader::Open check only the sizes.
+// CorpusReader::Open check only the sizes. For a version, the same for each ancestor
+// (ReadCorpusChain); a failure names the ancestor.
 Status VerifyCorpus(const std::string& dir);
 
 }  // namespace reducto

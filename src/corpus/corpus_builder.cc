@@ -1,18 +1,23 @@
 // BuildCorpus: chunk the inputs, store each distinct chunk once, index it, write the
 // manifest last, and publish the directory, signed, with one rename (corpus_publisher.h).
+// UpdateCorpus does the same on top of a parent corpus, storing only what the parent
+// lacks (docs/corpus.md, "Versions").
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "chunking/chunk_reader.h"
 #include "corpus/chunk_index.h"
+#include "corpus/corpus_chain.h"
 #include "corpus/corpus_format.h"
 #include "corpus/corpus_publisher.h"
+#include "corpus/corpus_reader.h"
 #include "corpus/manifest.h"
 #include "corpus/pack_writer.h"
 #include "corpus/signatures.h"
@@ -124,15 +129,19 @@ Status MakeDirectory(const std::string& path) {
   return Status::Ok();
 }
 
-// Fills one corpus directory: the first pack segment, the index, then the manifest.
+// Fills one corpus directory: its pack segment, the index, then the manifest. With a
+// parent, the chunks that the parent's chain holds are only counted, the new segment
+// starts where the parent's address space ends, and the manifest lists the parent's
+// segments first.
 class CorpusBuilder {
  public:
-  CorpusBuilder(std::string dir, const ChunkerParams& params)
-      : dir_(std::move(dir)), params_(params) {}
+  // REQUIRES: `parent`, when not null, outlives the builder and chunks with `params`.
+  CorpusBuilder(std::string dir, const ChunkerParams& params, const CorpusReader* parent)
+      : dir_(std::move(dir)), params_(params), parent_(parent) {}
 
   Status Start() {
     RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPackDirName));
-    ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + SegmentFileName(0), 0));
+    ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + OwnSegmentFile(), OwnSegmentBase()));
     ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName));
     return Status::Ok();
   }
@@ -166,7 +175,8 @@ class CorpusBuilder {
     info.created = NowRfc3339();
     info.builder = std::string("reducto ") + REDUCTO_VERSION;
     info.chunking = params_;
-    info.segments.push_back({SegmentFileName(0), 0, pack_->size(), pack_->digest()});
+    if (parent_ != nullptr) InheritSegments(parent_->info(), &info);
+    info.segments.push_back({OwnSegmentFile(), OwnSegmentBase(), pack_->size(), pack_->digest()});
     info.input_bytes = input_bytes_;
     info.chunk_count = chunk_count_;
     info.unique_chunks = unique_chunks_;
@@ -178,6 +188,37 @@ class CorpusBuilder {
   }
 
  private:
+  // The own segment is numbered by its place in the address space: pack/000000.seg for
+  // a root, pack/000001.seg for a first version, and so on.
+  std::string OwnSegmentFile() const {
+    size_t inherited = parent_ == nullptr ? 0 : parent_->info().segments.size();
+    return SegmentFileName(static_cast<uint32_t>(inherited));
+  }
+  uint64_t OwnSegmentBase() const { return parent_ == nullptr ? 0 : parent_->size(); }
+
+  // A version's manifest: the parent's id and digest, and the parent's segments, each
+  // naming the corpus whose directory holds it.
+  static void InheritSegments(const CorpusInfo& parent, CorpusInfo* info) {
+    info->parent_id = parent.id;
+    info->parent_manifest_digest = parent.manifest_digest;
+    info->segments = parent.segments;
+    info->segment_owners = parent.segment_owners;
+    info->segment_owners.resize(parent.segments.size(), parent.id);
+  }
+
+  // True when the parent's chain or this build already holds the chunk.
+  Status IsStored(uint64_t weak_key, const ChunkCandidate& chunk, bool* stored) {
+    candidates_.clear();
+    if (parent_ != nullptr) RETURN_IF_ERROR(parent_->Lookup(weak_key, &candidates_));
+    RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));
+    *stored = false;
+    for (const ChunkCandidate& c : candidates_) {
+      if (c.length == chunk.length && DigestEqual(c.digest, chunk.digest)) *stored = true;
+    }
+    return Status::Ok();
+  }
+
+ private:
   Status AddChunk(std::span<const uint8_t> bytes) {
     ++chunk_count_;
     input_bytes_ += bytes.size();
@@ -185,11 +226,9 @@ class CorpusBuilder {
     ChunkCandidate chunk;
     chunk.digest = Blake3(bytes);
     chunk.length = static_cast<uint32_t>(bytes.size());
-    candidates_.clear();
-    RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));
-    for (const ChunkCandidate& c : candidates_) {
-      if (c.length == chunk.length && DigestEqual(c.digest, chunk.digest)) return Status::Ok();
-    }
+    bool stored = false;
+    RETURN_IF_ERROR(IsStored(weak_key, chunk, &stored));
+    if (stored) return Status::Ok();
     RETURN_IF_ERROR(pack_->Append(bytes, &chunk.address));
     ++unique_chunks_;
     return index_->Add(weak_key, chunk);
@@ -197,6 +236,7 @@ class CorpusBuilder {
 
   std::string dir_;
   ChunkerParams params_;
+  const CorpusReader* parent_;
   std::unique_ptr<PackWriter> pack_;
   std::unique_ptr<ChunkIndexWriter> index_;
   std::vector<ChunkCandidate> candidates_;
@@ -205,6 +245,62 @@ class CorpusBuilder {
   uint64_t unique_chunks_ = 0;
 };
 
+// Builds into a staging directory beside `out` and publishes it (BuildCorpus and
+// UpdateCorpus differ only in what they check first and in `parent`).
+Result<CorpusInfo> BuildAndPublish(const std::vector<std::string>& inputs, const std::string& out,
+                                   const ChunkerParams& params, const CorpusReader* parent,
+                                   bool overwrite, const std::vector<SecretKey>& sign_keys) {
+  ASSIGN_OR_RETURN(std::vector<Input> files, ExpandInputs(inputs, out));
+  ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, overwrite));
+  {
+    CorpusBuilder builder(staging.dir(), params, parent);
+    RETURN_IF_ERROR(builder.Start());
+    for (const Input& file : files) RETURN_IF_ERROR(builder.AddInput(file));
+    RETURN_IF_ERROR(builder.Finish());
+  }
+  return staging.Publish(sign_keys);
+}
+
+// InvalidArgument when a chunking field that the caller set differs from the parent's.
+Status CheckInheritedChunking(const CorpusInfo& parent, const CorpusUpdateOptions& options) {
+  const ChunkerParams& p = parent.chunking;
+  auto check = [&](const char* flag, std::optional<int64_t> wanted, int64_t actual) {
+    if (!wanted || *wanted == actual) return Status::Ok();
+    return Status::InvalidArgument(
+        std::string(flag) + " " + std::to_string(*wanted) + " conflicts with the chunking of " +
+        parent.path + " (" + flag + " " + std::to_string(actual) +
+        "): a new version always chunks like its parent, so that the parent's chunks are found "
+        "again; drop " + flag + " (or build an unrelated corpus with `reducto corpus build`)");
+  };
+  auto wide = [](const auto& v) -> std::optional<int64_t> {
+    return v ? std::optional<int64_t>(*v) : std::nullopt;
+  };
+  RETURN_IF_ERROR(check("--avg", wide(options.avg_size), p.avg_size));
+  RETURN_IF_ERROR(check("--min", wide(options.min_size), p.min_size));
+  RETURN_IF_ERROR(check("--max", wide(options.max_size), p.max_size));
+  return check("--normalization", wide(options.normalization), p.normalization);
+}
+
+// The version must sit beside its parent (readers look for a parent there), and an
+// overwrite must not replace the parent or one of its ancestors.
+Status CheckVersionDestination(const CorpusReader& parent, const std::string& out) {
+  const std::string parent_store = StoreOf(parent.info().path);
+  if (!SameDirectory(StoreOf(out), parent_store)) {
+    return Status::InvalidArgument(
+        "the new version " + out + " must be in the same directory as its parent " +
+        parent.info().path + " (readers find a parent beside its versions): pass -o " +
+        parent_store + "/NAME, or copy the parent next to " + out);
+  }
+  ASSIGN_OR_RETURN(std::vector<CorpusInfo> chain, ReadCorpusChain(parent.info().path));
+  for (const CorpusInfo& member : chain) {
+    if (SameDirectory(out, member.path)) {
+      return Status::InvalidArgument(out + " is corpus " + member.id +
+                                     ", which the new version builds on: choose another -o");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
@@ -212,15 +308,27 @@ Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std
   RETURN_IF_ERROR(ValidateChunking(options.chunking));
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
-  ASSIGN_OR_RETURN(std::vector<Input> files, ExpandInputs(inputs, out));
-  ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, options.overwrite));
-  {
-    CorpusBuilder builder(staging.dir(), options.chunking);
-    RETURN_IF_ERROR(builder.Start());
-    for (const Input& file : files) RETURN_IF_ERROR(builder.AddInput(file));
-    RETURN_IF_ERROR(builder.Finish());
+  return BuildAndPublish(inputs, out, options.chunking, nullptr, options.overwrite, sign_keys);
+}
+
+Result<CorpusInfo> UpdateCorpus(const std::string& parent_dir,
+                                const std::vector<std::string>& inputs, const std::string& out_dir,
+                                const CorpusUpdateOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> parent, CorpusReader::Open(parent_dir));
+  RETURN_IF_ERROR(CheckInheritedChunking(parent->info(), options));
+  RETURN_IF_ERROR(ValidateChunking(parent->info().chunking));
+  ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
+  RETURN_IF_ERROR(CheckVersionDestination(*parent, out));
+  ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
+  if (!sign_keys.empty()) {
+    // The signature will vouch, through the pinned digests, for the ancestors' bytes.
+    Status verified = VerifyCorpus(parent_dir);
+    if (!verified.ok()) {
+      return verified.WithContext("refusing to sign a new version of a damaged corpus");
+    }
   }
-  return staging.Publish(sign_keys);
+  return BuildAndPublish(inputs, out, parent->info().chunking, parent.get(), options.overwrite,
+                         sign_keys);
 }
 
 }  // namespace reducto

@@ -13,6 +13,14 @@ namespace reducto {
 inline constexpr char kManifestFileName[] = "manifest.json";
 inline constexpr char kManifestFormat[] = "reducto-corpus";
 inline constexpr int kManifestFormatVersion = 1;
+// A new version of a corpus (a "parent" it depends on, "parent_manifest_blake3",
+// segments[].corpus naming the ancestor that holds a segment). Written only for
+// versions, so that roots stay readable by readers of version 1, and readers of
+// version 1 refuse a version ("upgrade") instead of calling its segments missing.
+inline constexpr int kManifestFormatVersionWithParent = 2;
+// A reader follows at most this many parents (a chain is pinned by digests and cannot
+// loop; the bound keeps a hostile store from making a reader open files forever).
+inline constexpr size_t kMaxCorpusChain = 1024;
 inline constexpr char kChunkingAlgorithm[] = "fastcdc-2020";
 inline constexpr char kWeakKeyAlgorithm[] = "xxh3-64";
 // A reader refuses larger manifests (they would be hostile or broken).

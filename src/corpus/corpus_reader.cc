@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "corpus/chunk_index.h"
+#include "corpus/corpus_chain.h"
 #include "corpus/corpus_format.h"
 #include "hashing/weak_key.h"
 #include "util/file.h"
@@ -25,18 +26,21 @@ std::string OutOfRange(uint64_t address, uint64_t length, uint64_t size) {
          " bytes): the data was made with another corpus or is damaged";
 }
 
+// A corpus and its ancestors (one element in `chain` for a root corpus): the segments
+// of the whole address space mapped, one index per member.
 class MappedCorpusReader final : public CorpusReader {
  public:
-  MappedCorpusReader(CorpusInfo info, std::vector<MappedFile> segments,
-                     std::unique_ptr<ChunkIndexReader> index, uint64_t cache_bytes)
-      : info_(std::move(info)),
+  MappedCorpusReader(std::vector<CorpusInfo> chain, std::vector<MappedFile> segments,
+                     std::vector<std::unique_ptr<ChunkIndexReader>> indexes,
+                     uint64_t cache_bytes)
+      : chain_(std::move(chain)),
         segments_(std::move(segments)),
-        index_(std::move(index)),
-        size_(info_.pack_bytes()),
+        indexes_(std::move(indexes)),
+        size_(chain_.front().pack_bytes()),
         cache_bytes_(cache_bytes),
         pack_budget_(cache_bytes - cache_bytes / 4) {}
 
-  const CorpusInfo& info() const override { return info_; }
+  const CorpusInfo& info() const override { return chain_.front(); }
   uint64_t size() const override { return size_; }
   uint64_t cache_bytes() const override { return cache_bytes_; }
 
@@ -47,8 +51,11 @@ class MappedCorpusReader final : public CorpusReader {
     return true;
   }
 
+  // The version's own index first, then its ancestors': each holds the chunks that were
+  // new in it, so a chunk is in exactly one of them.
   Status Lookup(uint64_t weak_key, std::vector<ChunkCandidate>* out) const override {
-    return index_->Lookup(weak_key, out);
+    for (const auto& index : indexes_) RETURN_IF_ERROR(index->Lookup(weak_key, out));
+    return Status::Ok();
   }
 
   Result<std::span<const uint8_t>> Read(uint64_t address, uint64_t length,
@@ -58,23 +65,25 @@ class MappedCorpusReader final : public CorpusReader {
     }
     if (length == 0) return std::span<const uint8_t>();
     size_t i = SegmentAt(address);
-    uint64_t offset = address - info_.segments[i].base;
-    if (length <= info_.segments[i].size - offset) {
+    uint64_t offset = address - info().segments[i].base;
+    if (length <= info().segments[i].size - offset) {
       return segments_[i].bytes().subspan(offset, length);
     }
     return Gather(i, offset, length, scratch);
   }
 
-  const ChunkIndexReader& index() const { return *index_; }
+  // Element 0 is info(); then the parent, and so on.
+  const std::vector<CorpusInfo>& chain() const { return chain_; }
+  const ChunkIndexReader& index(size_t member) const { return *indexes_[member]; }
   std::span<const uint8_t> segment_bytes(size_t i) const { return segments_[i].bytes(); }
 
  private:
   // The segment holding `address`. REQUIRES: address < size_. The last segment whose
   // base is <= address is never empty: an empty one shares its base with the next.
   size_t SegmentAt(uint64_t address) const {
-    auto it = std::upper_bound(info_.segments.begin(), info_.segments.end(), address,
+    auto it = std::upper_bound(info().segments.begin(), info().segments.end(), address,
                                [](uint64_t a, const CorpusSegment& s) { return a < s.base; });
-    return static_cast<size_t>(it - info_.segments.begin()) - 1;
+    return static_cast<size_t>(it - info().segments.begin()) - 1;
   }
 
   // Copies a range that spans segments into *scratch. REQUIRES: the range is in bounds.
@@ -97,9 +106,9 @@ class MappedCorpusReader final : public CorpusReader {
     return std::span<const uint8_t>(scratch->data(), length);
   }
 
-  CorpusInfo info_;
+  std::vector<CorpusInfo> chain_;
   std::vector<MappedFile> segments_;
-  std::unique_ptr<ChunkIndexReader> index_;
+  std::vector<std::unique_ptr<ChunkIndexReader>> indexes_;
   uint64_t size_;
   uint64_t cache_bytes_;
   uint64_t pack_budget_;  // Pack bytes read between two drops of the mapped pages.
@@ -117,29 +126,38 @@ uint64_t EffectiveCacheBytes(uint64_t requested) {
 
 Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
                                                        const CorpusReaderOptions& options) {
-  ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(dir));
+  ASSIGN_OR_RETURN(std::vector<CorpusInfo> chain, ReadCorpusChain(dir));
+  const CorpusInfo& info = chain.front();
+  std::vector<std::string> paths = SegmentPaths(chain);
   std::vector<MappedFile> segments;
-  for (const CorpusSegment& segment : info.segments) {
-    std::string path = dir + "/" + segment.file;
-    ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
-    if (file.size() != segment.size) {
-      return Status::Corrupt("pack segment " + path + " is " + std::to_string(file.size()) +
-                             " bytes, manifest says " + std::to_string(segment.size) + kDamaged);
+  for (size_t i = 0; i < info.segments.size(); ++i) {
+    ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(paths[i]));
+    if (file.size() != info.segments[i].size) {
+      return Status::Corrupt("pack segment " + paths[i] + " is " + std::to_string(file.size()) +
+                             " bytes, manifest says " + std::to_string(info.segments[i].size) +
+                             kDamaged);
     }
     segments.push_back(std::move(file));
   }
+  // The members' indexes share the index's quarter of the cache.
   const uint64_t cache_bytes = EffectiveCacheBytes(options.cache_bytes);
-  ASSIGN_OR_RETURN(std::unique_ptr<ChunkIndexReader> index,
-                   ChunkIndexReader::Open(dir + "/" + kIndexDirName, cache_bytes / 4));
-  return std::make_unique<MappedCorpusReader>(std::move(info), std::move(segments),
-                                              std::move(index), cache_bytes);
+  std::vector<std::unique_ptr<ChunkIndexReader>> indexes;
+  for (const CorpusInfo& member : chain) {
+    ASSIGN_OR_RETURN(std::unique_ptr<ChunkIndexReader> index,
+                     ChunkIndexReader::Open(member.path + "/" + kIndexDirName,
+                                            cache_bytes / 4 / chain.size()));
+    indexes.push_back(std::move(index));
+  }
+  return std::make_unique<MappedCorpusReader>(std::move(chain), std::move(segments),
+                                              std::move(indexes), cache_bytes);
 }
 
-// Hashes each segment in steps, so that the mapped pages stay within the cache.
-Status VerifySegments(const MappedCorpusReader& reader) {
+// The segments that `member` (an element of the reader's chain) holds itself, hashed
+// in steps so that the mapped pages stay within the cache.
+Status VerifySegments(const MappedCorpusReader& reader, const CorpusInfo& member) {
   constexpr size_t kStep = 16u << 20;
-  const CorpusInfo& info = reader.info();
-  for (size_t i = 0; i < info.segments.size(); ++i) {
+  const std::vector<CorpusSegment>& segments = member.segments;
+  for (size_t i = member.segment_owners.size(); i < segments.size(); ++i) {
     std::span<const uint8_t> bytes = reader.segment_bytes(i);
     Blake3Hasher hasher;
     for (size_t at = 0; at < bytes.size(); at += kStep) {
@@ -147,22 +165,55 @@ Status VerifySegments(const MappedCorpusReader& reader) {
       hasher.Update(step);
       reader.NoteRead(step.size());
     }
-    if (!DigestEqual(hasher.Final(), info.segments[i].blake3)) {
-      return Status::Integrity("pack segment " + info.path + "/" + info.segments[i].file +
+    if (!DigestEqual(hasher.Final(), segments[i].blake3)) {
+      return Status::Integrity("pack segment " + member.path + "/" + segments[i].file +
                                " does not match its BLAKE3 in the manifest" + kDamaged);
     }
   }
   return Status::Ok();
 }
 
-// Every entry must point at bytes inside the corpus whose BLAKE3 and weak key it names.
-Status VerifyEntry(const MappedCorpusReader& reader, uint64_t weak_key, const ChunkCandidate& chunk,
-                   std::vector<uint8_t>* scratch) {
-  auto bytes = reader.Read(chunk.address, chunk.length, scratch);
+// Every entry must point at bytes of `own` (the member's own segments) whose BLAKE3
+// and weak key it names.
+struct AddressRange {
+  uint64_t begin = 0, end = 0;
+};
+
+Status VerifyEntry(const MappedCorpusReader& reader, const AddressRange& own, uint64_t weak_key,
+                   const ChunkCandidate& chunk, std::vector<uint8_t>* scratch) {
   std::string where = "chunk index entry at address " + std::to_string(chunk.address);
+  if (chunk.address < own.begin || chunk.address > own.end ||
+      chunk.length > own.end - chunk.address) {
+    return Status::Integrity(where + " is outside the corpus's own segments [" +
+                             std::to_string(own.begin) + "," + std::to_string(own.end) + ")" +
+                             kDamaged);
+  }
+  auto bytes = reader.Read(chunk.address, chunk.length, scratch);
   if (!bytes.ok()) return Status::Integrity(where + ": " + bytes.status().message());
   if (!DigestEqual(Blake3(*bytes), chunk.digest) || WeakKey(*bytes) != weak_key) {
     return Status::Integrity(where + " does not match the pack's bytes" + kDamaged);
+  }
+  return Status::Ok();
+}
+
+// One member of the chain: its own segments, and its index against its manifest.
+Status VerifyMember(const MappedCorpusReader& reader, size_t m) {
+  const CorpusInfo& info = reader.chain()[m];
+  RETURN_IF_ERROR(VerifySegments(reader, info));
+  size_t first = info.segment_owners.size();
+  AddressRange own{first < info.segments.size() ? info.segments[first].base : info.pack_bytes(),
+                   info.pack_bytes()};
+  std::vector<uint8_t> scratch;
+  ASSIGN_OR_RETURN(IndexSummary summary,
+                   reader.index(m).Scan([&](uint64_t weak_key, const ChunkCandidate& chunk) {
+                     return VerifyEntry(reader, own, weak_key, chunk, &scratch);
+                   }));
+  if (summary.entries != info.index_entries || !DigestEqual(summary.digest, info.index_digest)) {
+    return Status::Integrity(
+        "chunk index " + info.path + "/" + kIndexDirName + " holds " +
+        std::to_string(summary.entries) + " entries with BLAKE3 " + ToHex(summary.digest) +
+        ", manifest says " + std::to_string(info.index_entries) + " with " +
+        ToHex(info.index_digest) + kDamaged);
   }
   return Status::Ok();
 }
@@ -178,18 +229,14 @@ Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& dir,
 Status VerifyCorpus(const std::string& dir) {
   ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader,
                    OpenMapped(dir, CorpusReaderOptions()));
-  RETURN_IF_ERROR(VerifySegments(*reader));
-  std::vector<uint8_t> scratch;
-  ASSIGN_OR_RETURN(IndexSummary summary,
-                   reader->index().Scan([&](uint64_t weak_key, const ChunkCandidate& chunk) {
-                     return VerifyEntry(*reader, weak_key, chunk, &scratch);
-                   }));
-  const CorpusInfo& info = reader->info();
-  if (summary.entries != info.index_entries || !DigestEqual(summary.digest, info.index_digest)) {
-    return Status::Integrity(
-        "chunk index " + dir + "/" + kIndexDirName + " holds " + std::to_string(summary.entries) +
-        " entries with BLAKE3 " + ToHex(summary.digest) + ", manifest says " +
-        std::to_string(info.index_entries) + " with " + ToHex(info.index_digest) + kDamaged);
+  for (size_t m = 0; m < reader->chain().size(); ++m) {
+    Status s = VerifyMember(*reader, m);
+    if (m > 0 && !s.ok()) {
+      const CorpusInfo& ancestor = reader->chain()[m];
+      return s.WithContext("ancestor corpus " + ancestor.id + " at " + ancestor.path + " of " +
+                           dir);
+    }
+    RETURN_IF_ERROR(s);
   }
   return Status::Ok();
 }

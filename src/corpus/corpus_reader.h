@@ -39,9 +39,12 @@ inline constexpr uint64_t kMinCorpusCacheBytes = 16u << 20;
 
 class CorpusReader {
  public:
-  // Reads the manifest (ReadCorpusInfo), maps the pack segments and opens the index
-  // read-only without writing anything into `dir`. NotFound when `dir` does not
-  // exist; Corrupt when it exists but is not a complete corpus.
+  // Reads the manifest (ReadCorpusInfo) and, for a version, its ancestors
+  // (ReadCorpusChain); maps every pack segment of the address space from the directory
+  // that holds it and opens each member's index read-only, without writing anything.
+  // Lookup() consults them all. NotFound when `dir` or an ancestor does not exist;
+  // Integrity when an ancestor is not the pinned one; Corrupt when a corpus exists but
+  // is not complete.
   static Result<std::unique_ptr<CorpusReader>> Open(const std::string& dir,
                                                     const CorpusReaderOptions& options = {});
   virtual ~CorpusReader() = default;

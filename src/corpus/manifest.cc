@@ -130,10 +130,14 @@ Status ParseHeader(const Json& root, const FieldReader& fields, CorpusInfo* info
   }
   const Json* version = nullptr;
   RETURN_IF_ERROR(fields.Member(root, "format_version", &version));
-  if (!version->is_number_integer() || version->get<int64_t>() != kManifestFormatVersion) {
+  bool versioned = version->is_number_integer() &&
+                   version->get<int64_t>() == kManifestFormatVersionWithParent;
+  if (!versioned &&
+      (!version->is_number_integer() || version->get<int64_t>() != kManifestFormatVersion)) {
     return Status::Corrupt(fields.where() + ": corpus format version " + version->dump() +
-                           " is not supported (this reducto reads version " +
-                           std::to_string(kManifestFormatVersion) +
+                           " is not supported (this reducto reads versions " +
+                           std::to_string(kManifestFormatVersion) + " and " +
+                           std::to_string(kManifestFormatVersionWithParent) +
                            "): upgrade reducto or rebuild the corpus with this one");
   }
   RETURN_IF_ERROR(fields.String(root, "id", &info->id));
@@ -145,6 +149,14 @@ Status ParseHeader(const Json& root, const FieldReader& fields, CorpusInfo* info
       return fields.Error("parent", "must be null or a lowercase UUID");
     }
     info->parent_id = parent->get<std::string>();
+  }
+  if (versioned) {
+    // Version 2 is a new version of a corpus: the parent and its digest are required.
+    if (!info->parent_id) return fields.Error("parent", "must be a lowercase UUID in version 2");
+    if (*info->parent_id == info->id) return fields.Error("parent", "must differ from 'id'");
+    Digest pinned{};
+    RETURN_IF_ERROR(fields.Blake3Hex(root, "parent_manifest_blake3", &pinned));
+    info->parent_manifest_digest = pinned;
   }
   RETURN_IF_ERROR(fields.String(root, "created", &info->created));
   if (info->created.empty()) return fields.Error("created", "must not be empty");
@@ -180,6 +192,32 @@ Status ParseChunking(const Json& root, const FieldReader& fields, CorpusInfo* in
   return Status::Ok();
 }
 
+// segments[].corpus of a version: the id of the ancestor holding the segment, present
+// on a prefix of the segments (the ancestors'), absent on the rest (at least one: the
+// version's own). Appends to info->segment_owners.
+Status ParseSegmentOwner(const Json& entry, const FieldReader& fields, const std::string& name,
+                         CorpusInfo* info) {
+  bool after_own = info->segments.size() > info->segment_owners.size();
+  if (!entry.contains("corpus")) {
+    if (info->segments.empty()) {
+      return fields.Error(name + ".corpus",
+                          "is missing: a version lists its parent's segments first");
+    }
+    return Status::Ok();
+  }
+  std::string owner;
+  RETURN_IF_ERROR(fields.String(entry, name + ".corpus", &owner));
+  if (!IsUuid(owner) || owner == info->id) {
+    return fields.Error(name + ".corpus", "must be the lowercase UUID of an ancestor corpus");
+  }
+  if (after_own) {
+    return fields.Error(name + ".corpus",
+                        "follows the corpus's own segments: the ancestors' come first");
+  }
+  info->segment_owners.push_back(std::move(owner));
+  return Status::Ok();
+}
+
 Status ParseSegments(const Json& root, const FieldReader& fields, CorpusInfo* info) {
   const Json* segments = nullptr;
   RETURN_IF_ERROR(fields.Member(root, "segments", &segments));
@@ -196,6 +234,7 @@ Status ParseSegments(const Json& root, const FieldReader& fields, CorpusInfo* in
     RETURN_IF_ERROR(fields.U64(entry, name + ".base", &segment.base));
     RETURN_IF_ERROR(fields.U64(entry, name + ".size", &segment.size));
     RETURN_IF_ERROR(fields.Blake3Hex(entry, name + ".blake3", &segment.blake3));
+    if (info->is_version()) RETURN_IF_ERROR(ParseSegmentOwner(entry, fields, name, info));
     if (segment.base != next_base) {
       return fields.Error(name + ".base", "is " + std::to_string(segment.base) +
                                               ", but the segments before it end at " +
@@ -206,6 +245,9 @@ Status ParseSegments(const Json& root, const FieldReader& fields, CorpusInfo* in
     }
     next_base += segment.size;
     info->segments.push_back(std::move(segment));
+  }
+  if (info->is_version() && info->segment_owners.size() == info->segments.size()) {
+    return fields.Error("segments", "has no segment of the corpus's own (the last has no 'corpus')");
   }
   return Status::Ok();
 }
@@ -239,9 +281,11 @@ Result<CorpusInfo> ParseRoot(const Json& root, const std::string& where) {
 OrderedJson ManifestJson(const CorpusInfo& info) {
   OrderedJson j;
   j["format"] = kManifestFormat;
-  j["format_version"] = kManifestFormatVersion;
+  j["format_version"] =
+      info.is_version() ? kManifestFormatVersionWithParent : kManifestFormatVersion;
   j["id"] = info.id;
   j["parent"] = info.parent_id ? OrderedJson(*info.parent_id) : OrderedJson(nullptr);
+  if (info.is_version()) j["parent_manifest_blake3"] = ToHex(*info.parent_manifest_digest);
   j["created"] = info.created;
   j["builder"] = info.builder;
   OrderedJson& chunking = j["chunking"];
@@ -252,12 +296,14 @@ OrderedJson ManifestJson(const CorpusInfo& info) {
   chunking["normalization"] = info.chunking.normalization;
   j["weak_key"] = kWeakKeyAlgorithm;
   OrderedJson segments = OrderedJson::array();
-  for (const CorpusSegment& s : info.segments) {
+  for (size_t i = 0; i < info.segments.size(); ++i) {
+    const CorpusSegment& s = info.segments[i];
     OrderedJson entry;
     entry["file"] = s.file;
     entry["base"] = s.base;
     entry["size"] = s.size;
     entry["blake3"] = ToHex(s.blake3);
+    if (i < info.segment_owners.size()) entry["corpus"] = info.segment_owners[i];
     segments.push_back(std::move(entry));
   }
   j["segments"] = std::move(segments);
@@ -276,8 +322,10 @@ std::string Dump(const OrderedJson& j) {
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
 }
 
+// The corpus's own segment files; an ancestor's are checked by ReadCorpusChain.
 Status CheckSegmentFiles(const CorpusInfo& info) {
-  for (const CorpusSegment& segment : info.segments) {
+  for (size_t i = info.segment_owners.size(); i < info.segments.size(); ++i) {
+    const CorpusSegment& segment = info.segments[i];
     std::string path = info.path + "/" + segment.file;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
@@ -353,7 +401,7 @@ std::string HumanBytes(uint64_t bytes) {
   return text;
 }
 
-Result<CorpusInfo> ReadCorpusInfo(const std::string& dir) {
+Result<CorpusInfo> ReadManifestFile(const std::string& dir) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno == ENOENT) {
@@ -373,6 +421,11 @@ Result<CorpusInfo> ReadCorpusInfo(const std::string& dir) {
   ASSIGN_OR_RETURN(CorpusInfo info, ParseManifest(text, manifest_path));
   info.path = dir;
   info.manifest_digest = Blake3({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  return info;
+}
+
+Result<CorpusInfo> ReadCorpusInfo(const std::string& dir) {
+  ASSIGN_OR_RETURN(CorpusInfo info, ReadManifestFile(dir));
   RETURN_IF_ERROR(CheckSegmentFiles(info));
   return info;
 }
@@ -385,6 +438,12 @@ uint64_t CorpusInfo::pack_bytes() const {
   return total;
 }
 
+uint64_t CorpusInfo::own_pack_bytes() const {
+  uint64_t total = 0;
+  for (size_t i = segment_owners.size(); i < segments.size(); ++i) total += segments[i].size;
+  return total;
+}
+
 std::string CorpusInfo::ToJson() const {
   OrderedJson j;
   j["path"] = path;
@@ -392,6 +451,7 @@ std::string CorpusInfo::ToJson() const {
   OrderedJson manifest = ManifestJson(*this);
   for (auto& [key, value] : manifest.items()) j[key] = std::move(value);
   j["pack_bytes"] = pack_bytes();
+  j["new_bytes"] = own_pack_bytes();
   return Dump(j);
 }
 
@@ -401,17 +461,22 @@ std::string CorpusInfo::ToText() const {
     std::snprintf(head, sizeof head, "%-10s ", label);
     return head + value + "\n";
   };
+  auto bytes = [](uint64_t n) { return HumanBytes(n) + " (" + std::to_string(n) + " bytes)"; };
+  // What this corpus stores itself: for a root, the whole pack.
+  const uint64_t own = own_pack_bytes();
   std::string ratio = "n/a";
-  if (pack_bytes() > 0) {
+  if (own > 0) {
     char text[32];
     std::snprintf(text, sizeof text, "%.2fx",
-                  static_cast<double>(input_bytes) / static_cast<double>(pack_bytes()));
+                  static_cast<double>(input_bytes) / static_cast<double>(own));
     ratio = text;
   }
+  std::string parent = parent_id.value_or("(none)");
+  if (parent_manifest_digest) parent += " (manifest blake3 " + ToHex(*parent_manifest_digest) + ")";
   std::string out;
   out += line("corpus", id);
   out += line("path", path);
-  out += line("parent", parent_id.value_or("(none)"));
+  out += line("parent", parent);
   out += line("created", created);
   out += line("builder", builder);
   out +=
@@ -421,15 +486,23 @@ std::string CorpusInfo::ToText() const {
                            std::to_string(chunking.normalization));
   out += line("input", HumanBytes(input_bytes) + " (" + std::to_string(input_bytes) +
                            " bytes) in " + std::to_string(chunk_count) + " chunks");
-  out += line("pack", HumanBytes(pack_bytes()) + " (" + std::to_string(pack_bytes()) +
-                          " bytes) in " + std::to_string(unique_chunks) + " unique chunks");
+  out += line("pack", bytes(own) + " in " + std::to_string(unique_chunks) + " unique chunks");
+  if (is_version()) {
+    out += line("new bytes", bytes(own) +
+                                 ": what a receiver that has the parent must fetch, with the "
+                                 "index and manifest");
+    out += line("space", bytes(pack_bytes()) + ": the address space, the ancestors' " +
+                             std::to_string(segment_owners.size()) + " segment(s) first");
+  }
   out += line("dedup", ratio + " (input / pack)");
   out += line("index", std::to_string(index_entries) + " entries, blake3 " + ToHex(index_digest));
   out += line("manifest", "blake3 " + ToHex(manifest_digest));
   out += line("segments", std::to_string(segments.size()));
-  for (const CorpusSegment& s : segments) {
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const CorpusSegment& s = segments[i];
     out += "  " + s.file + "  base " + std::to_string(s.base) + "  " + HumanBytes(s.size) +
-           "  blake3 " + ToHex(s.blake3) + "\n";
+           "  blake3 " + ToHex(s.blake3) +
+           (i < segment_owners.size() ? "  of corpus " + segment_owners[i] : "") + "\n";
   }
   return out;
 }

@@ -23,6 +23,10 @@ std::string SerializeManifest(const CorpusInfo& info);
 // files. `where` names the manifest in messages. Corrupt on any failure.
 Result<CorpusInfo> ParseManifest(const std::string& text, const std::string& where);
 
+// Reads and parses <dir>/manifest.json and computes its digest, without looking at the
+// segment files (ReadCorpusInfo does both). Errors as ReadCorpusInfo's.
+Result<CorpusInfo> ReadManifestFile(const std::string& dir);
+
 // A random UUID version 4, lowercase 8-4-4-4-12.
 std::string NewCorpusId();
 // The current time as RFC 3339 UTC with second precision ("2024-05-01T12:00:00Z").

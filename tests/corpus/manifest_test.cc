@@ -116,9 +116,11 @@ TEST_F(ManifestTest, WrongFormatOrVersion) {
   ExpectError(StatusCode::kCorrupt, "not a Reducto corpus manifest");
   EditManifest([](nlohmann::json& j) {
     j["format"] = "reducto-corpus";
-    j["format_version"] = 2;
+    j["format_version"] = 3;
   });
-  ExpectError(StatusCode::kCorrupt, "format version 2 is not supported");
+  ExpectError(StatusCode::kCorrupt, "format version 3 is not supported");
+  EditManifest([](nlohmann::json& j) { j["format_version"] = 2; });  // A version, no parent.
+  ExpectError(StatusCode::kCorrupt, "field 'parent' must be a lowercase UUID in version 2");
   EditManifest([](nlohmann::json& j) {
     j["format_version"] = 1;
     j["chunking"]["algorithm"] = "rabin";

@@ -1,0 +1,134 @@
+// ReadCorpusChain: a version and its ancestors, each found beside the corpus that
+// names it and accepted only with the manifest digest that corpus pins.
+#include "corpus/corpus_chain.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "corpus/corpus_format.h"
+#include "corpus/manifest.h"
+
+namespace reducto {
+namespace {
+
+std::string Needed(const CorpusInfo& child) {
+  return "corpus " + child.id + " at " + child.path + " is a new version of corpus " +
+         *child.parent_id + " (manifest blake3 " + ToHex(*child.parent_manifest_digest) + ")";
+}
+
+// The parent of `child` among the corpora beside it, by id and pinned manifest digest.
+Result<CorpusInfo> FindParent(const CorpusInfo& child) {
+  const std::string store = StoreOf(child.path);
+  auto dirs = ListCorpora(store);
+  if (!dirs.ok()) return dirs.status().WithContext(Needed(child) + ", looked for in " + store);
+  std::optional<CorpusInfo> impostor;  // The parent's id, another manifest.
+  for (const std::string& dir : *dirs) {
+    if (SameDirectory(dir, child.path)) continue;
+    auto candidate = ReadManifestFile(dir);  // Unreadable neighbours are simply not it.
+    if (!candidate.ok() || candidate->id != *child.parent_id) continue;
+    if (!DigestEqual(candidate->manifest_digest, *child.parent_manifest_digest)) {
+      impostor = std::move(candidate).value();
+      continue;
+    }
+    // The manifest is the pinned one; now its own segment files must be whole too.
+    auto parent = ReadCorpusInfo(dir);
+    if (!parent.ok()) return parent.status().WithContext("parent of " + child.path);
+    if (!DigestEqual(parent->manifest_digest, *child.parent_manifest_digest)) continue;
+    return std::move(parent).value();
+  }
+  if (impostor) {
+    return Status::Integrity(Needed(child) + ", but the corpus with that id at " + impostor->path +
+                             " has manifest blake3 " + ToHex(impostor->manifest_digest) +
+                             ": it was replaced or edited; put the original parent back "
+                             "(re-fetch it) or rebuild " +
+                             child.path);
+  }
+  return Status::NotFound(Needed(child) + ", which is not in " + store +
+                          ": copy or fetch the parent corpus into " + store +
+                          " (a version's ancestors must sit beside it)");
+}
+
+// `child`'s segment list must begin with `parent`'s, each naming the corpus that holds
+// it, and both must chunk alike (the child's index was built by the parent's chunks).
+Status CheckVersionOf(const CorpusInfo& child, const CorpusInfo& parent) {
+  auto disagree = [&](const std::string& what) {
+    return Status::Corrupt(child.path + "/" + kManifestFileName + " disagrees with its parent " +
+                           parent.path + ": " + what +
+                           ": the version is damaged; rebuild or re-fetch it");
+  };
+  if (!(child.chunking == parent.chunking)) return disagree("the chunking parameters differ");
+  size_t inherited = child.segment_owners.size();
+  if (inherited != parent.segments.size()) {
+    return disagree("it lists " + std::to_string(inherited) +
+                    " inherited segment(s), the parent has " +
+                    std::to_string(parent.segments.size()));
+  }
+  for (size_t i = 0; i < inherited; ++i) {
+    const CorpusSegment& mine = child.segments[i];
+    const CorpusSegment& theirs = parent.segments[i];
+    const std::string& owner =
+        i < parent.segment_owners.size() ? parent.segment_owners[i] : parent.id;
+    if (mine.file != theirs.file || mine.base != theirs.base || mine.size != theirs.size ||
+        !DigestEqual(mine.blake3, theirs.blake3) || child.segment_owners[i] != owner) {
+      return disagree("segment " + std::to_string(i) + " (" + mine.file + " of corpus " +
+                      child.segment_owners[i] + ") is not the parent's (" + theirs.file +
+                      " of corpus " + owner + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string StoreOf(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  std::string store = std::filesystem::path(path).parent_path().string();
+  return store.empty() ? "." : store;
+}
+
+bool SameDirectory(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+std::vector<std::string> SegmentPaths(const std::vector<CorpusInfo>& chain) {
+  std::map<std::string, std::string> dirs;  // Corpus id -> directory.
+  for (const CorpusInfo& member : chain) dirs.emplace(member.id, member.path);
+  std::vector<std::string> paths;
+  const CorpusInfo& info = chain.front();
+  for (size_t i = 0; i < info.segments.size(); ++i) {
+    const std::string& dir =
+        i < info.segment_owners.size() ? dirs.at(info.segment_owners[i]) : info.path;
+    paths.push_back(dir + "/" + info.segments[i].file);
+  }
+  return paths;
+}
+
+Result<std::vector<CorpusInfo>> ReadCorpusChain(const std::string& dir) {
+  std::vector<CorpusInfo> chain;
+  ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(dir));
+  chain.push_back(std::move(info));
+  while (chain.back().is_version()) {
+    if (chain.size() >= kMaxCorpusChain) {
+      return Status::Corrupt("corpus " + dir + " has more than " +
+                             std::to_string(kMaxCorpusChain) +
+                             " ancestors: rebuild it with `reducto corpus build`");
+    }
+    ASSIGN_OR_RETURN(CorpusInfo parent, FindParent(chain.back()));
+    RETURN_IF_ERROR(CheckVersionOf(chain.back(), parent));
+    for (const CorpusInfo& member : chain) {
+      if (member.id == parent.id) {
+        return Status::Corrupt("corpus " + member.path + " is its own ancestor (through " +
+                               parent.path + "): the store is damaged; rebuild the corpora");
+      }
+    }
+    chain.push_back(std::move(parent));
+  }
+  return chain;
+}
+
+}  // namespace reducto
