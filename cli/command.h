@@ -59,6 +59,8 @@ void RegisterChunkCommand(CLI::App* app, Context& ctx);
 void RegisterCorpusCommands(CLI::App* app, Context& ctx);
 // sign, verify and list, under the `corpus` subcommand.
 void RegisterCorpusSigningCommands(CLI::App* corpus, Context& ctx);
+// optimize, under the `corpus` subcommand.
+void RegisterCorpusOptimizeCommand(CLI::App* corpus, Context& ctx);
 void RegisterKeyCommands(CLI::App* app, Context& ctx);
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
 

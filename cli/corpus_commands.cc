@@ -116,6 +116,7 @@ void RegisterCorpusCommands(CLI::App* app, Context& ctx) {
   info.trust.Register(info_cmd);
 
   RegisterCorpusSigningCommands(corpus, ctx);
+  RegisterCorpusOptimizeCommand(corpus, ctx);
 }
 
 }  // namespace reducto::cli

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "corpus/corpus_builder.h"
+
 #include "chunking/chunk_reader.h"
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_format.h"
@@ -30,7 +32,9 @@ namespace fs = std::filesystem;
 // per input and a directory may hold many small files; 1 MiB reads are already cheap.
 constexpr size_t kInputWindowBytes = 1u << 20;
 
-Status ValidateChunking(const ChunkerParams& params) {
+}  // namespace
+
+Status ValidateCorpusChunking(const ChunkerParams& params) {
   Status valid = params.Validate();
   if (!valid.ok()) return valid.WithContext("invalid chunking for a corpus");
   if (params.avg_size < kCorpusMinAvgChunk || params.avg_size > kCorpusMaxAvgChunk) {
@@ -43,9 +47,7 @@ Status ValidateChunking(const ChunkerParams& params) {
 
 // ---- inputs ----
 
-struct Input {
-  std::string path;  // "-" for stdin.
-};
+namespace {
 
 struct FileId {
   dev_t dev = 0;
@@ -62,7 +64,7 @@ FileId IdentifyDirectory(const std::string& path) {
 // Appends the regular files under `dir` (recursively, symbolic links not followed,
 // sockets, FIFOs and devices skipped), sorted byte-wise by path. The directory
 // `exclude` (the corpus being replaced, when it lies inside an input) is skipped.
-Status ListDirectory(const std::string& dir, const FileId& exclude, std::vector<Input>* out) {
+Status ListDirectory(const std::string& dir, const FileId& exclude, std::vector<CorpusInput>* out) {
   std::vector<std::string> files;
   std::error_code ec;
   fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec);
@@ -88,14 +90,16 @@ Status ListDirectory(const std::string& dir, const FileId& exclude, std::vector<
   return Status::Ok();
 }
 
-Result<std::vector<Input>> ExpandInputs(const std::vector<std::string>& inputs,
+}  // namespace
+
+Result<std::vector<CorpusInput>> ExpandCorpusInputs(const std::vector<std::string>& inputs,
                                         const std::string& out_dir) {
   if (inputs.empty()) {
     return Status::InvalidArgument(
         "no inputs to build a corpus from: pass files, directories or - for stdin");
   }
   FileId exclude = IdentifyDirectory(out_dir);
-  std::vector<Input> files;
+  std::vector<CorpusInput> files;
   bool stdin_seen = false;
   for (const std::string& input : inputs) {
     if (input == "-") {
@@ -119,105 +123,93 @@ Result<std::vector<Input>> ExpandInputs(const std::vector<std::string>& inputs,
 
 // ---- the build directory ----
 
+namespace {
+
 Status MakeDirectory(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0) return ErrnoStatus("create directory", path, errno);
   return Status::Ok();
 }
 
-// Fills one corpus directory: the first pack segment, the index, then the manifest.
-class CorpusBuilder {
- public:
-  CorpusBuilder(std::string dir, const ChunkerParams& params)
-      : dir_(std::move(dir)), params_(params) {}
-
-  Status Start() {
-    RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPackDirName));
-    ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + SegmentFileName(0), 0));
-    ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName));
-    return Status::Ok();
-  }
-
-  // Each input is chunked on its own: a file's end is always a chunk's end.
-  Status AddInput(const Input& input) {
-    ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(input.path));
-    ChunkReader reader(params_, *source, kInputWindowBytes);
-    ChunkView chunk;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
-      if (!more) return Status::Ok();
-      RETURN_IF_ERROR(AddChunk(chunk.bytes));
-    }
-  }
-
-  // Completes the files and writes manifest.json, everything fsynced.
-  Status Finish() {
-    RETURN_IF_ERROR(pack_->Finish());
-    ASSIGN_OR_RETURN(IndexSummary index, index_->Finish());
-    index_.reset();
-    if (index.entries != unique_chunks_) {
-      return Status::Io("the chunk index holds " + std::to_string(index.entries) + " entries but " +
-                        std::to_string(unique_chunks_) +
-                        " chunks were stored: the build is broken; please report this");
-    }
-    RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPackDirName));
-    RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kIndexDirName));
-    CorpusInfo info;
-    info.id = NewCorpusId();
-    info.created = NowRfc3339();
-    info.builder = std::string("reducto ") + REDUCTO_VERSION;
-    info.chunking = params_;
-    info.segments.push_back({SegmentFileName(0), 0, pack_->size(), pack_->digest()});
-    info.input_bytes = input_bytes_;
-    info.chunk_count = chunk_count_;
-    info.unique_chunks = unique_chunks_;
-    info.index_entries = index.entries;
-    info.index_digest = index.digest;
-    std::string manifest = SerializeManifest(info);
-    return WriteFileAtomic(dir_ + "/" + kManifestFileName,
-                           {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
-  }
-
- private:
-  Status AddChunk(std::span<const uint8_t> bytes) {
-    ++chunk_count_;
-    input_bytes_ += bytes.size();
-    uint64_t weak_key = WeakKey(bytes);
-    ChunkCandidate chunk;
-    chunk.digest = Blake3(bytes);
-    chunk.length = static_cast<uint32_t>(bytes.size());
-    candidates_.clear();
-    RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));
-    for (const ChunkCandidate& c : candidates_) {
-      if (c.length == chunk.length && DigestEqual(c.digest, chunk.digest)) return Status::Ok();
-    }
-    RETURN_IF_ERROR(pack_->Append(bytes, &chunk.address));
-    ++unique_chunks_;
-    return index_->Add(weak_key, chunk);
-  }
-
-  std::string dir_;
-  ChunkerParams params_;
-  std::unique_ptr<PackWriter> pack_;
-  std::unique_ptr<ChunkIndexWriter> index_;
-  std::vector<ChunkCandidate> candidates_;
-  uint64_t input_bytes_ = 0;
-  uint64_t chunk_count_ = 0;
-  uint64_t unique_chunks_ = 0;
-};
-
 }  // namespace
+
+CorpusBuilder::CorpusBuilder(std::string dir, const ChunkerParams& params, ChunkFilter keep)
+    : dir_(std::move(dir)), params_(params), keep_(std::move(keep)) {}
+
+Status CorpusBuilder::Start() {
+  RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPackDirName));
+  ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + SegmentFileName(0), 0));
+  ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName));
+  return Status::Ok();
+}
+
+Status CorpusBuilder::AddInput(const CorpusInput& input) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(input.path));
+  ChunkReader reader(params_, *source, kInputWindowBytes);
+  ChunkView chunk;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
+    if (!more) return Status::Ok();
+    RETURN_IF_ERROR(AddChunk(chunk.bytes));
+  }
+}
+
+Status CorpusBuilder::Finish() {
+  RETURN_IF_ERROR(pack_->Finish());
+  ASSIGN_OR_RETURN(IndexSummary index, index_->Finish());
+  index_.reset();
+  if (index.entries != unique_chunks_) {
+    return Status::Io("the chunk index holds " + std::to_string(index.entries) + " entries but " +
+                      std::to_string(unique_chunks_) +
+                      " chunks were stored: the build is broken; please report this");
+  }
+  RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPackDirName));
+  RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kIndexDirName));
+  CorpusInfo info;
+  info.id = NewCorpusId();
+  info.created = NowRfc3339();
+  info.builder = std::string("reducto ") + REDUCTO_VERSION;
+  info.chunking = params_;
+  info.segments.push_back({SegmentFileName(0), 0, pack_->size(), pack_->digest()});
+  info.input_bytes = input_bytes_;
+  info.chunk_count = chunk_count_;
+  info.unique_chunks = unique_chunks_;
+  info.index_entries = index.entries;
+  info.index_digest = index.digest;
+  std::string manifest = SerializeManifest(info);
+  return WriteFileAtomic(dir_ + "/" + kManifestFileName,
+                         {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
+}
+
+Status CorpusBuilder::AddChunk(std::span<const uint8_t> bytes) {
+  ++chunk_count_;
+  input_bytes_ += bytes.size();
+  ChunkCandidate chunk;
+  chunk.digest = Blake3(bytes);
+  chunk.length = static_cast<uint32_t>(bytes.size());
+  if (keep_ && !keep_(chunk.digest, chunk.length)) return Status::Ok();
+  uint64_t weak_key = WeakKey(bytes);
+  candidates_.clear();
+  RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));
+  for (const ChunkCandidate& c : candidates_) {
+    if (c.length == chunk.length && DigestEqual(c.digest, chunk.digest)) return Status::Ok();
+  }
+  RETURN_IF_ERROR(pack_->Append(bytes, &chunk.address));
+  ++unique_chunks_;
+  return index_->Add(weak_key, chunk);
+}
+
 
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
                                const CorpusBuildOptions& options) {
-  RETURN_IF_ERROR(ValidateChunking(options.chunking));
+  RETURN_IF_ERROR(ValidateCorpusChunking(options.chunking));
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
-  ASSIGN_OR_RETURN(std::vector<Input> files, ExpandInputs(inputs, out));
+  ASSIGN_OR_RETURN(std::vector<CorpusInput> files, ExpandCorpusInputs(inputs, out));
   ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, options.overwrite));
   {
     CorpusBuilder builder(staging.dir(), options.chunking);
     RETURN_IF_ERROR(builder.Start());
-    for (const Input& file : files) RETURN_IF_ERROR(builder.AddInput(file));
+    for (const CorpusInput& file : files) RETURN_IF_ERROR(builder.AddInput(file));
     RETURN_IF_ERROR(builder.Finish());
   }
   return staging.Publish(sign_keys);
