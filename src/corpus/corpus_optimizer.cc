@@ -28,20 +28,19 @@ namespace fs = std::filesystem;
 constexpr size_t kSampleWindowBytes = 8u << 20;
 
 // What a corpus directory holds besides its pack, estimated before it is built:
-// `fixed_bytes` for manifest.json, RocksDB's fixed files (OPTIONS, MANIFEST, CURRENT,
-// IDENTITY, table footers) and the signatures, plus `per_chunk_bytes` of index per
-// stored chunk (OptimizeOptions::index_bytes_per_chunk). Measured with RocksDB 7.8: an
-// empty corpus takes 7.8 KB, and an index 64 bytes per entry (52 bytes of key and
-// value, plus block, restart-point and bloom-filter overhead). Only the first
-// selection relies on it: the built directory is measured.
+// `fixed_bytes`, an empty corpus with its signatures (measured by building one) plus
+// kTableBytes, and `per_chunk_bytes` of index per stored chunk
+// (OptimizeOptions::index_bytes_per_chunk; RocksDB 7.8 takes about 64: 52 bytes of key
+// and value, plus block, restart-point and bloom-filter overhead). Only the selection
+// before the first build relies on it: the built directory is measured.
 struct SizeModel {
   uint64_t fixed_bytes = 0;
   uint64_t per_chunk_bytes = 0;
 };
 
-constexpr uint64_t kEstimatedFixedBytes = 16u << 10;
-// A signature file is ASCII of a fixed layout (docs/corpus.md, "Signatures"), 332 bytes.
-constexpr uint64_t kEstimatedSignatureBytes = 512;
+// What a non-empty index adds to an empty one besides its entries: the table file's
+// footer, index block and properties (RocksDB 7.8: 2-3 KB), and a longer manifest.
+constexpr uint64_t kTableBytes = 4u << 10;
 // Builds before giving up on fitting the budget. One is the rule; each retry lowers the
 // selection by at least the measured overshoot.
 constexpr int kMaxBuilds = 5;
@@ -186,18 +185,11 @@ Status CheckSamples(const std::vector<std::string>& samples) {
   return Status::Ok();
 }
 
-Status CheckBudget(uint64_t budget, const SizeModel& model, size_t signers) {
-  if (budget == 0) {
-    return Status::InvalidArgument(
-        "the budget is 0: pass the most bytes the corpus directory may take, e.g. --budget 64M");
-  }
-  if (budget < model.fixed_bytes) {
-    return Status::InvalidArgument(
-        "a budget of " + std::to_string(budget) + " bytes is too small even for an empty corpus" +
-        (signers > 0 ? " with " + std::to_string(signers) + " signature(s)" : std::string()) +
-        ", which takes about " + HumanBytes(model.fixed_bytes) + ": pass a larger --budget");
-  }
-  return Status::Ok();
+Status BudgetTooSmall(uint64_t budget, uint64_t empty_bytes, size_t signers) {
+  return Status::InvalidArgument(
+      "a budget of " + std::to_string(budget) + " bytes is too small even for an empty corpus" +
+      (signers > 0 ? " with " + std::to_string(signers) + " signature(s)" : std::string()) +
+      ", which takes " + std::to_string(empty_bytes) + " bytes: pass a larger --budget");
 }
 
 ChunkSizeEstimate Estimate(SampleCount& count, uint32_t avg, uint64_t budget,
@@ -278,13 +270,21 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
   for (uint32_t avg : options.candidate_averages) {
     RETURN_IF_ERROR(ValidateCorpusChunking(ChunkerParams::ForAverage(avg, options.chunking.normalization)));
   }
-  SizeModel model{kEstimatedFixedBytes + kEstimatedSignatureBytes * options.sign_keys.size(),
-                  options.index_bytes_per_chunk};
-  RETURN_IF_ERROR(CheckBudget(options.budget, model, options.sign_keys.size()));
+  if (options.budget == 0) {
+    return Status::InvalidArgument(
+        "the budget is 0: pass the most bytes the corpus directory may take, e.g. --budget 64M");
+  }
   RETURN_IF_ERROR(CheckSamples(samples));
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
   ASSIGN_OR_RETURN(std::vector<CorpusInput> files, ExpandCorpusInputs(samples, out));
+  uint64_t empty_bytes = 0;
+  {
+    ASSIGN_OR_RETURN(StagedCorpus empty, BuildSelection({}, out, options, {}, sign_keys));
+    empty_bytes = empty.bytes;
+  }
+  if (options.budget < empty_bytes) return BudgetTooSmall(options.budget, empty_bytes, sign_keys.size());
+  SizeModel model{empty_bytes + kTableBytes, options.index_bytes_per_chunk};
 
   OptimizeReport report;
   report.budget = options.budget;
@@ -327,13 +327,7 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
       report.predicted_hit_rate = Share(selection.covered_bytes, count.bytes);
       return report;
     }
-    if (selection.chunks == 0) {
-      return Status::InvalidArgument(
-          "a budget of " + std::to_string(options.budget) +
-          " bytes is too small even for an empty corpus, which takes " +
-          std::to_string(staged.bytes) + " bytes here: pass --budget " +
-          std::to_string(staged.bytes) + " or more");
-    }
+    if (selection.chunks == 0) return BudgetTooSmall(options.budget, staged.bytes, sign_keys.size());
     if (build == kMaxBuilds) {
       return Status::Io("the corpus still takes " + std::to_string(staged.bytes) +
                         " bytes after " + std::to_string(build) + " builds, more than the budget of " +
