@@ -98,9 +98,9 @@ struct OptimizeOptions {
   // and chunking.normalization); each in 4 KiB..64 KiB. Empty: no table.
   std::vector<uint32_t> candidate_averages = {4u << 10, 8u << 10, 16u << 10, 32u << 10,
                                               64u << 10};
-  // Bound on the distinct chunks counted in memory per pass (about 100 bytes each).
-  // A pass over samples with more fails (InvalidArgument), or, for a table row,
-  // leaves that row unmeasured.
+  // Distinct chunks counted in memory per pass (about 100 bytes each). Beyond it the
+  // counts spill into a RocksDB scratch database in <out_dir>.tmp-count-*, removed
+  // afterwards; the result is the same.
   uint64_t max_counted_chunks = uint64_t{1} << 22;
   // Index bytes per stored chunk assumed when choosing chunks before a build (RocksDB
   // takes about 64). The built directory is measured and trimmed until it fits, so a
@@ -113,7 +113,6 @@ struct OptimizeOptions {
 // is not built, its size is estimated (pack bytes exact, index and files estimated).
 struct ChunkSizeEstimate {
   uint32_t avg_size = 0;
-  bool measured = false;        // False when the pass exceeded max_counted_chunks.
   uint64_t chunks = 0;          // Chunks in the samples.
   uint64_t distinct_chunks = 0;
   uint64_t distinct_bytes = 0;
@@ -132,6 +131,7 @@ struct OptimizeReport {
   uint64_t sample_chunks = 0;   // At the corpus's chunking.
   uint64_t distinct_chunks = 0;
   uint64_t distinct_bytes = 0;
+  bool counts_spilled = false;  // The count outgrew max_counted_chunks (RocksDB scratch).
   double dedup_potential = 0;   // 1 - distinct_bytes / sample_bytes (0 when no bytes).
   uint64_t selected_chunks = 0; // Chunks stored in the corpus.
   uint64_t covered_bytes = 0;   // Sample bytes in chunks the corpus holds.
@@ -139,7 +139,7 @@ struct OptimizeReport {
   // fast` copies from the corpus (it copies exactly the whole chunks the corpus holds).
   double predicted_hit_rate = 0;
   std::vector<ChunkSizeEstimate> chunk_sizes;
-  // The measured average with the highest predicted hit rate; among averages within
+  // The average with the highest predicted hit rate; among averages within
   // 0.5 percentage points of it, the largest (fewer chunks, smaller index). 0 when the
   // table is empty.
   uint32_t recommended_avg = 0;
@@ -155,9 +155,9 @@ struct OptimizeReport {
 // directory's size is measured before publishing and the selection trimmed until it
 // fits: the published directory never exceeds the budget. Publishing is atomic and
 // signed as in BuildCorpus; on error nothing is left. Memory: the count table
-// (options.max_counted_chunks) plus the builder's.
+// (options.max_counted_chunks, then RocksDB's buffers) plus the builder's.
 // Errors: InvalidArgument (budget 0 or too small for an empty corpus, chunking, no
-// samples, "-", `out_dir` exists and !overwrite, too many distinct chunks); NotFound /
+// samples, "-", `out_dir` exists and !overwrite); NotFound /
 // Permission naming a sample; Io when writing fails; ReadSecretKeyFile's for sign_keys.
 Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
                                       const std::string& out_dir, const OptimizeOptions& options);

@@ -186,7 +186,10 @@ Status CorpusBuilder::AddChunk(std::span<const uint8_t> bytes) {
   ChunkCandidate chunk;
   chunk.digest = Blake3(bytes);
   chunk.length = static_cast<uint32_t>(bytes.size());
-  if (keep_ && !keep_(chunk.digest, chunk.length)) return Status::Ok();
+  if (keep_) {
+    ASSIGN_OR_RETURN(bool keep, keep_(chunk.digest, chunk.length));
+    if (!keep) return Status::Ok();
+  }
   uint64_t weak_key = WeakKey(bytes);
   candidates_.clear();
   RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));

@@ -42,7 +42,7 @@ class CorpusBuilder {
   // consulted, so also for chunks already stored (say yes again to keep them). Chunks it
   // refuses still count in the manifest's input_bytes and chunk_count, which describe
   // the inputs.
-  using ChunkFilter = std::function<bool(const Digest& digest, uint32_t length)>;
+  using ChunkFilter = std::function<Result<bool>(const Digest& digest, uint32_t length)>;
 
   // `dir` exists and is empty. Without `keep`, every distinct chunk is stored.
   CorpusBuilder(std::string dir, const ChunkerParams& params, ChunkFilter keep = nullptr);

@@ -3,16 +3,15 @@
 // fits, publish (docs/corpus.md, "Optimized corpora").
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "chunking/chunk_reader.h"
+#include "corpus/chunk_tally.h"
 #include "corpus/corpus_builder.h"
 #include "corpus/corpus_publisher.h"
 #include "corpus/manifest.h"
@@ -45,42 +44,20 @@ constexpr uint64_t kTableBytes = 4u << 10;
 // selection by at least the measured overshoot.
 constexpr int kMaxBuilds = 5;
 
-struct ChunkTally {
-  uint64_t count = 0;     // Occurrences in the samples.
-  uint32_t length = 0;
-  bool selected = false;
-};
-
-struct DigestHash {
-  size_t operator()(const Digest& digest) const {
-    size_t h;
-    std::memcpy(&h, digest.data(), sizeof h);  // BLAKE3 bytes are uniform already.
-    return h;
-  }
-};
-
-using ChunkCounts = std::unordered_map<Digest, ChunkTally, DigestHash>;
-
 // One pass over the samples at one chunking.
 struct SampleCount {
-  bool overflowed = false;  // More distinct chunks than the limit: the pass stopped.
-  ChunkCounts chunks;
+  std::unique_ptr<ChunkTally> tally;
   uint64_t bytes = 0;
   uint64_t chunk_count = 0;
-  uint64_t distinct_bytes = 0;
 };
 
-Status TooManyChunks(const ChunkerParams& params, uint64_t limit) {
-  return Status::InvalidArgument(
-      "the samples hold more than " + std::to_string(limit) +
-      " distinct chunks at an average of " + HumanBytes(params.avg_size) +
-      ", more than optimize counts in memory (about 100 bytes per chunk): pass a larger --avg or "
-      "fewer samples");
-}
-
+// The scratch database of a count that outgrows memory goes beside the output, under a
+// name that marks it as temporary (docs/corpus.md, "Building and publishing").
 Result<SampleCount> CountChunks(const std::vector<CorpusInput>& samples,
-                                const ChunkerParams& params, uint64_t limit) {
-  SampleCount out;
+                                const ChunkerParams& params, const std::string& out,
+                                uint64_t memory_limit) {
+  SampleCount result;
+  result.tally = std::make_unique<ChunkTally>(memory_limit, out + ".tmp-count-");
   for (const CorpusInput& sample : samples) {
     ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(sample.path));
     ChunkReader reader(params, *source, kSampleWindowBytes);
@@ -88,61 +65,19 @@ Result<SampleCount> CountChunks(const std::vector<CorpusInput>& samples,
     for (;;) {
       ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
       if (!more) break;
-      auto [it, inserted] = out.chunks.try_emplace(Blake3(chunk.bytes));
-      if (inserted) {
-        if (out.chunks.size() > limit) {
-          out.overflowed = true;
-          return out;
-        }
-        it->second.length = static_cast<uint32_t>(chunk.bytes.size());
-        out.distinct_bytes += chunk.bytes.size();
-      }
-      ++it->second.count;
-      ++out.chunk_count;
-      out.bytes += chunk.bytes.size();
+      RETURN_IF_ERROR(result.tally->Add(Blake3(chunk.bytes), static_cast<uint32_t>(chunk.bytes.size())));
+      ++result.chunk_count;
+      result.bytes += chunk.bytes.size();
     }
   }
-  return out;
+  RETURN_IF_ERROR(result.tally->Finish());
+  return result;
 }
 
-struct Selection {
-  uint64_t chunks = 0;
-  uint64_t stored_bytes = 0;   // Pack bytes.
-  uint64_t covered_bytes = 0;  // Sample bytes in the selected chunks.
-};
-
-// Greedy by sample bytes covered per corpus byte (count * length / (length + index
-// bytes per chunk)), ties broken by digest so that the choice is reproducible; a chunk
-// that does not fit is skipped and smaller ones are still tried. With `mark`, sets
-// `selected` on exactly the chosen chunks.
-Selection SelectChunks(ChunkCounts& counts, uint64_t budget, const SizeModel& model, bool mark) {
-  using Entry = ChunkCounts::value_type;
-  std::vector<Entry*> order;
-  order.reserve(counts.size());
-  for (Entry& entry : counts) order.push_back(&entry);
-  const double per_chunk = static_cast<double>(model.per_chunk_bytes);
-  auto score = [per_chunk](const Entry* e) {
-    double length = e->second.length;
-    return static_cast<double>(e->second.count) * length / (length + per_chunk);
-  };
-  std::sort(order.begin(), order.end(), [&](const Entry* a, const Entry* b) {
-    double sa = score(a), sb = score(b);
-    if (sa != sb) return sa > sb;
-    return a->first < b->first;
-  });
-  Selection selection;
+Result<ChunkTally::Selection> SelectChunks(ChunkTally& tally, uint64_t budget,
+                                           const SizeModel& model, bool mark) {
   uint64_t space = budget > model.fixed_bytes ? budget - model.fixed_bytes : 0;
-  for (Entry* entry : order) {
-    if (mark) entry->second.selected = false;
-    uint64_t cost = entry->second.length + model.per_chunk_bytes;
-    if (cost > space) continue;
-    space -= cost;
-    if (mark) entry->second.selected = true;
-    ++selection.chunks;
-    selection.stored_bytes += entry->second.length;
-    selection.covered_bytes += entry->second.count * entry->second.length;
-  }
-  return selection;
+  return tally.Select(space, model.per_chunk_bytes, mark);
 }
 
 double Share(uint64_t part, uint64_t whole) {
@@ -192,15 +127,14 @@ Status BudgetTooSmall(uint64_t budget, uint64_t empty_bytes, size_t signers) {
       ", which takes " + std::to_string(empty_bytes) + " bytes: pass a larger --budget");
 }
 
-ChunkSizeEstimate Estimate(SampleCount& count, uint32_t avg, uint64_t budget,
-                           const SizeModel& model) {
+Result<ChunkSizeEstimate> Estimate(SampleCount& count, uint32_t avg, uint64_t budget,
+                                   const SizeModel& model) {
   ChunkSizeEstimate row;
   row.avg_size = avg;
-  row.measured = true;
   row.chunks = count.chunk_count;
-  row.distinct_chunks = count.chunks.size();
-  row.distinct_bytes = count.distinct_bytes;
-  Selection selection = SelectChunks(count.chunks, budget, model, false);
+  row.distinct_chunks = count.tally->distinct_chunks();
+  row.distinct_bytes = count.tally->distinct_bytes();
+  ASSIGN_OR_RETURN(ChunkTally::Selection selection, SelectChunks(*count.tally, budget, model, false));
   row.selected_chunks = selection.chunks;
   row.covered_bytes = selection.covered_bytes;
   row.predicted_hit_rate = Share(selection.covered_bytes, count.bytes);
@@ -209,12 +143,10 @@ ChunkSizeEstimate Estimate(SampleCount& count, uint32_t avg, uint64_t budget,
 
 uint32_t Recommend(const std::vector<ChunkSizeEstimate>& rows) {
   double best = -1;
-  for (const ChunkSizeEstimate& row : rows) {
-    if (row.measured) best = std::max(best, row.predicted_hit_rate);
-  }
+  for (const ChunkSizeEstimate& row : rows) best = std::max(best, row.predicted_hit_rate);
   uint32_t avg = 0;
   for (const ChunkSizeEstimate& row : rows) {
-    if (row.measured && row.predicted_hit_rate >= best - 0.005) avg = std::max(avg, row.avg_size);
+    if (row.predicted_hit_rate >= best - 0.005) avg = std::max(avg, row.avg_size);
   }
   return avg;
 }
@@ -229,14 +161,14 @@ struct StagedCorpus {
 
 Result<StagedCorpus> BuildSelection(const std::vector<CorpusInput>& samples,
                                     const std::string& out, const OptimizeOptions& options,
-                                    const ChunkCounts& counts,
+                                    const ChunkTally* selected,
                                     const std::vector<SecretKey>& sign_keys) {
   ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, options.overwrite));
   {
     CorpusBuilder builder(staging.dir(), options.chunking,
-                          [&counts](const Digest& digest, uint32_t) {
-                            auto it = counts.find(digest);
-                            return it != counts.end() && it->second.selected;
+                          [selected](const Digest& digest, uint32_t) -> Result<bool> {
+                            if (selected == nullptr) return false;
+                            return selected->IsSelected(digest);
                           });
     RETURN_IF_ERROR(builder.Start());
     for (const CorpusInput& sample : samples) RETURN_IF_ERROR(builder.AddInput(sample));
@@ -280,7 +212,7 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
   ASSIGN_OR_RETURN(std::vector<CorpusInput> files, ExpandCorpusInputs(samples, out));
   uint64_t empty_bytes = 0;
   {
-    ASSIGN_OR_RETURN(StagedCorpus empty, BuildSelection({}, out, options, {}, sign_keys));
+    ASSIGN_OR_RETURN(StagedCorpus empty, BuildSelection({}, out, options, nullptr, sign_keys));
     empty_bytes = empty.bytes;
   }
   if (options.budget < empty_bytes) return BudgetTooSmall(options.budget, empty_bytes, sign_keys.size());
@@ -289,25 +221,24 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
   OptimizeReport report;
   report.budget = options.budget;
   report.sample_files = files.size();
-  ASSIGN_OR_RETURN(SampleCount count, CountChunks(files, options.chunking, options.max_counted_chunks));
-  if (count.overflowed) return TooManyChunks(options.chunking, options.max_counted_chunks);
+  ASSIGN_OR_RETURN(SampleCount count,
+                   CountChunks(files, options.chunking, out, options.max_counted_chunks));
   report.sample_bytes = count.bytes;
   report.sample_chunks = count.chunk_count;
-  report.distinct_chunks = count.chunks.size();
-  report.distinct_bytes = count.distinct_bytes;
-  report.dedup_potential = 1.0 - Share(count.distinct_bytes, count.bytes);
-  if (count.bytes == 0) report.dedup_potential = 0;
+  report.distinct_chunks = count.tally->distinct_chunks();
+  report.distinct_bytes = count.tally->distinct_bytes();
+  report.counts_spilled = count.tally->spilled();
+  report.dedup_potential = count.bytes == 0 ? 0 : 1.0 - Share(report.distinct_bytes, count.bytes);
 
   for (uint32_t avg : options.candidate_averages) {
     ChunkerParams params = ChunkerParams::ForAverage(avg, options.chunking.normalization);
     if (params == options.chunking) {
-      report.chunk_sizes.push_back(Estimate(count, avg, options.budget, model));
+      ASSIGN_OR_RETURN(ChunkSizeEstimate row, Estimate(count, avg, options.budget, model));
+      report.chunk_sizes.push_back(row);
       continue;
     }
-    ASSIGN_OR_RETURN(SampleCount other, CountChunks(files, params, options.max_counted_chunks));
-    ChunkSizeEstimate row;
-    row.avg_size = avg;
-    if (!other.overflowed) row = Estimate(other, avg, options.budget, model);
+    ASSIGN_OR_RETURN(SampleCount other, CountChunks(files, params, out, options.max_counted_chunks));
+    ASSIGN_OR_RETURN(ChunkSizeEstimate row, Estimate(other, avg, options.budget, model));
     report.chunk_sizes.push_back(row);
   }
   report.recommended_avg = Recommend(report.chunk_sizes);
@@ -316,8 +247,10 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
   // fixed part of the model (so that the next selection is smaller by at least that
   // much) and build again.
   for (int build = 1;; ++build) {
-    Selection selection = SelectChunks(count.chunks, options.budget, model, true);
-    ASSIGN_OR_RETURN(StagedCorpus staged, BuildSelection(files, out, options, count.chunks, sign_keys));
+    ASSIGN_OR_RETURN(ChunkTally::Selection selection,
+                     SelectChunks(*count.tally, options.budget, model, true));
+    ASSIGN_OR_RETURN(StagedCorpus staged,
+                     BuildSelection(files, out, options, count.tally.get(), sign_keys));
     if (staged.bytes <= options.budget) {
       ASSIGN_OR_RETURN(report.corpus, staged.staging.Publish({}));
       report.corpus_bytes = staged.bytes;
@@ -373,17 +306,12 @@ std::string OptimizeReport::ToText() const {
                 "dedup", "fit budget", "hit rate");
   text += line;
   for (const ChunkSizeEstimate& row : chunk_sizes) {
-    if (!row.measured) {
-      std::snprintf(line, sizeof line, "  %-6s not measured: too many distinct chunks to count in memory\n",
-                    SizeFlag(row.avg_size).c_str());
-    } else {
-      std::snprintf(line, sizeof line, "  %-6s %12llu %12llu %8s %12llu %10s%s\n", SizeFlag(row.avg_size).c_str(),
-                    static_cast<unsigned long long>(row.chunks),
-                    static_cast<unsigned long long>(row.distinct_chunks),
-                    Percent(sample_bytes == 0 ? 0 : 1.0 - Share(row.distinct_bytes, sample_bytes)).c_str(),
-                    static_cast<unsigned long long>(row.selected_chunks), Percent(row.predicted_hit_rate).c_str(),
-                    row.avg_size == recommended_avg ? "  <- recommended" : "");
-    }
+    std::snprintf(line, sizeof line, "  %-6s %12llu %12llu %8s %12llu %10s%s\n", SizeFlag(row.avg_size).c_str(),
+                  static_cast<unsigned long long>(row.chunks),
+                  static_cast<unsigned long long>(row.distinct_chunks),
+                  Percent(sample_bytes == 0 ? 0 : 1.0 - Share(row.distinct_bytes, sample_bytes)).c_str(),
+                  static_cast<unsigned long long>(row.selected_chunks), Percent(row.predicted_hit_rate).c_str(),
+                  row.avg_size == recommended_avg ? "  <- recommended" : "");
     text += line;
   }
   if (recommended_avg != 0) {
@@ -407,6 +335,7 @@ std::string OptimizeReport::ToJson() const {
   j["sample_chunks"] = sample_chunks;
   j["distinct_chunks"] = distinct_chunks;
   j["distinct_bytes"] = distinct_bytes;
+  j["counts_spilled"] = counts_spilled;
   j["dedup_potential"] = dedup_potential;
   j["selected_chunks"] = selected_chunks;
   j["covered_bytes"] = covered_bytes;
@@ -415,15 +344,12 @@ std::string OptimizeReport::ToJson() const {
   for (const ChunkSizeEstimate& row : chunk_sizes) {
     nlohmann::ordered_json r;
     r["avg"] = row.avg_size;
-    r["measured"] = row.measured;
-    if (row.measured) {
-      r["chunks"] = row.chunks;
-      r["distinct_chunks"] = row.distinct_chunks;
-      r["distinct_bytes"] = row.distinct_bytes;
-      r["selected_chunks"] = row.selected_chunks;
-      r["covered_bytes"] = row.covered_bytes;
-      r["predicted_hit_rate"] = row.predicted_hit_rate;
-    }
+    r["chunks"] = row.chunks;
+    r["distinct_chunks"] = row.distinct_chunks;
+    r["distinct_bytes"] = row.distinct_bytes;
+    r["selected_chunks"] = row.selected_chunks;
+    r["covered_bytes"] = row.covered_bytes;
+    r["predicted_hit_rate"] = row.predicted_hit_rate;
     j["chunk_sizes"].push_back(std::move(r));
   }
   j["recommended_avg"] = recommended_avg;

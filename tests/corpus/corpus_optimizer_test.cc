@@ -201,11 +201,10 @@ TEST_F(OptimizeFixture, ReportsTheSamplesAndTheirDedupPotential) {
   EXPECT_EQ(report->corpus.chunk_count, report->sample_chunks);
   EXPECT_EQ(report->corpus.unique_chunks, report->selected_chunks);
   EXPECT_EQ(report->corpus.index_entries, report->selected_chunks);
-  // One row per candidate average, each measured; the recommendation is one of them.
+  // One row per candidate average; the recommendation is one of them.
   ASSERT_EQ(report->chunk_sizes.size(), 5u);
   std::set<uint32_t> averages;
   for (const ChunkSizeEstimate& row : report->chunk_sizes) {
-    EXPECT_TRUE(row.measured);
     EXPECT_EQ(row.distinct_bytes, distinct);
     EXPECT_GT(row.predicted_hit_rate, 0.0);
     EXPECT_LE(row.predicted_hit_rate, 1.0);
@@ -252,6 +251,7 @@ RC_GTEST_PROP(OptimizeProperty, BudgetHoldsAndPredictionMatchesMeasurement, ()) 
   }
   OptimizeOptions options = Options(*rc::gen::inRange<uint64_t>(20000, 300000));
   options.candidate_averages.clear();
+  options.max_counted_chunks = *rc::gen::element<uint64_t>(5, 40, uint64_t{1} << 22);
   auto report = OptimizeCorpus(samples, dir.Join("golden"), options);
   RC_ASSERT(report.ok());
   RC_ASSERT(DirectoryBytes(dir.Join("golden")) <= options.budget);
@@ -305,28 +305,33 @@ TEST_F(OptimizeFixture, ExistingOutputNeedsOverwrite) {
   EXPECT_TRUE(OptimizeCorpus(samples_, out(), options).ok());
 }
 
-TEST_F(OptimizeFixture, CountTableIsBounded) {
-  // The corpus's chunking overflows: an error that says what to do.
-  OptimizeOptions options = Options(1 << 20);
-  options.max_counted_chunks = 10;
-  auto overflow = OptimizeCorpus(samples_, out(), options);
-  ASSERT_FALSE(overflow.ok());
-  EXPECT_EQ(overflow.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(overflow.status().message().find("--avg"), std::string::npos);
+TEST_F(OptimizeFixture, CountsThatOutgrowMemorySpillAndChooseTheSame) {
+  OptimizeOptions in_memory = Options(16384 + 320000);
+  auto expected = OptimizeCorpus(samples_, out(), in_memory);
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  EXPECT_FALSE(expected->counts_spilled);
+  std::set<Digest> expected_chunks = StoredDigests(out());
 
-  // Only a smaller table average overflows: that row is left unmeasured.
-  options.chunking = ChunkerParams::ForAverage(65536);
-  std::set<Digest> distinct64;
-  for (const auto& block : {a_, b_, c_}) {
-    for (const auto& chunk : ChunkAll(options.chunking, block)) distinct64.insert(Blake3(chunk));
-  }
-  options.max_counted_chunks = distinct64.size();
-  auto report = OptimizeCorpus(samples_, out(), options);
+  OptimizeOptions spilling = in_memory;
+  spilling.max_counted_chunks = 7;  // Some 150 distinct chunks: many spills.
+  spilling.overwrite = true;
+  auto report = OptimizeCorpus(samples_, out(), spilling);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  ASSERT_EQ(report->chunk_sizes.size(), 5u);
-  EXPECT_FALSE(report->chunk_sizes[0].measured);  // 4K
-  EXPECT_TRUE(report->chunk_sizes[4].measured);   // 64K
-  EXPECT_NE(report->ToText().find("not measured"), std::string::npos);
+  EXPECT_TRUE(report->counts_spilled);
+  EXPECT_EQ(StoredDigests(out()), expected_chunks);
+  EXPECT_EQ(report->distinct_chunks, expected->distinct_chunks);
+  EXPECT_EQ(report->distinct_bytes, expected->distinct_bytes);
+  EXPECT_EQ(report->covered_bytes, expected->covered_bytes);
+  ASSERT_EQ(report->chunk_sizes.size(), expected->chunk_sizes.size());
+  for (size_t i = 0; i < report->chunk_sizes.size(); ++i) {
+    EXPECT_EQ(report->chunk_sizes[i].distinct_chunks, expected->chunk_sizes[i].distinct_chunks);
+    EXPECT_EQ(report->chunk_sizes[i].covered_bytes, expected->chunk_sizes[i].covered_bytes);
+  }
+  EXPECT_EQ(report->recommended_avg, expected->recommended_avg);
+  // The scratch databases are gone.
+  for (const std::string& name : ListNames(dir_.path())) {
+    EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name << " was left behind";
+  }
 }
 
 }  // namespace
