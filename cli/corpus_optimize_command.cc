@@ -20,6 +20,7 @@ struct CorpusOptimizeCommand {
   std::vector<std::string> sign_keys;
   bool force = false;
   bool json = false;
+  std::optional<uint64_t> max_counted_chunks;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
@@ -33,6 +34,7 @@ struct CorpusOptimizeCommand {
     options.budget = *size;
     options.overwrite = force;
     options.sign_keys = sign_keys;
+    if (max_counted_chunks) options.max_counted_chunks = *max_counted_chunks;
     auto start = std::chrono::steady_clock::now();
     auto report = OptimizeCorpus(samples, output, options);
     if (!report.ok()) return Fail(report.status());
@@ -68,6 +70,9 @@ void RegisterCorpusOptimizeCommand(CLI::App* corpus, Context& ctx) {
   cmd->add_option("samples", optimize.samples, "sample files or directories (recursive)")->required();
   cmd->add_flag("-f,--force", optimize.force, "replace an existing corpus at the output path");
   cmd->add_flag("--json", optimize.json, "print the report as JSON");
+  cmd->add_option("--max-counted-chunks", optimize.max_counted_chunks,
+                  "distinct chunks counted in memory (about 100 bytes each) before the counts "
+                  "spill to a scratch database beside the output (default 4194304)");
   RegisterSignKeyOption(cmd, &optimize.sign_keys);
   optimize.chunking.Register(cmd);
 }

@@ -285,7 +285,9 @@ std::string OptimizeReport::ToText() const {
                      std::to_string(sample_bytes) + " bytes), " + std::to_string(sample_chunks) +
                      " chunks at --avg " + SizeFlag(corpus.chunking.avg_size));
   add("distinct chunks", std::to_string(distinct_chunks) + ", " + HumanBytes(distinct_bytes) +
-                             " (" + std::to_string(distinct_bytes) + " bytes)");
+                             " (" + std::to_string(distinct_bytes) + " bytes)" +
+                             (counts_spilled ? ", counted in a scratch database beside the corpus"
+                                             : ""));
   add("dedup potential", Percent(dedup_potential) +
                              " of the sample bytes repeat chunks seen before (1 - distinct / total)");
   add("corpus", corpus.path + " (" + corpus.id + ")");

@@ -55,6 +55,16 @@ check "--json is valid and within the budget" \
   python3 -c "import json,sys; d=json.load(open('$W/report.json')); sys.exit(not (d['corpus_bytes'] <= d['budget'] == 2097152 and len(d['chunk_sizes']) == 5 and d['recommended_avg'] > 0))"
 check "the JSON's corpus_bytes is the directory's size" test "$(json '["corpus_bytes"]')" -eq "$(dir_bytes "$W/golden2")"
 
+# --- counts that outgrow memory: the same corpus, nothing left behind ---
+mkdir "$W/spill"
+"$R" corpus optimize --budget 2M --json --max-counted-chunks 50 -o "$W/spill/golden" "$W/samples" >"$W/spill.json" 2>"$W/err"
+check "spilled counts give the same prediction" python3 -c "
+import json, sys
+a, b = json.load(open('$W/report.json')), json.load(open('$W/spill.json'))
+sys.exit(not (b['counts_spilled'] and not a['counts_spilled'] and a['covered_bytes'] == b['covered_bytes']
+              and a['selected_chunks'] == b['selected_chunks'] and a['chunk_sizes'] == b['chunk_sizes']))"
+check "the scratch database is removed" test "$(ls -A "$W/spill")" = golden
+
 # --- chunking flags and signing, as corpus build ---
 "$R" -q key generate -o "$W/key" 2>"$W/err"
 if "$R" -q corpus optimize --budget 1500K --avg 16K --sign-key "$W/key" -o "$W/signed" "$W/samples/a" "$W/samples/b" 2>"$W/err"; then
