@@ -277,9 +277,8 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
 std::string OptimizeReport::ToText() const {
   std::string text;
   char line[512];
-  auto add = [&](const char* label, const std::string& value) {
-    std::snprintf(line, sizeof line, "%-19s %s\n", label, value.c_str());
-    text += line;
+  auto add = [&text](const std::string& label, const std::string& value) {
+    text += label + std::string(label.size() < 19 ? 19 - label.size() : 0, ' ') + " " + value + "\n";
   };
   add("samples", std::to_string(sample_files) + " file(s), " + HumanBytes(sample_bytes) + " (" +
                      std::to_string(sample_bytes) + " bytes), " + std::to_string(sample_chunks) +
