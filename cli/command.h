@@ -61,6 +61,8 @@ void RegisterCorpusCommands(CLI::App* app, Context& ctx);
 void RegisterCorpusSigningCommands(CLI::App* corpus, Context& ctx);
 // update, under the `corpus` subcommand.
 void RegisterCorpusUpdateCommand(CLI::App* corpus, Context& ctx);
+// optimize, under the `corpus` subcommand.
+void RegisterCorpusOptimizeCommand(CLI::App* corpus, Context& ctx);
 void RegisterKeyCommands(CLI::App* app, Context& ctx);
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
 

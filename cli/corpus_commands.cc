@@ -117,6 +117,7 @@ void RegisterCorpusCommands(CLI::App* app, Context& ctx) {
 
   RegisterCorpusSigningCommands(corpus, ctx);
   RegisterCorpusUpdateCommand(corpus, ctx);
+  RegisterCorpusOptimizeCommand(corpus, ctx);
 }
 
 }  // namespace reducto::cli

@@ -134,6 +134,83 @@ Result<std::vector<std::string>> ListCorpora(const std::string& store);
 // (ReadCorpusChain); a failure names the ancestor.
 Status VerifyCorpus(const std::string& dir);
 
+// ---- the golden corpus: `reducto corpus optimize` (docs/corpus.md, "Optimized corpora") ----
+
+struct OptimizeOptions {
+  // The most bytes the published corpus directory may hold: the sum of the sizes of all
+  // its files (manifest, pack, index, signatures). Must be > 0.
+  uint64_t budget = 0;
+  ChunkerParams chunking;       // Of the corpus built; avg in 4 KiB..64 KiB.
+  bool overwrite = false;       // As CorpusBuildOptions::overwrite.
+  std::vector<std::string> sign_keys;  // As CorpusBuildOptions::sign_keys.
+  // Averages measured for the chunk-size table (each with min = avg/2, max = avg*2
+  // and chunking.normalization); each in 4 KiB..64 KiB. Empty: no table.
+  std::vector<uint32_t> candidate_averages = {4u << 10, 8u << 10, 16u << 10, 32u << 10,
+                                              64u << 10};
+  // Distinct chunks counted in memory per pass (about 100 bytes each). Beyond it the
+  // counts spill into a RocksDB scratch database in <out_dir>.tmp-count-*, removed
+  // afterwards; the result is the same.
+  uint64_t max_counted_chunks = uint64_t{1} << 22;
+  // Index bytes per stored chunk assumed when choosing chunks before a build (RocksDB
+  // takes about 64). The built directory is measured and trimmed until it fits, so a
+  // wrong estimate costs builds, never the budget.
+  uint32_t index_bytes_per_chunk = 64;
+};
+
+// One row of the chunk-size table: the samples chunked at one average, and what a
+// corpus of that chunking would cover within the budget. Counted exactly; the corpus
+// is not built, its size is estimated (pack bytes exact, index and files estimated).
+struct ChunkSizeEstimate {
+  uint32_t avg_size = 0;
+  uint64_t chunks = 0;          // Chunks in the samples.
+  uint64_t distinct_chunks = 0;
+  uint64_t distinct_bytes = 0;
+  uint64_t selected_chunks = 0; // Distinct chunks that fit the budget.
+  uint64_t covered_bytes = 0;   // Sample bytes in those chunks (every occurrence).
+  double predicted_hit_rate = 0;  // covered_bytes / sample bytes.
+};
+
+struct OptimizeReport {
+  CorpusInfo corpus;            // The published corpus.
+  uint64_t budget = 0;
+  uint64_t corpus_bytes = 0;    // Measured: all files of the published directory.
+  int builds = 0;               // Builds needed to fit the budget (the size is measured).
+  uint64_t sample_files = 0;
+  uint64_t sample_bytes = 0;
+  uint64_t sample_chunks = 0;   // At the corpus's chunking.
+  uint64_t distinct_chunks = 0;
+  uint64_t distinct_bytes = 0;
+  bool counts_spilled = false;  // The count outgrew max_counted_chunks (RocksDB scratch).
+  double dedup_potential = 0;   // 1 - distinct_bytes / sample_bytes (0 when no bytes).
+  uint64_t selected_chunks = 0; // Chunks stored in the corpus.
+  uint64_t covered_bytes = 0;   // Sample bytes in chunks the corpus holds.
+  // covered_bytes / sample_bytes: the share of the samples that `compress --profile
+  // fast` copies from the corpus (it copies exactly the whole chunks the corpus holds).
+  double predicted_hit_rate = 0;
+  std::vector<ChunkSizeEstimate> chunk_sizes;
+  // The average with the highest predicted hit rate; among averages within
+  // 0.5 percentage points of it, the largest (fewer chunks, smaller index). 0 when the
+  // table is empty.
+  uint32_t recommended_avg = 0;
+
+  std::string ToText() const;   // Human report for `corpus optimize`.
+  std::string ToJson() const;   // Pretty JSON for `corpus optimize --json`.
+};
+
+// Counts the chunks of `samples` (files, or directories walked as BuildCorpus does; not
+// stdin, which cannot be read twice) and publishes at `out_dir` the corpus of the
+// distinct chunks that cover the most sample bytes within options.budget, chosen
+// greedily by sample bytes covered per corpus byte, stored in first-seen order. The
+// directory's size is measured before publishing and the selection trimmed until it
+// fits: the published directory never exceeds the budget. Publishing is atomic and
+// signed as in BuildCorpus; on error nothing is left. Memory: the count table
+// (options.max_counted_chunks, then RocksDB's buffers) plus the builder's.
+// Errors: InvalidArgument (budget 0 or too small for an empty corpus, chunking, no
+// samples, "-", `out_dir` exists and !overwrite); NotFound /
+// Permission naming a sample; Io when writing fails; ReadSecretKeyFile's for sign_keys.
+Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
+                                      const std::string& out_dir, const OptimizeOptions& options);
+
 }  // namespace reducto
 
 #endif  // REDUCTO_CORPUS_H_

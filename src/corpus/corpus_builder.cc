@@ -1,7 +1,5 @@
 // BuildCorpus: chunk the inputs, store each distinct chunk once, index it, write the
 // manifest last, and publish the directory, signed, with one rename (corpus_publisher.h).
-// UpdateCorpus does the same on top of a parent corpus, storing only what the parent
-// lacks (docs/corpus.md, "Versions").
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "corpus/corpus_builder.h"
 
 #include "chunking/chunk_reader.h"
 #include "corpus/chunk_index.h"
@@ -35,7 +35,9 @@ namespace fs = std::filesystem;
 // per input and a directory may hold many small files; 1 MiB reads are already cheap.
 constexpr size_t kInputWindowBytes = 1u << 20;
 
-Status ValidateChunking(const ChunkerParams& params) {
+}  // namespace
+
+Status ValidateCorpusChunking(const ChunkerParams& params) {
   Status valid = params.Validate();
   if (!valid.ok()) return valid.WithContext("invalid chunking for a corpus");
   if (params.avg_size < kCorpusMinAvgChunk || params.avg_size > kCorpusMaxAvgChunk) {
@@ -48,9 +50,7 @@ Status ValidateChunking(const ChunkerParams& params) {
 
 // ---- inputs ----
 
-struct Input {
-  std::string path;  // "-" for stdin.
-};
+namespace {
 
 struct FileId {
   dev_t dev = 0;
@@ -67,7 +67,7 @@ FileId IdentifyDirectory(const std::string& path) {
 // Appends the regular files under `dir` (recursively, symbolic links not followed,
 // sockets, FIFOs and devices skipped), sorted byte-wise by path. The directory
 // `exclude` (the corpus being replaced, when it lies inside an input) is skipped.
-Status ListDirectory(const std::string& dir, const FileId& exclude, std::vector<Input>* out) {
+Status ListDirectory(const std::string& dir, const FileId& exclude, std::vector<CorpusInput>* out) {
   std::vector<std::string> files;
   std::error_code ec;
   fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec);
@@ -93,14 +93,16 @@ Status ListDirectory(const std::string& dir, const FileId& exclude, std::vector<
   return Status::Ok();
 }
 
-Result<std::vector<Input>> ExpandInputs(const std::vector<std::string>& inputs,
+}  // namespace
+
+Result<std::vector<CorpusInput>> ExpandCorpusInputs(const std::vector<std::string>& inputs,
                                         const std::string& out_dir) {
   if (inputs.empty()) {
     return Status::InvalidArgument(
         "no inputs to build a corpus from: pass files, directories or - for stdin");
   }
   FileId exclude = IdentifyDirectory(out_dir);
-  std::vector<Input> files;
+  std::vector<CorpusInput> files;
   bool stdin_seen = false;
   for (const std::string& input : inputs) {
     if (input == "-") {
@@ -124,138 +126,122 @@ Result<std::vector<Input>> ExpandInputs(const std::vector<std::string>& inputs,
 
 // ---- the build directory ----
 
+namespace {
+
 Status MakeDirectory(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0) return ErrnoStatus("create directory", path, errno);
   return Status::Ok();
 }
 
-// Fills one corpus directory: its pack segment, the index, then the manifest. With a
-// parent, the chunks that the parent's chain holds are only counted, the new segment
-// starts where the parent's address space ends, and the manifest lists the parent's
-// segments first.
-class CorpusBuilder {
- public:
-  // REQUIRES: `parent`, when not null, outlives the builder and chunks with `params`.
-  CorpusBuilder(std::string dir, const ChunkerParams& params, const CorpusReader* parent)
-      : dir_(std::move(dir)), params_(params), parent_(parent) {}
+}  // namespace
 
-  Status Start() {
-    RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPackDirName));
-    ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + OwnSegmentFile(), OwnSegmentBase()));
-    ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName));
-    return Status::Ok();
+CorpusBuilder::CorpusBuilder(std::string dir, const ChunkerParams& params, ChunkFilter keep,
+                             const CorpusReader* parent)
+    : dir_(std::move(dir)), params_(params), keep_(std::move(keep)), parent_(parent) {}
+
+Status CorpusBuilder::Start() {
+  RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPackDirName));
+  ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + OwnSegmentFile(), OwnSegmentBase()));
+  ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName));
+  return Status::Ok();
+}
+
+Status CorpusBuilder::AddInput(const CorpusInput& input) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(input.path));
+  ChunkReader reader(params_, *source, kInputWindowBytes);
+  ChunkView chunk;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
+    if (!more) return Status::Ok();
+    RETURN_IF_ERROR(AddChunk(chunk.bytes));
   }
+}
 
-  // Each input is chunked on its own: a file's end is always a chunk's end.
-  Status AddInput(const Input& input) {
-    ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(input.path));
-    ChunkReader reader(params_, *source, kInputWindowBytes);
-    ChunkView chunk;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
-      if (!more) return Status::Ok();
-      RETURN_IF_ERROR(AddChunk(chunk.bytes));
-    }
+Status CorpusBuilder::Finish() {
+  RETURN_IF_ERROR(pack_->Finish());
+  ASSIGN_OR_RETURN(IndexSummary index, index_->Finish());
+  index_.reset();
+  if (index.entries != unique_chunks_) {
+    return Status::Io("the chunk index holds " + std::to_string(index.entries) + " entries but " +
+                      std::to_string(unique_chunks_) +
+                      " chunks were stored: the build is broken; please report this");
   }
+  RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPackDirName));
+  RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kIndexDirName));
+  CorpusInfo info;
+  info.id = NewCorpusId();
+  info.created = NowRfc3339();
+  info.builder = std::string("reducto ") + REDUCTO_VERSION;
+  info.chunking = params_;
+  if (parent_ != nullptr) InheritSegments(parent_->info(), &info);
+  info.segments.push_back({OwnSegmentFile(), OwnSegmentBase(), pack_->size(), pack_->digest()});
+  info.input_bytes = input_bytes_;
+  info.chunk_count = chunk_count_;
+  info.unique_chunks = unique_chunks_;
+  info.index_entries = index.entries;
+  info.index_digest = index.digest;
+  std::string manifest = SerializeManifest(info);
+  return WriteFileAtomic(dir_ + "/" + kManifestFileName,
+                         {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
+}
 
-  // Completes the files and writes manifest.json, everything fsynced.
-  Status Finish() {
-    RETURN_IF_ERROR(pack_->Finish());
-    ASSIGN_OR_RETURN(IndexSummary index, index_->Finish());
-    index_.reset();
-    if (index.entries != unique_chunks_) {
-      return Status::Io("the chunk index holds " + std::to_string(index.entries) + " entries but " +
-                        std::to_string(unique_chunks_) +
-                        " chunks were stored: the build is broken; please report this");
-    }
-    RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPackDirName));
-    RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kIndexDirName));
-    CorpusInfo info;
-    info.id = NewCorpusId();
-    info.created = NowRfc3339();
-    info.builder = std::string("reducto ") + REDUCTO_VERSION;
-    info.chunking = params_;
-    if (parent_ != nullptr) InheritSegments(parent_->info(), &info);
-    info.segments.push_back({OwnSegmentFile(), OwnSegmentBase(), pack_->size(), pack_->digest()});
-    info.input_bytes = input_bytes_;
-    info.chunk_count = chunk_count_;
-    info.unique_chunks = unique_chunks_;
-    info.index_entries = index.entries;
-    info.index_digest = index.digest;
-    std::string manifest = SerializeManifest(info);
-    return WriteFileAtomic(dir_ + "/" + kManifestFileName,
-                           {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
+// The own segment is numbered by its place in the address space: pack/000000.seg for
+// a root, pack/000001.seg for a first version, and so on.
+std::string CorpusBuilder::OwnSegmentFile() const {
+  size_t inherited = parent_ == nullptr ? 0 : parent_->info().segments.size();
+  return SegmentFileName(static_cast<uint32_t>(inherited));
+}
+
+uint64_t CorpusBuilder::OwnSegmentBase() const {
+  return parent_ == nullptr ? 0 : parent_->size();
+}
+
+// A version's manifest: the parent's id and digest, and the parent's segments, each
+// naming the corpus whose directory holds it.
+void CorpusBuilder::InheritSegments(const CorpusInfo& parent, CorpusInfo* info) {
+  info->parent_id = parent.id;
+  info->parent_manifest_digest = parent.manifest_digest;
+  info->segments = parent.segments;
+  info->segment_owners = parent.segment_owners;
+  info->segment_owners.resize(parent.segments.size(), parent.id);
+}
+
+Status CorpusBuilder::AddChunk(std::span<const uint8_t> bytes) {
+  ++chunk_count_;
+  input_bytes_ += bytes.size();
+  ChunkCandidate chunk;
+  chunk.digest = Blake3(bytes);
+  chunk.length = static_cast<uint32_t>(bytes.size());
+  if (keep_) {
+    ASSIGN_OR_RETURN(bool keep, keep_(chunk.digest, chunk.length));
+    if (!keep) return Status::Ok();
   }
-
- private:
-  // The own segment is numbered by its place in the address space: pack/000000.seg for
-  // a root, pack/000001.seg for a first version, and so on.
-  std::string OwnSegmentFile() const {
-    size_t inherited = parent_ == nullptr ? 0 : parent_->info().segments.size();
-    return SegmentFileName(static_cast<uint32_t>(inherited));
+  uint64_t weak_key = WeakKey(bytes);
+  candidates_.clear();
+  if (parent_ != nullptr) RETURN_IF_ERROR(parent_->Lookup(weak_key, &candidates_));
+  RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));
+  for (const ChunkCandidate& c : candidates_) {
+    if (c.length == chunk.length && DigestEqual(c.digest, chunk.digest)) return Status::Ok();
   }
-  uint64_t OwnSegmentBase() const { return parent_ == nullptr ? 0 : parent_->size(); }
+  RETURN_IF_ERROR(pack_->Append(bytes, &chunk.address));
+  ++unique_chunks_;
+  return index_->Add(weak_key, chunk);
+}
 
-  // A version's manifest: the parent's id and digest, and the parent's segments, each
-  // naming the corpus whose directory holds it.
-  static void InheritSegments(const CorpusInfo& parent, CorpusInfo* info) {
-    info->parent_id = parent.id;
-    info->parent_manifest_digest = parent.manifest_digest;
-    info->segments = parent.segments;
-    info->segment_owners = parent.segment_owners;
-    info->segment_owners.resize(parent.segments.size(), parent.id);
-  }
 
-  // True when the parent's chain or this build already holds the chunk.
-  Status IsStored(uint64_t weak_key, const ChunkCandidate& chunk, bool* stored) {
-    candidates_.clear();
-    if (parent_ != nullptr) RETURN_IF_ERROR(parent_->Lookup(weak_key, &candidates_));
-    RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));
-    *stored = false;
-    for (const ChunkCandidate& c : candidates_) {
-      if (c.length == chunk.length && DigestEqual(c.digest, chunk.digest)) *stored = true;
-    }
-    return Status::Ok();
-  }
-
- private:
-  Status AddChunk(std::span<const uint8_t> bytes) {
-    ++chunk_count_;
-    input_bytes_ += bytes.size();
-    uint64_t weak_key = WeakKey(bytes);
-    ChunkCandidate chunk;
-    chunk.digest = Blake3(bytes);
-    chunk.length = static_cast<uint32_t>(bytes.size());
-    bool stored = false;
-    RETURN_IF_ERROR(IsStored(weak_key, chunk, &stored));
-    if (stored) return Status::Ok();
-    RETURN_IF_ERROR(pack_->Append(bytes, &chunk.address));
-    ++unique_chunks_;
-    return index_->Add(weak_key, chunk);
-  }
-
-  std::string dir_;
-  ChunkerParams params_;
-  const CorpusReader* parent_;
-  std::unique_ptr<PackWriter> pack_;
-  std::unique_ptr<ChunkIndexWriter> index_;
-  std::vector<ChunkCandidate> candidates_;
-  uint64_t input_bytes_ = 0;
-  uint64_t chunk_count_ = 0;
-  uint64_t unique_chunks_ = 0;
-};
+namespace {
 
 // Builds into a staging directory beside `out` and publishes it (BuildCorpus and
 // UpdateCorpus differ only in what they check first and in `parent`).
 Result<CorpusInfo> BuildAndPublish(const std::vector<std::string>& inputs, const std::string& out,
                                    const ChunkerParams& params, const CorpusReader* parent,
                                    bool overwrite, const std::vector<SecretKey>& sign_keys) {
-  ASSIGN_OR_RETURN(std::vector<Input> files, ExpandInputs(inputs, out));
+  ASSIGN_OR_RETURN(std::vector<CorpusInput> files, ExpandCorpusInputs(inputs, out));
   ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, overwrite));
   {
-    CorpusBuilder builder(staging.dir(), params, parent);
+    CorpusBuilder builder(staging.dir(), params, nullptr, parent);
     RETURN_IF_ERROR(builder.Start());
-    for (const Input& file : files) RETURN_IF_ERROR(builder.AddInput(file));
+    for (const CorpusInput& file : files) RETURN_IF_ERROR(builder.AddInput(file));
     RETURN_IF_ERROR(builder.Finish());
   }
   return staging.Publish(sign_keys);
@@ -305,7 +291,7 @@ Status CheckVersionDestination(const CorpusReader& parent, const std::string& ou
 
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
                                const CorpusBuildOptions& options) {
-  RETURN_IF_ERROR(ValidateChunking(options.chunking));
+  RETURN_IF_ERROR(ValidateCorpusChunking(options.chunking));
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
   return BuildAndPublish(inputs, out, options.chunking, nullptr, options.overwrite, sign_keys);
@@ -316,7 +302,7 @@ Result<CorpusInfo> UpdateCorpus(const std::string& parent_dir,
                                 const CorpusUpdateOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> parent, CorpusReader::Open(parent_dir));
   RETURN_IF_ERROR(CheckInheritedChunking(parent->info(), options));
-  RETURN_IF_ERROR(ValidateChunking(parent->info().chunking));
+  RETURN_IF_ERROR(ValidateCorpusChunking(parent->info().chunking));
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   RETURN_IF_ERROR(CheckVersionDestination(*parent, out));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));

@@ -1,0 +1,84 @@
+// The pieces of BuildCorpus (reducto/corpus.h) that every way of making a corpus
+// shares: the chunking check, the expansion of inputs, and CorpusBuilder, which fills
+// one corpus directory (pack, index, manifest) for CorpusStaging to publish.
+//
+// Thread safety: a CorpusBuilder is used by one thread.
+#ifndef REDUCTO_CORPUS_CORPUS_BUILDER_H_
+#define REDUCTO_CORPUS_CORPUS_BUILDER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "corpus/chunk_index.h"
+#include "corpus/pack_writer.h"
+#include "reducto/chunker.h"
+#include "reducto/corpus.h"
+#include "reducto/digest.h"
+#include "reducto/status.h"
+
+namespace reducto {
+
+// InvalidArgument unless `params` is valid and its average is in the corpus range.
+Status ValidateCorpusChunking(const ChunkerParams& params);
+
+struct CorpusInput {
+  std::string path;  // "-" for stdin.
+};
+
+// The inputs in build order (docs/corpus.md, "Building and publishing", step 1): files
+// as themselves, directories as their regular files (recursive, sorted byte-wise,
+// skipping `out_dir`), "-" at most once. InvalidArgument when `inputs` is empty;
+// NotFound / Permission naming an input that cannot be read.
+Result<std::vector<CorpusInput>> ExpandCorpusInputs(const std::vector<std::string>& inputs,
+                                                    const std::string& out_dir);
+
+class CorpusReader;
+
+// Fills one corpus directory: its pack segment, the index, then the manifest. With a
+// parent, the chunks that the parent's chain holds are only counted, the new segment
+// starts where the parent's address space ends, and the manifest lists the parent's
+// segments first (docs/corpus.md, "Versions").
+class CorpusBuilder {
+ public:
+  // Whether a chunk is stored. Asked for every chunk of the inputs, before the index is
+  // consulted, so also for chunks already stored (say yes again to keep them). Chunks it
+  // refuses still count in the manifest's input_bytes and chunk_count, which describe
+  // the inputs.
+  using ChunkFilter = std::function<Result<bool>(const Digest& digest, uint32_t length)>;
+
+  // `dir` exists and is empty. Without `keep`, every distinct chunk is stored.
+  // REQUIRES: `parent`, when not null, outlives the builder and chunks with `params`.
+  CorpusBuilder(std::string dir, const ChunkerParams& params, ChunkFilter keep = nullptr,
+                const CorpusReader* parent = nullptr);
+
+  Status Start();
+  // Each input is chunked on its own: a file's end is always a chunk's end.
+  Status AddInput(const CorpusInput& input);
+  // Completes the files and writes manifest.json, everything fsynced.
+  Status Finish();
+
+ private:
+  Status AddChunk(std::span<const uint8_t> bytes);
+  std::string OwnSegmentFile() const;
+  uint64_t OwnSegmentBase() const;
+  static void InheritSegments(const CorpusInfo& parent, CorpusInfo* info);
+
+  std::string dir_;
+  ChunkerParams params_;
+  ChunkFilter keep_;
+  const CorpusReader* parent_;
+  std::unique_ptr<PackWriter> pack_;
+  std::unique_ptr<ChunkIndexWriter> index_;
+  std::vector<ChunkCandidate> candidates_;
+  uint64_t input_bytes_ = 0;
+  uint64_t chunk_count_ = 0;
+  uint64_t unique_chunks_ = 0;
+};
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CORPUS_CORPUS_BUILDER_H_
