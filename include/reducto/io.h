@@ -48,8 +48,9 @@ Result<std::unique_ptr<ByteSource>> OpenSource(const std::string& path);
 Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwrite);
 
 // Installs handlers for SIGINT, SIGTERM and SIGHUP that remove the temporary files of
-// every file sink not yet committed and exit with 128 + the signal number, so an
-// interrupted command never leaves a partial output behind.
+// every file sink not yet committed and the staging directory of a corpus not yet
+// published, say so on stderr and exit with 128 + the signal number, so an interrupted
+// command never leaves a partial output behind.
 void InstallInterruptCleanup();
 
 // Sources and sinks in memory, for the library's users and tests.
