@@ -9,6 +9,7 @@
 #include "reducto/codec.h"
 #include "reducto/io.h"
 #include "trust.h"
+#include "usage_recording.h"
 
 namespace reducto::cli {
 namespace {
@@ -32,11 +33,15 @@ struct CompressCommand {
   bool no_fallback = false;
   bool force = false;
   TrustFlags trust;
+  UsageFlags usage;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     CompressOptions options;
+    CorpusUsageRecorder recorder;
+    bool record_usage = !standalone && usage.Enabled(*settings);
+    if (record_usage) options.use_observer = &recorder;
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
@@ -68,6 +73,7 @@ struct CompressCommand {
     auto stats = Compress(standalone ? "" : corpus_dir, **source, **sink, options);
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
+    if (record_usage) RecordUsageOrWarn(recorder, corpus_dir, *stats);
     if (stats->fell_back) {
       std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
                            "(literals only). Pass --no-fallback to make this an error.\n", corpus_dir.c_str());
@@ -137,6 +143,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
               "fail instead of writing a standalone container when the corpus is missing");
   c->add_flag("-f,--force", compress.force, "overwrite the output file");
   compress.trust.Register(c);
+  compress.usage.Register(c);
 
   static DecompressCommand decompress;
   auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");

@@ -60,6 +60,8 @@ void RegisterCorpusCommands(CLI::App* app, Context& ctx);
 // sign, verify and list, under the `corpus` subcommand.
 void RegisterCorpusSigningCommands(CLI::App* corpus, Context& ctx);
 void RegisterKeyCommands(CLI::App* app, Context& ctx);
+// prune, under the `corpus` subcommand.
+void RegisterCorpusPruneCommand(CLI::App* corpus, Context& ctx);
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli

@@ -1,5 +1,7 @@
 // BuildCorpus: chunk the inputs, store each distinct chunk once, index it, write the
 // manifest last, and publish the directory, signed, with one rename (corpus_publisher.h).
+#include "corpus/corpus_builder.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -124,88 +126,88 @@ Status MakeDirectory(const std::string& path) {
   return Status::Ok();
 }
 
-// Fills one corpus directory: the first pack segment, the index, then the manifest.
-class CorpusBuilder {
- public:
-  CorpusBuilder(std::string dir, const ChunkerParams& params)
-      : dir_(std::move(dir)), params_(params) {}
-
-  Status Start() {
-    RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPackDirName));
-    ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + SegmentFileName(0), 0));
-    ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName));
-    return Status::Ok();
-  }
-
-  // Each input is chunked on its own: a file's end is always a chunk's end.
-  Status AddInput(const Input& input) {
-    ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(input.path));
-    ChunkReader reader(params_, *source, kInputWindowBytes);
-    ChunkView chunk;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
-      if (!more) return Status::Ok();
-      RETURN_IF_ERROR(AddChunk(chunk.bytes));
-    }
-  }
-
-  // Completes the files and writes manifest.json, everything fsynced.
-  Status Finish() {
-    RETURN_IF_ERROR(pack_->Finish());
-    ASSIGN_OR_RETURN(IndexSummary index, index_->Finish());
-    index_.reset();
-    if (index.entries != unique_chunks_) {
-      return Status::Io("the chunk index holds " + std::to_string(index.entries) + " entries but " +
-                        std::to_string(unique_chunks_) +
-                        " chunks were stored: the build is broken; please report this");
-    }
-    RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPackDirName));
-    RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kIndexDirName));
-    CorpusInfo info;
-    info.id = NewCorpusId();
-    info.created = NowRfc3339();
-    info.builder = std::string("reducto ") + REDUCTO_VERSION;
-    info.chunking = params_;
-    info.segments.push_back({SegmentFileName(0), 0, pack_->size(), pack_->digest()});
-    info.input_bytes = input_bytes_;
-    info.chunk_count = chunk_count_;
-    info.unique_chunks = unique_chunks_;
-    info.index_entries = index.entries;
-    info.index_digest = index.digest;
-    std::string manifest = SerializeManifest(info);
-    return WriteFileAtomic(dir_ + "/" + kManifestFileName,
-                           {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
-  }
-
- private:
-  Status AddChunk(std::span<const uint8_t> bytes) {
-    ++chunk_count_;
-    input_bytes_ += bytes.size();
-    uint64_t weak_key = WeakKey(bytes);
-    ChunkCandidate chunk;
-    chunk.digest = Blake3(bytes);
-    chunk.length = static_cast<uint32_t>(bytes.size());
-    candidates_.clear();
-    RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));
-    for (const ChunkCandidate& c : candidates_) {
-      if (c.length == chunk.length && DigestEqual(c.digest, chunk.digest)) return Status::Ok();
-    }
-    RETURN_IF_ERROR(pack_->Append(bytes, &chunk.address));
-    ++unique_chunks_;
-    return index_->Add(weak_key, chunk);
-  }
-
-  std::string dir_;
-  ChunkerParams params_;
-  std::unique_ptr<PackWriter> pack_;
-  std::unique_ptr<ChunkIndexWriter> index_;
-  std::vector<ChunkCandidate> candidates_;
-  uint64_t input_bytes_ = 0;
-  uint64_t chunk_count_ = 0;
-  uint64_t unique_chunks_ = 0;
-};
-
 }  // namespace
+
+CorpusBuilder::CorpusBuilder(std::string dir, const ChunkerParams& params)
+    : dir_(std::move(dir)), params_(params) {}
+
+CorpusBuilder::~CorpusBuilder() = default;
+
+Status CorpusBuilder::Start() {
+  RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPackDirName));
+  ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + SegmentFileName(0), 0));
+  ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName));
+  return Status::Ok();
+}
+
+Status CorpusBuilder::AddInput(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(path));
+  ChunkReader reader(params_, *source, kInputWindowBytes);
+  ChunkView chunk;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
+    if (!more) return Status::Ok();
+    RETURN_IF_ERROR(AddChunk(chunk.bytes));
+  }
+}
+
+Status CorpusBuilder::Finish() {
+  RETURN_IF_ERROR(pack_->Finish());
+  ASSIGN_OR_RETURN(IndexSummary index, index_->Finish());
+  index_.reset();
+  if (index.entries != unique_chunks_) {
+    return Status::Io("the chunk index holds " + std::to_string(index.entries) + " entries but " +
+                      std::to_string(unique_chunks_) +
+                      " chunks were stored: the build is broken; please report this");
+  }
+  RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPackDirName));
+  RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kIndexDirName));
+  CorpusInfo info;
+  info.id = NewCorpusId();
+  info.created = NowRfc3339();
+  info.builder = std::string("reducto ") + REDUCTO_VERSION;
+  info.chunking = params_;
+  info.segments.push_back({SegmentFileName(0), 0, pack_->size(), pack_->digest()});
+  info.input_bytes = input_bytes_;
+  info.chunk_count = chunk_count_;
+  info.unique_chunks = unique_chunks_;
+  info.index_entries = index.entries;
+  info.index_digest = index.digest;
+  std::string manifest = SerializeManifest(info);
+  return WriteFileAtomic(dir_ + "/" + kManifestFileName,
+                         {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
+}
+
+Status CorpusBuilder::AddChunk(std::span<const uint8_t> bytes) {
+  ++chunk_count_;
+  input_bytes_ += bytes.size();
+  uint64_t weak_key = WeakKey(bytes);
+  ChunkCandidate chunk;
+  chunk.digest = Blake3(bytes);
+  chunk.length = static_cast<uint32_t>(bytes.size());
+  candidates_.clear();
+  RETURN_IF_ERROR(index_->Lookup(weak_key, &candidates_));
+  for (const ChunkCandidate& c : candidates_) {
+    if (c.length == chunk.length && DigestEqual(c.digest, chunk.digest)) return Status::Ok();
+  }
+  RETURN_IF_ERROR(pack_->Append(bytes, &chunk.address));
+  ++unique_chunks_;
+  return index_->Add(weak_key, chunk);
+}
+
+Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
+                                         const ChunkerParams& params,
+                                         const std::vector<SecretKey>& sign_keys,
+                                         const std::function<Status(CorpusBuilder&)>& fill) {
+  ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, overwrite));
+  {
+    CorpusBuilder builder(staging.dir(), params);
+    RETURN_IF_ERROR(builder.Start());
+    RETURN_IF_ERROR(fill(builder));
+    RETURN_IF_ERROR(builder.Finish());
+  }
+  return staging.Publish(sign_keys);
+}
 
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
                                const CorpusBuildOptions& options) {
@@ -213,14 +215,13 @@ Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
   ASSIGN_OR_RETURN(std::vector<Input> files, ExpandInputs(inputs, out));
-  ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, options.overwrite));
-  {
-    CorpusBuilder builder(staging.dir(), options.chunking);
-    RETURN_IF_ERROR(builder.Start());
-    for (const Input& file : files) RETURN_IF_ERROR(builder.AddInput(file));
-    RETURN_IF_ERROR(builder.Finish());
-  }
-  return staging.Publish(sign_keys);
+  return BuildAndPublishCorpus(out, options.overwrite, options.chunking, sign_keys,
+                               [&](CorpusBuilder& builder) -> Status {
+                                 for (const Input& file : files) {
+                                   RETURN_IF_ERROR(builder.AddInput(file.path));
+                                 }
+                                 return Status::Ok();
+                               });
 }
 
 }  // namespace reducto
