@@ -39,9 +39,8 @@ struct CompressCommand {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     CompressOptions options;
-    CorpusUsageRecorder recorder;
     bool record_usage = !standalone && usage.Enabled(*settings);
-    if (record_usage) options.use_observer = &recorder;
+    CorpusUsageRecorder recorder;
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
@@ -64,6 +63,10 @@ struct CompressCommand {
       return Fail(Status::InvalidArgument(
           "compress needs a corpus: pass -c DIR (or set `corpus` in the config file or REDUCTO_CORPUS), "
           "or pass --standalone for a container that needs none"));
+    }
+    if (record_usage) {
+      recorder = MakeUsageRecorder(corpus_dir);
+      options.use_observer = &recorder;
     }
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());

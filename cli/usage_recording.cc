@@ -2,12 +2,19 @@
 
 #include <cstdio>
 
+#include "reducto/corpus.h"
+
 namespace reducto::cli {
 
 void UsageFlags::Register(CLI::App* cmd) {
   cmd->add_flag("--no-usage", no_usage,
                 "do not record which corpus chunks this compression used (the usage store beside "
                 "the corpus, read by `corpus prune --unused-since`)");
+}
+
+CorpusUsageRecorder MakeUsageRecorder(const std::string& corpus_dir) {
+  auto info = ReadCorpusInfo(corpus_dir);  // Compress reports any problem with it.
+  return CorpusUsageRecorder(info.ok() ? info->chunking.min_size : 0);
 }
 
 void RecordUsageOrWarn(const CorpusUsageRecorder& recorder, const std::string& corpus_dir,

@@ -20,6 +20,11 @@ struct UsageFlags {
   bool Enabled(const Settings& settings) const { return !no_usage && settings.usage; }
 };
 
+// A recorder for compressing against the corpus at `corpus_dir`: it merges ranges
+// closer than the corpus's minimum chunk size as they come, so that memory and the
+// final sort stay small however many copies the container has.
+CorpusUsageRecorder MakeUsageRecorder(const std::string& corpus_dir);
+
 // Records what `recorder` saw into the usage store of `corpus_dir` for the corpus that
 // `stats` names. Never fails: when the store cannot be written it prints one warning
 // and the command goes on. Nothing is recorded for a standalone container.

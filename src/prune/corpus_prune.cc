@@ -83,11 +83,12 @@ Result<std::vector<StoredChunk>> KeepForFiles(const std::string& corpus_dir,
   }
   ASSIGN_OR_RETURN(std::vector<StoredChunk> chunks, ListChunks(corpus_dir));
   // Both sorted: sweep the chunks and the ranges together.
-  auto range = used.ranges().begin();
+  std::vector<std::pair<uint64_t, uint64_t>> ranges = used.Ranges();
+  auto range = ranges.begin();
   for (StoredChunk& chunk : chunks) {
     uint64_t end = chunk.address + chunk.length;
-    while (range != used.ranges().end() && range->second <= chunk.address) ++range;
-    chunk.keep = range != used.ranges().end() && range->first < end;
+    while (range != ranges.end() && range->second <= chunk.address) ++range;
+    chunk.keep = range != ranges.end() && range->first < end;
   }
   return chunks;
 }
