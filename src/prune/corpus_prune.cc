@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <limits>
 #include <memory>
 
 #include "corpus/chunk_index.h"
@@ -15,6 +14,7 @@
 #include "corpus/corpus_publisher.h"
 #include "corpus/corpus_reader.h"
 #include "corpus/signatures.h"
+#include "reducto/digest.h"
 #include "reducto/io.h"
 #include "reducto/usage.h"
 
@@ -35,6 +35,7 @@ class DiscardSink final : public ByteSink {
 struct StoredChunk {
   uint64_t address = 0;
   uint32_t length = 0;
+  Digest digest{};
   bool keep = false;
 };
 
@@ -58,7 +59,7 @@ Result<std::vector<StoredChunk>> ListChunks(const std::string& corpus_dir) {
   std::vector<StoredChunk> chunks;
   ASSIGN_OR_RETURN(IndexSummary summary,
                    index->Scan([&](uint64_t, const ChunkCandidate& chunk) -> Status {
-                     chunks.push_back({chunk.address, chunk.length, false});
+                     chunks.push_back({chunk.address, chunk.length, chunk.digest, false});
                      return Status::Ok();
                    }));
   (void)summary;
@@ -67,9 +68,10 @@ Result<std::vector<StoredChunk>> ListChunks(const std::string& corpus_dir) {
   return chunks;
 }
 
-// Marks every chunk that a range the encoder used while compressing `files` touches.
-Result<std::vector<StoredChunk>> KeepForFiles(const std::string& corpus_dir,
-                                              const CorpusPruneOptions& options) {
+// Marks every chunk that a range the encoder used while compressing the keep_for files
+// touches.
+Status KeepForFiles(const std::string& corpus_dir, const CorpusPruneOptions& options,
+                    std::vector<StoredChunk>* chunks) {
   CorpusUsageRecorder used;
   CompressOptions compress;
   compress.profile = options.profile;
@@ -81,31 +83,30 @@ Result<std::vector<StoredChunk>> KeepForFiles(const std::string& corpus_dir,
     Result<CompressStats> stats = Compress(corpus_dir, *source, sink, compress);
     if (!stats.ok()) return stats.status().WithContext("cannot find what " + file + " uses");
   }
-  ASSIGN_OR_RETURN(std::vector<StoredChunk> chunks, ListChunks(corpus_dir));
   // Both sorted: sweep the chunks and the ranges together.
   std::vector<std::pair<uint64_t, uint64_t>> ranges = used.Ranges();
   auto range = ranges.begin();
-  for (StoredChunk& chunk : chunks) {
+  for (StoredChunk& chunk : *chunks) {
     uint64_t end = chunk.address + chunk.length;
     while (range != ranges.end() && range->second <= chunk.address) ++range;
     chunk.keep = range != ranges.end() && range->first < end;
   }
-  return chunks;
+  return Status::Ok();
 }
 
-Result<std::vector<StoredChunk>> KeepUsedSince(const std::string& corpus_dir,
-                                               const CorpusPruneOptions& options) {
+// Marks every chunk whose last recorded use is within the window.
+Status KeepUsedSince(const std::string& corpus_dir, const CorpusPruneOptions& options,
+                     std::vector<StoredChunk>* chunks) {
   ASSIGN_OR_RETURN(std::vector<ChunkUse> usage, ReadCorpusUsage(corpus_dir));
   int64_t now = options.now != 0 ? options.now : UnixNow();
-  uint64_t window = std::min<uint64_t>(*options.unused_since_seconds,
-                                       static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
-  std::vector<StoredChunk> chunks;
-  chunks.reserve(usage.size());
-  for (const ChunkUse& use : usage) {
-    bool recent = use.count > 0 && (use.last_use >= now || static_cast<uint64_t>(now - use.last_use) <= window);
-    chunks.push_back({use.address, use.length, recent});
+  uint64_t window = *options.unused_since_seconds;
+  auto use = usage.begin();  // Both in address order.
+  for (StoredChunk& chunk : *chunks) {
+    while (use != usage.end() && use->address < chunk.address) ++use;
+    if (use == usage.end() || use->address != chunk.address || use->count == 0) continue;
+    chunk.keep = use->last_use >= now || static_cast<uint64_t>(now - use->last_use) <= window;
   }
-  return chunks;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -116,9 +117,9 @@ Result<CorpusPruneResult> PruneCorpus(const std::string& source_dir, const std::
   ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> source, CorpusReader::Open(source_dir));
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
-  ASSIGN_OR_RETURN(std::vector<StoredChunk> chunks,
-                   options.keep_for.empty() ? KeepUsedSince(source_dir, options)
-                                            : KeepForFiles(source_dir, options));
+  ASSIGN_OR_RETURN(std::vector<StoredChunk> chunks, ListChunks(source_dir));
+  RETURN_IF_ERROR(options.keep_for.empty() ? KeepUsedSince(source_dir, options, &chunks)
+                                           : KeepForFiles(source_dir, options, &chunks));
   CorpusPruneResult result;
   std::vector<uint8_t> scratch;
   ASSIGN_OR_RETURN(
@@ -133,6 +134,15 @@ Result<CorpusPruneResult> PruneCorpus(const std::string& source_dir, const std::
                                 }
                                 ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
                                                  source->Read(chunk.address, chunk.length, &scratch));
+                                // A damaged source must not become a valid-looking copy.
+                                if (!DigestEqual(Blake3(bytes), chunk.digest)) {
+                                  return Status::Integrity(
+                                      "chunk at address " + std::to_string(chunk.address) + " of " +
+                                      source_dir +
+                                      " does not match its BLAKE3 in the index: the corpus is "
+                                      "damaged; check it with `reducto corpus verify` and rebuild "
+                                      "or re-fetch it");
+                                }
                                 RETURN_IF_ERROR(builder.AddChunk(bytes));
                                 ++result.kept_chunks;
                                 result.kept_bytes += chunk.length;

@@ -148,6 +148,21 @@ TEST_F(CorpusPruneTest, ExactlyOneMode) {
             (std::set<std::string>{"corpus", "reference", "target"}));
 }
 
+TEST_F(CorpusPruneTest, ADamagedSourceChunkFailsThePruneAndLeavesNothing) {
+  std::string pack = source() + "/pack/000000.seg";
+  std::vector<uint8_t> bytes = testing::ReadFile(pack);
+  bytes[150000] ^= 0xff;  // Inside what the target uses.
+  testing::WriteFile(pack, bytes);
+  CorpusPruneOptions options;
+  options.keep_for = {dir_.Join("target")};
+  options.profile = Profile::kFast;
+  auto pruned = PruneCorpus(source(), dir_.Join("out"), options);
+  ASSERT_FALSE(pruned.ok());
+  EXPECT_EQ(pruned.status().code(), StatusCode::kIntegrity) << pruned.status().ToString();
+  EXPECT_EQ(testing::ListNames(dir_.path()),
+            (std::set<std::string>{"corpus", "reference", "target"}));
+}
+
 TEST(ParseDurationTest, AcceptsANumberAndAUnit) {
   EXPECT_EQ(*ParseDuration("45s"), 45u);
   EXPECT_EQ(*ParseDuration("90m"), 5400u);
