@@ -503,6 +503,11 @@ Status CorpusUsageRecorder::Record(const std::string& corpus_dir, const std::str
   if (corpus_id.empty()) return Status::InvalidArgument("no corpus id to record usage for");
   ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(corpus_dir));
   if (info.id != corpus_id) return Status::Ok();
+  std::string root = UsageStoreDir(corpus_dir);
+  if (::access((root + "/" + kManifestFileName).c_str(), F_OK) == 0) {
+    return Status::InvalidArgument(root + " is a corpus, not a usage store: usage of " + corpus_dir +
+                                   " is not recorded there (rename that corpus)");
+  }
   std::string store = StoreDirFor(corpus_dir, corpus_id);
   std::string runs_dir = store + "/" + kUsageRunsDirName;
   RETURN_IF_ERROR(MakeDirectories(runs_dir));

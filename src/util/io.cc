@@ -116,7 +116,7 @@ extern "C" void RemoveTempFilesAndExit(int sig) {
                                : "reducto: hung up (SIGHUP)");
   WriteStderr(removed_directory
                   ? ": the partial corpus was removed and nothing was published; run the command again\n"
-                  : ": partial output was removed; run the command again\n");
+                  : ": its temporary files were removed; run the command again\n");
   ::_exit(128 + sig);
 }
 

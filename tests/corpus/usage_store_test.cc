@@ -238,6 +238,16 @@ TEST_F(UsageStoreTest, MergingNearbyRangesTouchesTheSameChunks) {
   for (const ChunkUse& chunk : *usage) EXPECT_EQ(chunk.count, Touches(exact, chunk) ? 1u : 0u);
 }
 
+TEST_F(UsageStoreTest, NeverWritesIntoACorpusNamedLikeTheStore) {
+  CorpusBuildOptions options;
+  options.chunking = testing::TestParams();
+  ASSERT_TRUE(BuildCorpus({dir_.Join("reference")}, UsageStoreDir(corpus()), options).ok());
+  auto before = testing::SnapshotTree(UsageStoreDir(corpus()));
+  CorpusUsageRecorder recorder = Use(0, 100000);
+  EXPECT_EQ(recorder.Record(corpus(), id_, 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(testing::SnapshotTree(UsageStoreDir(corpus())), before);
+}
+
 TEST_F(UsageStoreTest, NothingUsedWritesNothing) {
   CorpusUsageRecorder recorder;
   EXPECT_TRUE(recorder.Record(corpus(), id_, 1).ok());
