@@ -123,14 +123,14 @@ rocksdb::Options UsageDbOptions() {
   options.stats_persist_period_sec = 0;
   options.merge_operator = std::make_shared<UsageMergeOperator>();
   options.compression = rocksdb::kNoCompression;
-  // Each record flushes one small table; Record() compacts when they pile up, so no
+  // Each fold flushes one small table; the fold compacts when they pile up, so no
   // background compaction is left half-done when the process exits a moment later.
   options.disable_auto_compactions = true;
   options.keep_log_file_num = 1;
   return options;
 }
 
-// After this many tables at level 0, Record() compacts the database.
+// After this many tables at level 0, a fold compacts the database.
 constexpr int kCompactAfterTables = 8;
 // Folding steps over unused chunks up to this far, and seeks beyond.
 constexpr uint64_t kSeekDistance = 1u << 20;
@@ -217,15 +217,12 @@ Status Seed(rocksdb::DB* db, const std::string& corpus_dir, const std::string& c
   ASSIGN_OR_RETURN(std::unique_ptr<ChunkIndexReader> index,
                    ChunkIndexReader::Open(corpus_dir + "/" + kIndexDirName));
   rocksdb::WriteBatch batch;
-  rocksdb::Status put;
-  ASSIGN_OR_RETURN(IndexSummary summary,
-                   index->Scan([&](uint64_t, const ChunkCandidate& chunk) -> Status {
-                     UsageValue zero;
-                     zero.length = chunk.length;
-                     put = batch.Put(ChunkKey(chunk.address), EncodeValue(zero));
-                     return FromRocks(put, "cannot seed the usage store");
-                   }));
-  (void)summary;
+  Result<IndexSummary> scanned = index->Scan([&](uint64_t, const ChunkCandidate& chunk) -> Status {
+    UsageValue zero;
+    zero.length = chunk.length;
+    return FromRocks(batch.Put(ChunkKey(chunk.address), EncodeValue(zero)), "cannot seed the usage store");
+  });
+  RETURN_IF_ERROR(scanned.status());
   std::string seeded(4, '\0');
   StoreLittleEndian(kUsageFormatVersion, seeded.data());
   seeded += corpus_id;

@@ -57,12 +57,11 @@ Result<std::vector<StoredChunk>> ListChunks(const std::string& corpus_dir) {
   ASSIGN_OR_RETURN(std::unique_ptr<ChunkIndexReader> index,
                    ChunkIndexReader::Open(corpus_dir + "/" + kIndexDirName));
   std::vector<StoredChunk> chunks;
-  ASSIGN_OR_RETURN(IndexSummary summary,
-                   index->Scan([&](uint64_t, const ChunkCandidate& chunk) -> Status {
-                     chunks.push_back({chunk.address, chunk.length, chunk.digest, false});
-                     return Status::Ok();
-                   }));
-  (void)summary;
+  Result<IndexSummary> scanned = index->Scan([&](uint64_t, const ChunkCandidate& chunk) -> Status {
+    chunks.push_back({chunk.address, chunk.length, chunk.digest, false});
+    return Status::Ok();
+  });
+  RETURN_IF_ERROR(scanned.status());
   std::sort(chunks.begin(), chunks.end(),
             [](const StoredChunk& a, const StoredChunk& b) { return a.address < b.address; });
   return chunks;
