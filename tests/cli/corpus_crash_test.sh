@@ -71,6 +71,22 @@ rm -rf "$W/store/c1"  # a killed build's path; its .tmp-* leftover, if any, stay
 if "$R" -q corpus build -o "$W/store/c1" "$W/ref" 2>"$W/err" && "$R" -q corpus verify "$W/store/c1" >/dev/null 2>&1; then
   ok "a later fresh build to a killed build's path works"; else bad "a later fresh build to a killed build's path works"; fi
 
+# --- corpus prune publishes the same way ---
+"$R" -q corpus build -o "$W/store/src" "$W/ref"
+pruned_broken=0; pruned_done=0
+for i in $(seq 1 10); do
+  delay_ms=$(( RANDOM % span ))
+  "$R" -q corpus prune --keep-for "$W/new" -o "$W/store/pruned" --force "$W/store/src" 2>/dev/null & pid=$!
+  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+  kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+  if [ -e "$W/store/pruned" ]; then
+    if "$R" -q corpus verify "$W/store/pruned" >/dev/null 2>&1; then pruned_done=$((pruned_done + 1))
+    else pruned_broken=$((pruned_broken + 1)); fi
+  fi
+done
+[ $pruned_broken -eq 0 ] && ok "10 prunes killed at random: the output is absent or verifies ($pruned_done verified)" \
+                         || bad "$pruned_broken killed prunes left a broken corpus"
+
 # --- SIGINT and SIGTERM remove the staging directory ---
 "$GEN" --size $((48 << 20)) --seed 9 "$W/bigref" "$W/big"
 for sig in INT TERM; do
