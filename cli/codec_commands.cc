@@ -9,6 +9,7 @@
 #include "reducto/codec.h"
 #include "reducto/io.h"
 #include "trust.h"
+#include "usage_recording.h"
 
 namespace reducto::cli {
 namespace {
@@ -73,12 +74,15 @@ struct CompressCommand {
   bool force = false;
   ResourceFlags resources;
   TrustFlags trust;
+  UsageFlags usage;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     CompressOptions options;
     if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
+    bool record_usage = !standalone && usage.Enabled(*settings);
+    CorpusUsageRecorder recorder;
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
@@ -102,6 +106,10 @@ struct CompressCommand {
           "compress needs a corpus: pass -c DIR (or set `corpus` in the config file or REDUCTO_CORPUS), "
           "or pass --standalone for a container that needs none"));
     }
+    if (record_usage) {
+      recorder = MakeUsageRecorder(corpus_dir);
+      options.use_observer = &recorder;
+    }
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
     auto sink = OpenOutput(output, force);
@@ -110,6 +118,7 @@ struct CompressCommand {
     auto stats = Compress(standalone ? "" : corpus_dir, **source, **sink, options);
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
+    if (record_usage) RecordUsageOrWarn(recorder, corpus_dir, *stats);
     if (stats->fell_back) {
       std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
                            "(literals only). Pass --no-fallback to make this an error.\n", corpus_dir.c_str());
@@ -184,6 +193,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_flag("-f,--force", compress.force, "overwrite the output file");
   compress.resources.Register(c);
   compress.trust.Register(c);
+  compress.usage.Register(c);
 
   static DecompressCommand decompress;
   auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");

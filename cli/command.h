@@ -64,6 +64,8 @@ void RegisterCorpusUpdateCommand(CLI::App* corpus, Context& ctx);
 // optimize, under the `corpus` subcommand.
 void RegisterCorpusOptimizeCommand(CLI::App* corpus, Context& ctx);
 void RegisterKeyCommands(CLI::App* app, Context& ctx);
+// prune, under the `corpus` subcommand.
+void RegisterCorpusPruneCommand(CLI::App* corpus, Context& ctx);
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli

@@ -115,10 +115,14 @@ Status ApplyFile(const std::string& path, Settings* s) {
       RETURN_IF_ERROR(ApplyChunkingTable(*node.as_table(), path, s));
     } else if (k == "trusted_keys") {
       RETURN_IF_ERROR(ApplyTrustedKeys(node, path, s));
+    } else if (k == "usage") {
+      auto v = node.value<bool>();
+      if (!v) return Status::InvalidArgument(path + ": usage must be true or false");
+      s->usage = *v;
     } else {
       return Status::InvalidArgument(
           "unknown key '" + k + "' in " + path +
-          " (known: corpus, level, block_size, threads, cache_size, trusted_keys, [chunking])");
+          " (known: corpus, level, block_size, threads, cache_size, trusted_keys, usage, [chunking])");
     }
   }
   s->source = path;
@@ -153,6 +157,16 @@ Status ApplyEnvironment(Settings* s) {
     auto size = ParseSize(v);
     if (!size.ok()) return size.status().WithContext("REDUCTO_AVG_SIZE");
     s->avg_size = *size;
+  }
+  if (const char* v = std::getenv("REDUCTO_USAGE"); v != nullptr && *v != '\0') {
+    std::string text = v;
+    if (text == "1" || text == "true" || text == "on") {
+      s->usage = true;
+    } else if (text == "0" || text == "false" || text == "off") {
+      s->usage = false;
+    } else {
+      return Status::InvalidArgument("REDUCTO_USAGE must be 1 or 0 (true/false, on/off), got '" + text + "'");
+    }
   }
   if (const char* v = std::getenv("REDUCTO_TRUSTED_KEYS"); v != nullptr && *v != '\0') {
     s->trusted_keys.clear();

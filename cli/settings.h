@@ -31,6 +31,9 @@ struct Settings {
   // array; env REDUCTO_TRUSTED_KEYS, colon-separated; --trusted-key replaces both).
   // Relative paths in the file are relative to the file's directory.
   std::vector<std::string> trusted_keys;
+  // Record which corpus chunks compress uses, in the usage store beside the corpus
+  // (key `usage`, a boolean; env REDUCTO_USAGE=0/1; --no-usage turns it off).
+  bool usage = true;
   std::string source;                 // Which file the settings came from, if any.
 };
 

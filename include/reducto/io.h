@@ -50,9 +50,10 @@ Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwri
 
 // Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE (the reader of an output
 // pipe went away) that remove the temporary files of every file sink not yet
-// committed, say on stderr why the command stopped, and exit with 128 + the signal
-// number (130 for Ctrl-C, 141 for a closed pipe, as a shell reports a process killed
-// by them), so an interrupted command never leaves a partial output behind.
+// committed and the staging directory of a corpus not yet published, say on stderr
+// why the command stopped, and exit with 128 + the signal number (130 for Ctrl-C, 141
+// for a closed pipe, as a shell reports a process killed by them), so an interrupted
+// command never leaves a partial output behind.
 void InstallInterruptCleanup();
 
 // Sources and sinks in memory, for the library's users and tests.

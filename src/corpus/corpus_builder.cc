@@ -237,14 +237,14 @@ Result<CorpusInfo> BuildAndPublish(const std::vector<std::string>& inputs, const
                                    const ChunkerParams& params, const CorpusReader* parent,
                                    bool overwrite, const std::vector<SecretKey>& sign_keys) {
   ASSIGN_OR_RETURN(std::vector<CorpusInput> files, ExpandCorpusInputs(inputs, out));
-  ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, overwrite));
-  {
-    CorpusBuilder builder(staging.dir(), params, nullptr, parent);
-    RETURN_IF_ERROR(builder.Start());
-    for (const CorpusInput& file : files) RETURN_IF_ERROR(builder.AddInput(file));
-    RETURN_IF_ERROR(builder.Finish());
-  }
-  return staging.Publish(sign_keys);
+  return BuildAndPublishCorpus(out, overwrite, params, sign_keys,
+                               [&](CorpusBuilder& builder) -> Status {
+                                 for (const CorpusInput& file : files) {
+                                   RETURN_IF_ERROR(builder.AddInput(file));
+                                 }
+                                 return Status::Ok();
+                               },
+                               parent);
 }
 
 // InvalidArgument when a chunking field that the caller set differs from the parent's.
@@ -288,6 +288,21 @@ Status CheckVersionDestination(const CorpusReader& parent, const std::string& ou
 }
 
 }  // namespace
+
+Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
+                                         const ChunkerParams& params,
+                                         const std::vector<SecretKey>& sign_keys,
+                                         const std::function<Status(CorpusBuilder&)>& fill,
+                                         const CorpusReader* parent) {
+  ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, overwrite));
+  {
+    CorpusBuilder builder(staging.dir(), params, nullptr, parent);
+    RETURN_IF_ERROR(builder.Start());
+    RETURN_IF_ERROR(fill(builder));
+    RETURN_IF_ERROR(builder.Finish());
+  }
+  return staging.Publish(sign_keys);
+}
 
 Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std::string& out_dir,
                                const CorpusBuildOptions& options) {

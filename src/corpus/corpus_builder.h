@@ -17,6 +17,7 @@
 #include "corpus/pack_writer.h"
 #include "reducto/chunker.h"
 #include "reducto/corpus.h"
+#include "reducto/signing.h"
 #include "reducto/digest.h"
 #include "reducto/status.h"
 
@@ -58,11 +59,13 @@ class CorpusBuilder {
   Status Start();
   // Each input is chunked on its own: a file's end is always a chunk's end.
   Status AddInput(const CorpusInput& input);
+  // Stores `bytes` as one chunk unless the filter refuses it or an identical chunk is
+  // stored already; counted in the manifest's chunk_count and input_bytes either way.
+  Status AddChunk(std::span<const uint8_t> bytes);
   // Completes the files and writes manifest.json, everything fsynced.
   Status Finish();
 
  private:
-  Status AddChunk(std::span<const uint8_t> bytes);
   std::string OwnSegmentFile() const;
   uint64_t OwnSegmentBase() const;
   static void InheritSegments(const CorpusInfo& parent, CorpusInfo* info);
@@ -78,6 +81,15 @@ class CorpusBuilder {
   uint64_t chunk_count_ = 0;
   uint64_t unique_chunks_ = 0;
 };
+
+// Creates a CorpusStaging beside `out` (REQUIRES: `out` passed CheckCorpusDestination),
+// lets `fill` add the chunks to a builder there (on top of `parent` when not null),
+// finishes and publishes it signed by `sign_keys`. Nothing is left behind on error.
+Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
+                                         const ChunkerParams& params,
+                                         const std::vector<SecretKey>& sign_keys,
+                                         const std::function<Status(CorpusBuilder&)>& fill,
+                                         const CorpusReader* parent = nullptr);
 
 }  // namespace reducto
 

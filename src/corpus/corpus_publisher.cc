@@ -12,6 +12,7 @@
 #include "corpus/corpus_format.h"
 #include "corpus/signatures.h"
 #include "util/file.h"
+#include "util/interrupt.h"
 
 namespace reducto {
 namespace {
@@ -140,16 +141,25 @@ Result<CorpusStaging> CorpusStaging::Create(const std::string& out_dir, bool ove
   }
 }
 
+CorpusStaging::CorpusStaging(std::string dir, std::string out_dir, bool overwrite)
+    : dir_(std::move(dir)),
+      out_dir_(std::move(out_dir)),
+      overwrite_(overwrite),
+      interrupt_slot_(RegisterInterruptDirectory(dir_)) {}
+
 CorpusStaging::CorpusStaging(CorpusStaging&& other) noexcept
     : dir_(std::move(other.dir_)),
       out_dir_(std::move(other.out_dir_)),
-      overwrite_(other.overwrite_) {
+      overwrite_(other.overwrite_),
+      interrupt_slot_(other.interrupt_slot_) {
   other.dir_.clear();
+  other.interrupt_slot_ = -1;
 }
 
 CorpusStaging::~CorpusStaging() {
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);
+  UnregisterInterruptDirectory(interrupt_slot_);
 }
 
 Result<CorpusInfo> CorpusStaging::Publish(const std::vector<SecretKey>& sign_keys) {
@@ -162,9 +172,13 @@ Result<CorpusInfo> CorpusStaging::Publish(const std::vector<SecretKey>& sign_key
   if (published) {
     // dir_ now holds the replaced corpus, if any: delete it (the destructor would too,
     // but a failed sync must not leave it behind either).
+    // It stays registered with the interrupt handler until deleted: an interruption
+    // meanwhile deletes it too, and never the corpus just published.
     std::error_code ec;
     fs::remove_all(dir_, ec);
     dir_.clear();
+    UnregisterInterruptDirectory(interrupt_slot_);
+    interrupt_slot_ = -1;
   }
   RETURN_IF_ERROR(renamed);
   info.path = out_dir_;

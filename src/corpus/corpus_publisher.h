@@ -21,7 +21,8 @@ namespace reducto {
 Result<std::string> CheckCorpusDestination(const std::string& out_dir, bool overwrite);
 
 // The directory <out_dir>.tmp-<random> that a new corpus is written into. It is
-// removed with its contents on destruction unless it was published.
+// removed with its contents on destruction unless it was published, and by the
+// interrupt handler (InstallInterruptCleanup) on SIGINT, SIGTERM or SIGHUP.
 class CorpusStaging {
  public:
   // REQUIRES: `out_dir` was returned by CheckCorpusDestination(out_dir, overwrite).
@@ -43,12 +44,12 @@ class CorpusStaging {
   Result<CorpusInfo> Publish(const std::vector<SecretKey>& sign_keys);
 
  private:
-  CorpusStaging(std::string dir, std::string out_dir, bool overwrite)
-      : dir_(std::move(dir)), out_dir_(std::move(out_dir)), overwrite_(overwrite) {}
+  CorpusStaging(std::string dir, std::string out_dir, bool overwrite);
 
   std::string dir_;  // Empty once published.
   std::string out_dir_;
   bool overwrite_ = false;
+  int interrupt_slot_ = -1;  // RegisterInterruptDirectory(dir_).
 };
 
 }  // namespace reducto

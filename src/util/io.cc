@@ -1,5 +1,6 @@
 #include "reducto/io.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "util/file.h"
+#include "util/interrupt.h"
 
 namespace reducto {
 
@@ -50,8 +52,49 @@ void UnregisterTempFile(int slot) {
   if (slot >= 0) g_temp_used[slot].store(false);
 }
 
-void WriteToStderr(const char* message) {
-  ssize_t ignored = ::write(STDERR_FILENO, message, std::strlen(message));
+// Staging directories (CorpusStaging) to remove on an interruption. A slot is
+// kFree, kFilling while its paths are copied in, kReady once the handler may use it.
+constexpr int kMaxInterruptDirs = 8;
+constexpr char kInterruptedSuffix[] = "-interrupted";
+enum DirSlotState : int { kFree = 0, kFilling = 1, kReady = 2 };
+char g_dir_paths[kMaxInterruptDirs][kMaxTempPath];
+char g_dir_claims[kMaxInterruptDirs][kMaxTempPath];  // <dir>-interrupted
+std::atomic<int> g_dir_state[kMaxInterruptDirs];
+
+// Removes the entry `name` of the directory `parent_fd`, recursively down to `depth`
+// levels, with async-signal-safe calls only. Entries that appear while it runs (a
+// background thread still writing) are caught by a few repeated passes.
+void RemoveTreeAt(int parent_fd, const char* name, int depth) {
+  if (::unlinkat(parent_fd, name, 0) == 0 || errno == ENOENT) return;
+  int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  alignas(8) char buf[2048];
+  for (int pass = 0; pass < 4; ++pass) {
+    ::lseek(fd, 0, SEEK_SET);
+    for (;;) {
+      ssize_t n = ::getdents64(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      for (ssize_t off = 0; off < n;) {
+        const auto* entry = reinterpret_cast<const struct dirent64*>(buf + off);
+        off += entry->d_reclen;
+        const char* child = entry->d_name;
+        if (child[0] == '.' && (child[1] == '\0' || (child[1] == '.' && child[2] == '\0'))) continue;
+        if (depth > 0) {
+          RemoveTreeAt(fd, child, depth - 1);
+        } else {
+          ::unlinkat(fd, child, 0);
+        }
+      }
+    }
+    if (::unlinkat(parent_fd, name, AT_REMOVEDIR) == 0) break;
+  }
+  ::close(fd);
+}
+
+void WriteStderr(const char* text) {
+  size_t len = 0;
+  while (text[len] != '\0') ++len;
+  ssize_t ignored = ::write(STDERR_FILENO, text, len);
   (void)ignored;
 }
 
@@ -59,9 +102,25 @@ extern "C" void RemoveTempFilesAndExit(int sig) {
   for (int i = 0; i < kMaxTempFiles; ++i) {
     if (g_temp_used[i].load()) ::unlink(g_temp_paths[i]);
   }
-  WriteToStderr(sig == SIGPIPE ? "reducto: stopped: the reader of the output pipe went away\n"
-                : sig == SIGINT ? "reducto: interrupted: stopped; no partial output file was left\n"
-                                : "reducto: terminated: stopped; no partial output file was left\n");
+  bool removed_directory = false;
+  for (int i = 0; i < kMaxInterruptDirs; ++i) {
+    if (g_dir_state[i].load() != kReady) continue;
+    // Claim the directory first: once renamed, no other thread can publish it; if the
+    // rename fails, it was published (or removed) already and must be left alone.
+    if (::rename(g_dir_paths[i], g_dir_claims[i]) != 0) continue;
+    RemoveTreeAt(AT_FDCWD, g_dir_claims[i], 6);
+    removed_directory = true;
+  }
+  if (sig == SIGPIPE) {
+    WriteStderr("reducto: stopped: the reader of the output pipe went away\n");
+    ::_exit(128 + sig);
+  }
+  WriteStderr(sig == SIGINT    ? "reducto: interrupted (SIGINT)"
+              : sig == SIGTERM ? "reducto: terminated (SIGTERM)"
+                               : "reducto: hung up (SIGHUP)");
+  WriteStderr(removed_directory
+                  ? ": the partial corpus was removed and nothing was published; run the command again\n"
+                  : ": its temporary files were removed; run the command again\n");
   ::_exit(128 + sig);
 }
 
@@ -238,6 +297,25 @@ void InstallInterruptCleanup() {
   action.sa_handler = RemoveTempFilesAndExit;
   sigemptyset(&action.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(sig, &action, nullptr);
+}
+
+int RegisterInterruptDirectory(const std::string& dir) {
+  if (dir.size() + sizeof kInterruptedSuffix > kMaxTempPath) return -1;
+  for (int i = 0; i < kMaxInterruptDirs; ++i) {
+    int expected = kFree;
+    if (g_dir_state[i].compare_exchange_strong(expected, kFilling)) {
+      std::memcpy(g_dir_paths[i], dir.c_str(), dir.size() + 1);
+      std::memcpy(g_dir_claims[i], dir.c_str(), dir.size());
+      std::memcpy(g_dir_claims[i] + dir.size(), kInterruptedSuffix, sizeof kInterruptedSuffix);
+      g_dir_state[i].store(kReady);
+      return i;
+    }
+  }
+  return -1;
+}
+
+void UnregisterInterruptDirectory(int slot) {
+  if (slot >= 0) g_dir_state[slot].store(kFree);
 }
 
 std::unique_ptr<ByteSource> MemorySource(std::span<const uint8_t> data, std::string name) {

@@ -106,7 +106,7 @@ expect_fail "--force never replaces an ancestor" 2 "which the new version builds
 expect_fail "a missing parent" 1 "corpus store/nope not found" "$R" corpus update --from store/nope -o store/x v2-input
 expect_fail "a missing input" 1 "missing-input" "$R" corpus update --from store/v1 -o store/x missing-input
 expect_fail "no inputs" 2 "required" "$R" corpus update --from store/v1 -o store/x
-check "store holds only the corpora" [ "$(ls store | tr '\n' ' ')" = "same v1 v2 v3 " ]
+check "store holds only the corpora (and their usage stores)" [ "$(ls store | grep -v '\.usage$' | tr '\n' ' ')" = "same v1 v2 v3 " ]
 expect_ok "update from stdin" sh -c "'$R' -q corpus update --from store/v1 -o store/stdin - < v2-input"
 check "stdin version has the same new bytes" [ "$(json <("$R" corpus info --json store/stdin) 'd["new_bytes"]')" = "$v2_new" ]
 
@@ -146,6 +146,13 @@ expect_fail "verify of a version: flipped byte in the parent's segment" 1 "ances
 expect_fail "update --sign-key refuses a damaged parent" 1 "refusing to sign a new version of a damaged corpus" \
   "$R" corpus update --from store/v2 -o store/signed2 --sign-key alice v3-input
 check "nothing left by the refused signed update" [ ! -e store/signed2 ]
+
+# --- pruning a version keeps what its file needs from the whole chain ---
+mkdir prune-store
+"$R" -q corpus build -o prune-store/p1 ref && "$R" -q corpus update --from prune-store/p1 -o prune-store/p2 v3-input
+expect_ok "prune a version --keep-for" "$R" corpus prune --keep-for v3-input --profile fast -o prune-store/pruned prune-store/p2
+copied() { "$R" compress --profile fast --no-usage -c "$1" v3-input -o /dev/null 2>&1 | grep -oE '[0-9.]+% copied'; }
+check "the pruned version copies as much of the file (fast) as the version" [ "$(copied prune-store/pruned)" = "$(copied prune-store/p2)" ]
 
 echo "corpus_update_test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
