@@ -88,7 +88,8 @@ done
                          || bad "$pruned_broken killed prunes left a broken corpus"
 
 # --- SIGINT and SIGTERM remove the staging directory ---
-"$GEN" --size $((48 << 20)) --seed 9 "$W/bigref" "$W/big"
+# Large enough (about a second of building) that the signal lands during the build.
+"$GEN" --stream $((512 << 20)) --seed 9 > "$W/big"
 for sig in INT TERM; do
   want=$([ $sig = INT ] && echo 130 || echo 143)
   for mode in fresh force; do
@@ -99,7 +100,7 @@ for sig in INT TERM; do
     fi
     "$R" -q corpus build "${args[@]}" -o "$out" "$W/big" 2>"$W/err" & pid=$!
     for _ in $(seq 1 200); do compgen -G "$out.tmp-*" >/dev/null && break; sleep 0.01; done
-    sleep 0.1
+    sleep 0.05
     kill -$sig $pid; wait $pid; rc=$?
     leftovers=$(ls "$W/s-$sig-$mode" | grep -E '\.(tmp|old)-')
     if [ $rc -eq "$want" ] && [ -z "$leftovers" ] && grep -q "partial corpus was removed" "$W/err"; then
