@@ -299,7 +299,10 @@ class Decoder {
 
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
                                         const CorpusResolver& resolve, int threads) {
-  Decoder decoder(in, out, ResolveThreadCount(threads));
+  // Reading records costs little next to rebuilding blocks: with several threads, all
+  // of them rebuild, and the reading thread comes on top.
+  int resolved = ResolveThreadCount(threads);
+  Decoder decoder(in, out, resolved > 1 ? resolved + 1 : 1);
   return decoder.Run(resolve);
 }
 
