@@ -330,10 +330,13 @@ def write_docs(root, out_dir, names, env, micro):
         parts.append("## Micro-benchmarks\n\n`build/bench/reducto_bench --benchmark_repetitions=3` "
                      "(medians; inputs in memory, one thread; the same run, so ratios between rows "
                      "are meaningful, absolute numbers less so):\n\n" + micro_markdown(micro) + "\n")
-    notes = os.path.join(out_dir, "notes.md")
-    if os.path.exists(notes):
-        with open(notes) as f:
-            parts.append(f.read())
+    # Hand-written pages: the reading of the run, and the scale benchmarks that take
+    # too long for every run (bench/streaming.sh, bench/large_corpus.sh).
+    for name in ("notes.md", "scale.md"):
+        path = os.path.join(out_dir, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                parts.append(f.read())
     parts.append(TEMPLATE_TAIL.format(callgrind=callgrind or "(no baseline yet)"))
     with open(doc, "w") as f:
         f.write("\n".join(parts))

@@ -3,7 +3,8 @@
 # (valgrind --tool=callgrind, total Ir over all threads) that `reducto chunk`,
 # `reducto compress` and `reducto decompress` execute on a fixed generated pair, and
 # compares each with bench/callgrind/baseline.txt. Fails when one grew by more than
-# $REDUCTO_GUARD_LIMIT percent (default 5). The corpus build is not counted.
+# $REDUCTO_GUARD_LIMIT percent (default 5). The corpus build is not counted; compress and
+# decompress run with -T 1, so that no thread scheduling enters the counts.
 #
 # usage: bench/callgrind/guard.sh            compare (CI runs this after the tests)
 #        bench/callgrind/guard.sh --update   rewrite the baseline: a deliberate commit of
@@ -30,7 +31,7 @@ W=/tmp/reducto-callgrind-guard
 rm -rf "$W"; mkdir -p "$W"; trap 'rm -rf "$W"' EXIT
 "$GEN" "${GEN_ARGS[@]}" "$W/ref" "$W/target" >/dev/null
 "$R" -q corpus build -o "$W/corpus" "$W/ref"
-"$R" -q compress -c "$W/corpus" "$W/target" -o "$W/native.rdc"
+"$R" -q compress -T 1 -c "$W/corpus" "$W/target" -o "$W/native.rdc"
 
 # Total Ir of one command (everything after the name), from callgrind's summary line.
 count() {
@@ -42,8 +43,8 @@ count() {
 }
 declare -A NOW
 NOW[chunk]=$(count chunk "$R" -q chunk "$W/target")
-NOW[compress]=$(count compress "$R" -q compress -c "$W/corpus" "$W/target" -o "$W/t.rdc")
-NOW[decompress]=$(count decompress "$R" -q decompress -c "$W/corpus" "$W/native.rdc" -o "$W/restored")
+NOW[compress]=$(count compress "$R" -q compress -T 1 -c "$W/corpus" "$W/target" -o "$W/t.rdc")
+NOW[decompress]=$(count decompress "$R" -q decompress -T 1 -c "$W/corpus" "$W/native.rdc" -o "$W/restored")
 cmp -s "$W/restored" "$W/target" || { echo "guard: decompress under valgrind did not restore the target" >&2; exit 1; }
 cmp -s "$W/t.rdc" "$W/native.rdc" || { echo "guard: compress under valgrind wrote other bytes than natively" >&2; exit 1; }
 

@@ -89,11 +89,10 @@ class BlockBuilder {
   // *output, and starts the next block.
   void Finish(std::vector<uint8_t>* instructions, std::vector<uint8_t>* output) {
     EmitPending();
-    const std::vector<uint8_t>& bytes = writer_.bytes();
-    instructions->assign(bytes.begin(), bytes.end());
-    writer_.Clear();
+    *instructions = writer_.TakeBytes();
     output->swap(output_);
     output_.clear();
+    output_.reserve(output->size());  // The next block is as long, but the last.
   }
 
  private:

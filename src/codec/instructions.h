@@ -43,6 +43,12 @@ class InstructionWriter {
   void Clear();
 
   const std::vector<uint8_t>& bytes() const { return bytes_; }
+  // Moves the stream out and starts a new block, as Clear().
+  std::vector<uint8_t> TakeBytes() {
+    std::vector<uint8_t> bytes = std::move(bytes_);
+    Clear();
+    return bytes;
+  }
 
  private:
   std::vector<uint8_t> bytes_;
