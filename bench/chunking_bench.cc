@@ -42,6 +42,22 @@ void BM_ChunkBuffer(benchmark::State& state) {
 }
 BENCHMARK(BM_ChunkBuffer)->Arg(8 << 10)->Arg(64 << 10)->Unit(benchmark::kMillisecond);
 
+// A pathological input: 64 MiB of zeros, which never matches a cut mask, so every
+// chunk ends at the maximum size. Must not be slower than random data.
+void BM_ChunkZeros(benchmark::State& state) {
+  static const std::vector<uint8_t> zeros(kInputBytes, 0);
+  const ChunkerParams params = ChunkerParams::ForAverage(8 << 10);
+  size_t chunks = 0;
+  for (auto _ : state) {
+    std::vector<Chunk> out = ChunkBuffer(params, zeros);
+    chunks = out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * zeros.size()));
+  state.counters["chunks"] = static_cast<double>(chunks);
+}
+BENCHMARK(BM_ChunkZeros)->Unit(benchmark::kMillisecond);
+
 // The streaming path as a file reader drives it: 1 MiB feeds, average 8 KiB.
 void BM_ChunkerFeed1MiB(benchmark::State& state) {
   const std::vector<uint8_t>& input = RandomInput();

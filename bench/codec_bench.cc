@@ -51,9 +51,11 @@ class NullSink final : public ByteSink {
   std::string name_ = "null";
 };
 
-CompressOptions WithProfile(Profile profile) {
+// One thread unless a benchmark says otherwise, so that rows compare per-core costs.
+CompressOptions WithProfile(Profile profile, int threads = 1) {
   CompressOptions options;
   options.profile = profile;
+  options.threads = threads;
   return options;
 }
 
@@ -117,13 +119,14 @@ const CopyPair& DenselyEdited() {
 }
 
 void Decode(benchmark::State& state, const CorpusReader* corpus, const std::string& container,
-            size_t target_size) {
+            size_t target_size, int threads = 1) {
   for (auto _ : state) {
     auto source = MemorySource(
         std::span(reinterpret_cast<const uint8_t*>(container.data()), container.size()));
     NullSink sink;
     auto stats = DecodeContainer(
-        *source, sink, [&](const ContainerHeader&) { return Result<const CorpusReader*>(corpus); });
+        *source, sink, [&](const ContainerHeader&) { return Result<const CorpusReader*>(corpus); },
+        threads);
     if (!stats.ok()) state.SkipWithError(stats.status().ToString().c_str());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * target_size));
@@ -137,12 +140,14 @@ void BM_CodecDecompressStandalone(benchmark::State& state) {
 }
 BENCHMARK(BM_CodecDecompressStandalone)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Arg: threads.
 void BM_CodecDecompressCopies(benchmark::State& state) {
   const CopyPair& pair = Copies();
   static const std::string container = Encode(pair.corpus.get(), pair.target);
-  Decode(state, pair.corpus.get(), container, pair.target.size());
+  Decode(state, pair.corpus.get(), container, pair.target.size(),
+         static_cast<int>(state.range(0)));
 }
-BENCHMARK(BM_CodecDecompressCopies)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CodecDecompressCopies)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_CodecDecompressDeltas(benchmark::State& state) {
   const CopyPair& pair = DenselyEdited();
@@ -152,12 +157,13 @@ void BM_CodecDecompressDeltas(benchmark::State& state) {
 BENCHMARK(BM_CodecDecompressDeltas)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void Compress(benchmark::State& state, const CorpusReader* corpus,
-              const std::vector<uint8_t>& target, Profile profile = Profile::kDefault) {
+              const std::vector<uint8_t>& target, Profile profile = Profile::kDefault,
+              int threads = 1) {
   uint64_t container_bytes = 0;
   for (auto _ : state) {
     auto source = MemorySource(target);
     NullSink sink;
-    auto stats = EncodeContainer(corpus, *source, sink, WithProfile(profile));
+    auto stats = EncodeContainer(corpus, *source, sink, WithProfile(profile, threads));
     if (!stats.ok()) state.SkipWithError(stats.status().ToString().c_str());
     if (stats.ok()) container_bytes = stats->output_bytes;
   }
@@ -178,11 +184,13 @@ void BM_CodecCompressStandalone(benchmark::State& state) {
 }
 BENCHMARK(BM_CodecCompressStandalone)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Arg: threads.
 void BM_CodecCompressCopies(benchmark::State& state) {
   const CopyPair& pair = Copies();
-  Compress(state, pair.corpus.get(), pair.target);
+  Compress(state, pair.corpus.get(), pair.target, Profile::kDefault,
+           static_cast<int>(state.range(0)));
 }
-BENCHMARK(BM_CodecCompressCopies)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CodecCompressCopies)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace reducto

@@ -19,19 +19,30 @@ mkdir -p "$W"
 # The target: the stretch of the corpus's stream from 9 GiB on (so look-ups land deep
 # in the index), with an edit every MiB.
 target() { "$GEN" --stream $((9 * (1 << 30) + TARGET_SIZE)) --seed 21 --edit-every $((1 << 20)) | tail -c "$TARGET_SIZE"; }
-echo "== corpus build: $((CORPUS_SIZE >> 20)) MiB at --avg 4K, cgroup limit $((LIMIT >> 20)) MiB"
-$PROBE --json "$W/build.json" -- "'$GEN' --stream $CORPUS_SIZE --seed 21 | '$R' corpus build --avg 4K -o '$W/corpus' -"
+if [ -e "$W/corpus/manifest.json" ]; then
+  echo "== reusing the corpus in $W/corpus (delete it to measure the build again)"
+else
+  echo "== corpus build: $((CORPUS_SIZE >> 20)) MiB at --avg 4K, cgroup limit $((LIMIT >> 20)) MiB"
+  $PROBE --json "$W/build.json" -- "'$GEN' --stream $CORPUS_SIZE --seed 21 | '$R' corpus build --avg 4K -o '$W/corpus' -"
+fi
 du -sb "$W/corpus/index" "$W/corpus/pack" | sed 's/^/  on disk: /'
-target > "$W/target"
-echo "== compress $((TARGET_SIZE >> 20)) MiB"
-$PROBE --json "$W/compress.json" -- "'$R' compress -c '$W/corpus' '$W/target' -o '$W/target.rdc' -f"
+[ -e "$W/target" ] || target > "$W/target"
+# fast: one index look-up per 4 KiB chunk of the target; default: extended copies.
+for profile in fast default; do
+  echo "== compress $((TARGET_SIZE >> 20)) MiB, --profile $profile"
+  $PROBE --json "$W/compress-$profile.json" -- \
+    "'$R' compress --profile $profile -c '$W/corpus' '$W/target' -o '$W/target.rdc' -f"
+done
 echo "== decompress"
 $PROBE --json "$W/decompress.json" -- "'$R' decompress -c '$W/corpus' '$W/target.rdc' -o '$W/target.out' -f"
 cmp "$W/target" "$W/target.out" && echo "  round trip exact"
 python3 - "$W" "$CORPUS_SIZE" "$TARGET_SIZE" <<'PY'
-import json, sys
+import json, os, sys
 w, corpus, target = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for step, size in (("build", corpus), ("compress", target), ("decompress", target)):
+for step, size in (("build", corpus), ("compress-fast", target), ("compress-default", target),
+                   ("decompress", target)):
+    if not os.path.exists(f"{w}/{step}.json"):
+        continue
     r = json.load(open(f"{w}/{step}.json"))
     for p in r["processes"]:
         print(f"{step}: {r['seconds']:.1f} s, {size / r['seconds'] / 1e6:.0f} MB/s; peak RSS "

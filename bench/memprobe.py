@@ -89,7 +89,8 @@ def main():
                             preexec_fn=enter_cgroup)
     peaks = {}
     while proc.poll() is None:
-        for pid in descendants(proc.pid):
+        # bash execs a lone command itself, so the shell's pid is a candidate too.
+        for pid in [proc.pid] + descendants(proc.pid):
             s = status_of(pid)
             if not s or s.get("Name") != args.name:
                 continue

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "reducto/codec.h"
+#include "reducto/corpus.h"
 #include "reducto/io.h"
 #include "trust.h"
 #include "usage_recording.h"
@@ -48,18 +49,15 @@ struct ResourceFlags {
   }
 };
 
-// Says when the corpus cache was smaller than asked, and what that cost.
+// Says when memory was too short for the corpus cache asked for, and what that cost:
+// how often the mapped pack pages had to be dropped.
 void ReportCache(uint64_t requested, uint64_t used, uint64_t drops) {
-  if (used == 0) return;
-  if (requested > used) {
-    std::fprintf(stderr, "reducto: note: corpus cache limited to %s (asked %s): memory is short\n",
-                 HumanBytes(used).c_str(), HumanBytes(requested).c_str());
-  }
-  if (drops > 0) {
-    std::fprintf(stderr, "reducto: note: the corpus was read %llu times over the %s cache; a larger "
-                         "--cache-size may be faster\n", static_cast<unsigned long long>(drops),
-                 HumanBytes(used).c_str());
-  }
+  if (used == 0 || used >= std::max<uint64_t>(requested, kDefaultCorpusCacheSize)) return;
+  std::fprintf(stderr,
+               "reducto: note: memory is short: the corpus cache was limited to %s (asked %s), and "
+               "its mapped pages were dropped %llu times; free memory for more speed\n",
+               HumanBytes(used).c_str(), HumanBytes(std::max<uint64_t>(requested, kDefaultCorpusCacheSize)).c_str(),
+               static_cast<unsigned long long>(drops));
 }
 
 struct CompressCommand {

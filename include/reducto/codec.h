@@ -57,7 +57,8 @@ struct CompressOptions {
   // Threads for the whole run, the caller's included; 0: one per core. The container
   // is byte-identical whatever the count.
   int threads = 0;
-  // Memory for the corpus's index block cache and mapped pack pages; 0: 128 MiB.
+  // Memory for the corpus's index block cache and mapped pack pages; 0:
+  // kDefaultCorpusCacheSize (reducto/corpus.h).
   // Capped to a quarter of the available memory (the run goes on, slower).
   uint64_t cache_size = 0;
   // When set, told every corpus range the container uses. Not owned.

@@ -18,6 +18,10 @@
 
 namespace reducto {
 
+// The memory a corpus reader may use for its index cache and mapped pack pages, unless
+// told otherwise (CompressOptions::cache_size, `--cache-size`).
+inline constexpr uint64_t kDefaultCorpusCacheSize = 128u << 20;
+
 struct CorpusSegment {
   std::string file;      // Relative to the directory of the corpus that holds it.
   uint64_t base = 0;     // First corpus address of this segment.

@@ -117,7 +117,7 @@ class MappedCorpusReader final : public CorpusReader {
 
 // The cache size to use for `requested` bytes: see CorpusReaderOptions.
 uint64_t EffectiveCacheBytes(uint64_t requested) {
-  uint64_t cache = requested == 0 ? kDefaultCorpusCacheBytes : requested;
+  uint64_t cache = requested == 0 ? kDefaultCorpusCacheSize : requested;
   if (std::optional<uint64_t> available = AvailableMemoryBytes()) {
     cache = std::min(cache, *available / 4);
   }

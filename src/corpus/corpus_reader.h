@@ -25,7 +25,7 @@ struct ChunkCandidate {
   Digest digest{};
 };
 
-// How much memory a reader may keep: `cache_bytes` (0: kDefaultCorpusCacheBytes) is
+// How much memory a reader may keep: `cache_bytes` (0: kDefaultCorpusCacheSize) is
 // shared by the index's block cache (a quarter) and the pack pages the reader keeps
 // mapped (the rest), and capped to a quarter of the memory available when the reader
 // opens (MemAvailable and the memory cgroup's limit), so that a run on a machine short
@@ -34,7 +34,6 @@ struct CorpusReaderOptions {
   uint64_t cache_bytes = 0;
 };
 
-inline constexpr uint64_t kDefaultCorpusCacheBytes = 128u << 20;
 inline constexpr uint64_t kMinCorpusCacheBytes = 16u << 20;
 
 class CorpusReader {
