@@ -222,8 +222,16 @@ Status VerifyMember(const MappedCorpusReader& reader, size_t m) {
 
 Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& dir,
                                                          const CorpusReaderOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader, OpenMapped(dir, options));
-  return std::unique_ptr<CorpusReader>(std::move(reader));
+  Result<std::unique_ptr<MappedCorpusReader>> reader = OpenMapped(dir, options);
+  // A corpus replaced (--force) while this opened it looks incomplete for a moment: its
+  // manifest read from the old directory, its files from the new one. Replacement is
+  // one rename, so a second attempt sees one complete corpus; only a corpus that is
+  // damaged fails twice.
+  if (!reader.ok() && reader.status().code() == StatusCode::kCorrupt) {
+    reader = OpenMapped(dir, options);
+  }
+  if (!reader.ok()) return reader.status();
+  return std::unique_ptr<CorpusReader>(std::move(reader).value());
 }
 
 Status VerifyCorpus(const std::string& dir) {
