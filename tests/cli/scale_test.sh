@@ -73,5 +73,24 @@ for input in zeros pattern; do
   rm -f "$W/$input.out"
 done
 
+# Memory short: inside a 300 MiB memory cgroup (v1; skipped where it cannot be made),
+# a 1 GiB --cache-size is cut to fit, the run finishes exactly and says what it did.
+CG=/sys/fs/cgroup/memory/reducto-scale-test-$$
+if mkdir "$CG" 2>/dev/null && echo $((300 << 20)) > "$CG/memory.limit_in_bytes" 2>/dev/null; then
+  "$GEN" --stream $((256 << 20)) --seed 3 --period $((64 << 20)) --edit-every $((1 << 20)) > "$W/target"
+  bash -c "echo \$\$ > '$CG/cgroup.procs' && exec '$R' compress --cache-size 1G -c '$W/small' '$W/target' -o '$W/target.rdc'" 2>"$W/err"
+  rc=$?
+  if [ $rc -eq 0 ] && grep -q "memory is short: the corpus cache was limited to" "$W/err" &&
+     "$R" -q decompress -c "$W/small" "$W/target.rdc" | cmp -s - "$W/target"; then
+    ok "in a 300 MiB cgroup the cache shrinks, the run says so and round-trips"
+  else
+    bad "in a 300 MiB cgroup (exit $rc)"
+  fi
+  rmdir "$CG" 2>/dev/null
+else
+  rmdir "$CG" 2>/dev/null
+  echo "SKIP memory-short run: cannot create a cgroup v1 memory cgroup here"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
