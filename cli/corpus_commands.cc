@@ -36,10 +36,7 @@ struct CorpusBuildCommand {
                    info->id.c_str(), output.c_str(), SecondsSince(start), HumanBytes(info->input_bytes).c_str(),
                    static_cast<unsigned long long>(info->chunk_count),
                    static_cast<unsigned long long>(info->unique_chunks), HumanBytes(info->pack_bytes()).c_str());
-      auto signatures = CheckCorpusSignatures(*info, {});
-      if (!sign_keys.empty() && signatures.ok()) {
-        std::fprintf(stderr, "signed by %s\n", DescribeSigners(*signatures).c_str());
-      }
+      ReportSigners(*info, sign_keys);
     }
     return 0;
   }

@@ -47,10 +47,7 @@ struct CorpusOptimizeCommand {
     if (!ctx.quiet) {
       std::fprintf(stderr, "corpus %s optimized at %s in %.1f s", report->corpus.id.c_str(),
                    report->corpus.path.c_str(), SecondsSince(start));
-      auto signatures = CheckCorpusSignatures(report->corpus, {});
-      if (!sign_keys.empty() && signatures.ok()) {
-        std::fprintf(stderr, ", signed by %s", DescribeSigners(*signatures).c_str());
-      }
+      ReportSigners(report->corpus, sign_keys, ", ", "");
       std::fputc('\n', stderr);
     }
     return 0;

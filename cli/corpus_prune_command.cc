@@ -50,10 +50,7 @@ struct CorpusPruneCommand {
                    static_cast<unsigned long long>(chunks), HumanBytes(result->kept_bytes).c_str(),
                    kept_share, static_cast<unsigned long long>(result->dropped_chunks),
                    HumanBytes(result->dropped_bytes).c_str());
-      auto signatures = CheckCorpusSignatures(info, {});
-      if (!sign_keys.empty() && signatures.ok()) {
-        std::fprintf(stderr, "signed by %s\n", DescribeSigners(*signatures).c_str());
-      }
+      ReportSigners(info, sign_keys);
     }
     return kExitOk;
   }

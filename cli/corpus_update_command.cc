@@ -81,10 +81,7 @@ struct CorpusUpdateCommand {
                  HumanBytes(info->pack_bytes()).c_str(),
                  static_cast<unsigned long long>(info->pack_bytes()), info->segments.size(),
                  HumanBytes(info->pack_bytes() - own).c_str());
-    auto signatures = CheckCorpusSignatures(*info, {});
-    if (!sign_keys.empty() && signatures.ok()) {
-      std::fprintf(stderr, "signed by %s\n", DescribeSigners(*signatures).c_str());
-    }
+    ReportSigners(*info, sign_keys);
     return kExitOk;
   }
 };

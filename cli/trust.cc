@@ -39,6 +39,15 @@ std::string DescribeSigners(const std::vector<SignatureCheck>& checks) {
   return out.empty() ? "none" : out;
 }
 
+void ReportSigners(const CorpusInfo& info, const std::vector<std::string>& sign_keys,
+                   const char* prefix, const char* suffix) {
+  if (sign_keys.empty()) return;
+  auto signatures = CheckCorpusSignatures(info, {});
+  if (signatures.ok()) {
+    std::fprintf(stderr, "%ssigned by %s%s", prefix, DescribeSigners(*signatures).c_str(), suffix);
+  }
+}
+
 nlohmann::ordered_json SignaturesJson(const std::vector<SignatureCheck>& checks) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const SignatureCheck& check : checks) {

@@ -35,6 +35,10 @@ void RegisterSignKeyOption(CLI::App* cmd, std::vector<std::string>* keys);
 std::string DescribeSigner(const SignatureCheck& check);
 // The signers, comma-separated, or "none".
 std::string DescribeSigners(const std::vector<SignatureCheck>& checks);
+// After a command that signed a new corpus with `sign_keys`: "signed by ..." on stderr,
+// preceded by `prefix` (nothing when no key was given).
+void ReportSigners(const CorpusInfo& info, const std::vector<std::string>& sign_keys,
+                   const char* prefix = "", const char* suffix = "\n");
 // [{"key_id", "file", "valid", "trusted", "problem"}...]; "problem" only when invalid.
 nlohmann::ordered_json SignaturesJson(const std::vector<SignatureCheck>& checks);
 

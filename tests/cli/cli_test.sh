@@ -4,15 +4,8 @@
 set -u
 R=$1; GEN=$2
 SHARED=$(cd "$(dirname "$0")/../../../shared" 2>/dev/null && pwd)
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-export XDG_CONFIG_HOME=$W/xdg   # no user configuration leaks in
-unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_THREADS
-passed=0; failed=0
+source "$(dirname "$0")/test_lib.sh"
 
-ok()   { passed=$((passed + 1)); echo "PASS $1"; }
-bad()  { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
-# expect_ok NAME CMD...: the command succeeds.
-expect_ok() { local n=$1; shift; if "$@" 2>"$W/err"; then ok "$n"; else bad "$n (exit $?)"; fi; }
 # expect_fail NAME PATTERN CMD...: the command exits non-zero and stderr matches PATTERN.
 expect_fail() {
   local n=$1 pat=$2; shift 2

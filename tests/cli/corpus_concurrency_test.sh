@@ -7,13 +7,8 @@
 # usage: corpus_concurrency_test.sh REDUCTO REDUCTO_GEN
 set -u
 R=$1; GEN=$2
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-export XDG_CONFIG_HOME=$W/xdg
-unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_TRUSTED_KEYS
+source "$(dirname "$0")/test_lib.sh"
 export REDUCTO_USAGE=0  # usage recording is tested elsewhere; keep the store's files alone
-passed=0; failed=0
-ok()  { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
 
 "$GEN" --size $((6 << 20)) --seed 3 "$W/ref" "$W/new"
 "$GEN" --size $((6 << 20)) --seed 4 "$W/ref2" "$W/new2"

@@ -7,12 +7,7 @@
 # usage: corpus_crash_test.sh REDUCTO REDUCTO_GEN
 set -u
 R=$1; GEN=$2
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-export XDG_CONFIG_HOME=$W/xdg
-unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_TRUSTED_KEYS
-passed=0; failed=0
-ok()  { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
+source "$(dirname "$0")/test_lib.sh"
 corpus_id() { "$R" corpus info --json "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 now_ms() { date +%s%3N; }
 

@@ -3,14 +3,8 @@
 # usage: corpus_optimize_test.sh REDUCTO REDUCTO_GEN
 set -u
 R=$1; GEN=$2
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-export XDG_CONFIG_HOME=$W/xdg   # no user configuration leaks in
-unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_TRUSTED_KEYS
-passed=0; failed=0
+source "$(dirname "$0")/test_lib.sh"
 
-ok()   { passed=$((passed + 1)); echo "PASS $1"; }
-bad()  { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 # expect_fail NAME EXIT PATTERN CMD...: the command exits with EXIT and stderr matches PATTERN.
 expect_fail() {
   local n=$1 code=$2 pat=$3; shift 3

@@ -3,20 +3,13 @@
 # usage: corpus_prune_test.sh REDUCTO REDUCTO_GEN
 set -u
 R=$(realpath "$1"); GEN=$(realpath "$2")
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-export XDG_CONFIG_HOME=$W/xdg
-unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_TRUSTED_KEYS REDUCTO_USAGE
-passed=0; failed=0
-ok()  { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
-expect_ok() { local n=$1; shift; if "$@" >"$W/out" 2>"$W/err"; then ok "$n"; else bad "$n (exit $?)"; fi; }
+source "$(dirname "$0")/test_lib.sh"
 # expect_fail NAME EXIT PATTERN CMD...: exits with EXIT and stderr matches PATTERN.
 expect_fail() {
   local n=$1 want=$2 pat=$3; shift 3
   "$@" >"$W/out" 2>"$W/err"; local rc=$?
   if [ $rc -eq "$want" ] && grep -qiE "$pat" "$W/err"; then ok "$n"; else bad "$n (exit $rc, wanted $want)"; fi
 }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 runs() { find "$W/c.usage" -name '*.run' 2>/dev/null | wc -l; }
 copied() { sed -nE 's/.*, ([0-9.]+)% copied.*/\1/p' "$W/err"; }
 

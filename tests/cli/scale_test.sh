@@ -7,12 +7,7 @@
 # usage: scale_test.sh REDUCTO REDUCTO_GEN
 set -u -o pipefail
 R=$1; GEN=$2
-W=$(mktemp -d "${TMPDIR:-/tmp}/reducto-scale.XXXXXX"); trap 'rm -rf "$W"' EXIT
-export XDG_CONFIG_HOME=$W/xdg
-unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_THREADS
-passed=0; failed=0
-ok()  { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
+source "$(dirname "$0")/test_lib.sh"
 # peak_rss_mib CMD...: runs CMD (stdin and stdout as given) and prints its peak RSS in MiB
 # to fd 3.
 peak_rss_mib() {

@@ -4,29 +4,13 @@
 # usage: signing_test.sh REDUCTO REDUCTO_GEN
 set -u
 R=$(realpath "$1"); GEN=$(realpath "$2")
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-export XDG_CONFIG_HOME=$W/xdg   # no user configuration leaks in
-unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_TRUSTED_KEYS
-passed=0; failed=0
+source "$(dirname "$0")/test_lib.sh"
 
-ok()   { passed=$((passed + 1)); echo "PASS $1"; }
-bad()  { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
-# expect_ok NAME CMD...: the command succeeds.
-expect_ok() { local n=$1; shift; if "$@" >"$W/out" 2>"$W/err"; then ok "$n"; else bad "$n (exit $?)"; fi; }
 # expect_fail NAME PATTERN CMD...: the command exits 1 or 2 and stderr matches PATTERN.
 expect_fail() {
   local n=$1 pat=$2; shift 2
   "$@" >"$W/out" 2>"$W/err"; local rc=$?
   if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qiE -- "$pat" "$W/err"; then ok "$n"; else bad "$n (exit $rc)"; fi
-}
-# check NAME CONDITION...: the condition (a command) holds.
-check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
-# flip FILE POS: flips one bit of the byte at POS (negative: from the end).
-flip() { python3 - "$1" "$2" <<'PY'
-import sys
-path, pos = sys.argv[1], int(sys.argv[2])
-b = bytearray(open(path, 'rb').read()); b[pos] ^= 0x10; open(path, 'wb').write(b)
-PY
 }
 # touch_created CORPUS: changes one digit of the manifest's creation time, so that the
 # manifest stays valid and only its signatures can tell.
