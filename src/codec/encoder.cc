@@ -563,10 +563,22 @@ class Encoder {
     shadow_started_ = false;
     BlockJob job;
     block_.Finish(&job.instructions, &job.output);
-    // Copies, extensions, the local search and delta references read corpus bytes
-    // near the block's copies: about twice its size at most.
-    if (corpus_ != nullptr && corpus_->NoteRead(2 * job.output.size())) ++stats_.cache_drops;
+    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(job.output.size()))) {
+      ++stats_.cache_drops;
+    }
     return pipeline_.Submit(std::move(job));
+  }
+
+  // The corpus bytes read since the previous block, about: copies, extensions and delta
+  // references read at most twice the block's size, and the local search what it
+  // indexed.
+  uint64_t CorpusBytesRead(uint64_t block_bytes) {
+    uint64_t read = 2 * block_bytes;
+    if (matcher_ != nullptr) {
+      read += matcher_->stats().indexed_bytes - indexed_bytes_noted_;
+      indexed_bytes_noted_ = matcher_->stats().indexed_bytes;
+    }
+    return read;
   }
 
   // On a worker thread.
@@ -605,6 +617,7 @@ class Encoder {
   LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
   std::vector<Piece> pieces_;
   std::vector<ZstdCCtxPtr> block_cctxs_;  // One per pipeline worker.
+  uint64_t indexed_bytes_noted_ = 0;      // matcher_->stats().indexed_bytes at the last block.
   // Last: destroyed first, so that its workers stop before the state they use goes.
   OrderedPipeline<BlockJob> pipeline_;
 };

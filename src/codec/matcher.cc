@@ -198,6 +198,7 @@ uint64_t LocalMatcher::HashWide(const uint8_t* p) const {
 }
 
 void LocalMatcher::IndexRange(uint64_t lo, uint64_t hi) {
+  stats_.indexed_bytes += hi - lo;
   const uint64_t stride = params_.stride;
   const size_t need = std::max<uint32_t>(8, params_.window);
   uint64_t p = (lo + stride - 1) / stride * stride;
@@ -241,6 +242,7 @@ void LocalMatcher::IndexSkipped(uint64_t lo, uint64_t hi) {
   const size_t need = std::max<uint32_t>(8, params_.window);
   std::span<const uint8_t> bytes = corpus_.From(lo);
   if (bytes.size() < hi - lo || hi - lo < need) return;
+  stats_.indexed_bytes += hi - lo;
   const int shift = 64 - params_.skipped_bits;
   for (uint64_t p = lo; p + need <= hi; ++p) {
     uint64_t hash = Hash(bytes.data() + (p - lo));

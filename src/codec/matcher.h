@@ -147,6 +147,7 @@ class LocalMatcher {
     uint64_t copies[4] = {};  // By Source.
     uint64_t bytes[4] = {};
     uint64_t indexed_positions = 0;  // Corpus positions put into the local index.
+    uint64_t indexed_bytes = 0;      // Corpus bytes read to index them (both tables).
   };
   const Stats& stats() const { return stats_; }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <new>
 #include <optional>
 
@@ -44,9 +45,15 @@ class MappedCorpusReader final : public CorpusReader {
   uint64_t size() const override { return size_; }
   uint64_t cache_bytes() const override { return cache_bytes_; }
 
+  // Counting the bytes read is not enough: a page fault maps the neighbouring pages
+  // that are in the page cache too (fault-around), so scattered small copies map much
+  // more than they read. So every kCheckBytes read, the mapped file pages are measured.
   bool NoteRead(uint64_t bytes) const override {
-    if (read_since_drop_.fetch_add(bytes) + bytes <= pack_budget_) return false;
-    read_since_drop_.store(0);
+    if (read_since_check_.fetch_add(bytes) + bytes < kCheckBytes) return false;
+    std::lock_guard lock(check_mutex_);
+    read_since_check_.store(0);
+    std::optional<uint64_t> mapped = ResidentFileBytes();
+    if (mapped && *mapped <= pack_budget_) return false;
     for (const MappedFile& segment : segments_) segment.DropResidentPages();
     return true;
   }
@@ -111,8 +118,10 @@ class MappedCorpusReader final : public CorpusReader {
   std::vector<std::unique_ptr<ChunkIndexReader>> indexes_;
   uint64_t size_;
   uint64_t cache_bytes_;
-  uint64_t pack_budget_;  // Pack bytes read between two drops of the mapped pages.
-  mutable std::atomic<uint64_t> read_since_drop_{0};
+  uint64_t pack_budget_;  // The mapped file pages above which they are dropped.
+  static constexpr uint64_t kCheckBytes = 4u << 20;
+  mutable std::atomic<uint64_t> read_since_check_{0};
+  mutable std::mutex check_mutex_;
 };
 
 // The cache size to use for `requested` bytes: see CorpusReaderOptions.

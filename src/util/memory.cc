@@ -1,5 +1,7 @@
 #include "util/memory.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -59,6 +61,13 @@ std::optional<uint64_t> CgroupRoom() {
 }
 
 }  // namespace
+
+std::optional<uint64_t> ResidentFileBytes() {
+  std::ifstream in("/proc/self/statm");
+  uint64_t size = 0, resident = 0, shared = 0;
+  if (!(in >> size >> resident >> shared)) return std::nullopt;
+  return shared * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
 
 std::optional<uint64_t> AvailableMemoryBytes() {
   std::optional<uint64_t> machine = MemAvailable();

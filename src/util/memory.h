@@ -15,6 +15,10 @@ namespace reducto {
 // memory.limit_in_bytes - memory.usage_in_bytes). nullopt when neither is known.
 std::optional<uint64_t> AvailableMemoryBytes();
 
+// The file-backed (and shared) pages this process has mapped, in bytes: the third
+// field of /proc/self/statm. nullopt when it cannot be read.
+std::optional<uint64_t> ResidentFileBytes();
+
 }  // namespace reducto
 
 #endif  // REDUCTO_UTIL_MEMORY_H_
