@@ -60,7 +60,8 @@ class OrderedPipeline {
     std::unique_lock lock(mutex_);
     space_.wait(lock, [&] { return slots_.size() < max_in_flight_ || !error_.ok(); });
     if (!error_.ok()) return error_;
-    slots_.push_back(Slot{std::move(job)});
+    slots_.emplace_back();
+    slots_.back().job = std::move(job);
     work_.notify_one();
     return Status::Ok();
   }
