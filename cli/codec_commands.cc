@@ -9,6 +9,8 @@
 #include "reducto/codec.h"
 #include "reducto/corpus.h"
 #include "reducto/io.h"
+#include "encryption_flags.h"
+#include "reducto/encryption.h"
 #include "trust.h"
 #include "usage_recording.h"
 
@@ -73,6 +75,7 @@ struct CompressCommand {
   ResourceFlags resources;
   TrustFlags trust;
   UsageFlags usage;
+  EncryptionFlags encryption;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
@@ -108,14 +111,24 @@ struct CompressCommand {
       recorder = MakeUsageRecorder(corpus_dir);
       options.use_observer = &recorder;
     }
+    auto key = encryption.Load();
+    if (!key.ok()) return Fail(key.status());
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
     auto sink = OpenOutput(output, force);
     if (!sink.ok()) return Fail(sink.status());
+    // Encrypted, the container goes through the envelope; its Commit() commits the file.
+    std::unique_ptr<ByteSink> encrypted;
+    if (!key->empty()) {
+      auto wrapped = EncryptingSink(**sink, *key);
+      if (!wrapped.ok()) return Fail(wrapped.status());
+      encrypted = std::move(wrapped).value();
+    }
+    ByteSink& out = encrypted ? *encrypted : **sink;
     auto start = std::chrono::steady_clock::now();
-    auto stats = Compress(standalone ? "" : corpus_dir, **source, **sink, options);
+    auto stats = Compress(standalone ? "" : corpus_dir, **source, out, options);
     if (!stats.ok()) return Fail(stats.status());
-    if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
+    if (Status s = out.Commit(); !s.ok()) return Fail(s);
     if (record_usage) RecordUsageOrWarn(recorder, corpus_dir, *stats);
     if (stats->fell_back) {
       std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
@@ -145,6 +158,7 @@ struct DecompressCommand {
   bool force = false;
   ResourceFlags resources;
   TrustFlags trust;
+  EncryptionFlags encryption;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
@@ -154,13 +168,17 @@ struct DecompressCommand {
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
+    auto key = encryption.Load();
+    if (!key.ok()) return Fail(key.status());
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
     auto sink = OpenOutput(output, force);
     if (!sink.ok()) return Fail(sink.status());
     auto start = std::chrono::steady_clock::now();
     std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
-    auto stats = Decompress(corpus_dir, **source, **sink, options);
+    // Plain containers pass through the decrypting source unchanged.
+    std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, *key);
+    auto stats = Decompress(corpus_dir, *decrypted, **sink, options);
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
     if (!ctx.quiet) {
@@ -192,6 +210,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   compress.resources.Register(c);
   compress.trust.Register(c);
   compress.usage.Register(c);
+  compress.encryption.Register(c, "--encrypt-key");
 
   static DecompressCommand decompress;
   auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");
@@ -201,6 +220,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   d->add_flag("-f,--force", decompress.force, "overwrite the output file");
   decompress.resources.Register(d);
   decompress.trust.Register(d);
+  decompress.encryption.Register(d, "--decrypt-key");
 }
 
 }  // namespace reducto::cli

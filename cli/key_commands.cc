@@ -3,6 +3,7 @@
 #include <string>
 
 #include "command.h"
+#include "reducto/encryption.h"
 #include "reducto/signing.h"
 
 namespace reducto::cli {
@@ -11,8 +12,10 @@ namespace {
 struct KeyGenerateCommand {
   std::string output;
   bool force = false;
+  bool symmetric = false;
 
   int Run(const Context& ctx) const {
+    if (symmetric) return RunSymmetric(ctx);
     auto files = GenerateKeyFiles(output, force);
     if (!files.ok()) return Fail(files.status());
     if (!ctx.quiet) {
@@ -24,19 +27,34 @@ struct KeyGenerateCommand {
     }
     return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
   }
+
+  int RunSymmetric(const Context& ctx) const {
+    auto id = GenerateSymmetricKeyFile(output, force);
+    if (!id.ok()) return Fail(id.status());
+    if (!ctx.quiet) {
+      std::printf("key %s\n", id->c_str());
+      std::printf("symmetric key  %s  (mode 0600: keep it private; encrypt with --encrypt-key %s, "
+                  "decrypt with --decrypt-key %s)\n",
+                  output.c_str(), output.c_str(), output.c_str());
+    }
+    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+  }
 };
 
 }  // namespace
 
 void RegisterKeyCommands(CLI::App* app, Context& ctx) {
-  auto* key = app->add_subcommand("key", "manage Ed25519 signing keys");
+  auto* key = app->add_subcommand("key", "manage signing (Ed25519) and encryption keys");
   key->require_subcommand(1);
 
   static KeyGenerateCommand generate;
   auto* gen = AddCommand(key, ctx, generate, "generate",
-                         "make a key pair: NAME (secret, mode 0600) and NAME.pub (public)");
+                         "make a key pair: NAME (secret, mode 0600) and NAME.pub (public), or "
+                         "with --symmetric an encryption key file NAME (mode 0600)");
   gen->add_option("-o,--output", generate.output, "secret key file to create (NAME)")->required();
   gen->add_flag("-f,--force", generate.force, "replace an existing key pair of that name");
+  gen->add_flag("--symmetric", generate.symmetric,
+                "an encryption key (key-encryption key of containers) instead of a signing pair");
 }
 
 }  // namespace reducto::cli

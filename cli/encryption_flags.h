@@ -1,0 +1,30 @@
+// --encrypt-key / --decrypt-key FILE and --passphrase-file FILE / --passphrase-env VAR
+// for compress and decompress (docs/encryption.md). A passphrase never comes from the
+// command line itself.
+#ifndef REDUCTO_CLI_ENCRYPTION_FLAGS_H_
+#define REDUCTO_CLI_ENCRYPTION_FLAGS_H_
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+#include "reducto/encryption.h"
+#include "reducto/status.h"
+
+namespace reducto::cli {
+
+struct EncryptionFlags {
+  std::optional<std::string> key_file;
+  std::optional<std::string> passphrase_file;
+  std::optional<std::string> passphrase_env;
+
+  // `key_flag` is "--encrypt-key" or "--decrypt-key".
+  void Register(CLI::App* command, const std::string& key_flag);
+  // The key the flags name; empty when none was given. InvalidArgument when both a key
+  // file and a passphrase are given or the passphrase is empty.
+  Result<EnvelopeKey> Load() const;
+};
+
+}  // namespace reducto::cli
+
+#endif  // REDUCTO_CLI_ENCRYPTION_FLAGS_H_
