@@ -66,6 +66,8 @@ void RegisterCorpusOptimizeCommand(CLI::App* corpus, Context& ctx);
 void RegisterKeyCommands(CLI::App* app, Context& ctx);
 // prune, under the `corpus` subcommand.
 void RegisterCorpusPruneCommand(CLI::App* corpus, Context& ctx);
+// corpus delete, and gc at the top level.
+void RegisterRetentionCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli

@@ -24,6 +24,7 @@ int Main(int argc, char** argv) {
   RegisterChunkCommand(&app, ctx);
   RegisterCorpusCommands(&app, ctx);
   RegisterCorpusPruneCommand(app.get_subcommand("corpus"), ctx);
+  RegisterRetentionCommands(&app, app.get_subcommand("corpus"), ctx);
   RegisterKeyCommands(&app, ctx);
   RegisterCodecCommands(&app, ctx);
 

@@ -65,6 +65,22 @@ Status ApplyChunkingTable(const toml::table& table, const std::string& file, Set
   return Status::Ok();
 }
 
+// [retention]: durations kept as text; `reducto gc` parses them (ParseDuration).
+Status ApplyRetentionTable(const toml::table& table, const std::string& file, Settings* s) {
+  for (const auto& [key, node] : table) {
+    std::string k(key.str());
+    auto v = node.value<std::string>();
+    if (k != "corpus_max_age" && k != "leftover_max_age") {
+      return Status::InvalidArgument("unknown key retention." + k + " in " + file +
+                                     " (known: corpus_max_age, leftover_max_age)");
+    }
+    if (!v) return Status::InvalidArgument(file + ": retention." + k + " must be a duration such as \"90d\"");
+    if (k == "corpus_max_age") s->corpus_max_age = *v;
+    else s->leftover_max_age = *v;
+  }
+  return Status::Ok();
+}
+
 // `trusted_keys = ["release.pub", ...]`: paths relative to the file's directory.
 Status ApplyTrustedKeys(const toml::node& node, const std::string& path, Settings* s) {
   const toml::array* array = node.as_array();
@@ -113,6 +129,8 @@ Status ApplyFile(const std::string& path, Settings* s) {
       s->threads = static_cast<int>(*v);
     } else if (k == "chunking" && node.is_table()) {
       RETURN_IF_ERROR(ApplyChunkingTable(*node.as_table(), path, s));
+    } else if (k == "retention" && node.is_table()) {
+      RETURN_IF_ERROR(ApplyRetentionTable(*node.as_table(), path, s));
     } else if (k == "trusted_keys") {
       RETURN_IF_ERROR(ApplyTrustedKeys(node, path, s));
     } else if (k == "usage") {
@@ -122,7 +140,8 @@ Status ApplyFile(const std::string& path, Settings* s) {
     } else {
       return Status::InvalidArgument(
           "unknown key '" + k + "' in " + path +
-          " (known: corpus, level, block_size, threads, cache_size, trusted_keys, usage, [chunking])");
+          " (known: corpus, level, block_size, threads, cache_size, trusted_keys, usage, [chunking], "
+          "[retention])");
     }
   }
   s->source = path;

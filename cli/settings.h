@@ -34,6 +34,9 @@ struct Settings {
   // Record which corpus chunks compress uses, in the usage store beside the corpus
   // (key `usage`, a boolean; env REDUCTO_USAGE=0/1; --no-usage turns it off).
   bool usage = true;
+  // [retention]: what `reducto gc` deletes (durations as "90d"; ParseDuration).
+  std::optional<std::string> corpus_max_age;    // retention.corpus_max_age; unset: keep.
+  std::string leftover_max_age = "1h";          // retention.leftover_max_age.
   std::string source;                 // Which file the settings came from, if any.
 };
 
