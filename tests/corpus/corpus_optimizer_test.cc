@@ -61,6 +61,7 @@ std::map<Digest, size_t> DigestsOf(const std::vector<uint8_t>& data) {
 struct Measured {
   uint64_t input_bytes = 0;
   uint64_t copy_bytes = 0;
+  uint64_t pieces = 0;  // Samples plus blocks: the places where a copy can be cut short.
   double hit_rate() const { return input_bytes == 0 ? 0 : double(copy_bytes) / double(input_bytes); }
 };
 
@@ -79,6 +80,7 @@ Measured CompressFast(const std::string& corpus, const std::vector<std::string>&
     if (!stats.ok()) continue;
     measured.input_bytes += stats->input_bytes;
     measured.copy_bytes += stats->copy_bytes;
+    measured.pieces += 1 + stats->blocks;
   }
   return measured;
 }
@@ -257,7 +259,10 @@ RC_GTEST_PROP(OptimizeProperty, BudgetHoldsAndPredictionMatchesMeasurement, ()) 
   RC_ASSERT(DirectoryBytes(dir.Join("golden")) <= options.budget);
   Measured measured = CompressFast(dir.Join("golden"), samples);
   RC_ASSERT(std::abs(measured.hit_rate() - report->predicted_hit_rate) <= 0.05);
-  RC_ASSERT(measured.copy_bytes == report->covered_bytes);
+  // The encoder sends copies shorter than format::kMinCopyLength (16 bytes) as literals:
+  // a sample's last chunk can be that short, and a block boundary can cut a copy.
+  RC_ASSERT(measured.copy_bytes <= report->covered_bytes);
+  RC_ASSERT(report->covered_bytes - measured.copy_bytes < 16 * measured.pieces);
 }
 
 TEST_F(OptimizeFixture, RejectsBadBudgetsAndLeavesNothing) {
