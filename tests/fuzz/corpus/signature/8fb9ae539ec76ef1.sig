@@ -1,0 +1,6 @@
+reducto-corpus-signature v1
+key-id 8fb9ae539ec76ef1
+public-key 1bLdnjdh767YZB4Qozah8mm9dFYsuacf2zhkfKdm6h4=
+corpus-id ffb50a87-a90f-455a-b56c-4d67d937eac6
+manifest-blake3 0d73f6bc89c92cd84a142a8ef276a840ab4ef373172c4b642ef0a30883848d7f
+signature Ud/TUEaebZhP3IQoI2dz7RomQnZoB7YUvVSCGRvhJ7H5FLawkzpcXaRyr9RS0Yf4P8rVOA06KeAehWwWLSenAw==
