@@ -4,7 +4,17 @@
 
 namespace reducto::cli {
 
+namespace {
+std::string& LastFailureText() {
+  static std::string text;
+  return text;
+}
+}  // namespace
+
+const std::string& LastFailure() { return LastFailureText(); }
+
 int Fail(const Status& status) {
+  LastFailureText() = status.ToString();
   std::fprintf(stderr, "reducto: %s\n", status.ToString().c_str());
   return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }

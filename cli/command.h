@@ -23,6 +23,8 @@ constexpr int kExitUsage = 2;
 
 // Prints "reducto: <code>: <message>" to stderr; returns the exit status for it.
 int Fail(const Status& status);
+// The last status Fail() printed ("" when none): the audit log records it.
+const std::string& LastFailure();
 
 // Shared by all subcommands; the chosen subcommand's callback sets exit_code.
 struct Context {
@@ -34,12 +36,19 @@ struct Context {
   Result<Settings> LoadSettings() const { return cli::LoadSettings(config_path); }
 };
 
+// After a subcommand ran: appends its entry to the audit log when it is one of the
+// audited operations (cli/audit_commands.cc, docs/audit.md).
+void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code);
+
 // Adds `name` as a subcommand whose callback stores Run()'s exit status in ctx.
 template <typename Command>
 CLI::App* AddCommand(CLI::App* parent, Context& ctx, Command& command, const std::string& name,
                      const std::string& description) {
   CLI::App* sub = parent->add_subcommand(name, description);
-  sub->callback([&ctx, &command] { ctx.exit_code = command.Run(ctx); });
+  sub->callback([&ctx, &command, sub] {
+    ctx.exit_code = command.Run(ctx);
+    RecordInAuditLog(ctx, *sub, ctx.exit_code);
+  });
   return sub;
 }
 
@@ -69,6 +78,8 @@ void RegisterCorpusPruneCommand(CLI::App* corpus, Context& ctx);
 // corpus delete, and gc at the top level.
 void RegisterRetentionCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
+// audit verify | show.
+void RegisterAuditCommands(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli
 

@@ -27,6 +27,7 @@ int Main(int argc, char** argv) {
   RegisterRetentionCommands(&app, app.get_subcommand("corpus"), ctx);
   RegisterKeyCommands(&app, ctx);
   RegisterCodecCommands(&app, ctx);
+  RegisterAuditCommands(&app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -129,6 +129,10 @@ Status ApplyFile(const std::string& path, Settings* s) {
       s->threads = static_cast<int>(*v);
     } else if (k == "chunking" && node.is_table()) {
       RETURN_IF_ERROR(ApplyChunkingTable(*node.as_table(), path, s));
+    } else if (k == "audit_log" || k == "audit_sign_key") {
+      auto v = node.value<std::string>();
+      if (!v) return Status::InvalidArgument(path + ": " + k + " must be a path (or \"off\")");
+      (k == "audit_log" ? s->audit_log : s->audit_sign_key) = *v;
     } else if (k == "retention" && node.is_table()) {
       RETURN_IF_ERROR(ApplyRetentionTable(*node.as_table(), path, s));
     } else if (k == "trusted_keys") {
@@ -140,8 +144,8 @@ Status ApplyFile(const std::string& path, Settings* s) {
     } else {
       return Status::InvalidArgument(
           "unknown key '" + k + "' in " + path +
-          " (known: corpus, level, block_size, threads, cache_size, trusted_keys, usage, [chunking], "
-          "[retention])");
+          " (known: corpus, level, block_size, threads, cache_size, trusted_keys, usage, audit_log, "
+          "audit_sign_key, [chunking], [retention])");
     }
   }
   s->source = path;
@@ -154,6 +158,7 @@ Status ApplyEnvironment(Settings* s) {
     ASSIGN_OR_RETURN(int64_t level, ParseInt(v, "REDUCTO_LEVEL"));
     s->level = static_cast<int>(level);
   }
+  if (const char* v = std::getenv("REDUCTO_AUDIT_LOG"); v != nullptr && *v != '\0') s->audit_log = v;
   if (const char* v = std::getenv("REDUCTO_THREADS"); v != nullptr && *v != '\0') {
     ASSIGN_OR_RETURN(int64_t threads, ParseInt(v, "REDUCTO_THREADS"));
     if (threads < 0 || threads > kMaxThreads) {

@@ -37,6 +37,10 @@ struct Settings {
   // [retention]: what `reducto gc` deletes (durations as "90d"; ParseDuration).
   std::optional<std::string> corpus_max_age;    // retention.corpus_max_age; unset: keep.
   std::string leftover_max_age = "1h";          // retention.leftover_max_age.
+  // The audit log (key `audit_log`, env REDUCTO_AUDIT_LOG; "off" disables it); unset:
+  // $XDG_STATE_HOME/reducto/audit.log. `audit_sign_key`: secret key that signs its head.
+  std::optional<std::string> audit_log;
+  std::optional<std::string> audit_sign_key;
   std::string source;                 // Which file the settings came from, if any.
 };
 

@@ -1,0 +1,206 @@
+// The audit log from the command line: what each audited command appends
+// (RecordInAuditLog), and `reducto audit verify | show` (docs/audit.md).
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "reducto/audit.h"
+#include "reducto/corpus.h"
+#include "reducto/prune.h"
+#include "reducto/signing.h"
+#include "trust.h"
+
+namespace reducto::cli {
+namespace {
+
+// The operations that reach the audit log: everything that makes, changes, uses,
+// checks or deletes a corpus.
+const std::set<std::string>& AuditedOperations() {
+  static const std::set<std::string> operations = {
+      "compress",      "decompress",   "corpus build", "corpus update", "corpus optimize",
+      "corpus prune",  "corpus delete", "corpus sign", "corpus verify", "gc"};
+  return operations;
+}
+
+// The log to write, or nullopt when auditing is off or there is nowhere to put it.
+std::optional<std::string> AuditLogPath(const Settings& settings) {
+  if (settings.audit_log) {
+    if (*settings.audit_log == "off" || settings.audit_log->empty()) return std::nullopt;
+    return *settings.audit_log;
+  }
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state != '\0') {
+    return std::string(state) + "/reducto/audit.log";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.local/state/reducto/audit.log";
+  }
+  return std::nullopt;
+}
+
+std::string OperationName(const CLI::App& command) {
+  const CLI::App* parent = command.get_parent();
+  bool nested = parent != nullptr && parent->get_parent() != nullptr;
+  return nested ? parent->get_name() + " " + command.get_name() : command.get_name();
+}
+
+// The options and arguments as given: "--name value" or "--flag" or the value of a
+// positional. Passphrases never appear on the command line, so nothing secret does.
+std::vector<std::string> Arguments(const CLI::App& command) {
+  std::vector<std::string> args;
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->count() == 0 || option->get_name() == "--help") continue;
+    const bool positional = option->get_name().rfind('-', 0) != 0;
+    if (option->get_type_size() == 0) {
+      args.push_back(option->get_name());
+      continue;
+    }
+    for (const std::string& value : option->results()) {
+      args.push_back(positional ? value : option->get_name() + "=" + value);
+    }
+  }
+  return args;
+}
+
+// The id of the corpus the command worked on: at -c/--corpus, -o/--output, --from or
+// a positional directory, the first that is a corpus (after the command ran).
+std::string CorpusOf(const CLI::App& command) {
+  for (const char* name : {"--corpus", "--output", "--from", "dir"}) {
+    const CLI::Option* option = nullptr;
+    try {
+      option = command.get_option(name);
+    } catch (const CLI::OptionNotFound&) {
+      continue;
+    }
+    for (const std::string& value : option->results()) {
+      auto info = ReadCorpusInfo(value);
+      if (info.ok()) return info->id;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code) {
+  const std::string operation = OperationName(command);
+  if (!AuditedOperations().contains(operation)) return;
+  auto settings = ctx.LoadSettings();
+  if (!settings.ok()) return;  // The command already said what is wrong with them.
+  std::optional<std::string> log = AuditLogPath(*settings);
+  if (!log) return;
+  AuditEntry entry;
+  entry.operation = operation;
+  entry.corpus = CorpusOf(command);
+  entry.args = Arguments(command);
+  entry.outcome = exit_code == 0 ? "ok"
+                  : LastFailure().empty() ? "failed (exit " + std::to_string(exit_code) + ")"
+                                          : "failed: " + LastFailure();
+  std::optional<SecretKey> key;
+  if (settings->audit_sign_key) {
+    auto read = ReadSecretKeyFile(*settings->audit_sign_key);
+    if (!read.ok()) {
+      std::fprintf(stderr, "reducto: warning: audit log not signed: %s\n",
+                   read.status().ToString().c_str());
+    } else {
+      key.emplace(std::move(read).value());
+    }
+  }
+  Status appended = AppendAuditEntry(*log, std::move(entry), key ? &*key : nullptr);
+  if (!appended.ok()) {
+    std::fprintf(stderr, "reducto: warning: this %s was not recorded in the audit log: %s\n",
+                 operation.c_str(), appended.ToString().c_str());
+  }
+}
+
+namespace {
+
+struct AuditVerifyCommand {
+  std::optional<std::string> log;
+  TrustFlags trust;
+
+  int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    std::optional<std::string> path = log ? log : AuditLogPath(*settings);
+    if (!path) return Fail(Status::InvalidArgument("no audit log: pass LOG or set audit_log"));
+    auto trusted = trust.Resolve(*settings);
+    if (!trusted.ok()) return Fail(trusted.status());
+    auto result = VerifyAuditLog(*path, *trusted);
+    if (!result.ok()) return Fail(result.status().WithContext("audit log " + *path));
+    std::printf("audit log %s: %llu entries, chain intact, head matches%s\n", path->c_str(),
+                static_cast<unsigned long long>(result->entries),
+                result->signed_head ? (" (signed by " + result->signer + ")").c_str() : " (unsigned)");
+    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+  }
+};
+
+struct AuditShowCommand {
+  std::optional<std::string> log;
+  std::optional<std::string> operation;
+  std::optional<std::string> corpus;
+  std::optional<std::string> outcome;
+  std::optional<std::string> since;
+
+  int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    std::optional<std::string> path = log ? log : AuditLogPath(*settings);
+    if (!path) return Fail(Status::InvalidArgument("no audit log: pass LOG or set audit_log"));
+    if (outcome && *outcome != "ok" && *outcome != "failed") {
+      return Fail(Status::InvalidArgument("--outcome takes ok or failed"));
+    }
+    std::string cutoff;
+    if (since) {
+      auto seconds = ParseDuration(*since);
+      if (!seconds.ok()) return Fail(seconds.status().WithContext("--since"));
+      std::time_t t = std::time(nullptr) - static_cast<std::time_t>(*seconds);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      cutoff = buf;
+    }
+    auto entries = ReadAuditLog(*path);
+    if (!entries.ok()) return Fail(entries.status());
+    for (const AuditEntry& e : *entries) {
+      if (operation && e.operation != *operation) continue;
+      if (corpus && e.corpus.rfind(*corpus, 0) != 0) continue;
+      if (outcome && (e.outcome == "ok") != (*outcome == "ok")) continue;
+      if (!cutoff.empty() && e.time < cutoff) continue;
+      std::string args;
+      for (const std::string& a : e.args) args += (args.empty() ? "" : " ") + a;
+      std::printf("%4llu %s %s@%s %-15s %-8s %s  %s\n", static_cast<unsigned long long>(e.seq),
+                  e.time.c_str(), e.user.c_str(), e.host.c_str(), e.operation.c_str(),
+                  e.corpus.empty() ? "-" : e.corpus.substr(0, 8).c_str(), e.outcome.c_str(),
+                  args.c_str());
+    }
+    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+  }
+};
+
+}  // namespace
+
+void RegisterAuditCommands(CLI::App* app, Context& ctx) {
+  auto* audit = app->add_subcommand("audit", "check and read the audit log");
+  audit->require_subcommand(1);
+
+  static AuditVerifyCommand verify;
+  auto* v = AddCommand(audit, ctx, verify, "verify",
+                       "check that no entry of the audit log was edited, removed, reordered or cut");
+  v->add_option("log", verify.log, "audit log (default: audit_log, else $XDG_STATE_HOME/reducto/audit.log)");
+  verify.trust.Register(v);
+
+  static AuditShowCommand show;
+  auto* s = AddCommand(audit, ctx, show, "show", "print the entries of the audit log, filtered");
+  s->add_option("log", show.log, "audit log (default as for verify)");
+  s->add_option("--operation", show.operation, "only this operation (e.g. compress, \"corpus build\")");
+  s->add_option("--corpus", show.corpus, "only entries of this corpus id (a prefix is enough)");
+  s->add_option("--outcome", show.outcome, "ok or failed");
+  s->add_option("--since", show.since, "only entries of the last DURATION (e.g. 24h, 7d)");
+}
+
+}  // namespace reducto::cli
