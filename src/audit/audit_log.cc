@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "corpus/manifest.h"
 #include "crypto/ed25519.h"
 #include "crypto/text_record.h"
 #include "reducto/audit.h"
@@ -26,15 +27,6 @@ constexpr size_t kMaxHeadBytes = 4096;
 
 std::string LineDigest(const std::string& line) {
   return ToHex(Blake3({reinterpret_cast<const uint8_t*>(line.data()), line.size()}));
-}
-
-std::string Now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string UserName() {
@@ -224,7 +216,7 @@ Status AppendAuditEntry(const std::string& log, AuditEntry entry, const SecretKe
     }
   }
   entry.seq = lines.size() + 1;
-  if (entry.time.empty()) entry.time = Now();
+  if (entry.time.empty()) entry.time = NowRfc3339();
   if (entry.user.empty()) entry.user = UserName();
   if (entry.host.empty()) entry.host = HostName();
   std::string line = FormatLine(entry, *last) + "\n";

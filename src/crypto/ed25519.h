@@ -13,6 +13,9 @@ namespace reducto {
 
 // sodium_init(), once per process. Unavailable when libsodium cannot start.
 Status InitSodium();
+// Ssh's rule for a secret key file (signing or encryption): Permission, saying to
+// chmod 600, when group or others can access it.
+Status CheckPrivateKeyFile(const std::string& path);
 
 // True when `signature` is `key`'s Ed25519 signature of `message`
 // (crypto_sign_verify_detached, which also rejects small-order keys).

@@ -95,21 +95,6 @@ Result<std::vector<uint8_t>> ReadKeyFile(const std::string& path, KeyKind want) 
   return bytes;
 }
 
-// Ssh's rule: a secret key that others can read or write may have been copied or
-// replaced, so it is refused rather than used.
-Status CheckPrivate(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("inspect", path, errno);
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::Permission("secret key " + path + " is accessible by group or others (mode " +
-                              mode + "): run `chmod 600 " + path +
-                              "`, or generate a new key if others may have copied it");
-  }
-  return Status::Ok();
-}
-
 Status WriteText(const std::string& path, const std::string& text, unsigned mode, bool overwrite) {
   return WriteFileAtomic(path, {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, mode,
                          overwrite);
@@ -146,6 +131,21 @@ Status CheckNewKeyPath(const std::string& path, const std::string& public_path, 
 }
 
 }  // namespace
+
+// Ssh's rule: a secret key that others can read or write may have been copied or
+// replaced, so it is refused rather than used.
+Status CheckPrivateKeyFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("inspect", path, errno);
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::Permission("secret key " + path + " is accessible by group or others (mode " +
+                              mode + "): run `chmod 600 " + path +
+                              "`, or generate a new key if others may have copied it");
+  }
+  return Status::Ok();
+}
 
 Status InitSodium() {
   static const int rc = sodium_init();
@@ -255,7 +255,7 @@ Result<SecretKey> ReadSecretKeyFile(const std::string& path) {
   auto secret = SecretKey::FromBytes(key);
   sodium_memzero(key.data(), key.size());
   if (!secret.ok()) return Status::Corrupt(path + ": " + secret.status().message() + kDamagedKey);
-  RETURN_IF_ERROR(CheckPrivate(path));
+  RETURN_IF_ERROR(CheckPrivateKeyFile(path));
   return secret;
 }
 

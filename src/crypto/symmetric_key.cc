@@ -83,15 +83,7 @@ Result<std::string> GenerateSymmetricKeyFile(const std::string& path, bool overw
 
 Result<SymmetricKey> ReadSymmetricKeyFile(const std::string& path) {
   RETURN_IF_ERROR(InitSodium());
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("read key file", path, errno);
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::Permission("key file " + path + " is accessible by group or others (mode " +
-                              mode + "): run `chmod 600 " + path +
-                              "`, or generate a new key if others may have copied it");
-  }
+  RETURN_IF_ERROR(CheckPrivateKeyFile(path));
   ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, kMaxKeyFileBytes));
   if (FirstLine(text) != Header()) {
     sodium_memzero(text.data(), text.size());

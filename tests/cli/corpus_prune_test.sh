@@ -4,12 +4,7 @@
 set -u
 R=$(realpath "$1"); GEN=$(realpath "$2")
 source "$(dirname "$0")/test_lib.sh"
-# expect_fail NAME EXIT PATTERN CMD...: exits with EXIT and stderr matches PATTERN.
-expect_fail() {
-  local n=$1 want=$2 pat=$3; shift 3
-  "$@" >"$W/out" 2>"$W/err"; local rc=$?
-  if [ $rc -eq "$want" ] && grep -qiE "$pat" "$W/err"; then ok "$n"; else bad "$n (exit $rc, wanted $want)"; fi
-}
+expect_fail() { expect_exit "$@"; }  # NAME RC PATTERN CMD...
 runs() { find "$W/c.usage" -name '*.run' 2>/dev/null | wc -l; }
 copied() { sed -nE 's/.*, ([0-9.]+)% copied.*/\1/p' "$W/err"; }
 

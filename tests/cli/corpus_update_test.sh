@@ -6,12 +6,7 @@ set -u
 R=$(realpath "$1"); GEN=$(realpath "$2")
 source "$(dirname "$0")/test_lib.sh"
 
-# expect_fail NAME RC PATTERN CMD...: the command exits with RC and stderr matches PATTERN.
-expect_fail() {
-  local n=$1 want=$2 pat=$3; shift 3
-  "$@" >"$W/out" 2>"$W/err"; local rc=$?
-  if [ $rc -eq "$want" ] && grep -qiE -- "$pat" "$W/err"; then ok "$n"; else bad "$n (exit $rc)"; fi
-}
+expect_fail() { expect_exit "$@"; }  # NAME RC PATTERN CMD...
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 cd "$W" || exit 1

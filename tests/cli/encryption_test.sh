@@ -5,12 +5,7 @@
 set -u
 R=$(realpath "$1"); GEN=$(realpath "$2")
 source "$(dirname "$0")/test_lib.sh"
-# expect_fail NAME RC PATTERN CMD...: the command exits with RC and stderr matches PATTERN.
-expect_fail() {
-  local n=$1 want=$2 pat=$3; shift 3
-  "$@" >"$W/out" 2>"$W/err"; local rc=$?
-  if [ $rc -eq "$want" ] && grep -qiE -- "$pat" "$W/err"; then ok "$n"; else bad "$n (exit $rc)"; fi
-}
+expect_fail() { expect_exit "$@"; }  # NAME RC PATTERN CMD...
 
 cd "$W" || exit 1
 "$GEN" --size $((4 << 20)) ref new

@@ -11,6 +11,12 @@ ok()  { passed=$((passed + 1)); echo "PASS $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | head -5; }
 # expect_ok NAME CMD...: the command succeeds (its stdout goes to $W/out).
 expect_ok() { local n=$1; shift; if "$@" >"$W/out" 2>"$W/err"; then ok "$n"; else bad "$n (exit $?)"; fi; }
+# expect_exit NAME RC PATTERN CMD...: the command exits with RC and stderr matches PATTERN.
+expect_exit() {
+  local n=$1 want=$2 pat=$3; shift 3
+  "$@" >"$W/out" 2>"$W/err"; local rc=$?
+  if [ $rc -eq "$want" ] && grep -qiE -- "$pat" "$W/err"; then ok "$n"; else bad "$n (exit $rc, wanted $want)"; fi
+}
 # check NAME CONDITION...: the condition (a command) holds.
 check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 # flip FILE POS: flips one bit of the byte at POS (negative: from the end).
