@@ -155,6 +155,7 @@ struct DecompressCommand {
   std::optional<std::string> corpus;
   std::string input = "-";
   std::string output = "-";
+  std::optional<std::string> max_output;
   bool force = false;
   ResourceFlags resources;
   TrustFlags trust;
@@ -168,6 +169,12 @@ struct DecompressCommand {
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
     options.trusted_keys = std::move(trusted).value();
+    options.max_output = settings->max_output;
+    if (max_output) {
+      auto limit = ParseSize(*max_output);
+      if (!limit.ok()) return Fail(limit.status().WithContext("--max-output"));
+      options.max_output = *limit;
+    }
     auto key = encryption.Load();
     if (!key.ok()) return Fail(key.status());
     auto source = OpenSource(input);
@@ -217,6 +224,8 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   d->add_option("-c,--corpus", decompress.corpus, "corpus directory (not needed for standalone containers)");
   d->add_option("input", decompress.input, "container file, or - for stdin (default)");
   d->add_option("-o,--output", decompress.output, "output file, or - for stdout (default)");
+  d->add_option("--max-output", decompress.max_output,
+                "refuse a container that would produce more than SIZE bytes (default: no limit)");
   d->add_flag("-f,--force", decompress.force, "overwrite the output file");
   decompress.resources.Register(d);
   decompress.trust.Register(d);

@@ -120,6 +120,8 @@ Status ApplyFile(const std::string& path, Settings* s) {
       ASSIGN_OR_RETURN(s->block_size, SizeValue(node, path + ": block_size"));
     } else if (k == "cache_size") {
       ASSIGN_OR_RETURN(s->cache_size, SizeValue(node, path + ": cache_size"));
+    } else if (k == "max_output") {
+      ASSIGN_OR_RETURN(s->max_output, SizeValue(node, path + ": max_output"));
     } else if (k == "threads") {
       auto v = node.value<int64_t>();
       if (!v || *v < 0 || *v > kMaxThreads) {
@@ -144,7 +146,7 @@ Status ApplyFile(const std::string& path, Settings* s) {
     } else {
       return Status::InvalidArgument(
           "unknown key '" + k + "' in " + path +
-          " (known: corpus, level, block_size, threads, cache_size, trusted_keys, usage, audit_log, "
+          " (known: corpus, level, block_size, threads, cache_size, max_output, trusted_keys, usage, audit_log, "
           "audit_sign_key, [chunking], [retention])");
     }
   }
@@ -171,6 +173,11 @@ Status ApplyEnvironment(Settings* s) {
     auto size = ParseSize(v);
     if (!size.ok()) return size.status().WithContext("REDUCTO_CACHE_SIZE");
     s->cache_size = *size;
+  }
+  if (const char* v = std::getenv("REDUCTO_MAX_OUTPUT"); v != nullptr && *v != '\0') {
+    auto size = ParseSize(v);
+    if (!size.ok()) return size.status().WithContext("REDUCTO_MAX_OUTPUT");
+    s->max_output = *size;
   }
   if (const char* v = std::getenv("REDUCTO_BLOCK_SIZE"); v != nullptr && *v != '\0') {
     auto size = ParseSize(v);

@@ -23,6 +23,7 @@ struct Settings {
   uint64_t block_size = 4u << 20;     // Container block size (key `block_size`).
   int threads = 0;                    // compress/decompress threads, 0 = one per core (key `threads`).
   uint64_t cache_size = 0;            // Corpus cache, 0 = the library default (key `cache_size`).
+  uint64_t max_output = 0;            // decompress output limit, 0 = none (key `max_output`).
   uint64_t avg_size = 8192;           // Chunking for corpus build / chunk ([chunking]).
   std::optional<uint64_t> min_size;
   std::optional<uint64_t> max_size;

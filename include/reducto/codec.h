@@ -104,6 +104,11 @@ struct DecompressOptions {
   int threads = 0;
   // As CompressOptions::cache_size.
   uint64_t cache_size = 0;
+  // The most output bytes to accept; 0: no limit. A container whose blocks declare more
+  // is refused (Permission) before the block that would cross the limit is decoded, so
+  // a small hostile container cannot fill the disk. The limit counts every block's
+  // declared output, which the decoder checks before it decompresses anything.
+  uint64_t max_output = 0;
 };
 
 // Decodes the container in `in` to `out`, writing each block only after its digest

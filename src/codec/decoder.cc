@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -60,9 +61,10 @@ struct WorkerState {
 
 class Decoder {
  public:
-  Decoder(ByteSource& in, ByteSink& out, int threads)
+  Decoder(ByteSource& in, ByteSink& out, int threads, uint64_t max_output)
       : in_(in),
         out_(out),
+        max_output_(max_output),
         pipeline_(
             threads, [this](BlockJob& job, int worker) { return RebuildBlock(job, worker); },
             [this](BlockJob& job) { return WriteBlock(job); }) {
@@ -167,6 +169,7 @@ class Decoder {
     RETURN_IF_ERROR(ReadExactly(std::span(raw).subspan(1), "the header of " + block_name));
     auto block = DecodeBlockHeader(raw, header_.block_size);
     if (!block.ok()) return InBlock(index, block.status());
+    RETURN_IF_ERROR(CheckOutputLimit(index, block->output_size));
     BlockJob job;
     job.index = index;
     job.output_offset = output_read_;
@@ -176,6 +179,17 @@ class Decoder {
     ++blocks_read_;
     output_read_ += block->output_size;
     return pipeline_.Submit(std::move(job));
+  }
+
+  // DecompressOptions::max_output: the block may not take the output past the limit.
+  Status CheckOutputLimit(uint64_t index, uint64_t block_output) const {
+    const uint64_t limit = max_output_;
+    if (limit == 0 || block_output <= limit - std::min(limit, output_read_)) return Status::Ok();
+    return Status::Permission("container " + in_.name() + " produces more than the " +
+                              std::to_string(limit) + "-byte output limit (block " +
+                              std::to_string(index) + " would end at byte " +
+                              std::to_string(output_read_ + block_output) +
+                              "): raise --max-output if you expect that much");
   }
 
   Status InBlock(uint64_t index, const Status& status) const {
@@ -283,6 +297,7 @@ class Decoder {
 
   ByteSource& in_;
   ByteSink& out_;
+  const uint64_t max_output_;  // 0: no limit.
   ContainerHeader header_;
   const CorpusReader* corpus_ = nullptr;  // nullptr for a standalone container.
   std::atomic<uint64_t> cache_drops_{0};
@@ -299,11 +314,12 @@ class Decoder {
 }  // namespace
 
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
-                                        const CorpusResolver& resolve, int threads) {
+                                        const CorpusResolver& resolve, int threads,
+                                        uint64_t max_output) {
   // Reading records costs little next to rebuilding blocks: with several threads, all
   // of them rebuild, and the reading thread comes on top.
   int resolved = ResolveThreadCount(threads);
-  Decoder decoder(in, out, resolved > 1 ? resolved + 1 : 1);
+  Decoder decoder(in, out, resolved > 1 ? resolved + 1 : 1, max_output);
   return decoder.Run(resolve);
 }
 
@@ -319,7 +335,7 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
     RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
     return static_cast<const CorpusReader*>(corpus.get());
   };
-  return DecodeContainer(in, out, resolve, options.threads);
+  return DecodeContainer(in, out, resolve, options.threads, options.max_output);
 }
 
 Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out) {

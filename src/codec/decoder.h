@@ -29,9 +29,11 @@ using CorpusResolver = std::function<Result<const CorpusReader*>(const Container
 // not committed removes itself). Blocks are rebuilt on `threads` threads (the
 // caller's included; 0: one per core) and written in order. Memory: about 3 x the
 // header's block size per thread, plus the same again per block waiting to be written.
-// Does not Commit() `out`.
+// `max_output` (0: none) bounds the output as DecompressOptions::max_output. Does not
+// Commit() `out`.
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
-                                        const CorpusResolver& resolve, int threads = 1);
+                                        const CorpusResolver& resolve, int threads = 1,
+                                        uint64_t max_output = 0);
 
 }  // namespace reducto
 

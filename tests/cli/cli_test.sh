@@ -65,6 +65,19 @@ expect_fail "config threads = -2" "threads must be" "$R" --config "$W/threads.to
 if "$R" -q decompress -c "$W/corpus" "$W/new.rdc" -o /dev/null && [ -c /dev/null ]; then
   ok "decompress -o /dev/null writes to the device"; else bad "decompress -o /dev/null"; fi
 
+# --- --max-output: a container that would produce more is refused, nothing written ---
+n_new=$(stat -c%s "$W/new")
+expect_ok "decompress --max-output at the exact size" "$R" -q decompress --max-output "$n_new" -c "$W/corpus" "$W/new.rdc" -o "$W/limit.out"
+mkdir -p "$W/limited"
+expect_fail "decompress --max-output 1M refuses a larger output" "output limit.*--max-output" \
+  "$R" -q decompress --max-output 1M -c "$W/corpus" "$W/new.rdc" -o "$W/limited/out"
+no_leftovers "a refused decompress leaves no output" "$W/limited"
+printf 'max_output = "1M"\n' > "$W/max_output.toml"
+expect_fail "config max_output" "output limit" "$R" -q --config "$W/max_output.toml" decompress -c "$W/corpus" "$W/new.rdc" -o "$W/limited/out"
+expect_fail "REDUCTO_MAX_OUTPUT" "output limit" env REDUCTO_MAX_OUTPUT=1M "$R" -q decompress -c "$W/corpus" "$W/new.rdc" -o "$W/limited/out"
+expect_ok "--max-output overrides the config" "$R" -q --config "$W/max_output.toml" decompress --max-output 64M -c "$W/corpus" "$W/new.rdc" -o "$W/limited/out"
+expect_fail "--max-output rejects a bad size" "max-output.*is not a size" "$R" -q decompress --max-output 1X -c "$W/corpus" "$W/new.rdc" -o "$W/x.out"
+
 # --- chunk: known-answer vectors through the CLI ---
 if [ -f "$SHARED/testdata/SekienAkashita.jpg" ]; then
   got=$("$R" chunk --min 4096 --avg 16384 --max 65535 "$SHARED/testdata/SekienAkashita.jpg" | cut -f1,2 | tr '\t\n' ', ')

@@ -4,7 +4,7 @@
 W=$(mktemp -d "${TMPDIR:-/tmp}/reducto-test.XXXXXX"); trap 'rm -rf "$W"' EXIT
 export XDG_CONFIG_HOME=$W/xdg XDG_STATE_HOME=$W/state   # no user configuration or audit log
 unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_TRUSTED_KEYS \
-      REDUCTO_THREADS REDUCTO_CACHE_SIZE REDUCTO_USAGE REDUCTO_AUDIT_LOG
+      REDUCTO_THREADS REDUCTO_CACHE_SIZE REDUCTO_USAGE REDUCTO_AUDIT_LOG REDUCTO_MAX_OUTPUT
 passed=0; failed=0
 
 ok()  { passed=$((passed + 1)); echo "PASS $1"; }

@@ -419,6 +419,38 @@ TEST(CodecDamageTest, BlockLargerThanTheHeaderAllowsIsCorrupt) {
   EXPECT_EQ(ExpectDecodeFails(crafter.Finish(), nullptr).code(), StatusCode::kCorrupt);
 }
 
+// A decompression bomb: a few hundred container bytes whose copies produce 64 KiB per
+// block. With an output limit, the block that would cross it is refused before it is
+// decoded, and nothing past the limit reaches the sink.
+TEST(CodecDamageTest, OutputLimitRefusesTheBlockThatCrossesIt) {
+  FakeCorpus corpus = MakeCorpus();
+  constexpr uint32_t kBlock = 64u << 10;
+  Crafter crafter(HeaderFor(&corpus, kBlock));
+  InstructionWriter w;
+  std::vector<uint8_t> output;
+  while (output.size() + 16000 <= kBlock) {
+    w.Copy(0, 16000);
+    output.insert(output.end(), corpus.bytes().begin(), corpus.bytes().begin() + 16000);
+  }
+  for (int i = 0; i < 8; ++i) crafter.Block(w, output);
+  const std::string container = crafter.Finish();
+  const uint64_t total = 8 * output.size();
+  ASSERT_LT(container.size(), 2000u);
+
+  std::string decoded;
+  for (int threads : {1, 3}) {
+    ASSERT_TRUE(DecodeFromString(container, &corpus, &decoded, threads, total).ok());
+    EXPECT_EQ(decoded.size(), total);
+    for (uint64_t limit : {total - 1, 3 * output.size() + 1, uint64_t{1}}) {
+      auto result = DecodeFromString(container, &corpus, &decoded, threads, limit);
+      ASSERT_FALSE(result.ok()) << "limit " << limit;
+      EXPECT_EQ(result.status().code(), StatusCode::kPermission);
+      EXPECT_NE(result.status().message().find("--max-output"), std::string::npos);
+      EXPECT_LE(decoded.size(), limit);
+    }
+  }
+}
+
 TEST(CodecDamageTest, VerifiedBlocksPrecedeTheError) {
   // Blocks before a damaged one are written (verified); the caller discards them
   // because the result is an error.

@@ -46,7 +46,7 @@ inline Result<std::string> EncodeToString(const CorpusReader* corpus,
 // On success, *output holds the output; on failure, what the decoder wrote before it.
 inline Result<DecompressStats> DecodeFromString(const std::string& container,
                                                 const CorpusReader* corpus, std::string* output,
-                                                int threads = 1) {
+                                                int threads = 1, uint64_t max_output = 0) {
   output->clear();
   auto source = MemorySource(AsBytes(container), "test.rdc");
   auto sink = MemorySink(output, "output");
@@ -56,7 +56,7 @@ inline Result<DecompressStats> DecodeFromString(const std::string& container,
                              return Status::NotFound("the test supplies no corpus");
                            return corpus;
                          },
-                         threads);
+                         threads, max_output);
 }
 
 }  // namespace reducto::testing
