@@ -12,6 +12,7 @@
 #include "reducto/corpus.h"
 #include "reducto/prune.h"
 #include "reducto/signing.h"
+#include "corpus_origin.h"
 #include "trust.h"
 
 namespace reducto::cli {
@@ -32,13 +33,9 @@ std::optional<std::string> AuditLogPath(const Settings& settings) {
     if (*settings.audit_log == "off" || settings.audit_log->empty()) return std::nullopt;
     return *settings.audit_log;
   }
-  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state != '\0') {
-    return std::string(state) + "/reducto/audit.log";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.local/state/reducto/audit.log";
-  }
-  return std::nullopt;
+  std::optional<std::string> state = StateDirectory();
+  if (!state) return std::nullopt;
+  return *state + "/audit.log";
 }
 
 std::string OperationName(const CLI::App& command) {

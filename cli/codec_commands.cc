@@ -11,7 +11,7 @@
 #include "reducto/io.h"
 #include "encryption_flags.h"
 #include "reducto/encryption.h"
-#include "trust.h"
+#include "corpus_origin.h"
 #include "usage_recording.h"
 
 namespace reducto::cli {
@@ -73,7 +73,7 @@ struct CompressCommand {
   bool no_fallback = false;
   bool force = false;
   ResourceFlags resources;
-  TrustFlags trust;
+  CorpusUseFlags origin;
   UsageFlags usage;
   EncryptionFlags encryption;
 
@@ -84,9 +84,6 @@ struct CompressCommand {
     if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
     bool record_usage = !standalone && usage.Enabled(*settings);
     CorpusUsageRecorder recorder;
-    auto trusted = trust.Resolve(*settings);
-    if (!trusted.ok()) return Fail(trusted.status());
-    options.trusted_keys = std::move(trusted).value();
     options.level = level.value_or(settings->level);
     auto parsed_profile = ParseProfile(profile);
     if (!parsed_profile.ok()) return Fail(parsed_profile.status());
@@ -107,6 +104,7 @@ struct CompressCommand {
           "compress needs a corpus: pass -c DIR (or set `corpus` in the config file or REDUCTO_CORPUS), "
           "or pass --standalone for a container that needs none"));
     }
+    if (Status s = origin.Apply(*settings, &options); !s.ok()) return Fail(s);
     if (record_usage) {
       recorder = MakeUsageRecorder(corpus_dir);
       options.use_observer = &recorder;
@@ -158,7 +156,7 @@ struct DecompressCommand {
   std::optional<std::string> max_output;
   bool force = false;
   ResourceFlags resources;
-  TrustFlags trust;
+  CorpusUseFlags origin;
   EncryptionFlags encryption;
 
   int Run(const Context& ctx) const {
@@ -166,9 +164,8 @@ struct DecompressCommand {
     if (!settings.ok()) return Fail(settings.status());
     DecompressOptions options;
     if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
-    auto trusted = trust.Resolve(*settings);
-    if (!trusted.ok()) return Fail(trusted.status());
-    options.trusted_keys = std::move(trusted).value();
+    std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
+    if (Status s = origin.Apply(*settings, &options); !s.ok()) return Fail(s);
     options.max_output = settings->max_output;
     if (max_output) {
       auto limit = ParseSize(*max_output);
@@ -182,7 +179,6 @@ struct DecompressCommand {
     auto sink = OpenOutput(output, force);
     if (!sink.ok()) return Fail(sink.status());
     auto start = std::chrono::steady_clock::now();
-    std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
     // Plain containers pass through the decrypting source unchanged.
     std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, *key);
     auto stats = Decompress(corpus_dir, *decrypted, **sink, options);
@@ -215,7 +211,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
               "fail instead of writing a standalone container when the corpus is missing");
   c->add_flag("-f,--force", compress.force, "overwrite the output file");
   compress.resources.Register(c);
-  compress.trust.Register(c);
+  compress.origin.Register(c);
   compress.usage.Register(c);
   compress.encryption.Register(c, "--encrypt-key");
 
@@ -228,7 +224,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
                 "refuse a container that would produce more than SIZE bytes (default: no limit)");
   d->add_flag("-f,--force", decompress.force, "overwrite the output file");
   decompress.resources.Register(d);
-  decompress.trust.Register(d);
+  decompress.origin.Register(d);
   decompress.encryption.Register(d, "--decrypt-key");
 }
 

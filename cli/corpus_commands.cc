@@ -7,7 +7,7 @@
 
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
-#include "trust.h"
+#include "corpus_origin.h"
 
 namespace reducto::cli {
 namespace {
@@ -31,6 +31,7 @@ struct CorpusBuildCommand {
     auto start = std::chrono::steady_clock::now();
     auto info = BuildCorpus(inputs, output, options);
     if (!info.ok()) return Fail(info.status());
+    RememberMadeHere(*info);
     if (!ctx.quiet) {
       std::fprintf(stderr, "corpus %s built at %s in %.1f s: %s of input, %llu chunks, %llu unique, pack %s\n",
                    info->id.c_str(), output.c_str(), SecondsSince(start), HumanBytes(info->input_bytes).c_str(),

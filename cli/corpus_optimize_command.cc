@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "reducto/corpus.h"
-#include "trust.h"
+#include "corpus_origin.h"
 
 namespace reducto::cli {
 namespace {
@@ -38,6 +38,7 @@ struct CorpusOptimizeCommand {
     auto start = std::chrono::steady_clock::now();
     auto report = OptimizeCorpus(samples, output, options);
     if (!report.ok()) return Fail(report.status());
+    RememberMadeHere(report->corpus);
     if (json) {
       std::fputs(report->ToJson().c_str(), stdout);
     } else if (!ctx.quiet) {

@@ -7,7 +7,7 @@
 #include "command.h"
 #include "reducto/prune.h"
 #include "reducto/signing.h"
-#include "trust.h"
+#include "corpus_origin.h"
 
 namespace reducto::cli {
 namespace {
@@ -19,9 +19,13 @@ struct CorpusPruneCommand {
   std::optional<std::string> unused_since;
   std::string profile = "max";
   std::vector<std::string> sign_keys;
+  CorpusUseFlags origin;
   bool force = false;
 
   int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    if (Status s = origin.Check(*settings, source); !s.ok()) return Fail(s);
     CorpusPruneOptions options;
     options.keep_for = keep_for;
     if (unused_since) {
@@ -37,6 +41,7 @@ struct CorpusPruneCommand {
     auto start = std::chrono::steady_clock::now();
     auto result = PruneCorpus(source, output, options);
     if (!result.ok()) return Fail(result.status());
+    RememberMadeHere(result->info);
     if (!ctx.quiet) {
       const CorpusInfo& info = result->info;
       uint64_t chunks = result->kept_chunks + result->dropped_chunks;
@@ -75,6 +80,7 @@ void RegisterCorpusPruneCommand(CLI::App* corpus, Context& ctx) {
                   "with --keep-for: the compression profile whose copies and delta references are kept "
                   "(fast, default, max; default max)");
   cmd->add_flag("-f,--force", prune.force, "replace an existing corpus at the output path");
+  prune.origin.Register(cmd);
   RegisterSignKeyOption(cmd, &prune.sign_keys);
 }
 

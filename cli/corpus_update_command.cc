@@ -9,7 +9,7 @@
 #include "command.h"
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
-#include "trust.h"
+#include "corpus_origin.h"
 
 namespace reducto::cli {
 namespace {
@@ -52,9 +52,13 @@ struct CorpusUpdateCommand {
   std::vector<std::string> inputs;
   std::vector<std::string> sign_keys;
   ChunkingFlags chunking;
+  CorpusUseFlags origin;
   bool force = false;
 
   int Run(const Context& ctx) const {
+    auto settings = ctx.LoadSettings();
+    if (!settings.ok()) return Fail(settings.status());
+    if (Status s = origin.Check(*settings, from); !s.ok()) return Fail(s.WithContext("--from"));
     CorpusUpdateOptions options;
     if (Status s = ReadChunkingClaims(chunking, &options); !s.ok()) return Fail(s);
     options.overwrite = force;
@@ -62,6 +66,7 @@ struct CorpusUpdateCommand {
     auto start = std::chrono::steady_clock::now();
     auto info = UpdateCorpus(from, inputs, output, options);
     if (!info.ok()) return Fail(info.status());
+    RememberMadeHere(*info);
     if (ctx.quiet) return kExitOk;
     uint64_t own = info->own_pack_bytes();
     uint64_t directory = DirectoryBytes(info->path);
@@ -100,6 +105,7 @@ void RegisterCorpusUpdateCommand(CLI::App* corpus, Context& ctx) {
   cmd->add_option("inputs", update.inputs, "files, directories (recursive) or - for stdin")
       ->required();
   cmd->add_flag("-f,--force", update.force, "replace an existing corpus at the output path");
+  update.origin.Register(cmd);
   RegisterSignKeyOption(cmd, &update.sign_keys);
   // The chunking is the parent's; these only state what the caller expects.
   const char* inherited = "(inherited from the parent; when given, must equal the parent's)";

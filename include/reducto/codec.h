@@ -6,10 +6,12 @@
 #define REDUCTO_CODEC_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "reducto/chunker.h"
+#include "reducto/corpus.h"
 #include "reducto/io.h"
 #include "reducto/signing.h"
 #include "reducto/status.h"
@@ -40,6 +42,9 @@ class CorpusUseObserver {
   virtual void OnUse(uint64_t address, uint64_t length) = 0;
 };
 
+// A caller's own condition on the corpus a run is about to use.
+using CorpusPolicy = std::function<Status(const CorpusInfo& info)>;
+
 struct CompressOptions {
   Profile profile = Profile::kDefault;
   int level = 3;                     // zstd level, 1..22.
@@ -54,6 +59,10 @@ struct CompressOptions {
   // keys (CheckCorpusTrust: signatures and manifest are checked, not the pack);
   // otherwise Compress fails with Permission.
   std::vector<PublicKey> trusted_keys;
+  // When set, called with the corpus's manifest after the trust check and before the
+  // corpus is used; a non-OK status stops the run with it (the command line's origin
+  // policy).
+  CorpusPolicy corpus_policy;
   // Threads for the whole run, the caller's included; 0: one per core. The container
   // is byte-identical whatever the count.
   int threads = 0;
@@ -100,6 +109,8 @@ struct DecompressOptions {
   // As CompressOptions::trusted_keys: when not empty, the container's corpus must have
   // a valid signature by one of these keys, else Permission before any output.
   std::vector<PublicKey> trusted_keys;
+  // As CompressOptions::corpus_policy; only called for a container that needs a corpus.
+  CorpusPolicy corpus_policy;
   // Threads for the whole run, the caller's included; 0: one per core.
   int threads = 0;
   // As CompressOptions::cache_size.

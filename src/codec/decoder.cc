@@ -333,6 +333,7 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
     if (!opened.ok()) return opened.status().WithContext(needed);
     corpus = std::move(opened).value();
     RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
+    if (options.corpus_policy) RETURN_IF_ERROR(options.corpus_policy(corpus->info()));
     return static_cast<const CorpusReader*>(corpus.get());
   };
   return DecodeContainer(in, out, resolve, options.threads, options.max_output);

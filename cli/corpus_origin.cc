@@ -1,0 +1,88 @@
+#include "corpus_origin.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace reducto::cli {
+namespace {
+
+constexpr char kMadeHereFile[] = "corpora-made-here";
+
+// One line per corpus: "<id> <BLAKE3 of manifest.json in hex>".
+std::string MadeHereLine(const CorpusInfo& info) {
+  return info.id + " " + ToHex(info.manifest_digest);
+}
+
+bool MadeHere(const CorpusInfo& info) {
+  std::optional<std::string> state = StateDirectory();
+  if (!state) return false;
+  std::ifstream in(*state + "/" + kMadeHereFile);
+  const std::string wanted = MadeHereLine(info);
+  for (std::string line; std::getline(in, line);) {
+    if (line == wanted) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::string> StateDirectory() {
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state != '\0') {
+    return std::string(state) + "/reducto";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.local/state/reducto";
+  }
+  return std::nullopt;
+}
+
+void RememberMadeHere(const CorpusInfo& info) {
+  std::optional<std::string> state = StateDirectory();
+  std::error_code error;
+  if (state) std::filesystem::create_directories(*state, error);
+  const std::string path = state.value_or("") + "/" + kMadeHereFile;
+  std::ofstream out;
+  if (state && !error) out.open(path, std::ios::app);
+  if (out << MadeHereLine(info) << '\n' << std::flush) return;
+  std::fprintf(stderr,
+               "reducto: warning: could not record corpus %s in %s: compress and decompress will "
+               "ask for a trusted key (or --insecure-skip-verify) to use it\n",
+               info.id.c_str(), state ? path.c_str() : "the state directory (no HOME)");
+}
+
+Status CheckMadeHere(const CorpusInfo& info) {
+  if (MadeHere(info)) return Status::Ok();
+  return Status::Permission(
+      "corpus " + info.id + " at " + info.path +
+      " was not made by this user on this machine, and no trusted key is configured: see who "
+      "signed it (reducto corpus info " + info.path + "), then pass --trusted-key KEY.pub or "
+      "set trusted_keys; or pass --insecure-skip-verify to use it unverified");
+}
+
+void CorpusUseFlags::Register(CLI::App* cmd) {
+  trust.Register(cmd);
+  cmd->add_flag("--insecure-skip-verify", insecure_skip_verify,
+                "use a corpus without checking where it comes from or who signed it "
+                "(recorded in the audit log)");
+}
+
+void CorpusUseFlags::WarnSkipping() {
+  std::fprintf(stderr,
+               "reducto: WARNING: --insecure-skip-verify: the corpus is used without checking "
+               "its origin or signatures; this is recorded in the audit log\n");
+}
+
+Status CorpusUseFlags::Check(const Settings& settings, const std::string& dir) const {
+  if (insecure_skip_verify) {
+    WarnSkipping();
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(std::vector<PublicKey> trusted, trust.Resolve(settings));
+  Result<CorpusInfo> info = ReadCorpusInfo(dir);
+  if (!info.ok()) return Status::Ok();
+  return trusted.empty() ? CheckMadeHere(*info) : CheckCorpusTrust(*info, trusted);
+}
+
+}  // namespace reducto::cli
