@@ -76,11 +76,15 @@ struct CompressCommand {
   CorpusUseFlags origin;
   UsageFlags usage;
   EncryptionFlags encryption;
+  EncryptionFlags corpus_key;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
+    auto unlock = corpus_key.Load();
+    if (!unlock.ok()) return Fail(unlock.status());
     CompressOptions options;
+    options.corpus_key = &*unlock;
     if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
     bool record_usage = !standalone && usage.Enabled(*settings);
     CorpusUsageRecorder recorder;
@@ -158,11 +162,15 @@ struct DecompressCommand {
   ResourceFlags resources;
   CorpusUseFlags origin;
   EncryptionFlags encryption;
+  EncryptionFlags corpus_key;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
+    auto unlock = corpus_key.Load();
+    if (!unlock.ok()) return Fail(unlock.status());
     DecompressOptions options;
+    options.corpus_key = &*unlock;
     if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
     std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
     if (Status s = origin.Apply(*settings, &options); !s.ok()) return Fail(s);
@@ -214,6 +222,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   compress.origin.Register(c);
   compress.usage.Register(c);
   compress.encryption.Register(c, "--encrypt-key");
+  compress.corpus_key.Register(c, "--corpus-key");
 
   static DecompressCommand decompress;
   auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");
@@ -226,6 +235,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   decompress.resources.Register(d);
   decompress.origin.Register(d);
   decompress.encryption.Register(d, "--decrypt-key");
+  decompress.corpus_key.Register(d, "--corpus-key");
 }
 
 }  // namespace reducto::cli

@@ -8,6 +8,8 @@
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
 #include "corpus_origin.h"
+#include "encryption_flags.h"
+#include "reducto/encryption.h"
 
 namespace reducto::cli {
 namespace {
@@ -17,6 +19,7 @@ struct CorpusBuildCommand {
   std::string output;
   std::vector<std::string> inputs;
   std::vector<std::string> sign_keys;
+  EncryptionFlags encryption;
   bool force = false;
 
   int Run(const Context& ctx) const {
@@ -28,6 +31,9 @@ struct CorpusBuildCommand {
     options.chunking = *params;
     options.overwrite = force;
     options.sign_keys = sign_keys;
+    auto key = encryption.Load();
+    if (!key.ok()) return Fail(key.status());
+    if (!key->empty()) options.encrypt_key = &*key;
     auto start = std::chrono::steady_clock::now();
     auto info = BuildCorpus(inputs, output, options);
     if (!info.ok()) return Fail(info.status());
@@ -105,6 +111,7 @@ void RegisterCorpusCommands(CLI::App* app, Context& ctx) {
   build_cmd->add_option("inputs", build.inputs, "files, directories (recursive) or - for stdin")->required();
   build_cmd->add_flag("-f,--force", build.force, "replace an existing corpus at the output path");
   RegisterSignKeyOption(build_cmd, &build.sign_keys);
+  build.encryption.Register(build_cmd, "--encrypt-key");
   build.chunking.Register(build_cmd);
 
   static CorpusInfoCommand info;

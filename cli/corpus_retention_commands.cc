@@ -28,6 +28,11 @@ struct CorpusDeleteCommand {
           std::fprintf(stderr, " (%llu files with other hard links only unlinked)",
                        static_cast<unsigned long long>(report->linked_files));
         }
+        if (report->crypto_shredded) {
+          std::fprintf(stderr, "; crypto-shredded: its wrapped key was erased first, so what of "
+                               "its pack and index survives on the disk (SSD or copy-on-write "
+                               "blocks) can never be decrypted");
+        }
         for (const std::string& dependent : report->dependents) {
           std::fprintf(stderr, "\nwarning: %s was built on it and no longer opens", dependent.c_str());
         }

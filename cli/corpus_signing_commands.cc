@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "command.h"
+#include "encryption_flags.h"
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
 #include "trust.h"
@@ -27,16 +28,19 @@ int WriteStdout(const std::string& text) {
 struct CorpusSignCommand {
   std::string dir;
   std::vector<std::string> sign_keys;
+  EncryptionFlags corpus_key;
 
   int Run(const Context& ctx) const {
     if (sign_keys.empty()) {
       return Fail(Status::InvalidArgument(
           "corpus sign needs --sign-key KEY (a secret key file from `reducto key generate`)"));
     }
+    auto unlock = corpus_key.Load();
+    if (!unlock.ok()) return Fail(unlock.status());
     for (const std::string& path : sign_keys) {
       auto key = ReadSecretKeyFile(path);
       if (!key.ok()) return Fail(key.status());
-      auto file = SignCorpus(dir, *key);
+      auto file = SignCorpus(dir, *key, &*unlock);
       if (!file.ok()) return Fail(file.status());
       if (!ctx.quiet)
         std::printf("signed %s with key %s: %s\n", dir.c_str(), key->id().c_str(), file->c_str());
@@ -79,8 +83,11 @@ class VerifyReport {
 struct CorpusVerifyCommand {
   std::string dir;
   TrustFlags trust;
+  EncryptionFlags corpus_key;
 
   int Run(const Context& ctx) const {
+    auto unlock = corpus_key.Load();
+    if (!unlock.ok()) return Fail(unlock.status());
     auto trusted = trust.Load(ctx);
     if (!trusted.ok()) return Fail(trusted.status());
     VerifyReport report(ctx.quiet);
@@ -92,7 +99,7 @@ struct CorpusVerifyCommand {
     if (!ctx.quiet) std::printf("corpus %s at %s\n", info->id.c_str(), dir.c_str());
     report.Ok("manifest", dir + "/manifest.json, blake3 " + ToHex(info->manifest_digest));
     int checks = 1 + CheckSignatures(*info, *trusted, report) + CheckAncestors(*info, report);
-    if (Status s = VerifyCorpus(dir); s.ok()) {
+    if (Status s = VerifyCorpus(dir, &*unlock); s.ok()) {
       report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
                                       std::to_string(info->pack_bytes()) + " bytes, " +
                                       std::to_string(info->index_entries) +
@@ -258,12 +265,14 @@ void RegisterCorpusSigningCommands(CLI::App* corpus, Context& ctx) {
                               "verify a corpus and add a detached signature by a key");
   sign_cmd->add_option("dir", sign.dir, "corpus directory")->required();
   RegisterSignKeyOption(sign_cmd, &sign.sign_keys);
+  sign.corpus_key.Register(sign_cmd, "--corpus-key");
 
   static CorpusVerifyCommand verify;
   auto* verify_cmd = AddCommand(corpus, ctx, verify, "verify",
                                 "check a corpus's signatures, manifest, pack and index");
   verify_cmd->add_option("dir", verify.dir, "corpus directory")->required();
   verify.trust.Register(verify_cmd);
+  verify.corpus_key.Register(verify_cmd, "--corpus-key");
 
   static CorpusListCommand list;
   auto* list_cmd = AddCommand(corpus, ctx, list, "list",

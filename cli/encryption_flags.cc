@@ -25,23 +25,30 @@ Result<std::string> ReadPassphraseFile(const std::string& path) {
 }  // namespace
 
 void EncryptionFlags::Register(CLI::App* command, const std::string& key_flag) {
+  const bool corpus = key_flag == "--corpus-key";
   const bool encrypt = key_flag == "--encrypt-key";
+  const std::string what = command->get_name() == "build" ? "corpus" : "container";
+  passphrase_flag = corpus ? "--corpus-passphrase" : "--passphrase";
+  const std::string verb = corpus    ? "unlock an encrypted corpus"
+                           : encrypt ? "encrypt the " + what
+                                     : "decrypt an encrypted container";
   command->add_option(key_flag, key_file,
-                      encrypt ? "encrypt the container with this key file (`reducto key generate "
-                                "--symmetric -o FILE`)"
-                              : "key file that decrypts an encrypted container");
-  command->add_option("--passphrase-file", passphrase_file,
-                      std::string(encrypt ? "encrypt" : "decrypt") +
-                          " with the passphrase on the first line of FILE (- for stdin)");
-  command->add_option("--passphrase-env", passphrase_env,
-                      std::string(encrypt ? "encrypt" : "decrypt") +
-                          " with the passphrase in the environment variable VAR");
+                      corpus    ? "key file that unlocks an encrypted corpus"
+                      : encrypt ? "encrypt the " + what +
+                                      " with this key file (`reducto key generate --symmetric "
+                                      "-o FILE`)"
+                                : "key file that decrypts an encrypted container");
+  command->add_option(passphrase_flag + "-file", passphrase_file,
+                      verb + " with the passphrase on the first line of FILE (- for stdin)");
+  command->add_option(passphrase_flag + "-env", passphrase_env,
+                      verb + " with the passphrase in the environment variable VAR");
 }
 
 Result<EnvelopeKey> EncryptionFlags::Load() const {
   EnvelopeKey key;
   if (passphrase_file && passphrase_env) {
-    return Status::InvalidArgument("--passphrase-file and --passphrase-env both given: pass one");
+    return Status::InvalidArgument(passphrase_flag + "-file and " + passphrase_flag +
+                                   "-env both given: pass one");
   }
   if (key_file && (passphrase_file || passphrase_env)) {
     return Status::InvalidArgument("a key file and a passphrase both given: pass one of them");
@@ -57,7 +64,7 @@ Result<EnvelopeKey> EncryptionFlags::Load() const {
   if (passphrase_env) {
     const char* value = std::getenv(passphrase_env->c_str());
     if (value == nullptr) {
-      return Status::InvalidArgument("--passphrase-env " + *passphrase_env +
+      return Status::InvalidArgument(passphrase_flag + "-env " + *passphrase_env +
                                      ": that environment variable is not set");
     }
     key.passphrase = value;

@@ -1,6 +1,7 @@
 // --encrypt-key / --decrypt-key FILE and --passphrase-file FILE / --passphrase-env VAR
-// for compress and decompress (docs/encryption.md). A passphrase never comes from the
-// command line itself.
+// for containers and corpus build, and --corpus-key FILE / --corpus-passphrase-file
+// FILE / --corpus-passphrase-env VAR for the commands that read an encrypted corpus
+// (docs/encryption.md). A passphrase never comes from the command line itself.
 #ifndef REDUCTO_CLI_ENCRYPTION_FLAGS_H_
 #define REDUCTO_CLI_ENCRYPTION_FLAGS_H_
 
@@ -17,8 +18,10 @@ struct EncryptionFlags {
   std::optional<std::string> key_file;
   std::optional<std::string> passphrase_file;
   std::optional<std::string> passphrase_env;
+  std::string passphrase_flag = "--passphrase";  // Set by Register; for messages.
 
-  // `key_flag` is "--encrypt-key" or "--decrypt-key".
+  // `key_flag` is "--encrypt-key" (a container or corpus build), "--decrypt-key" (a
+  // container) or "--corpus-key" (an encrypted corpus, with --corpus-passphrase-*).
   void Register(CLI::App* command, const std::string& key_flag);
   // The key the flags name; empty when none was given. InvalidArgument when both a key
   // file and a passphrase are given or the passphrase is empty.

@@ -72,6 +72,8 @@ struct CompressOptions {
   uint64_t cache_size = 0;
   // When set, told every corpus range the container uses. Not owned.
   CorpusUseObserver* use_observer = nullptr;
+  // Unlocks an encrypted corpus (docs/encryption.md, "Encrypted corpora"). Not owned.
+  const EnvelopeKey* corpus_key = nullptr;
 };
 
 struct CompressStats {
@@ -115,6 +117,8 @@ struct DecompressOptions {
   int threads = 0;
   // As CompressOptions::cache_size.
   uint64_t cache_size = 0;
+  // As CompressOptions::corpus_key.
+  const EnvelopeKey* corpus_key = nullptr;
   // The most output bytes to accept; 0: no limit. A container whose blocks declare more
   // is refused (Permission) before the block that would cross the limit is decoded, so
   // a small hostile container cannot fill the disk. The limit counts every block's

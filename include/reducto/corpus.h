@@ -18,6 +18,8 @@
 
 namespace reducto {
 
+struct EnvelopeKey;  // reducto/encryption.h
+
 // The memory a corpus reader may use for its index cache and mapped pack pages, unless
 // told otherwise (CompressOptions::cache_size, `--cache-size`).
 inline constexpr uint64_t kDefaultCorpusCacheSize = 128u << 20;
@@ -51,6 +53,10 @@ struct CorpusInfo {
   uint64_t index_entries = 0;
   Digest index_digest{};        // BLAKE3 over the index's sorted entries.
   Digest manifest_digest{};     // BLAKE3 of manifest.json's bytes; containers pin it.
+  // The pack cipher of an encrypted corpus ("aes-256-gcm" or "xchacha20-poly1305");
+  // empty for a plain one. Segment sizes and digests are the plaintext's.
+  std::string encryption;
+  bool is_encrypted() const { return !encryption.empty(); }
 
   uint64_t pack_bytes() const;  // Sum of segment sizes = the corpus address space.
   // Sum of the sizes of the corpus's own segments (those after segment_owners): for a
@@ -72,6 +78,9 @@ struct CorpusBuildOptions {
   // Secret key files (reducto/signing.h). The corpus is published with a signature by
   // each: it appears at the output path already signed. Read before anything is built.
   std::vector<std::string> sign_keys;
+  // When set, the corpus is encrypted (docs/encryption.md, "Encrypted corpora"): its
+  // random corpus key is wrapped by this key file or passphrase. Not owned.
+  const EnvelopeKey* encrypt_key = nullptr;
 };
 
 // Chunks `inputs` (files, directories walked recursively in byte-wise sorted order,
@@ -136,7 +145,8 @@ Result<std::vector<std::string>> ListCorpora(const std::string& store);
 // it points at. Integrity on a mismatch. Costs a full read; ReadCorpusInfo and
 // CorpusReader::Open check only the sizes. For a version, the same for each ancestor
 // (ReadCorpusChain); a failure names the ancestor.
-Status VerifyCorpus(const std::string& dir);
+// `key` unlocks an encrypted corpus (Permission without it, naming the key it needs).
+Status VerifyCorpus(const std::string& dir, const EnvelopeKey* key = nullptr);
 
 // ---- the golden corpus: `reducto corpus optimize` (docs/corpus.md, "Optimized corpora") ----
 

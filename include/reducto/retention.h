@@ -26,12 +26,18 @@ struct CorpusDeleteReport {
   uint64_t bytes = 0;              // Their bytes, overwritten before the unlink.
   uint64_t linked_files = 0;       // Files with other hard links: unlinked, not overwritten.
   std::vector<std::string> dependents;  // Versions built on it (deleted only with force).
+  // An encrypted corpus: its wrapped corpus key (data-key) was erased first, so what of
+  // its pack and index survives the overwrite (blocks an SSD or a copy-on-write file
+  // system kept) can never be decrypted. Copies made with their data-key (backups)
+  // stay readable by whoever holds the key file or passphrase.
+  bool crypto_shredded = false;
 };
 
 // Deletes the corpus at `dir` and its usage store (`<dir>.usage`): every regular file
 // is overwritten with random bytes and synced before it is unlinked (files that have
 // other hard links are only unlinked, so other copies stay intact); manifest.json goes
-// first, so an interrupted delete never leaves something that passes as a corpus.
+// first, so an interrupted delete never leaves something that passes as a corpus. An
+// encrypted corpus loses its data-key before anything else (crypto-shredding).
 // Overwriting does not reach copies that a copy-on-write or log-structured file system
 // or an SSD keeps elsewhere (docs/corpus.md). InvalidArgument when `dir` is not a
 // corpus, or has dependents and !options.force.

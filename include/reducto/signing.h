@@ -107,7 +107,8 @@ struct SignatureCheck {
 // replacing an earlier signature by the same key, and changes no other file. Verifies
 // the whole corpus first (VerifyCorpus), because a signature vouches for the pack and
 // index too. Returns the path of the signature file.
-Result<std::string> SignCorpus(const std::string& dir, const SecretKey& key);
+Result<std::string> SignCorpus(const std::string& dir, const SecretKey& key,
+                               const EnvelopeKey* corpus_key = nullptr);
 
 // Checks every signatures/*.sig of the corpus `info` was read from against its id and
 // manifest digest; `trusted` marks the checks made by those keys. Reads only the

@@ -329,7 +329,7 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
   auto resolve = [&](const ContainerHeader& header) -> Result<const CorpusReader*> {
     std::string needed = "this container needs corpus " + FormatCorpusId(header.corpus_id);
     if (corpus_dir.empty()) return Status::NotFound(needed + ": pass -c DIR");
-    auto opened = CorpusReader::Open(corpus_dir, CorpusReaderOptions{options.cache_size});
+    auto opened = CorpusReader::Open(corpus_dir, CorpusReaderOptions{options.cache_size, options.corpus_key});
     if (!opened.ok()) return opened.status().WithContext(needed);
     corpus = std::move(opened).value();
     RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));

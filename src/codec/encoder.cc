@@ -716,7 +716,7 @@ Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, By
     return stats;
   }
   ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> corpus,
-                   CorpusReader::Open(corpus_dir, CorpusReaderOptions{options.cache_size}));
+                   CorpusReader::Open(corpus_dir, CorpusReaderOptions{options.cache_size, options.corpus_key}));
   RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
   if (options.corpus_policy) RETURN_IF_ERROR(options.corpus_policy(corpus->info()));
   return EncodeContainer(corpus.get(), in, out, options);

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "corpus/index_encryption.h"
+
 namespace reducto {
 namespace {
 
@@ -164,16 +166,19 @@ std::string EncodeIndexValue(const Digest& digest, uint32_t length) {
 // ---- ChunkIndexWriter ----
 
 ChunkIndexWriter::ChunkIndexWriter(std::string dir, std::shared_ptr<rocksdb::Cache> cache,
-                                   rocksdb::DB* db)
-    : dir_(std::move(dir)), cache_(std::move(cache)), db_(db) {}
+                                   std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db)
+    : dir_(std::move(dir)), cache_(std::move(cache)), env_(std::move(env)), db_(db) {}
 
 ChunkIndexWriter::~ChunkIndexWriter() {
   if (db_ != nullptr) (void)db_->Close();
 }
 
-Result<std::unique_ptr<ChunkIndexWriter>> ChunkIndexWriter::Create(const std::string& dir) {
+Result<std::unique_ptr<ChunkIndexWriter>> ChunkIndexWriter::Create(const std::string& dir,
+                                                                   const IndexKey* index_key) {
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kIndexBlockCacheBytes);
   rocksdb::Options options = CommonOptions(cache);
+  std::unique_ptr<rocksdb::Env> env = index_key ? NewEncryptedIndexEnv(*index_key) : nullptr;
+  if (env) options.env = env.get();
   options.create_if_missing = true;
   options.error_if_exists = true;
   // The build looks every chunk up before adding it; most of those hit the memtable.
@@ -183,7 +188,8 @@ Result<std::unique_ptr<ChunkIndexWriter>> ChunkIndexWriter::Create(const std::st
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db),
                             "cannot create chunk index " + dir, StatusCode::kIo));
-  return std::unique_ptr<ChunkIndexWriter>(new ChunkIndexWriter(dir, std::move(cache), db));
+  return std::unique_ptr<ChunkIndexWriter>(
+      new ChunkIndexWriter(dir, std::move(cache), std::move(env), db));
 }
 
 Status ChunkIndexWriter::Lookup(uint64_t weak_key, std::vector<ChunkCandidate>* out) const {
@@ -218,15 +224,16 @@ Result<IndexSummary> ChunkIndexWriter::Finish() {
 // ---- ChunkIndexReader ----
 
 ChunkIndexReader::ChunkIndexReader(std::string dir, std::shared_ptr<rocksdb::Cache> cache,
-                                   rocksdb::DB* db)
-    : dir_(std::move(dir)), cache_(std::move(cache)), db_(db) {}
+                                   std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db)
+    : dir_(std::move(dir)), cache_(std::move(cache)), env_(std::move(env)), db_(db) {}
 
 ChunkIndexReader::~ChunkIndexReader() {
   if (db_ != nullptr) (void)db_->Close();
 }
 
 Result<std::unique_ptr<ChunkIndexReader>> ChunkIndexReader::Open(const std::string& dir,
-                                                                 size_t cache_bytes) {
+                                                                 size_t cache_bytes,
+                                                                 const IndexKey* index_key) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return Status::Corrupt("chunk index " + dir +
@@ -237,11 +244,14 @@ Result<std::unique_ptr<ChunkIndexReader>> ChunkIndexReader::Open(const std::stri
   rocksdb::Options options = CommonOptions(cache);
   options.create_if_missing = false;
   options.skip_stats_update_on_db_open = true;
+  std::unique_ptr<rocksdb::Env> env = index_key ? NewEncryptedIndexEnv(*index_key) : nullptr;
+  if (env) options.env = env.get();
   rocksdb::DB* db = nullptr;
   // Read-only: no lock, no new files, so readers never conflict with one another.
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::OpenForReadOnly(options, dir, &db),
                             "cannot open chunk index " + dir, StatusCode::kCorrupt));
-  return std::unique_ptr<ChunkIndexReader>(new ChunkIndexReader(dir, std::move(cache), db));
+  return std::unique_ptr<ChunkIndexReader>(
+      new ChunkIndexReader(dir, std::move(cache), std::move(env), db));
 }
 
 Status ChunkIndexReader::Lookup(uint64_t weak_key, std::vector<ChunkCandidate>* out) const {

@@ -12,6 +12,7 @@
 #ifndef REDUCTO_CORPUS_CHUNK_INDEX_H_
 #define REDUCTO_CORPUS_CHUNK_INDEX_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,9 +27,13 @@
 namespace rocksdb {
 class DB;
 class Cache;
+class Env;
 }  // namespace rocksdb
 
 namespace reducto {
+
+// The key that encrypts an index's files (CorpusKeys::index_key()).
+using IndexKey = std::array<uint8_t, 32>;
 
 // Block cache of one open index; look-ups are random, so this bounds memory, not speed.
 inline constexpr size_t kIndexBlockCacheBytes = 64u << 20;
@@ -45,8 +50,10 @@ struct IndexSummary {
 // Creates and fills the index of a corpus under construction.
 class ChunkIndexWriter {
  public:
-  // Creates a new, empty database at `dir`, which must not exist yet.
-  static Result<std::unique_ptr<ChunkIndexWriter>> Create(const std::string& dir);
+  // Creates a new, empty database at `dir`, which must not exist yet. With
+  // `index_key`, every file is encrypted (corpus/index_encryption.h).
+  static Result<std::unique_ptr<ChunkIndexWriter>> Create(const std::string& dir,
+                                                          const IndexKey* index_key = nullptr);
   ~ChunkIndexWriter();
   ChunkIndexWriter(const ChunkIndexWriter&) = delete;
   ChunkIndexWriter& operator=(const ChunkIndexWriter&) = delete;
@@ -60,9 +67,11 @@ class ChunkIndexWriter {
   Result<IndexSummary> Finish();
 
  private:
-  ChunkIndexWriter(std::string dir, std::shared_ptr<rocksdb::Cache> cache, rocksdb::DB* db);
+  ChunkIndexWriter(std::string dir, std::shared_ptr<rocksdb::Cache> cache,
+                   std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db);
   std::string dir_;
   std::shared_ptr<rocksdb::Cache> cache_;
+  std::unique_ptr<rocksdb::Env> env_;  // Null, or the encrypting one; outlives db_.
   std::unique_ptr<rocksdb::DB> db_;
 };
 
@@ -73,9 +82,10 @@ class ChunkIndexReader {
  public:
   // Corrupt, naming `dir`, when the database is missing or does not open.
   // `cache_bytes`: the capacity of the block cache (index and filter blocks, and data
-  // blocks), at least 1 MiB is used.
+  // blocks), at least 1 MiB is used. `index_key` decrypts an encrypted index.
   static Result<std::unique_ptr<ChunkIndexReader>> Open(const std::string& dir,
-                                                        size_t cache_bytes = kIndexBlockCacheBytes);
+                                                        size_t cache_bytes = kIndexBlockCacheBytes,
+                                                        const IndexKey* index_key = nullptr);
   ~ChunkIndexReader();
   ChunkIndexReader(const ChunkIndexReader&) = delete;
   ChunkIndexReader& operator=(const ChunkIndexReader&) = delete;
@@ -88,9 +98,11 @@ class ChunkIndexReader {
   Result<IndexSummary> Scan(const EntryVisitor& visit) const;
 
  private:
-  ChunkIndexReader(std::string dir, std::shared_ptr<rocksdb::Cache> cache, rocksdb::DB* db);
+  ChunkIndexReader(std::string dir, std::shared_ptr<rocksdb::Cache> cache,
+                   std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db);
   std::string dir_;
   std::shared_ptr<rocksdb::Cache> cache_;
+  std::unique_ptr<rocksdb::Env> env_;  // Null, or the decrypting one; outlives db_.
   std::unique_ptr<rocksdb::DB> db_;
 };
 

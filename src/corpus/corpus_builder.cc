@@ -136,13 +136,19 @@ Status MakeDirectory(const std::string& path) {
 }  // namespace
 
 CorpusBuilder::CorpusBuilder(std::string dir, const ChunkerParams& params, ChunkFilter keep,
-                             const CorpusReader* parent)
-    : dir_(std::move(dir)), params_(params), keep_(std::move(keep)), parent_(parent) {}
+                             const CorpusReader* parent, const CorpusKeys* keys)
+    : dir_(std::move(dir)),
+      params_(params),
+      keep_(std::move(keep)),
+      parent_(parent),
+      keys_(keys) {}
 
 Status CorpusBuilder::Start() {
   RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPackDirName));
-  ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + OwnSegmentFile(), OwnSegmentBase()));
-  ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName));
+  ASSIGN_OR_RETURN(pack_, PackWriter::Create(dir_ + "/" + OwnSegmentFile(), OwnSegmentBase(),
+                                             keys_, OwnSegmentNumber()));
+  ASSIGN_OR_RETURN(index_, ChunkIndexWriter::Create(dir_ + "/" + kIndexDirName,
+                                                    keys_ ? &keys_->index_key() : nullptr));
   return Status::Ok();
 }
 
@@ -173,6 +179,7 @@ Status CorpusBuilder::Finish() {
   info.created = NowRfc3339();
   info.builder = std::string("reducto ") + REDUCTO_VERSION;
   info.chunking = params_;
+  if (keys_ != nullptr) info.encryption = keys_->pack_cipher();
   if (parent_ != nullptr) InheritSegments(parent_->info(), &info);
   info.segments.push_back({OwnSegmentFile(), OwnSegmentBase(), pack_->size(), pack_->digest()});
   info.input_bytes = input_bytes_;
@@ -188,8 +195,11 @@ Status CorpusBuilder::Finish() {
 // The own segment is numbered by its place in the address space: pack/000000.seg for
 // a root, pack/000001.seg for a first version, and so on.
 std::string CorpusBuilder::OwnSegmentFile() const {
-  size_t inherited = parent_ == nullptr ? 0 : parent_->info().segments.size();
-  return SegmentFileName(static_cast<uint32_t>(inherited));
+  return SegmentFileName(OwnSegmentNumber());
+}
+
+uint32_t CorpusBuilder::OwnSegmentNumber() const {
+  return static_cast<uint32_t>(parent_ == nullptr ? 0 : parent_->info().segments.size());
 }
 
 uint64_t CorpusBuilder::OwnSegmentBase() const {
@@ -235,7 +245,8 @@ namespace {
 // UpdateCorpus differ only in what they check first and in `parent`).
 Result<CorpusInfo> BuildAndPublish(const std::vector<std::string>& inputs, const std::string& out,
                                    const ChunkerParams& params, const CorpusReader* parent,
-                                   bool overwrite, const std::vector<SecretKey>& sign_keys) {
+                                   bool overwrite, const std::vector<SecretKey>& sign_keys,
+                                   const EnvelopeKey* encrypt_key = nullptr) {
   ASSIGN_OR_RETURN(std::vector<CorpusInput> files, ExpandCorpusInputs(inputs, out));
   return BuildAndPublishCorpus(out, overwrite, params, sign_keys,
                                [&](CorpusBuilder& builder) -> Status {
@@ -244,7 +255,7 @@ Result<CorpusInfo> BuildAndPublish(const std::vector<std::string>& inputs, const
                                  }
                                  return Status::Ok();
                                },
-                               parent);
+                               parent, encrypt_key);
 }
 
 // InvalidArgument when a chunking field that the caller set differs from the parent's.
@@ -293,10 +304,15 @@ Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
                                          const ChunkerParams& params,
                                          const std::vector<SecretKey>& sign_keys,
                                          const std::function<Status(CorpusBuilder&)>& fill,
-                                         const CorpusReader* parent) {
+                                         const CorpusReader* parent,
+                                         const EnvelopeKey* encrypt_key) {
   ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, overwrite));
+  std::optional<CorpusKeys> keys;
+  if (encrypt_key != nullptr) {
+    ASSIGN_OR_RETURN(keys, CorpusKeys::Create(staging.dir() + "/" + kDataKeyFileName, *encrypt_key));
+  }
   {
-    CorpusBuilder builder(staging.dir(), params, nullptr, parent);
+    CorpusBuilder builder(staging.dir(), params, nullptr, parent, keys ? &*keys : nullptr);
     RETURN_IF_ERROR(builder.Start());
     RETURN_IF_ERROR(fill(builder));
     RETURN_IF_ERROR(builder.Finish());
@@ -309,12 +325,18 @@ Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std
   RETURN_IF_ERROR(ValidateCorpusChunking(options.chunking));
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));
-  return BuildAndPublish(inputs, out, options.chunking, nullptr, options.overwrite, sign_keys);
+  if (options.encrypt_key != nullptr && options.encrypt_key->empty()) {
+    return Status::InvalidArgument("encrypting a corpus needs a key file or a passphrase");
+  }
+  return BuildAndPublish(inputs, out, options.chunking, nullptr, options.overwrite, sign_keys,
+                         options.encrypt_key);
 }
 
 Result<CorpusInfo> UpdateCorpus(const std::string& parent_dir,
                                 const std::vector<std::string>& inputs, const std::string& out_dir,
                                 const CorpusUpdateOptions& options) {
+  ASSIGN_OR_RETURN(CorpusInfo parent_info, ReadCorpusInfo(parent_dir));
+  RETURN_IF_ERROR(RefuseEncrypted(parent_info, "make a new version of"));
   ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> parent, CorpusReader::Open(parent_dir));
   RETURN_IF_ERROR(CheckInheritedChunking(parent->info(), options));
   RETURN_IF_ERROR(ValidateCorpusChunking(parent->info().chunking));

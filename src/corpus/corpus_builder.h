@@ -53,8 +53,10 @@ class CorpusBuilder {
 
   // `dir` exists and is empty. Without `keep`, every distinct chunk is stored.
   // REQUIRES: `parent`, when not null, outlives the builder and chunks with `params`.
+  // With `keys` (which must outlive the builder; its data-key file already in `dir`),
+  // the corpus is encrypted. REQUIRES: not both `parent` and `keys`.
   CorpusBuilder(std::string dir, const ChunkerParams& params, ChunkFilter keep = nullptr,
-                const CorpusReader* parent = nullptr);
+                const CorpusReader* parent = nullptr, const CorpusKeys* keys = nullptr);
 
   Status Start();
   // Each input is chunked on its own: a file's end is always a chunk's end.
@@ -67,6 +69,7 @@ class CorpusBuilder {
 
  private:
   std::string OwnSegmentFile() const;
+  uint32_t OwnSegmentNumber() const;
   uint64_t OwnSegmentBase() const;
   static void InheritSegments(const CorpusInfo& parent, CorpusInfo* info);
 
@@ -74,6 +77,7 @@ class CorpusBuilder {
   ChunkerParams params_;
   ChunkFilter keep_;
   const CorpusReader* parent_;
+  const CorpusKeys* keys_;
   std::unique_ptr<PackWriter> pack_;
   std::unique_ptr<ChunkIndexWriter> index_;
   std::vector<ChunkCandidate> candidates_;
@@ -84,12 +88,14 @@ class CorpusBuilder {
 
 // Creates a CorpusStaging beside `out` (REQUIRES: `out` passed CheckCorpusDestination),
 // lets `fill` add the chunks to a builder there (on top of `parent` when not null),
-// finishes and publishes it signed by `sign_keys`. Nothing is left behind on error.
+// finishes and publishes it signed by `sign_keys`, encrypted when `encrypt_key` is
+// given (REQUIRES: then no `parent`). Nothing is left behind on error.
 Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
                                          const ChunkerParams& params,
                                          const std::vector<SecretKey>& sign_keys,
                                          const std::function<Status(CorpusBuilder&)>& fill,
-                                         const CorpusReader* parent = nullptr);
+                                         const CorpusReader* parent = nullptr,
+                                         const EnvelopeKey* encrypt_key = nullptr);
 
 }  // namespace reducto
 

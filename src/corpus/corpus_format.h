@@ -18,6 +18,11 @@ inline constexpr int kManifestFormatVersion = 1;
 // versions, so that roots stay readable by readers of version 1, and readers of
 // version 1 refuse a version ("upgrade") instead of calling its segments missing.
 inline constexpr int kManifestFormatVersionWithParent = 2;
+// An encrypted corpus (a root): "encryption" names the pack cipher; the pack is sealed
+// in chunks and the index encrypted under the key in data-key (docs/encryption.md).
+// Readers of versions 1 and 2 refuse it ("upgrade") instead of reading ciphertext.
+inline constexpr int kManifestFormatVersionEncrypted = 3;
+inline constexpr char kIndexCipher[] = "xchacha20";
 // A reader follows at most this many parents (a chain is pinned by digests and cannot
 // loop; the bound keeps a hostile store from making a reader open files forever).
 inline constexpr size_t kMaxCorpusChain = 1024;

@@ -9,6 +9,7 @@
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_chain.h"
 #include "corpus/corpus_format.h"
+#include "crypto/corpus_keys.h"
 #include "hashing/weak_key.h"
 #include "util/file.h"
 #include "util/memory.h"
@@ -133,28 +134,87 @@ uint64_t EffectiveCacheBytes(uint64_t requested) {
   return std::max(cache, kMinCorpusCacheBytes);
 }
 
-Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
-                                                       const CorpusReaderOptions& options) {
-  ASSIGN_OR_RETURN(std::vector<CorpusInfo> chain, ReadCorpusChain(dir));
+// Segment `number` of an encrypted corpus, decrypted into anonymous memory: every
+// sealed chunk authenticates before any of it is used.
+Result<MappedFile> DecryptSegment(const std::string& path, uint32_t number, uint64_t size,
+                                  const CorpusKeys& keys) {
+  ASSIGN_OR_RETURN(MappedFile sealed, MappedFile::Open(path));
+  if (sealed.size() != CorpusKeys::SealedSize(size)) {
+    return Status::Corrupt("encrypted pack segment " + path + " is " +
+                           std::to_string(sealed.size()) + " bytes, expected " +
+                           std::to_string(CorpusKeys::SealedSize(size)) + " for the " +
+                           std::to_string(size) + " bytes the manifest says" + kDamaged);
+  }
+  ASSIGN_OR_RETURN(MappedFile plain, MappedFile::Anonymous(size, "decrypting " + path));
+  std::span<const uint8_t> in = sealed.bytes();
+  std::span<uint8_t> out = plain.fill();
+  for (uint64_t chunk = 0, at = 0; at < size; ++chunk, at += kPackChunkSize) {
+    const uint64_t n = std::min<uint64_t>(kPackChunkSize, size - at);
+    std::span<const uint8_t> chunk_in = in.subspan(chunk * (kPackChunkSize + kPackTagBytes),
+                                                   n + kPackTagBytes);
+    if (!keys.OpenPackChunk(number, chunk, chunk_in, out.data() + at)) {
+      return Status::Integrity("encrypted chunk " + std::to_string(chunk) + " of pack segment " +
+                               path + " does not authenticate" + kDamaged);
+    }
+  }
+  return plain;
+}
+
+// The pack segments of `chain`'s address space: mapped, or decrypted for an encrypted
+// corpus (a root, so `chain` holds only it).
+Result<std::vector<MappedFile>> OpenSegments(const std::vector<CorpusInfo>& chain,
+                                             const CorpusKeys* keys) {
   const CorpusInfo& info = chain.front();
   std::vector<std::string> paths = SegmentPaths(chain);
   std::vector<MappedFile> segments;
   for (size_t i = 0; i < info.segments.size(); ++i) {
+    const uint64_t size = info.segments[i].size;
+    if (keys != nullptr) {
+      ASSIGN_OR_RETURN(MappedFile plain,
+                       DecryptSegment(paths[i], static_cast<uint32_t>(i), size, *keys));
+      segments.push_back(std::move(plain));
+      continue;
+    }
     ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(paths[i]));
-    if (file.size() != info.segments[i].size) {
+    if (file.size() != size) {
       return Status::Corrupt("pack segment " + paths[i] + " is " + std::to_string(file.size()) +
-                             " bytes, manifest says " + std::to_string(info.segments[i].size) +
-                             kDamaged);
+                             " bytes, manifest says " + std::to_string(size) + kDamaged);
     }
     segments.push_back(std::move(file));
   }
+  return segments;
+}
+
+// The corpus keys of an encrypted corpus (nullopt for a plain one).
+Result<std::optional<CorpusKeys>> OpenKeys(const CorpusInfo& info, const EnvelopeKey* key) {
+  if (!info.is_encrypted()) return std::optional<CorpusKeys>();
+  EnvelopeKey none;
+  auto keys = CorpusKeys::Open(info.path + "/" + kDataKeyFileName, key ? *key : none,
+                               info.encryption);
+  if (!keys.ok()) return keys.status().WithContext("corpus " + info.id + " at " + info.path);
+  return std::optional<CorpusKeys>(std::move(keys).value());
+}
+
+Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
+                                                       const CorpusReaderOptions& options) {
+  ASSIGN_OR_RETURN(std::vector<CorpusInfo> chain, ReadCorpusChain(dir));
+  for (size_t m = 1; m < chain.size(); ++m) {
+    if (chain[m].is_encrypted()) {
+      return Status::Corrupt("corpus " + chain[m].id + " at " + chain[m].path +
+                             " is encrypted and cannot be the parent of " + dir + kDamaged);
+    }
+  }
+  ASSIGN_OR_RETURN(std::optional<CorpusKeys> keys, OpenKeys(chain.front(), options.key));
+  const CorpusKeys* corpus_keys = keys ? &*keys : nullptr;
+  ASSIGN_OR_RETURN(std::vector<MappedFile> segments, OpenSegments(chain, corpus_keys));
   // The members' indexes share the index's quarter of the cache.
   const uint64_t cache_bytes = EffectiveCacheBytes(options.cache_bytes);
   std::vector<std::unique_ptr<ChunkIndexReader>> indexes;
   for (const CorpusInfo& member : chain) {
     ASSIGN_OR_RETURN(std::unique_ptr<ChunkIndexReader> index,
                      ChunkIndexReader::Open(member.path + "/" + kIndexDirName,
-                                            cache_bytes / 4 / chain.size()));
+                                            cache_bytes / 4 / chain.size(),
+                                            corpus_keys ? &corpus_keys->index_key() : nullptr));
     indexes.push_back(std::move(index));
   }
   return std::make_unique<MappedCorpusReader>(std::move(chain), std::move(segments),
@@ -243,9 +303,18 @@ Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& dir,
   return std::unique_ptr<CorpusReader>(std::move(reader).value());
 }
 
-Status VerifyCorpus(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader,
-                   OpenMapped(dir, CorpusReaderOptions()));
+Status RefuseEncrypted(const CorpusInfo& info, const std::string& action) {
+  if (!info.is_encrypted()) return Status::Ok();
+  return Status::Unavailable("corpus " + info.id + " at " + info.path +
+                             " is encrypted, and this reducto cannot " + action +
+                             " an encrypted corpus yet: build a new one with `reducto corpus "
+                             "build --encrypt-key`");
+}
+
+Status VerifyCorpus(const std::string& dir, const EnvelopeKey* key) {
+  CorpusReaderOptions options;
+  options.key = key;
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader, OpenMapped(dir, options));
   for (size_t m = 0; m < reader->chain().size(); ++m) {
     Status s = VerifyMember(*reader, m);
     if (m > 0 && !s.ok()) {

@@ -32,7 +32,13 @@ struct ChunkCandidate {
 // of memory goes on, slower, instead of failing.
 struct CorpusReaderOptions {
   uint64_t cache_bytes = 0;
+  // Unlocks an encrypted corpus (docs/encryption.md, "Encrypted corpora"). Not owned.
+  const EnvelopeKey* key = nullptr;
 };
+
+// Unavailable for an encrypted corpus, saying that `action` ("make a new version of",
+// "prune") does not support encrypted corpora yet.
+Status RefuseEncrypted(const CorpusInfo& info, const std::string& action);
 
 inline constexpr uint64_t kMinCorpusCacheBytes = 16u << 20;
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "corpus/corpus_format.h"
+#include "crypto/corpus_keys.h"
 #include "reducto/corpus.h"
 #include "reducto/retention.h"
 #include "util/file.h"
@@ -57,9 +58,12 @@ Status EraseFile(const std::string& path, CorpusDeleteReport* report) {
   return Status::Ok();
 }
 
-// Erases every file below `dir` (depth first), then removes the directories.
+// Erases every file below `dir` (depth first; an encrypted corpus's data-key before
+// the rest), then removes the directories.
 Status EraseTree(const std::string& dir, CorpusDeleteReport* report) {
   std::error_code ec;
+  const std::string key = dir + "/" + kDataKeyFileName;
+  if (fs::is_regular_file(key, ec)) RETURN_IF_ERROR(EraseFile(key, report));
   std::vector<std::string> files, dirs;
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     (it->is_directory(ec) && !it->is_symlink(ec) ? dirs : files).push_back(it->path().string());
@@ -133,6 +137,14 @@ Result<CorpusDeleteReport> DeleteCorpus(const std::string& dir, const CorpusDele
                                    ", which would no longer open: delete those first, or pass "
                                    "--force");
   }
+  // EraseTree erases an encrypted corpus's data-key first (crypto-shredding): without
+  // it, no copy of the pack or index can be read.
+  report.crypto_shredded = info->is_encrypted();
+  if (report.crypto_shredded) {
+    const std::string key = dir + "/" + kDataKeyFileName;
+    std::error_code ec;
+    if (fs::is_regular_file(key, ec)) RETURN_IF_ERROR(EraseFile(key, &report));
+  }
   RETURN_IF_ERROR(EraseFile(dir + "/" + kManifestFileName, &report));  // Not a corpus from here on.
   RETURN_IF_ERROR(EraseTree(dir, &report));
   std::string usage = dir + kUsageSuffix;
@@ -179,7 +191,8 @@ Result<std::vector<GcAction>> CollectGarbage(const std::string& store, const Ret
     if (!dry_run) {
       CorpusDeleteOptions force;
       force.force = true;  // Its dependents are expiring too.
-      RETURN_IF_ERROR(DeleteCorpus(info.path, force).status());
+      ASSIGN_OR_RETURN(CorpusDeleteReport report, DeleteCorpus(info.path, force));
+      if (report.crypto_shredded) action.reason += "; crypto-shredded (its key erased first)";
       action.done = true;
     }
     actions.push_back(action);

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "corpus/corpus_format.h"
+#include "crypto/corpus_keys.h"
 #include "util/file.h"
 
 namespace reducto {
@@ -121,6 +122,33 @@ class FieldReader {
   std::string where_;
 };
 
+// "encryption" of version 3: the pack cipher, the pack's chunk size, the index cipher
+// and the file that holds the wrapped corpus key.
+Status ParseEncryption(const Json& root, const FieldReader& fields, CorpusInfo* info) {
+  const Json* encryption = nullptr;
+  RETURN_IF_ERROR(fields.Object(root, "encryption", &encryption));
+  RETURN_IF_ERROR(fields.String(*encryption, "encryption.pack_cipher", &info->encryption));
+  if (info->encryption != kPackCipherAes256Gcm && info->encryption != kPackCipherXChaCha20Poly1305) {
+    return fields.Error("encryption.pack_cipher", "must be \"" + std::string(kPackCipherAes256Gcm) +
+                        "\" or \"" + kPackCipherXChaCha20Poly1305 + "\"");
+  }
+  uint32_t chunk = 0;
+  RETURN_IF_ERROR(fields.U32(*encryption, "encryption.pack_chunk_size", &chunk));
+  if (chunk != kPackChunkSize) {
+    return fields.Error("encryption.pack_chunk_size", "must be " + std::to_string(kPackChunkSize));
+  }
+  std::string index_cipher, data_key;
+  RETURN_IF_ERROR(fields.String(*encryption, "encryption.index_cipher", &index_cipher));
+  if (index_cipher != kIndexCipher) {
+    return fields.Error("encryption.index_cipher", "must be \"" + std::string(kIndexCipher) + "\"");
+  }
+  RETURN_IF_ERROR(fields.String(*encryption, "encryption.data_key", &data_key));
+  if (data_key != kDataKeyFileName) {
+    return fields.Error("encryption.data_key", "must be \"" + std::string(kDataKeyFileName) + "\"");
+  }
+  return Status::Ok();
+}
+
 Status ParseHeader(const Json& root, const FieldReader& fields, CorpusInfo* info) {
   std::string format;
   RETURN_IF_ERROR(fields.String(root, "format", &format));
@@ -130,14 +158,14 @@ Status ParseHeader(const Json& root, const FieldReader& fields, CorpusInfo* info
   }
   const Json* version = nullptr;
   RETURN_IF_ERROR(fields.Member(root, "format_version", &version));
-  bool versioned = version->is_number_integer() &&
-                   version->get<int64_t>() == kManifestFormatVersionWithParent;
-  if (!versioned &&
-      (!version->is_number_integer() || version->get<int64_t>() != kManifestFormatVersion)) {
+  const int64_t number = version->is_number_integer() ? version->get<int64_t>() : 0;
+  bool versioned = number == kManifestFormatVersionWithParent;
+  bool encrypted = number == kManifestFormatVersionEncrypted;
+  if (!versioned && !encrypted && number != kManifestFormatVersion) {
     return Status::Corrupt(fields.where() + ": corpus format version " + version->dump() +
                            " is not supported (this reducto reads versions " +
-                           std::to_string(kManifestFormatVersion) + " and " +
-                           std::to_string(kManifestFormatVersionWithParent) +
+                           std::to_string(kManifestFormatVersion) + " to " +
+                           std::to_string(kManifestFormatVersionEncrypted) +
                            "): upgrade reducto or rebuild the corpus with this one");
   }
   RETURN_IF_ERROR(fields.String(root, "id", &info->id));
@@ -157,6 +185,11 @@ Status ParseHeader(const Json& root, const FieldReader& fields, CorpusInfo* info
     Digest pinned{};
     RETURN_IF_ERROR(fields.Blake3Hex(root, "parent_manifest_blake3", &pinned));
     info->parent_manifest_digest = pinned;
+  }
+  if (encrypted) {
+    // Version 3 is an encrypted root corpus.
+    if (info->parent_id) return fields.Error("parent", "must be null in version 3");
+    RETURN_IF_ERROR(ParseEncryption(root, fields, info));
   }
   RETURN_IF_ERROR(fields.String(root, "created", &info->created));
   if (info->created.empty()) return fields.Error("created", "must not be empty");
@@ -281,8 +314,9 @@ Result<CorpusInfo> ParseRoot(const Json& root, const std::string& where) {
 OrderedJson ManifestJson(const CorpusInfo& info) {
   OrderedJson j;
   j["format"] = kManifestFormat;
-  j["format_version"] =
-      info.is_version() ? kManifestFormatVersionWithParent : kManifestFormatVersion;
+  j["format_version"] = info.is_version()     ? kManifestFormatVersionWithParent
+                        : info.is_encrypted() ? kManifestFormatVersionEncrypted
+                                              : kManifestFormatVersion;
   j["id"] = info.id;
   j["parent"] = info.parent_id ? OrderedJson(*info.parent_id) : OrderedJson(nullptr);
   if (info.is_version()) j["parent_manifest_blake3"] = ToHex(*info.parent_manifest_digest);
@@ -295,6 +329,13 @@ OrderedJson ManifestJson(const CorpusInfo& info) {
   chunking["max"] = info.chunking.max_size;
   chunking["normalization"] = info.chunking.normalization;
   j["weak_key"] = kWeakKeyAlgorithm;
+  if (info.is_encrypted()) {
+    OrderedJson& encryption = j["encryption"];
+    encryption["pack_cipher"] = info.encryption;
+    encryption["pack_chunk_size"] = kPackChunkSize;
+    encryption["index_cipher"] = kIndexCipher;
+    encryption["data_key"] = kDataKeyFileName;
+  }
   OrderedJson segments = OrderedJson::array();
   for (size_t i = 0; i < info.segments.size(); ++i) {
     const CorpusSegment& s = info.segments[i];
@@ -336,10 +377,14 @@ Status CheckSegmentFiles(const CorpusInfo& info) {
     if (!S_ISREG(st.st_mode)) {
       return Status::Corrupt("pack segment " + path + " is not a regular file" + kDamaged);
     }
+    // An encrypted segment holds each chunk sealed, a tag longer.
     auto size = static_cast<uint64_t>(st.st_size);
-    if (size != segment.size) {
+    uint64_t expected =
+        info.is_encrypted() ? CorpusKeys::SealedSize(segment.size) : segment.size;
+    if (size != expected) {
       return Status::Corrupt("pack segment " + path + " is " + std::to_string(size) +
-                             " bytes, manifest says " + std::to_string(segment.size) + kDamaged);
+                             " bytes, expected " + std::to_string(expected) + " for the " +
+                             std::to_string(segment.size) + " bytes the manifest says" + kDamaged);
     }
   }
   return Status::Ok();
@@ -495,6 +540,11 @@ std::string CorpusInfo::ToText() const {
                              std::to_string(segment_owners.size()) + " segment(s) first");
   }
   out += line("dedup", ratio + " (input / pack)");
+  if (is_encrypted()) {
+    out += line("encrypted", "pack " + encryption + " in " + HumanBytes(kPackChunkSize) +
+                                 " chunks, index " + kIndexCipher + ", key in " +
+                                 kDataKeyFileName + " (sizes and digests are of the plaintext)");
+  }
   out += line("index", std::to_string(index_entries) + " entries, blake3 " + ToHex(index_digest));
   out += line("manifest", "blake3 " + ToHex(manifest_digest));
   out += line("segments", std::to_string(segments.size()));

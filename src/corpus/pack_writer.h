@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/corpus_keys.h"
 #include "reducto/digest.h"
 #include "reducto/status.h"
 
@@ -19,7 +20,11 @@ namespace reducto {
 class PackWriter {
  public:
   // Creates `path`, which must not exist. `base` is the corpus address of its first byte.
-  static Result<std::unique_ptr<PackWriter>> Create(const std::string& path, uint64_t base);
+  // With `keys`, the file holds the bytes sealed in chunks as segment number `segment`
+  // (CorpusKeys::SealPackChunk); size() and digest() are the plaintext's.
+  static Result<std::unique_ptr<PackWriter>> Create(const std::string& path, uint64_t base,
+                                                    const CorpusKeys* keys = nullptr,
+                                                    uint32_t segment = 0);
   ~PackWriter();
   PackWriter(const PackWriter&) = delete;
   PackWriter& operator=(const PackWriter&) = delete;
@@ -33,8 +38,10 @@ class PackWriter {
   Digest digest() const { return hasher_.Final(); }  // Of the bytes appended so far.
 
  private:
-  PackWriter(int fd, std::string path, uint64_t base);
+  PackWriter(int fd, std::string path, uint64_t base, const CorpusKeys* keys, uint32_t segment);
   Status FlushBuffer();
+  Status AppendSealed(std::span<const uint8_t> bytes);
+  Status SealPending();
 
   int fd_;
   std::string path_;
@@ -42,6 +49,11 @@ class PackWriter {
   uint64_t size_ = 0;
   std::vector<uint8_t> buffer_;
   Blake3Hasher hasher_;
+  const CorpusKeys* keys_;        // Null for a plain segment.
+  uint32_t segment_;
+  uint64_t sealed_chunks_ = 0;
+  std::vector<uint8_t> pending_;  // Plaintext of the chunk being filled.
+  std::vector<uint8_t> sealed_;
 };
 
 }  // namespace reducto

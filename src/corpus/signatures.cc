@@ -212,9 +212,10 @@ Result<std::vector<SecretKey>> ReadSigningKeys(const std::vector<std::string>& p
   return keys;
 }
 
-Result<std::string> SignCorpus(const std::string& dir, const SecretKey& key) {
+Result<std::string> SignCorpus(const std::string& dir, const SecretKey& key,
+                               const EnvelopeKey* corpus_key) {
   ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(dir));
-  if (Status s = VerifyCorpus(dir); !s.ok()) {
+  if (Status s = VerifyCorpus(dir, corpus_key); !s.ok()) {
     return s.WithContext("refusing to sign corpus " + info.id + " because it does not verify");
   }
   ASSIGN_OR_RETURN(CorpusInfo verified, ReadCorpusInfo(dir));

@@ -119,6 +119,8 @@ Status KeepUsedSince(const std::string& corpus_dir, const CorpusPruneOptions& op
 Result<CorpusPruneResult> PruneCorpus(const std::string& source_dir, const std::string& out_dir,
                                       const CorpusPruneOptions& options) {
   RETURN_IF_ERROR(CheckModes(options));
+  ASSIGN_OR_RETURN(CorpusInfo source_info, ReadCorpusInfo(source_dir));
+  RETURN_IF_ERROR(RefuseEncrypted(source_info, "prune"));
   ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> source, CorpusReader::Open(source_dir));
   ASSIGN_OR_RETURN(std::string out, CheckCorpusDestination(out_dir, options.overwrite));
   ASSIGN_OR_RETURN(std::vector<SecretKey> sign_keys, ReadSigningKeys(options.sign_keys));

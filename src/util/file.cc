@@ -140,11 +140,27 @@ Result<MappedFile> MappedFile::Open(const std::string& path) {
   return file;
 }
 
-void MappedFile::DropResidentPages() const {
-  if (data_ != nullptr) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);
+Result<MappedFile> MappedFile::Anonymous(uint64_t size, const std::string& what) {
+  MappedFile file;
+  file.anonymous_ = true;
+  if (size == 0) return file;
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    return Status::Unavailable("cannot allocate " + std::to_string(size) + " bytes for " + what +
+                               ": free memory");
+  }
+  ::madvise(p, size, MADV_DONTDUMP);  // Decrypted bytes stay out of core dumps.
+  file.data_ = static_cast<const uint8_t*>(p);
+  file.size_ = size;
+  return file;
 }
 
-MappedFile::MappedFile(MappedFile&& other) noexcept : data_(other.data_), size_(other.size_) {
+void MappedFile::DropResidentPages() const {
+  if (data_ != nullptr && !anonymous_) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(other.data_), size_(other.size_), anonymous_(other.anonymous_) {
   other.data_ = nullptr;
   other.size_ = 0;
 }
@@ -154,6 +170,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     this->~MappedFile();
     data_ = other.data_;
     size_ = other.size_;
+    anonymous_ = other.anonymous_;
     other.data_ = nullptr;
     other.size_ = 0;
   }

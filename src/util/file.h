@@ -31,6 +31,9 @@ Status SyncDirectory(const std::string& dir);
 class MappedFile {
  public:
   static Result<MappedFile> Open(const std::string& path);
+  // `size` bytes of private anonymous memory, zeroed, left out of core dumps, for the caller to fill through
+  // `fill` (an encrypted corpus's decrypted pack). DropResidentPages() keeps them.
+  static Result<MappedFile> Anonymous(uint64_t size, const std::string& what);
   MappedFile() = default;
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
@@ -39,6 +42,8 @@ class MappedFile {
   ~MappedFile();
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  // REQUIRES: made by Anonymous().
+  std::span<uint8_t> fill() { return {const_cast<uint8_t*>(data_), size_}; }
   uint64_t size() const { return size_; }
   // Unmaps the pages this process holds of the file (madvise MADV_DONTNEED): they
   // stay in the kernel's page cache, and the next access maps them again. Views of
@@ -48,6 +53,7 @@ class MappedFile {
  private:
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
+  bool anonymous_ = false;  // Its pages hold the only copy: never dropped.
 };
 
 }  // namespace reducto
