@@ -48,4 +48,51 @@ expect_fail "a key and a passphrase" 2 "pass one of them" "$R" compress -c corpu
 expect_fail "an empty passphrase" 2 "passphrase is empty" "$R" compress -c corpus --passphrase-file empty new -o x
 expect_fail "an unset variable" 2 "not set" "$R" compress -c corpus --passphrase-env NO_SUCH_VAR_X new -o x
 
+# --- encrypted corpora ---
+expect_ok "corpus build --encrypt-key" "$R" corpus build --encrypt-key dk -o sealed ref
+check "the corpus holds its wrapped key" [ -f sealed/data-key ]
+check "corpus info says it is encrypted" sh -c "'$R' corpus info sealed | grep -q '^encrypted .*in data-key'"
+no_plaintext() { python3 - "$1" "$2" <<'PY'
+import os, sys
+ref = open(sys.argv[1], 'rb').read()
+probes = [ref[i:i + 64] for i in range(0, len(ref) - 64, 4096)]
+probes = [p for p in probes if len(set(p)) >= 24]  # zero runs also fill the index's prefixes
+assert len(probes) > 100
+for root, _, files in os.walk(sys.argv[2]):
+    for f in files:
+        if f == 'manifest.json': continue
+        data = open(os.path.join(root, f), 'rb').read()
+        if any(p in data for p in probes): sys.exit(1)
+PY
+}
+check "no file of the corpus holds the reference's bytes" no_plaintext ref sealed
+if no_plaintext ref corpus; then bad "the probe finds the bytes in a plain corpus"; else ok "the probe finds the bytes in a plain corpus"; fi
+expect_fail "compress without the corpus key" 1 "corpus is encrypted with key $id: pass --corpus-key FILE" "$R" compress -c sealed new -o x
+expect_fail "compress with the wrong corpus key" 1 "encrypted with key $id, not with key" "$R" compress -c sealed --corpus-key other new -o x
+expect_ok "compress --corpus-key" "$R" -q compress -c sealed --corpus-key dk new -o sealed.rdc
+check "the same container size as with the plain corpus" [ "$(stat -c %s sealed.rdc)" = "$(stat -c %s new.rdc)" ]
+expect_fail "decompress without the corpus key" 1 "pass --corpus-key" "$R" decompress -c sealed sealed.rdc -o x
+expect_ok "decompress --corpus-key" "$R" -q decompress -c sealed --corpus-key dk sealed.rdc -o sealed.out
+check "round trip through an encrypted corpus" cmp -s new sealed.out
+expect_ok "corpus verify --corpus-key" "$R" corpus verify sealed --corpus-key dk
+expect_fail "corpus verify without it names the key" 1 "pass --corpus-key FILE with key $id" "$R" corpus verify sealed
+cp -a sealed damaged
+python3 - damaged/pack/000000.seg <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read()); b[100000] ^= 1; open(sys.argv[1], 'wb').write(b)
+PY
+expect_fail "a flipped pack bit is an integrity error" 1 "chunk 1 of pack segment .* does not authenticate" "$R" decompress -c damaged --corpus-key dk sealed.rdc -o x
+export RPW='correct horse battery'
+expect_ok "corpus build --passphrase-env" "$R" -q corpus build --passphrase-env RPW -o sealed-pp ref
+expect_fail "a passphrase corpus asks for one" 1 "encrypted with a passphrase: pass --corpus-passphrase-file" "$R" compress -c sealed-pp new -o x
+expect_ok "compress --corpus-passphrase-env" "$R" -q compress -c sealed-pp --corpus-passphrase-env RPW new -o pp.rdc
+expect_fail "update refuses an encrypted parent" 1 "encrypted.*cannot make a new version" "$R" corpus update --from sealed -o v2 new
+cp -a sealed copy
+expect_ok "corpus delete of an encrypted corpus" "$R" corpus delete sealed
+check "delete says it crypto-shredded" grep -q "crypto-shredded: its wrapped key was erased first" "$W/err"
+rm copy/data-key
+expect_fail "a corpus without its key never opens" 1 "data-key is gone.*crypto-shredded" "$R" decompress -c copy --corpus-key dk sealed.rdc -o x
+check "no output left by the failures" [ ! -e x ]
+expect_ok "audit show lists the delete" "$R" audit show --operation "corpus delete"
+
 finish
