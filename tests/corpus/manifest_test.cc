@@ -116,9 +116,22 @@ TEST_F(ManifestTest, WrongFormatOrVersion) {
   ExpectError(StatusCode::kCorrupt, "not a Reducto corpus manifest");
   EditManifest([](nlohmann::json& j) {
     j["format"] = "reducto-corpus";
-    j["format_version"] = 3;
+    j["format_version"] = 4;
   });
-  ExpectError(StatusCode::kCorrupt, "format version 3 is not supported");
+  ExpectError(StatusCode::kCorrupt, "format version 4 is not supported");
+  EditManifest([](nlohmann::json& j) { j["format_version"] = 3; });  // Encrypted, no "encryption".
+  ExpectError(StatusCode::kCorrupt, "field 'encryption' is missing");
+  EditManifest([](nlohmann::json& j) {
+    j["encryption"] = {{"pack_cipher", "rot13"}, {"pack_chunk_size", 65536},
+                       {"index_cipher", "xchacha20"}, {"data_key", "data-key"}};
+  });
+  ExpectError(StatusCode::kCorrupt, "field 'encryption.pack_cipher' must be");
+  EditManifest([](nlohmann::json& j) {
+    j["encryption"]["pack_cipher"] = "aes-256-gcm";
+    j["encryption"]["data_key"] = "../../etc/key";
+  });
+  ExpectError(StatusCode::kCorrupt, "field 'encryption.data_key' must be \"data-key\"");
+  EditManifest([](nlohmann::json& j) { j.erase("encryption"); });
   EditManifest([](nlohmann::json& j) { j["format_version"] = 2; });  // A version, no parent.
   ExpectError(StatusCode::kCorrupt, "field 'parent' must be a lowercase UUID in version 2");
   EditManifest([](nlohmann::json& j) {
@@ -170,8 +183,10 @@ TEST_F(ManifestTest, SegmentFileMustHaveTheStatedSize) {
   uint64_t size = info_.pack_bytes();
   ASSERT_EQ(::truncate(segment.c_str(), static_cast<off_t>(size - 1)), 0);
   ExpectError(StatusCode::kCorrupt, "pack segment " + segment + " is " + std::to_string(size - 1) +
-                                        " bytes, manifest says " + std::to_string(size) +
-                                        ": the corpus is damaged; rebuild or re-fetch it");
+                                        " bytes, expected " + std::to_string(size) + " for the " +
+                                        std::to_string(size) +
+                                        " bytes the manifest says: the corpus is damaged; "
+                                        "rebuild or re-fetch it");
   std::filesystem::remove(segment);
   ExpectError(StatusCode::kCorrupt, "is missing");
 }
