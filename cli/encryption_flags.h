@@ -18,6 +18,8 @@ struct EncryptionFlags {
   std::optional<std::string> key_file;
   std::optional<std::string> passphrase_file;
   std::optional<std::string> passphrase_env;
+  bool passphrase_prompt = false;
+  bool confirm_prompt = false;                   // Ask twice (when encrypting).
   std::string passphrase_flag = "--passphrase";  // Set by Register; for messages.
 
   // `key_flag` is "--encrypt-key" (a container or corpus build), "--decrypt-key" (a

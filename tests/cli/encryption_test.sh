@@ -95,4 +95,20 @@ expect_fail "a corpus without its key never opens" 1 "data-key is gone.*crypto-s
 check "no output left by the failures" [ ! -e x ]
 expect_ok "audit show lists the delete" "$R" audit show --operation "corpus delete"
 
+# --- passphrases asked on the terminal (script(1) gives the command a terminal) ---
+if command -v script >/dev/null; then
+  prompt() { local input=$1; shift; printf "$input" | timeout 60 script -qec "$*" /dev/null > "$W/out" 2>&1; }
+  if prompt 'tty pw\ntty pw\n' "'$R' -q compress -c corpus --passphrase-prompt new -o tty.enc" && [ -f tty.enc ]; then
+    ok "compress --passphrase-prompt asks twice"; else bad "compress --passphrase-prompt asks twice"; fi
+  check "the prompt says what it asks" grep -q "Passphrase again:" "$W/out"
+  if prompt 'tty pw\n' "'$R' -q decompress -c corpus --passphrase-prompt tty.enc -o tty.out" && cmp -s new tty.out; then
+    ok "decompress --passphrase-prompt"; else bad "decompress --passphrase-prompt"; fi
+  if ! prompt 'one\ntwo\n' "'$R' -q compress -c corpus --passphrase-prompt new -o tty2.enc" && grep -q "passphrases differ" "$W/out" && [ ! -e tty2.enc ]; then
+    ok "two different passphrases write nothing"; else bad "two different passphrases write nothing"; fi
+  if prompt 'tty pw\ntty pw\n' "'$R' -q corpus build --passphrase-prompt -o tty-corpus ref" &&
+     prompt 'tty pw\n' "'$R' -q compress -c tty-corpus --corpus-passphrase-prompt new -o tty3.rdc"; then
+    ok "corpus build and compress --corpus-passphrase-prompt"; else bad "corpus build and compress --corpus-passphrase-prompt"; fi
+fi
+expect_fail "no terminal to ask" 2 "no terminal to ask for the passphrase" setsid "$R" compress -c corpus --passphrase-prompt new -o x
+
 finish
