@@ -81,10 +81,13 @@ struct CompressCommand {
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
+    auto key = encryption.Load();
+    if (!key.ok()) return Fail(key.status());
     auto unlock = corpus_key.Load();
     if (!unlock.ok()) return Fail(unlock.status());
     CompressOptions options;
-    options.corpus_key = &*unlock;
+    // Without --corpus-key, the container's key unlocks an encrypted corpus too.
+    options.corpus_key = unlock->empty() ? &*key : &*unlock;
     if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
     bool record_usage = !standalone && usage.Enabled(*settings);
     CorpusUsageRecorder recorder;
@@ -113,8 +116,6 @@ struct CompressCommand {
       recorder = MakeUsageRecorder(corpus_dir);
       options.use_observer = &recorder;
     }
-    auto key = encryption.Load();
-    if (!key.ok()) return Fail(key.status());
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
     auto sink = OpenOutput(output, force);
@@ -167,10 +168,13 @@ struct DecompressCommand {
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
+    auto key = encryption.Load();
+    if (!key.ok()) return Fail(key.status());
     auto unlock = corpus_key.Load();
     if (!unlock.ok()) return Fail(unlock.status());
     DecompressOptions options;
-    options.corpus_key = &*unlock;
+    // Without --corpus-key, the container's key unlocks an encrypted corpus too.
+    options.corpus_key = unlock->empty() ? &*key : &*unlock;
     if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
     std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
     if (Status s = origin.Apply(*settings, &options); !s.ok()) return Fail(s);
@@ -180,8 +184,6 @@ struct DecompressCommand {
       if (!limit.ok()) return Fail(limit.status().WithContext("--max-output"));
       options.max_output = *limit;
     }
-    auto key = encryption.Load();
-    if (!key.ok()) return Fail(key.status());
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
     auto sink = OpenOutput(output, force);

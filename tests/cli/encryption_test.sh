@@ -74,6 +74,10 @@ check "the same container size as with the plain corpus" [ "$(stat -c %s sealed.
 expect_fail "decompress without the corpus key" 1 "pass --corpus-key" "$R" decompress -c sealed sealed.rdc -o x
 expect_ok "decompress --corpus-key" "$R" -q decompress -c sealed --corpus-key dk sealed.rdc -o sealed.out
 check "round trip through an encrypted corpus" cmp -s new sealed.out
+expect_ok "decompress --decrypt-key unlocks the corpus too" "$R" -q compress -c sealed --corpus-key dk --encrypt-key dk new -o both.enc
+expect_ok "  (one key for both)" "$R" -q decompress -c sealed --decrypt-key dk both.enc -o both.out
+check "  (round trip)" cmp -s new both.out
+expect_fail "--corpus-key wins over --decrypt-key" 1 "encrypted with key $id, not with key" "$R" decompress -c sealed --decrypt-key dk --corpus-key other both.enc -o x
 expect_ok "corpus verify --corpus-key" "$R" corpus verify sealed --corpus-key dk
 expect_fail "corpus verify without it names the key" 1 "pass --corpus-key FILE with key $id" "$R" corpus verify sealed
 cp -a sealed damaged
