@@ -15,6 +15,7 @@
 #include "reducto/corpus.h"
 #include "reducto/encryption.h"
 #include "reducto/retention.h"
+#include "crypto/key_test_util.h"
 #include "test_support.h"
 
 namespace reducto {
@@ -22,21 +23,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CorpusModel;
+using testing::KeyFileKey;
 using testing::ModelCorpus;
 using testing::RandomBytes;
 using testing::ReadFile;
 using testing::ScratchDir;
 using testing::TestParams;
 using testing::WriteFile;
-
-EnvelopeKey KeyFile(const ScratchDir& dir, const std::string& name) {
-  EXPECT_TRUE(GenerateSymmetricKeyFile(dir.Join(name), false).ok());
-  auto key = ReadSymmetricKeyFile(dir.Join(name));
-  EXPECT_TRUE(key.ok()) << key.status().ToString();
-  EnvelopeKey out;
-  out.key.emplace(std::move(key).value());
-  return out;
-}
 
 // Input with repeats (so that dedup matters) and enough bytes for several pack chunks.
 std::vector<uint8_t> Input() {
@@ -65,8 +58,8 @@ class EncryptedCorpusTest : public ::testing::Test {
  protected:
   void SetUp() override {
     WriteFile(dir_.Join("input"), input_);
-    key_ = KeyFile(dir_, "k");
-    other_ = KeyFile(dir_, "other");
+    key_ = KeyFileKey(dir_, "k");
+    other_ = KeyFileKey(dir_, "other");
     plain_ = Build(dir_, "plain", dir_.Join("input"), nullptr);
     sealed_ = Build(dir_, "sealed", dir_.Join("input"), &key_);
   }

@@ -8,11 +8,13 @@
 
 #include "crypto/envelope_format.h"
 #include "reducto/encryption.h"
+#include "crypto/key_test_util.h"
 #include "test_support.h"
 
 namespace reducto {
 namespace {
 
+using testing::KeyFileKey;
 using testing::RandomBytes;
 using testing::ScratchDir;
 
@@ -43,15 +45,6 @@ Status Decrypt(const std::string& sealed, const EnvelopeKey& key, std::string* p
     if (n == 0) return Status::Ok();
     plain->append(reinterpret_cast<const char*>(buf.data()), n);
   }
-}
-
-EnvelopeKey KeyFileKey(const ScratchDir& dir, const std::string& name) {
-  EXPECT_TRUE(GenerateSymmetricKeyFile(dir.Join(name), false).ok());
-  auto key = ReadSymmetricKeyFile(dir.Join(name));
-  EXPECT_TRUE(key.ok()) << key.status().ToString();
-  EnvelopeKey k;
-  k.key.emplace(std::move(key).value());
-  return k;
 }
 
 EnvelopeKey PassphraseKey(const std::string& passphrase) {
