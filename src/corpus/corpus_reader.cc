@@ -5,6 +5,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <thread>
 
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_chain.h"
@@ -148,14 +149,31 @@ Result<MappedFile> DecryptSegment(const std::string& path, uint32_t number, uint
   ASSIGN_OR_RETURN(MappedFile plain, MappedFile::Anonymous(size, "decrypting " + path));
   std::span<const uint8_t> in = sealed.bytes();
   std::span<uint8_t> out = plain.fill();
-  for (uint64_t chunk = 0, at = 0; at < size; ++chunk, at += kPackChunkSize) {
-    const uint64_t n = std::min<uint64_t>(kPackChunkSize, size - at);
-    std::span<const uint8_t> chunk_in = in.subspan(chunk * (kPackChunkSize + kPackTagBytes),
-                                                   n + kPackTagBytes);
-    if (!keys.OpenPackChunk(number, chunk, chunk_in, out.data() + at)) {
-      return Status::Integrity("encrypted chunk " + std::to_string(chunk) + " of pack segment " +
-                               path + " does not authenticate" + kDamaged);
+  const uint64_t chunks = (size + kPackChunkSize - 1) / kPackChunkSize;
+  if (chunks == 0) return plain;
+  // Every core opens a share of the chunks; the first bad chunk is reported.
+  std::atomic<uint64_t> first_bad{chunks};
+  auto open_share = [&](uint64_t first, uint64_t stride) {
+    for (uint64_t chunk = first; chunk < chunks; chunk += stride) {
+      const uint64_t at = chunk * kPackChunkSize;
+      const uint64_t n = std::min<uint64_t>(kPackChunkSize, size - at);
+      std::span<const uint8_t> sealed_chunk =
+          in.subspan(chunk * (kPackChunkSize + kPackTagBytes), n + kPackTagBytes);
+      if (!keys.OpenPackChunk(number, chunk, sealed_chunk, out.data() + at)) {
+        for (uint64_t seen = first_bad.load(); chunk < seen;) {
+          if (first_bad.compare_exchange_weak(seen, chunk)) break;
+        }
+      }
     }
+  };
+  const uint64_t threads = std::clamp<uint64_t>(std::thread::hardware_concurrency(), 1, chunks);
+  std::vector<std::thread> helpers;
+  for (uint64_t t = 1; t < threads; ++t) helpers.emplace_back(open_share, t, threads);
+  open_share(0, threads);
+  for (std::thread& helper : helpers) helper.join();
+  if (first_bad.load() < chunks) {
+    return Status::Integrity("encrypted chunk " + std::to_string(first_bad.load()) +
+                             " of pack segment " + path + " does not authenticate" + kDamaged);
   }
   return plain;
 }

@@ -17,7 +17,7 @@ declare -A SOURCES=(
   [codec]="src/codec/decoder.cc src/codec/container.cc src/codec/instructions.cc"
   [manifest]="src/corpus/manifest.cc"
   [envelope]="src/crypto/envelope.cc"
-  [signature]="src/crypto/keys.cc src/crypto/text_record.cc src/corpus/signatures.cc"
+  [signature]="src/crypto/text_record.cc"
 )
 for target in codec manifest envelope signature; do
   [ -d "$INPUTS/$target" ] || continue
