@@ -51,7 +51,7 @@ std::vector<std::string> Arguments(const CLI::App& command) {
   for (const CLI::Option* option : command.get_options()) {
     if (option->count() == 0 || option->get_name() == "--help") continue;
     const bool positional = option->get_name().rfind('-', 0) != 0;
-    if (option->get_type_size() == 0) {
+    if (option->get_expected_max() == 0) {  // A flag: its name alone.
       args.push_back(option->get_name());
       continue;
     }
