@@ -29,13 +29,7 @@ bool MadeHere(const CorpusInfo& info) {
 }  // namespace
 
 std::optional<std::string> StateDirectory() {
-  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state != '\0') {
-    return std::string(state) + "/reducto";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.local/state/reducto";
-  }
-  return std::nullopt;
+  return XdgReductoDirectory("XDG_STATE_HOME", ".local/state");
 }
 
 void RememberMadeHere(const CorpusInfo& info) {

@@ -11,16 +11,22 @@
 
 namespace reducto::cli {
 
+std::optional<std::string> XdgReductoDirectory(const char* variable, const char* under_home) {
+  if (const char* xdg = std::getenv(variable); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/reducto";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/" + under_home + "/reducto";
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 std::optional<std::string> DefaultConfigPath() {
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
-    return std::string(xdg) + "/reducto/config.toml";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.config/reducto/config.toml";
-  }
-  return std::nullopt;
+  std::optional<std::string> dir = XdgReductoDirectory("XDG_CONFIG_HOME", ".config");
+  if (!dir) return std::nullopt;
+  return *dir + "/config.toml";
 }
 
 Result<int64_t> ParseInt(const std::string& text, const std::string& what) {

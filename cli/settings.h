@@ -49,6 +49,10 @@ struct Settings {
 // absent), then applies the REDUCTO_* environment variables.
 Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path);
 
+// $`variable`/reducto, else $HOME/`under_home`/reducto (the XDG base directories);
+// nullopt without either.
+std::optional<std::string> XdgReductoDirectory(const char* variable, const char* under_home);
+
 // "8192", "8K", "8KiB", "4M", "1G" (binary multiples). InvalidArgument otherwise.
 Result<uint64_t> ParseSize(const std::string& text);
 std::string HumanBytes(uint64_t bytes);
