@@ -29,6 +29,9 @@ command -v valgrind >/dev/null || { echo "guard: valgrind missing: run scripts/s
 # A fixed work path, so that path lengths (which reach a few string operations) never vary.
 W=/tmp/reducto-callgrind-guard
 rm -rf "$W"; mkdir -p "$W"; trap 'rm -rf "$W"' EXIT
+# The corpus is made "here" (the state directory that the origin policy reads) for the
+# counted runs too; they write no audit log.
+export XDG_STATE_HOME=$W/state REDUCTO_AUDIT_LOG=off
 "$GEN" "${GEN_ARGS[@]}" "$W/ref" "$W/target" >/dev/null
 "$R" -q corpus build -o "$W/corpus" "$W/ref"
 "$R" -q compress -T 1 -c "$W/corpus" "$W/target" -o "$W/native.rdc"
@@ -37,6 +40,7 @@ rm -rf "$W"; mkdir -p "$W"; trap 'rm -rf "$W"' EXIT
 count() {
   local name=$1; shift
   setarch "$(uname -m)" -R env -i PATH=/usr/bin:/bin HOME=/nonexistent \
+    XDG_STATE_HOME="$XDG_STATE_HOME" REDUCTO_AUDIT_LOG=off \
     valgrind --tool=callgrind --callgrind-out-file="$W/$name.out" -q "$@" >/dev/null 2>"$W/$name.err" ||
     { echo "guard: $name failed under valgrind:" >&2; cat "$W/$name.err" >&2; exit 1; }
   awk '/^(summary|totals):/ { print $2; exit }' "$W/$name.out"
