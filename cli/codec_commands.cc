@@ -91,7 +91,7 @@ struct CompressCommand {
     if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
     bool record_usage = !standalone && usage.Enabled(*settings);
     CorpusUsageRecorder recorder;
-    options.level = level.value_or(settings->level);
+    options.level = level ? level : settings->level;
     auto parsed_profile = ParseProfile(profile);
     if (!parsed_profile.ok()) return Fail(parsed_profile.status());
     options.profile = *parsed_profile;
@@ -212,7 +212,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_option("-c,--corpus", compress.corpus, "corpus directory");
   c->add_option("input", compress.input, "file, or - for stdin (default)");
   c->add_option("-o,--output", compress.output, "output file, or - for stdout (default)");
-  c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3)");
+  c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3; 6 with --profile max)");
   c->add_option("--profile", compress.profile,
                 "how hard to search the corpus: fast (whole chunks), default, max");
   c->add_option("--block-size", compress.block_size, "output bytes per container block (default 4M)");

@@ -19,7 +19,7 @@ inline constexpr int kMaxThreads = 256;
 
 struct Settings {
   std::optional<std::string> corpus;  // Default corpus directory (key `corpus`).
-  int level = 3;                      // zstd level (key `level`).
+  std::optional<int> level;           // zstd level (key `level`); unset: the profile's.
   uint64_t block_size = 4u << 20;     // Container block size (key `block_size`).
   int threads = 0;                    // compress/decompress threads, 0 = one per core (key `threads`).
   uint64_t cache_size = 0;            // Corpus cache, 0 = the library default (key `cache_size`).

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ enum class Profile {
 
 // "fast", "default", "max".
 const char* ProfileName(Profile profile);
+// The zstd level a profile compresses at unless one is given: 3, and 6 for kMax, whose
+// DELTA payloads gain most from a higher level (docs/encoder.md, "Levels").
+int DefaultLevel(Profile profile);
 // InvalidArgument unless `name` is one of ProfileName's.
 Result<Profile> ParseProfile(const std::string& name);
 
@@ -47,7 +51,7 @@ using CorpusPolicy = std::function<Status(const CorpusInfo& info)>;
 
 struct CompressOptions {
   Profile profile = Profile::kDefault;
-  int level = 3;                     // zstd level, 1..22.
+  std::optional<int> level;          // zstd level, 1..22; unset: DefaultLevel(profile).
   bool standalone = false;           // Literals only; no corpus is read.
   // When the corpus directory does not exist: write a standalone container (true) or
   // fail with NotFound (false). A corpus that exists but is corrupt always fails.

@@ -177,6 +177,7 @@ class Encoder {
           ByteSink& out)
       : corpus_(corpus),
         options_(options),
+        level_(options.level.value_or(DefaultLevel(options.profile))),
         writer_(out),
         block_(&stats_, options.use_observer),
         params_(params),
@@ -212,7 +213,7 @@ class Encoder {
     // Only containers that may hold DELTA need version 2; the others stay readable by
     // version 1 decoders.
     header.version = params_.delta && corpus_ != nullptr ? format::kVersion2 : format::kVersion;
-    header.level = options_.level;
+    header.level = level_;
     header.block_size = options_.block_size;
     if (corpus_ == nullptr) {
       header.flags = format::kFlagStandalone;
@@ -457,7 +458,7 @@ class Encoder {
     if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
     if (!shadow_started_) {
       size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-      if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, options_.level);
+      if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
       if (ZSTD_isError(r)) return Status::Unavailable("zstd: " + std::string(ZSTD_getErrorName(r)));
       shadow_started_ = true;
     }
@@ -486,7 +487,7 @@ class Encoder {
       ++window_log;
     }
     size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, options_.level);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_refPrefix(cctx, reference.data(), reference.size());
@@ -585,7 +586,7 @@ class Encoder {
   Status CompressBlock(BlockJob& job, int worker) {
     return EncodeBlockRecord(block_cctxs_[static_cast<size_t>(worker)].get(), job.instructions,
                              static_cast<uint32_t>(job.output.size()), Blake3(job.output),
-                             options_.level, &job.record);
+                             level_, &job.record);
   }
 
   // One call at a time, in block order.
@@ -598,6 +599,7 @@ class Encoder {
 
   const CorpusReader* corpus_;
   const CompressOptions& options_;
+  const int level_;  // options_.level, or the profile's default.
   CompressStats stats_;  // `blocks` belongs to WriteBlock until the pipeline finished.
   ContainerWriter writer_;
   Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by WriteBlock).
@@ -644,8 +646,9 @@ MatchParams ParamsFor(Profile profile) {
 }
 
 Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) {
-  if (options.level < format::kMinLevel || options.level > format::kMaxLevel) {
-    return Status::InvalidArgument("zstd level " + std::to_string(options.level) +
+  int level = options.level.value_or(DefaultLevel(options.profile));
+  if (level < format::kMinLevel || level > format::kMaxLevel) {
+    return Status::InvalidArgument("zstd level " + std::to_string(level) +
                                    " is out of range: pass a level from 1 (fastest) to 22 "
                                    "(smallest output)");
   }
@@ -684,6 +687,8 @@ const char* ProfileName(Profile profile) {
   }
   return "?";
 }
+
+int DefaultLevel(Profile profile) { return profile == Profile::kMax ? 6 : 3; }
 
 Result<Profile> ParseProfile(const std::string& name) {
   for (Profile p : {Profile::kFast, Profile::kDefault, Profile::kMax}) {

@@ -34,6 +34,17 @@ for p in fast default max; do
 done
 f=$(stat -c%s "$W/new-fast.rdc"); d=$(stat -c%s "$W/new-default.rdc"); m=$(stat -c%s "$W/new-max.rdc")
 if [ "$d" -lt "$f" ] && [ "$m" -le "$d" ]; then ok "max <= default < fast ($m, $d, $f bytes)"; else bad "max <= default < fast ($m, $d, $f bytes)"; fi
+# The zstd level in the header (byte 12): the profile's default unless a flag, the
+# environment or the config gives one.
+header_level() { od -An -tu1 -j12 -N1 "$1" | tr -d ' '; }
+printf 'level = 4\n' > "$W/level.toml"
+"$R" -q compress --profile max -c "$W/corpus" "$W/new" -o "$W/lv-max.rdc"
+"$R" -q compress --profile max --level 3 -c "$W/corpus" "$W/new" -o "$W/lv-max3.rdc"
+REDUCTO_LEVEL=5 "$R" -q compress --profile max -c "$W/corpus" "$W/new" -o "$W/lv-env.rdc"
+"$R" -q --config "$W/level.toml" compress --profile max -c "$W/corpus" "$W/new" -o "$W/lv-config.rdc"
+got="$(header_level "$W/new-default.rdc") $(header_level "$W/lv-max.rdc") $(header_level "$W/lv-max3.rdc") $(header_level "$W/lv-env.rdc") $(header_level "$W/lv-config.rdc")"
+if [ "$got" = "3 6 3 5 4" ]; then ok "levels: default 3, max 6, --level, REDUCTO_LEVEL and config override"
+else bad "levels: default 3, max 6, --level, REDUCTO_LEVEL and config override (got $got)"; fi
 if "$R" compress --profile max -c "$W/corpus" "$W/new" -o "$W/new-max2.rdc" 2>&1 | grep -qE "copied (and [0-9.]+% delta-encoded )?from corpus"; then
   ok "compress summary"; else bad "compress summary"; fi
 : > "$W/empty"

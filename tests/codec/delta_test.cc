@@ -264,6 +264,28 @@ TEST(DeltaContainerTest, OnlyTheMaxProfileWritesVersion2) {
   }
 }
 
+TEST(DeltaContainerTest, EachProfileHasItsLevelUnlessOneIsGiven) {
+  auto reference = TextReference(40000, 1);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
+  auto target = EditedText(reference);
+  auto level_written = [&](Profile profile, std::optional<int> level) {
+    CompressOptions options = SmallBlockOptions(16384);
+    options.profile = profile;
+    options.level = level;
+    auto container = EncodeToString(&corpus, target, options);
+    EXPECT_TRUE(container.ok()) << container.status().ToString();
+    if (!container.ok()) return -1;
+    auto header = DecodeHeader(testing::AsBytes(*container).first(format::kHeaderSize), "c");
+    EXPECT_TRUE(header.ok());
+    return header.ok() ? header->level : -1;
+  };
+  EXPECT_EQ(level_written(Profile::kFast, std::nullopt), 3);
+  EXPECT_EQ(level_written(Profile::kDefault, std::nullopt), 3);
+  EXPECT_EQ(level_written(Profile::kMax, std::nullopt), 6);
+  EXPECT_EQ(level_written(Profile::kMax, 3), 3);
+  EXPECT_EQ(level_written(Profile::kDefault, 9), 9);
+}
+
 TEST(DeltaContainerTest, EveryFlippedBitIsDetected) {
   auto reference = TextReference(12000, 2);
   FakeCorpus corpus(reference, ChunkerParams::ForAverage(256));
