@@ -6,6 +6,10 @@
 //         the mutations (position, xor) applied, and the result decrypted. A mutated
 //         envelope that still decrypts is a forgery: abort. An unmutated one must give
 //         back the plaintext.
+//         With bit 1 also set ("long"), the plaintext is repeated to span three chunks
+//         or more (writers seal 256 KiB per chunk), positions take 3 bytes, and an xor
+//         of 0 cuts the envelope at the position instead: the later chunks, their
+//         length fields and truncations are reached too.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +19,9 @@
 #include "reducto/encryption.h"
 
 namespace {
+
+// Plaintext bytes of a "long" input: more than two 256 KiB chunks.
+constexpr size_t kLongPlaintext = (2u << 18) + 1;
 
 const reducto::EnvelopeKey& Key() {
   static const reducto::EnvelopeKey key = [] {
@@ -51,9 +58,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (rest.empty()) return 0;
+  const bool long_mode = (data[0] & 2) != 0;
+  const size_t record = long_mode ? 4 : 3;  // Position bytes, then the xor.
   size_t mutations = static_cast<uint8_t>(rest[0]) % 4;
-  if (rest.size() < 1 + 3 * mutations) return 0;
-  std::string text = rest.substr(1 + 3 * mutations);
+  if (rest.size() < 1 + record * mutations) return 0;
+  std::string text = rest.substr(1 + record * mutations);
+  if (long_mode) {
+    if (text.empty()) return 0;
+    std::string repeated;
+    while (repeated.size() < kLongPlaintext) repeated += text;
+    text = std::move(repeated);
+  }
   std::string sealed;
   auto out = reducto::MemorySink(&sealed);
   auto sink = reducto::EncryptingSink(*out, Key());
@@ -64,10 +79,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string original = sealed;
   for (size_t m = 0; m < mutations; ++m) {
-    size_t at = (static_cast<uint8_t>(rest[1 + 3 * m]) | static_cast<uint8_t>(rest[2 + 3 * m]) << 8) %
-                sealed.size();
-    uint8_t flip = static_cast<uint8_t>(rest[3 + 3 * m]);
-    sealed[at] = static_cast<char>(sealed[at] ^ flip);
+    const uint8_t* r = reinterpret_cast<const uint8_t*>(rest.data()) + 1 + record * m;
+    size_t at = r[0] | r[1] << 8 | (long_mode ? r[2] << 16 : 0);
+    uint8_t flip = r[record - 1];
+    if (sealed.empty()) break;
+    at %= sealed.size();
+    if (long_mode && flip == 0) {
+      sealed.resize(at);  // A cut.
+    } else {
+      sealed[at] = static_cast<char>(sealed[at] ^ flip);
+    }
   }
   const bool changed = sealed != original;  // Two flips may cancel out.
   reducto::Status s = DecryptAll(sealed, &plain);
