@@ -37,6 +37,11 @@ constexpr uint64_t kReadSlack = 2u << 20;
 // An extension that ends this far past its chunk makes chunking restart at its end.
 constexpr uint64_t kRechunkDistance = 8u << 10;
 
+// The zstd level a run compresses at: the caller's, else the profile's.
+int LevelOf(const CompressOptions& options) {
+  return options.level.value_or(DefaultLevel(options.profile));
+}
+
 // One block being built. Merges adjacent literals and contiguous copies, sends copies
 // shorter than format::kMinCopyLength as literals, and keeps the bytes the block will
 // produce, which the pipeline hashes. Invariant: a pending copy is at least
@@ -177,7 +182,7 @@ class Encoder {
           ByteSink& out)
       : corpus_(corpus),
         options_(options),
-        level_(options.level.value_or(DefaultLevel(options.profile))),
+        level_(LevelOf(options)),
         writer_(out),
         block_(&stats_, options.use_observer),
         params_(params),
@@ -646,7 +651,7 @@ MatchParams ParamsFor(Profile profile) {
 }
 
 Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) {
-  int level = options.level.value_or(DefaultLevel(options.profile));
+  int level = LevelOf(options);
   if (level < format::kMinLevel || level > format::kMaxLevel) {
     return Status::InvalidArgument("zstd level " + std::to_string(level) +
                                    " is out of range: pass a level from 1 (fastest) to 22 "

@@ -16,12 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "crypto/envelope_format.h"
 #include "reducto/encryption.h"
 
 namespace {
 
-// Plaintext bytes of a "long" input: more than two 256 KiB chunks.
-constexpr size_t kLongPlaintext = (2u << 18) + 1;
+// Plaintext bytes of a "long" input: more than two of the chunks writers seal.
+constexpr size_t kLongPlaintext = 2 * size_t{reducto::envelope::kChunkSize} + 1;
 
 const reducto::EnvelopeKey& Key() {
   static const reducto::EnvelopeKey key = [] {
