@@ -21,6 +21,7 @@ struct CorpusBuildCommand {
   std::vector<std::string> sign_keys;
   EncryptionFlags encryption;
   bool force = false;
+  bool no_fine_index = false;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
@@ -31,6 +32,7 @@ struct CorpusBuildCommand {
     options.chunking = *params;
     options.overwrite = force;
     options.sign_keys = sign_keys;
+    options.fine_index = !no_fine_index;
     auto key = encryption.Load();
     if (!key.ok()) return Fail(key.status());
     if (!key->empty()) options.encrypt_key = &*key;
@@ -110,6 +112,7 @@ void RegisterCorpusCommands(CLI::App* app, Context& ctx) {
   build_cmd->add_option("-o,--output", build.output, "corpus directory to create")->required();
   build_cmd->add_option("inputs", build.inputs, "files, directories (recursive) or - for stdin")->required();
   build_cmd->add_flag("-f,--force", build.force, "replace an existing corpus at the output path");
+  build_cmd->add_flag("--no-fine-index", build.no_fine_index, "do not write a fine index (about 29% of the pack; it finds content that moved anywhere in the corpus)");
   RegisterSignKeyOption(build_cmd, &build.sign_keys);
   build.encryption.Register(build_cmd, "--encrypt-key");
   build.chunking.Register(build_cmd);

@@ -19,6 +19,7 @@ struct CorpusOptimizeCommand {
   std::vector<std::string> samples;
   std::vector<std::string> sign_keys;
   bool force = false;
+  bool no_fine_index = false;
   bool json = false;
   std::optional<uint64_t> max_counted_chunks;
 
@@ -34,6 +35,7 @@ struct CorpusOptimizeCommand {
     options.budget = *size;
     options.overwrite = force;
     options.sign_keys = sign_keys;
+    options.fine_index = !no_fine_index;
     if (max_counted_chunks) options.max_counted_chunks = *max_counted_chunks;
     auto start = std::chrono::steady_clock::now();
     auto report = OptimizeCorpus(samples, output, options);
@@ -67,6 +69,8 @@ void RegisterCorpusOptimizeCommand(CLI::App* corpus, Context& ctx) {
   cmd->add_option("-o,--output", optimize.output, "corpus directory to create")->required();
   cmd->add_option("samples", optimize.samples, "sample files or directories (recursive)")->required();
   cmd->add_flag("-f,--force", optimize.force, "replace an existing corpus at the output path");
+  cmd->add_flag("--no-fine-index", optimize.no_fine_index,
+                "do not write a fine index (it would take about 22% of the budget)");
   cmd->add_flag("--json", optimize.json, "print the report as JSON");
   cmd->add_option("--max-counted-chunks", optimize.max_counted_chunks,
                   "distinct chunks counted in memory (about 100 bytes each) before the counts "

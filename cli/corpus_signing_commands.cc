@@ -80,6 +80,12 @@ class VerifyReport {
   Status first_;
 };
 
+int FineIndexCount(const CorpusInfo& info) {
+  int count = 0;
+  for (const CorpusSegment& segment : info.segments) count += segment.fine.has_value();
+  return count;
+}
+
 struct CorpusVerifyCommand {
   std::string dir;
   TrustFlags trust;
@@ -102,8 +108,9 @@ struct CorpusVerifyCommand {
     if (Status s = VerifyCorpus(dir, &*unlock); s.ok()) {
       report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
                                       std::to_string(info->pack_bytes()) + " bytes, " +
-                                      std::to_string(info->index_entries) +
-                                      " index entries: every digest matches");
+                                      std::to_string(info->index_entries) + " index entries, " +
+                                      std::to_string(FineIndexCount(*info)) +
+                                      " fine index(es): every digest matches");
     } else {
       report.Failed("pack and index", s);
     }

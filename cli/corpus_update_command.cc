@@ -54,6 +54,7 @@ struct CorpusUpdateCommand {
   ChunkingFlags chunking;
   CorpusUseFlags origin;
   bool force = false;
+  bool no_fine_index = false;
 
   int Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
@@ -63,6 +64,7 @@ struct CorpusUpdateCommand {
     if (Status s = ReadChunkingClaims(chunking, &options); !s.ok()) return Fail(s);
     options.overwrite = force;
     options.sign_keys = sign_keys;
+    options.fine_index = !no_fine_index;
     auto start = std::chrono::steady_clock::now();
     auto info = UpdateCorpus(from, inputs, output, options);
     if (!info.ok()) return Fail(info.status());
@@ -105,6 +107,7 @@ void RegisterCorpusUpdateCommand(CLI::App* corpus, Context& ctx) {
   cmd->add_option("inputs", update.inputs, "files, directories (recursive) or - for stdin")
       ->required();
   cmd->add_flag("-f,--force", update.force, "replace an existing corpus at the output path");
+  cmd->add_flag("--no-fine-index", update.no_fine_index, "do not write a fine index (about 29% of the pack; it finds content that moved anywhere in the corpus)");
   update.origin.Register(cmd);
   RegisterSignKeyOption(cmd, &update.sign_keys);
   // The chunking is the parent's; these only state what the caller expects.

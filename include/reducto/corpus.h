@@ -24,11 +24,23 @@ struct EnvelopeKey;  // reducto/encryption.h
 // told otherwise (CompressOptions::cache_size, `--cache-size`).
 inline constexpr uint64_t kDefaultCorpusCacheSize = 128u << 20;
 
+// The fine index of a pack segment (docs/corpus.md, "Fine index"): a sample of its
+// positions, so that the encoder finds content that moved anywhere in the corpus at the
+// granularity of a few dozen bytes.
+struct FineIndexFile {
+  std::string file;      // Relative to the directory of the corpus that holds it.
+  uint64_t size = 0;     // Bytes of the file.
+  Digest blake3{};       // Of the whole file.
+  uint32_t stride = 0;   // One segment position in `stride` is indexed.
+};
+
 struct CorpusSegment {
   std::string file;      // Relative to the directory of the corpus that holds it.
   uint64_t base = 0;     // First corpus address of this segment.
   uint64_t size = 0;
   Digest blake3{};
+  // Absent for a segment built without one (encrypted corpora, earlier builders).
+  std::optional<FineIndexFile> fine;
 };
 
 // What manifest.json says, plus where it was read from.
@@ -81,6 +93,10 @@ struct CorpusBuildOptions {
   // When set, the corpus is encrypted (docs/encryption.md, "Encrypted corpora"): its
   // random corpus key is wrapped by this key file or passphrase. Not owned.
   const EnvelopeKey* encrypt_key = nullptr;
+  // Write a fine index of the pack (docs/corpus.md, "Fine index": about 29% of the pack
+  // at most 256 MiB per segment), which lets the encoder find content that moved
+  // anywhere in the corpus. Ignored for an encrypted corpus, which never has one.
+  bool fine_index = true;
 };
 
 // Chunks `inputs` (files, directories walked recursively in byte-wise sorted order,
@@ -105,6 +121,8 @@ struct CorpusUpdateOptions {
   // As in CorpusBuildOptions; with keys, the parent's chain is verified (VerifyCorpus)
   // first, because the signature vouches for the ancestors' bytes too.
   std::vector<std::string> sign_keys;
+  // As in CorpusBuildOptions, for the new segment.
+  bool fine_index = true;
 };
 
 // Publishes at `out_dir` a new version of the corpus at `parent_dir`: chunks of
@@ -156,6 +174,7 @@ struct OptimizeOptions {
   uint64_t budget = 0;
   ChunkerParams chunking;       // Of the corpus built; avg in 4 KiB..64 KiB.
   bool overwrite = false;       // As CorpusBuildOptions::overwrite.
+  bool fine_index = true;       // As CorpusBuildOptions::fine_index; counts against the budget.
   std::vector<std::string> sign_keys;  // As CorpusBuildOptions::sign_keys.
   // Averages measured for the chunk-size table (each with min = avg/2, max = avg*2
   // and chunking.normalization); each in 4 KiB..64 KiB. Empty: no table.

@@ -581,8 +581,10 @@ class Encoder {
   uint64_t CorpusBytesRead(uint64_t block_bytes) {
     uint64_t read = 2 * block_bytes;
     if (matcher_ != nullptr) {
-      read += matcher_->stats().indexed_bytes - indexed_bytes_noted_;
-      indexed_bytes_noted_ = matcher_->stats().indexed_bytes;
+      // A fine index look-up maps a page of the fine index, as reading would.
+      const uint64_t indexed = matcher_->stats().indexed_bytes + 64 * matcher_->stats().fine_lookups;
+      read += indexed - indexed_bytes_noted_;
+      indexed_bytes_noted_ = indexed;
     }
     return read;
   }
@@ -640,10 +642,12 @@ MatchParams ParamsFor(Profile profile) {
       break;
     case Profile::kDefault:
       params.skipped_bits = 20;
+      params.fine = true;
       break;
     case Profile::kMax:
       params.behind = params.ahead = 32u << 10;
       params.skipped_bits = 21;
+      params.fine = true;
       params.delta = true;
       break;
   }

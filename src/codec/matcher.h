@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "corpus/corpus_reader.h"
+#include "corpus/fine_index.h"
 #include "reducto/status.h"
 
 namespace reducto {
@@ -47,6 +48,12 @@ struct MatchParams {
   // of 2^skipped_bits slots (8 bytes each) that lives for the whole target; 0 disables.
   int skipped_bits = 0;
   uint32_t skipped_max = 4096;
+  // Look up, at every target position the other tables leave, the corpus's fine indexes
+  // (docs/corpus.md, "Fine index"): runs of at least stride + 7 bytes anywhere in the
+  // corpus, such as a row that the database rewrote far from its old place. Corpora
+  // without fine indexes simply have none to look up.
+  bool fine = false;
+  uint32_t fine_min_copy = 48;
   // log2 of the local index's slots (4 bytes each); 0 sizes the table to hold about
   // twice the positions of one region, so that new entries seldom evict the ones near
   // the prediction.
@@ -79,10 +86,12 @@ struct Piece {
 // Direct access to the corpus bytes, segment by segment, without copying.
 class CorpusView {
  public:
-  // Maps every segment through CorpusReader::Read. `reader` must outlive the view.
+  // Maps every segment through CorpusReader::Read, and takes the reader's fine indexes.
+  // `reader` must outlive the view.
   static Result<CorpusView> Open(const CorpusReader& reader);
 
   uint64_t size() const { return size_; }
+  std::span<const FineIndexView> fine() const { return fine_; }
   // The corpus bytes from `address` to the end of its segment (empty at or past the end).
   std::span<const uint8_t> From(uint64_t address) const;
   // The corpus bytes from the start of the segment holding `address - 1` up to `address`
@@ -108,6 +117,7 @@ class CorpusView {
   const Segment* Find(uint64_t address) const;
 
   std::vector<Segment> segments_;  // Non-empty segments, by base.
+  std::span<const FineIndexView> fine_;
   uint64_t size_ = 0;
   mutable size_t last_ = 0;  // Where the previous Find ended: usually the next answer.
 };
@@ -142,12 +152,13 @@ class LocalMatcher {
 
   // Where the local search found its copies: at a previous copy's alignment, at the next
   // anchor's, in the local index, in the index of skipped ranges.
-  enum class Source { kRepeat, kNext, kLocal, kSkipped };
+  enum class Source { kRepeat, kNext, kLocal, kSkipped, kFine };
   struct Stats {
-    uint64_t copies[4] = {};  // By Source.
-    uint64_t bytes[4] = {};
+    uint64_t copies[5] = {};  // By Source.
+    uint64_t bytes[5] = {};
     uint64_t indexed_positions = 0;  // Corpus positions put into the local index.
     uint64_t indexed_bytes = 0;      // Corpus bytes read to index them (both tables).
+    uint64_t fine_lookups = 0;       // Look-ups in the fine indexes.
   };
   const Stats& stats() const { return stats_; }
 
@@ -172,6 +183,11 @@ class LocalMatcher {
   uint64_t Slot(uint64_t hash) const { return hash >> (64 - table_bits_); }
   // Indexes corpus [lo, hi) into skipped_.
   void IndexSkipped(uint64_t lo, uint64_t hi);
+  // Whether to look up the fine indexes at this position (counts the look-up); false
+  // while a run of poor look-ups pauses them.
+  bool FineLookupDue();
+  // Starts loading the fine index buckets of the window at `p`.
+  void PrefetchFine(const uint8_t* p) const;
   uint64_t HashWide(const uint8_t* p) const;
   int TableBits() const;
   // The corpus address whose low 32 bits a slot holds, taken nearest to `near`. Slots
@@ -198,6 +214,10 @@ class LocalMatcher {
   std::vector<uint64_t> skipped_;  // Corpus address + 1 per slot; 0 is empty.
   uint64_t skipped_lookups_ = 0;   // Look-ups in skipped_ so far,
   uint64_t skipped_yield_ = 0;     // and the bytes of the copies they found.
+  std::span<const FineIndexView> fine_;  // The corpus's, when params_.fine.
+  uint64_t fine_lookups_ = 0;  // Look-ups in the current trial run,
+  uint64_t fine_yield_ = 0;    // and the bytes of the copies they found.
+  uint64_t fine_pause_ = 0;    // Look-ups still to skip.
   uint64_t last_copy_end_ = 0;     // Corpus address after the last noted copy.
   uint64_t region_alignment_ = 0;  // The alignment the local index is built around.
   bool has_region_ = false;

@@ -18,6 +18,7 @@
 #include "corpus/corpus_format.h"
 #include "corpus/corpus_publisher.h"
 #include "corpus/corpus_reader.h"
+#include "corpus/fine_index.h"
 #include "corpus/manifest.h"
 #include "corpus/pack_writer.h"
 #include "corpus/signatures.h"
@@ -174,6 +175,7 @@ Status CorpusBuilder::Finish() {
   }
   RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPackDirName));
   RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kIndexDirName));
+  ASSIGN_OR_RETURN(std::optional<FineIndexFile> fine, WriteOwnFineIndex());
   CorpusInfo info;
   info.id = NewCorpusId();
   info.created = NowRfc3339();
@@ -181,7 +183,8 @@ Status CorpusBuilder::Finish() {
   info.chunking = params_;
   if (keys_ != nullptr) info.encryption = keys_->pack_cipher();
   if (parent_ != nullptr) InheritSegments(parent_->info(), &info);
-  info.segments.push_back({OwnSegmentFile(), OwnSegmentBase(), pack_->size(), pack_->digest()});
+  info.segments.push_back(
+      {OwnSegmentFile(), OwnSegmentBase(), pack_->size(), pack_->digest(), std::move(fine)});
   info.input_bytes = input_bytes_;
   info.chunk_count = chunk_count_;
   info.unique_chunks = unique_chunks_;
@@ -190,6 +193,19 @@ Status CorpusBuilder::Finish() {
   std::string manifest = SerializeManifest(info);
   return WriteFileAtomic(dir_ + "/" + kManifestFileName,
                          {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
+}
+
+// The fine index of the own segment, read back from the file just written (plain
+// corpora only: the fine index would show which windows an encrypted pack holds).
+Result<std::optional<FineIndexFile>> CorpusBuilder::WriteOwnFineIndex() {
+  if (keys_ != nullptr || !fine_index_) return std::optional<FineIndexFile>();
+  ASSIGN_OR_RETURN(MappedFile pack, MappedFile::Open(dir_ + "/" + OwnSegmentFile()));
+  RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kFineDirName));
+  ASSIGN_OR_RETURN(FineIndexFile fine,
+                   WriteFineIndex(pack.bytes(), dir_, FineFileName(OwnSegmentNumber())));
+  RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kFineDirName));
+  if (fine.stride == 0) return std::optional<FineIndexFile>();
+  return std::optional<FineIndexFile>(std::move(fine));
 }
 
 // The own segment is numbered by its place in the address space: pack/000000.seg for
@@ -246,7 +262,7 @@ namespace {
 Result<CorpusInfo> BuildAndPublish(const std::vector<std::string>& inputs, const std::string& out,
                                    const ChunkerParams& params, const CorpusReader* parent,
                                    bool overwrite, const std::vector<SecretKey>& sign_keys,
-                                   const EnvelopeKey* encrypt_key = nullptr) {
+                                   const EnvelopeKey* encrypt_key, bool fine_index) {
   ASSIGN_OR_RETURN(std::vector<CorpusInput> files, ExpandCorpusInputs(inputs, out));
   return BuildAndPublishCorpus(out, overwrite, params, sign_keys,
                                [&](CorpusBuilder& builder) -> Status {
@@ -255,7 +271,7 @@ Result<CorpusInfo> BuildAndPublish(const std::vector<std::string>& inputs, const
                                  }
                                  return Status::Ok();
                                },
-                               parent, encrypt_key);
+                               parent, encrypt_key, fine_index);
 }
 
 // InvalidArgument when a chunking field that the caller set differs from the parent's.
@@ -305,7 +321,7 @@ Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
                                          const std::vector<SecretKey>& sign_keys,
                                          const std::function<Status(CorpusBuilder&)>& fill,
                                          const CorpusReader* parent,
-                                         const EnvelopeKey* encrypt_key) {
+                                         const EnvelopeKey* encrypt_key, bool fine_index) {
   ASSIGN_OR_RETURN(CorpusStaging staging, CorpusStaging::Create(out, overwrite));
   std::optional<CorpusKeys> keys;
   if (encrypt_key != nullptr) {
@@ -313,6 +329,7 @@ Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
   }
   {
     CorpusBuilder builder(staging.dir(), params, nullptr, parent, keys ? &*keys : nullptr);
+    builder.set_fine_index(fine_index);
     RETURN_IF_ERROR(builder.Start());
     RETURN_IF_ERROR(fill(builder));
     RETURN_IF_ERROR(builder.Finish());
@@ -329,7 +346,7 @@ Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std
     return Status::InvalidArgument("encrypting a corpus needs a key file or a passphrase");
   }
   return BuildAndPublish(inputs, out, options.chunking, nullptr, options.overwrite, sign_keys,
-                         options.encrypt_key);
+                         options.encrypt_key, options.fine_index);
 }
 
 Result<CorpusInfo> UpdateCorpus(const std::string& parent_dir,
@@ -351,7 +368,7 @@ Result<CorpusInfo> UpdateCorpus(const std::string& parent_dir,
     }
   }
   return BuildAndPublish(inputs, out, parent->info().chunking, parent.get(), options.overwrite,
-                         sign_keys);
+                         sign_keys, nullptr, options.fine_index);
 }
 
 }  // namespace reducto

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ class CorpusBuilder {
   CorpusBuilder(std::string dir, const ChunkerParams& params, ChunkFilter keep = nullptr,
                 const CorpusReader* parent = nullptr, const CorpusKeys* keys = nullptr);
 
+  // Whether Finish() writes a fine index for the new segment (docs/corpus.md, "Fine
+  // index"); on by default, never for an encrypted corpus.
+  void set_fine_index(bool on) { fine_index_ = on; }
+
   Status Start();
   // Each input is chunked on its own: a file's end is always a chunk's end.
   Status AddInput(const CorpusInput& input);
@@ -71,6 +76,7 @@ class CorpusBuilder {
   std::string OwnSegmentFile() const;
   uint32_t OwnSegmentNumber() const;
   uint64_t OwnSegmentBase() const;
+  Result<std::optional<FineIndexFile>> WriteOwnFineIndex();
   static void InheritSegments(const CorpusInfo& parent, CorpusInfo* info);
 
   std::string dir_;
@@ -84,18 +90,21 @@ class CorpusBuilder {
   uint64_t input_bytes_ = 0;
   uint64_t chunk_count_ = 0;
   uint64_t unique_chunks_ = 0;
+  bool fine_index_ = true;
 };
 
 // Creates a CorpusStaging beside `out` (REQUIRES: `out` passed CheckCorpusDestination),
 // lets `fill` add the chunks to a builder there (on top of `parent` when not null),
 // finishes and publishes it signed by `sign_keys`, encrypted when `encrypt_key` is
-// given (REQUIRES: then no `parent`). Nothing is left behind on error.
+// given (REQUIRES: then no `parent`), with a fine index unless `fine_index` is false.
+// Nothing is left behind on error.
 Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
                                          const ChunkerParams& params,
                                          const std::vector<SecretKey>& sign_keys,
                                          const std::function<Status(CorpusBuilder&)>& fill,
                                          const CorpusReader* parent = nullptr,
-                                         const EnvelopeKey* encrypt_key = nullptr);
+                                         const EnvelopeKey* encrypt_key = nullptr,
+                                         bool fine_index = true);
 
 }  // namespace reducto
 

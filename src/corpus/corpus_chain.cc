@@ -72,7 +72,8 @@ Status CheckVersionOf(const CorpusInfo& child, const CorpusInfo& parent) {
     const std::string& owner =
         i < parent.segment_owners.size() ? parent.segment_owners[i] : parent.id;
     if (mine.file != theirs.file || mine.base != theirs.base || mine.size != theirs.size ||
-        !DigestEqual(mine.blake3, theirs.blake3) || child.segment_owners[i] != owner) {
+        !DigestEqual(mine.blake3, theirs.blake3) || child.segment_owners[i] != owner ||
+        !SameFineIndex(mine.fine, theirs.fine)) {
       return disagree("segment " + std::to_string(i) + " (" + mine.file + " of corpus " +
                       child.segment_owners[i] + ") is not the parent's (" + theirs.file +
                       " of corpus " + owner + ")");
@@ -82,6 +83,12 @@ Status CheckVersionOf(const CorpusInfo& child, const CorpusInfo& parent) {
 }
 
 }  // namespace
+
+bool SameFineIndex(const std::optional<FineIndexFile>& a, const std::optional<FineIndexFile>& b) {
+  if (!a || !b) return !a && !b;
+  return a->file == b->file && a->size == b->size && a->stride == b->stride &&
+         DigestEqual(a->blake3, b->blake3);
+}
 
 std::string StoreOf(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -95,16 +102,20 @@ bool SameDirectory(const std::string& a, const std::string& b) {
          sa.st_ino == sb.st_ino;
 }
 
-std::vector<std::string> SegmentPaths(const std::vector<CorpusInfo>& chain) {
+std::vector<std::string> SegmentDirs(const std::vector<CorpusInfo>& chain) {
   std::map<std::string, std::string> dirs;  // Corpus id -> directory.
   for (const CorpusInfo& member : chain) dirs.emplace(member.id, member.path);
-  std::vector<std::string> paths;
+  std::vector<std::string> result;
   const CorpusInfo& info = chain.front();
   for (size_t i = 0; i < info.segments.size(); ++i) {
-    const std::string& dir =
-        i < info.segment_owners.size() ? dirs.at(info.segment_owners[i]) : info.path;
-    paths.push_back(dir + "/" + info.segments[i].file);
+    result.push_back(i < info.segment_owners.size() ? dirs.at(info.segment_owners[i]) : info.path);
   }
+  return result;
+}
+
+std::vector<std::string> SegmentPaths(const std::vector<CorpusInfo>& chain) {
+  std::vector<std::string> paths = SegmentDirs(chain);
+  for (size_t i = 0; i < paths.size(); ++i) paths[i] += "/" + chain.front().segments[i].file;
   return paths;
 }
 

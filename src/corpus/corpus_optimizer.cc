@@ -14,6 +14,7 @@
 #include "corpus/chunk_tally.h"
 #include "corpus/corpus_builder.h"
 #include "corpus/corpus_publisher.h"
+#include "corpus/fine_index.h"
 #include "corpus/manifest.h"
 #include "corpus/signatures.h"
 #include "reducto/corpus.h"
@@ -30,12 +31,20 @@ constexpr size_t kSampleWindowBytes = 8u << 20;
 // `fixed_bytes`, an empty corpus with its signatures (measured by building one) plus
 // kTableBytes, and `per_chunk_bytes` of index per stored chunk
 // (OptimizeOptions::index_bytes_per_chunk; RocksDB 7.8 takes about 64: 52 bytes of key
-// and value, plus block, restart-point and bloom-filter overhead). Only the selection
-// before the first build relies on it: the built directory is measured.
+// and value, plus block, restart-point and bloom-filter overhead), and `fine_per_byte`
+// of fine index per pack byte (FineBytesPerPackByte). Only the selection before the
+// first build relies on it: the built directory is measured.
 struct SizeModel {
   uint64_t fixed_bytes = 0;
   uint64_t per_chunk_bytes = 0;
+  double fine_per_byte = 0;
 };
+
+// A fine index at the default stride: one 8-byte entry per stride pack bytes, at seven
+// entries per 64-byte bucket (about 0.29).
+double FineBytesPerPackByte() {
+  return static_cast<double>(kFineBucketSize) / ((kFineBucketEntries - 1) * kFineDefaultStride);
+}
 
 // What a non-empty index adds to an empty one besides its entries: the table file's
 // footer, index block and properties (RocksDB 7.8: 2-3 KB), and a longer manifest.
@@ -77,7 +86,11 @@ Result<SampleCount> CountChunks(const std::vector<CorpusInput>& samples,
 Result<ChunkTally::Selection> SelectChunks(ChunkTally& tally, uint64_t budget,
                                            const SizeModel& model, bool mark) {
   uint64_t space = budget > model.fixed_bytes ? budget - model.fixed_bytes : 0;
-  return tally.Select(space, model.per_chunk_bytes, mark);
+  // A chunk of n bytes costs n * (1 + fine_per_byte) + per_chunk_bytes.
+  const double scale = 1 + model.fine_per_byte;
+  return tally.Select(static_cast<uint64_t>(static_cast<double>(space) / scale),
+                      static_cast<uint64_t>(static_cast<double>(model.per_chunk_bytes) / scale + 0.5),
+                      mark);
 }
 
 double Share(uint64_t part, uint64_t whole) {
@@ -170,6 +183,7 @@ Result<StagedCorpus> BuildSelection(const std::vector<CorpusInput>& samples,
                             if (selected == nullptr) return false;
                             return selected->IsSelected(digest);
                           });
+    builder.set_fine_index(options.fine_index);
     RETURN_IF_ERROR(builder.Start());
     for (const CorpusInput& sample : samples) RETURN_IF_ERROR(builder.AddInput(sample));
     RETURN_IF_ERROR(builder.Finish());
@@ -216,7 +230,8 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
     empty_bytes = empty.bytes;
   }
   if (options.budget < empty_bytes) return BudgetTooSmall(options.budget, empty_bytes, sign_keys.size());
-  SizeModel model{empty_bytes + kTableBytes, options.index_bytes_per_chunk};
+  SizeModel model{empty_bytes + kTableBytes, options.index_bytes_per_chunk,
+                  options.fine_index ? FineBytesPerPackByte() : 0.0};
 
   OptimizeReport report;
   report.budget = options.budget;

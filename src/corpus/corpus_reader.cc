@@ -10,6 +10,7 @@
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_chain.h"
 #include "corpus/corpus_format.h"
+#include "corpus/fine_index.h"
 #include "crypto/corpus_keys.h"
 #include "hashing/weak_key.h"
 #include "util/file.h"
@@ -35,13 +36,19 @@ class MappedCorpusReader final : public CorpusReader {
  public:
   MappedCorpusReader(std::vector<CorpusInfo> chain, std::vector<MappedFile> segments,
                      std::vector<std::unique_ptr<ChunkIndexReader>> indexes,
-                     uint64_t cache_bytes)
+                     std::vector<FineIndex> fine, uint64_t cache_bytes)
       : chain_(std::move(chain)),
         segments_(std::move(segments)),
         indexes_(std::move(indexes)),
+        fine_(std::move(fine)),
         size_(chain_.front().pack_bytes()),
         cache_bytes_(cache_bytes),
-        pack_budget_(cache_bytes - cache_bytes / 4) {}
+        pack_budget_(cache_bytes - cache_bytes / 4) {
+    size_t next = 0;
+    for (const CorpusSegment& segment : info().segments) {
+      if (segment.fine) fine_views_.push_back({&fine_[next++], segment.base});
+    }
+  }
 
   const CorpusInfo& info() const override { return chain_.front(); }
   uint64_t size() const override { return size_; }
@@ -57,8 +64,11 @@ class MappedCorpusReader final : public CorpusReader {
     std::optional<uint64_t> mapped = ResidentFileBytes();
     if (mapped && *mapped <= pack_budget_) return false;
     for (const MappedFile& segment : segments_) segment.DropResidentPages();
+    for (const FineIndex& fine : fine_) fine.DropResidentPages();
     return true;
   }
+
+  std::span<const FineIndexView> fine_indexes() const override { return fine_views_; }
 
   // The version's own index first, then its ancestors': each holds the chunks that were
   // new in it, so a chunk is in exactly one of them.
@@ -118,6 +128,8 @@ class MappedCorpusReader final : public CorpusReader {
   std::vector<CorpusInfo> chain_;
   std::vector<MappedFile> segments_;
   std::vector<std::unique_ptr<ChunkIndexReader>> indexes_;
+  std::vector<FineIndex> fine_;              // Of the segments that have one, in order.
+  std::vector<FineIndexView> fine_views_;
   uint64_t size_;
   uint64_t cache_bytes_;
   uint64_t pack_budget_;  // The mapped file pages above which they are dropped.
@@ -203,6 +215,21 @@ Result<std::vector<MappedFile>> OpenSegments(const std::vector<CorpusInfo>& chai
   return segments;
 }
 
+// The fine indexes of the segments of `chain`'s address space that have one.
+Result<std::vector<FineIndex>> OpenFineIndexes(const std::vector<CorpusInfo>& chain) {
+  const CorpusInfo& info = chain.front();
+  std::vector<std::string> dirs = SegmentDirs(chain);
+  std::vector<FineIndex> result;
+  for (size_t i = 0; i < info.segments.size(); ++i) {
+    const CorpusSegment& segment = info.segments[i];
+    if (!segment.fine) continue;
+    ASSIGN_OR_RETURN(FineIndex fine, FineIndex::Open(dirs[i] + "/" + segment.fine->file,
+                                                     *segment.fine, segment.size));
+    result.push_back(std::move(fine));
+  }
+  return result;
+}
+
 // The corpus keys of an encrypted corpus (nullopt for a plain one).
 Result<std::optional<CorpusKeys>> OpenKeys(const CorpusInfo& info, const EnvelopeKey* key) {
   if (!info.is_encrypted()) return std::optional<CorpusKeys>();
@@ -235,8 +262,28 @@ Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
                                             corpus_keys ? &corpus_keys->index_key() : nullptr));
     indexes.push_back(std::move(index));
   }
+  ASSIGN_OR_RETURN(std::vector<FineIndex> fine, OpenFineIndexes(chain));
   return std::make_unique<MappedCorpusReader>(std::move(chain), std::move(segments),
-                                              std::move(indexes), cache_bytes);
+                                              std::move(indexes), std::move(fine), cache_bytes);
+}
+
+// The fine index of a segment that `member` holds itself: its file's BLAKE3 (the header
+// was checked when the reader opened it).
+Status VerifyFineIndex(const CorpusInfo& member, const CorpusSegment& segment) {
+  if (!segment.fine) return Status::Ok();
+  const std::string path = member.path + "/" + segment.fine->file;
+  ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+  constexpr size_t kStep = 16u << 20;
+  Blake3Hasher hasher;
+  for (size_t at = 0; at < file.size(); at += kStep) {
+    hasher.Update(file.bytes().subspan(at, std::min<uint64_t>(kStep, file.size() - at)));
+    file.DropResidentPages();
+  }
+  if (!DigestEqual(hasher.Final(), segment.fine->blake3)) {
+    return Status::Integrity("fine index " + path + " does not match its BLAKE3 in the manifest" +
+                             kDamaged);
+  }
+  return Status::Ok();
 }
 
 // The segments that `member` (an element of the reader's chain) holds itself, hashed
@@ -256,6 +303,7 @@ Status VerifySegments(const MappedCorpusReader& reader, const CorpusInfo& member
       return Status::Integrity("pack segment " + member.path + "/" + segments[i].file +
                                " does not match its BLAKE3 in the manifest" + kDamaged);
     }
+    RETURN_IF_ERROR(VerifyFineIndex(member, segments[i]));
   }
   return Status::Ok();
 }

@@ -17,6 +17,14 @@
 
 namespace reducto {
 
+class FineIndex;  // corpus/fine_index.h
+
+// A segment's fine index and the corpus address of the segment's first byte.
+struct FineIndexView {
+  const FineIndex* index = nullptr;
+  uint64_t base = 0;
+};
+
 // One stored chunk that a weak key names. The caller must compare `digest` with the
 // target chunk's BLAKE3 (DigestEqual) before using it.
 struct ChunkCandidate {
@@ -76,6 +84,10 @@ class CorpusReader {
   // mapped pages stay bounded; they come back from the page cache when read again.
   // Thread-safe. Returns true when it unmapped. Readers that map nothing ignore it.
   virtual bool NoteRead(uint64_t /*bytes*/) const { return false; }
+  // The fine indexes of the segments that have one, in address order (docs/corpus.md,
+  // "Fine index"); empty for readers without any. The mapped pages they hold are
+  // dropped by NoteRead with the pack's.
+  virtual std::span<const FineIndexView> fine_indexes() const { return {}; }
 };
 
 }  // namespace reducto

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +11,7 @@
 #include <sodium.h>
 
 #include "corpus/corpus_format.h"
+#include "corpus/fine_index.h"
 #include "crypto/corpus_keys.h"
 #include "util/file.h"
 
@@ -251,6 +253,25 @@ Status ParseSegmentOwner(const Json& entry, const FieldReader& fields, const std
   return Status::Ok();
 }
 
+// segments[].fine: optional (docs/corpus.md, "Fine index"); readers before it ignore it.
+Status ParseFineIndex(const Json& entry, const FieldReader& fields, const std::string& name,
+                      CorpusSegment* segment) {
+  if (!entry.contains("fine")) return Status::Ok();
+  const Json* fine = nullptr;
+  RETURN_IF_ERROR(fields.Object(entry, name + ".fine", &fine));
+  FineIndexFile file;
+  RETURN_IF_ERROR(fields.RelativePath(*fine, name + ".fine.file", &file.file));
+  RETURN_IF_ERROR(fields.U64(*fine, name + ".fine.size", &file.size));
+  RETURN_IF_ERROR(fields.Blake3Hex(*fine, name + ".fine.blake3", &file.blake3));
+  RETURN_IF_ERROR(fields.U32(*fine, name + ".fine.stride", &file.stride));
+  if (!std::has_single_bit(file.stride) || file.stride > kFineMaxStride) {
+    return fields.Error(name + ".fine.stride",
+                        "must be a power of two up to " + std::to_string(kFineMaxStride));
+  }
+  segment->fine = std::move(file);
+  return Status::Ok();
+}
+
 Status ParseSegments(const Json& root, const FieldReader& fields, CorpusInfo* info) {
   const Json* segments = nullptr;
   RETURN_IF_ERROR(fields.Member(root, "segments", &segments));
@@ -267,6 +288,7 @@ Status ParseSegments(const Json& root, const FieldReader& fields, CorpusInfo* in
     RETURN_IF_ERROR(fields.U64(entry, name + ".base", &segment.base));
     RETURN_IF_ERROR(fields.U64(entry, name + ".size", &segment.size));
     RETURN_IF_ERROR(fields.Blake3Hex(entry, name + ".blake3", &segment.blake3));
+    RETURN_IF_ERROR(ParseFineIndex(entry, fields, name, &segment));
     if (info->is_version()) RETURN_IF_ERROR(ParseSegmentOwner(entry, fields, name, info));
     if (segment.base != next_base) {
       return fields.Error(name + ".base", "is " + std::to_string(segment.base) +
@@ -344,6 +366,13 @@ OrderedJson ManifestJson(const CorpusInfo& info) {
     entry["base"] = s.base;
     entry["size"] = s.size;
     entry["blake3"] = ToHex(s.blake3);
+    if (s.fine) {
+      OrderedJson& fine = entry["fine"];
+      fine["file"] = s.fine->file;
+      fine["size"] = s.fine->size;
+      fine["blake3"] = ToHex(s.fine->blake3);
+      fine["stride"] = s.fine->stride;
+    }
     if (i < info.segment_owners.size()) entry["corpus"] = info.segment_owners[i];
     segments.push_back(std::move(entry));
   }
@@ -361,6 +390,19 @@ OrderedJson ManifestJson(const CorpusInfo& info) {
 // Never throws: bytes that are not UTF-8 (a path can be anything) are replaced.
 std::string Dump(const OrderedJson& j) {
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
+}
+
+Status CheckFineFile(const std::string& path, const FineIndexFile& fine) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Corrupt("fine index " + path + " is missing" + kDamaged);
+    return ErrnoStatus("stat fine index", path, errno);
+  }
+  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != fine.size) {
+    return Status::Corrupt("fine index " + path + " is not a regular file of the " +
+                           std::to_string(fine.size) + " bytes the manifest says" + kDamaged);
+  }
+  return Status::Ok();
 }
 
 // The corpus's own segment files; an ancestor's are checked by ReadCorpusChain.
@@ -386,6 +428,7 @@ Status CheckSegmentFiles(const CorpusInfo& info) {
                              " bytes, expected " + std::to_string(expected) + " for the " +
                              std::to_string(segment.size) + " bytes the manifest says" + kDamaged);
     }
+    if (segment.fine) RETURN_IF_ERROR(CheckFineFile(info.path + "/" + segment.fine->file, *segment.fine));
   }
   return Status::Ok();
 }
@@ -553,6 +596,10 @@ std::string CorpusInfo::ToText() const {
     out += "  " + s.file + "  base " + std::to_string(s.base) + "  " + HumanBytes(s.size) +
            "  blake3 " + ToHex(s.blake3) +
            (i < segment_owners.size() ? "  of corpus " + segment_owners[i] : "") + "\n";
+    if (s.fine) {
+      out += "    " + s.fine->file + "  " + HumanBytes(s.fine->size) + "  one position in " +
+             std::to_string(s.fine->stride) + "  blake3 " + ToHex(s.fine->blake3) + "\n";
+    }
   }
   return out;
 }

@@ -114,6 +114,14 @@ Status KeepUsedSince(const std::string& corpus_dir, const CorpusPruneOptions& op
   return Status::Ok();
 }
 
+// A pruned corpus has a fine index when its source had one.
+bool HasFineIndex(const CorpusInfo& info) {
+  for (const CorpusSegment& segment : info.segments) {
+    if (segment.fine) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<CorpusPruneResult> PruneCorpus(const std::string& source_dir, const std::string& out_dir,
@@ -155,7 +163,8 @@ Result<CorpusPruneResult> PruneCorpus(const std::string& source_dir, const std::
                                 result.kept_bytes += chunk.length;
                               }
                               return Status::Ok();
-                            }));
+                            },
+                            nullptr, nullptr, HasFineIndex(source->info())));
   return result;
 }
 

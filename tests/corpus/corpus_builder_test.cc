@@ -123,16 +123,23 @@ TEST(CorpusBuilderTest, ManifestHasTheDocumentedShape) {
   EXPECT_EQ(info->chunking, TestParams());
   EXPECT_EQ(info->segments[0].file, "pack/000000.seg");
   EXPECT_EQ(info->segments[0].base, 0u);
+  ASSERT_TRUE(info->segments[0].fine.has_value());
+  EXPECT_EQ(info->segments[0].fine->file, "fine/000000.fine");
+  EXPECT_EQ(info->segments[0].fine->stride, 32u);
+  auto fine_bytes = ReadFile(dir.Join("corpus/fine/000000.fine"));
+  EXPECT_EQ(fine_bytes.size(), info->segments[0].fine->size);
+  EXPECT_TRUE(DigestEqual(Blake3(fine_bytes), info->segments[0].fine->blake3));
   auto bytes = ReadFile(dir.Join("corpus/manifest.json"));
   EXPECT_TRUE(DigestEqual(info->manifest_digest, Blake3(bytes)));
   std::string text(bytes.begin(), bytes.end());
   for (const char* field :
        {"\"format\": \"reducto-corpus\"", "\"format_version\": 1", "\"parent\": null",
-        "\"algorithm\": \"fastcdc-2020\"", "\"weak_key\": \"xxh3-64\"", "\"dir\": \"index\""}) {
+        "\"algorithm\": \"fastcdc-2020\"", "\"weak_key\": \"xxh3-64\"", "\"dir\": \"index\"",
+        "\"file\": \"fine/000000.fine\"", "\"stride\": 32"}) {
     EXPECT_NE(text.find(field), std::string::npos) << field << " in\n" << text;
   }
   EXPECT_EQ(ListNames(dir.Join("corpus")),
-            (std::set<std::string>{"index", "manifest.json", "pack"}));
+            (std::set<std::string>{"fine", "index", "manifest.json", "pack"}));
   for (const std::string& name : ListNames(dir.Join("corpus/index"))) {
     EXPECT_EQ(name.find("LOG"), std::string::npos) << name;
   }

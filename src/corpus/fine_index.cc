@@ -1,0 +1,147 @@
+#include "corpus/fine_index.h"
+
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+namespace reducto {
+namespace {
+
+constexpr char kDamaged[] = ": the corpus is damaged; rebuild or re-fetch it";
+
+void StoreLe64(uint8_t* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, sizeof v);
+}
+
+void StoreLe32(uint8_t* p, uint32_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  std::memcpy(p, &v, sizeof v);
+}
+
+uint64_t LoadLe64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
+uint32_t LoadLe32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  return v;
+}
+
+// The indexed positions of a segment of `size` bytes at `stride`: 0, stride, ... while
+// a whole window fits and the offset fits an entry.
+uint64_t PositionCount(uint64_t size, uint32_t stride) {
+  constexpr uint64_t kMaxOffset = (uint64_t{1} << kFineOffsetBits) - 2;
+  if (size < kFineWindow) return 0;
+  uint64_t last = std::min(size - kFineWindow, kMaxOffset);
+  return last / stride + 1;
+}
+
+// About seven positions per bucket of eight: few overflow (those are dropped), and
+// repeated content (which keeps one entry per distinct window) leaves room.
+uint64_t BucketCount(uint64_t positions) {
+  return std::max<uint64_t>(1, (positions + kFineBucketEntries - 2) / (kFineBucketEntries - 1));
+}
+
+uint64_t FileSize(uint64_t buckets) { return kFineHeaderSize + buckets * kFineBucketSize; }
+
+// Puts (fingerprint, offset) into its bucket unless the bucket already holds the
+// fingerprint (the first occurrence of a window wins) or is full (dropped).
+void Insert(uint8_t* table, uint64_t buckets, uint64_t hash, uint64_t offset) {
+  uint8_t* bucket = table + (((hash >> 32) * buckets) >> 32) * kFineBucketSize;
+  const uint64_t fingerprint = hash & kFineFingerprintMask;
+  for (int i = 0; i < kFineBucketEntries; ++i) {
+    uint64_t entry = LoadLe64(bucket + 8 * i);
+    if (entry == 0) {
+      StoreLe64(bucket + 8 * i, (fingerprint << kFineOffsetBits) | (offset + 1));
+      return;
+    }
+    if ((entry >> kFineOffsetBits) == fingerprint) return;
+  }
+}
+
+}  // namespace
+
+std::string FineFileName(uint32_t segment_number) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%s/%06u%s", kFineDirName, segment_number, kFineSuffix);
+  return name;
+}
+
+Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std::string& dir,
+                                     const std::string& relative_file, uint32_t min_stride,
+                                     uint64_t max_bytes) {
+  uint32_t stride = std::max<uint32_t>(1, min_stride);
+  while (stride <= kFineMaxStride &&
+         FileSize(BucketCount(PositionCount(segment.size(), stride))) > max_bytes) {
+    stride *= 2;
+  }
+  if (stride > kFineMaxStride) return FineIndexFile{};
+  const uint64_t positions = PositionCount(segment.size(), stride);
+  const uint64_t buckets = BucketCount(positions);
+  std::vector<uint8_t> file(FileSize(buckets), 0);
+  std::memcpy(file.data(), kFineMagic, sizeof kFineMagic);
+  StoreLe32(file.data() + 8, kFineFormatVersion);
+  StoreLe32(file.data() + 12, stride);
+  StoreLe64(file.data() + 16, segment.size());
+  StoreLe64(file.data() + 24, buckets);
+  StoreLe64(file.data() + 32, positions);
+  uint8_t* table = file.data() + kFineHeaderSize;
+  for (uint64_t i = 0; i < positions; ++i) {
+    const uint64_t offset = i * stride;
+    Insert(table, buckets, FineHash(segment.data() + offset), offset);
+  }
+  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + relative_file, file));
+  return FineIndexFile{relative_file, file.size(), Blake3(file), stride};
+}
+
+Status CheckFineHeader(std::span<const uint8_t> bytes, const FineIndexFile& expected,
+                       uint64_t segment_size, const std::string& where) {
+  auto bad = [&](const std::string& why) {
+    return Status::Corrupt("fine index " + where + " " + why + kDamaged);
+  };
+  if (bytes.size() != expected.size) {
+    return bad("is " + std::to_string(bytes.size()) + " bytes, the manifest says " +
+               std::to_string(expected.size));
+  }
+  if (bytes.size() < kFineHeaderSize || std::memcmp(bytes.data(), kFineMagic, 8) != 0) {
+    return bad("does not start with the fine index magic");
+  }
+  if (LoadLe32(bytes.data() + 8) != kFineFormatVersion) {
+    return bad("has format version " + std::to_string(LoadLe32(bytes.data() + 8)) +
+               " (this reducto reads " + std::to_string(kFineFormatVersion) + ")");
+  }
+  const uint32_t stride = LoadLe32(bytes.data() + 12);
+  const uint64_t buckets = LoadLe64(bytes.data() + 24);
+  if (stride != expected.stride) {
+    return bad("has stride " + std::to_string(stride) + ", the manifest says " +
+               std::to_string(expected.stride));
+  }
+  if (LoadLe64(bytes.data() + 16) != segment_size) {
+    return bad("describes a segment of " + std::to_string(LoadLe64(bytes.data() + 16)) +
+               " bytes, not " + std::to_string(segment_size));
+  }
+  if (buckets == 0 || buckets > std::numeric_limits<uint32_t>::max() ||
+      FileSize(buckets) != bytes.size()) {
+    return bad("has " + std::to_string(buckets) + " buckets, which does not match its size");
+  }
+  return Status::Ok();
+}
+
+Result<FineIndex> FineIndex::Open(const std::string& path, const FineIndexFile& expected,
+                                  uint64_t segment_size) {
+  ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+  RETURN_IF_ERROR(CheckFineHeader(file.bytes(), expected, segment_size, path));
+  FineIndex index;
+  index.bucket_count_ = LoadLe64(file.bytes().data() + 24);
+  index.table_ = file.bytes().data() + kFineHeaderSize;
+  index.file_ = std::move(file);
+  return index;
+}
+
+}  // namespace reducto

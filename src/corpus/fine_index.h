@@ -1,0 +1,114 @@
+// The fine index of a pack segment (docs/corpus.md, "Fine index"): the hashes of the
+// 8-byte windows at every stride-th position of the segment, in a table of 64-byte
+// buckets, written when the corpus is built. The chunk index finds whole chunks; this
+// finds any run of at least stride + 7 bytes wherever it lies in the corpus (a row that
+// a database rewrote elsewhere, code that moved), which a search around the previous
+// copies cannot see.
+//
+// A reader trusts nothing in it: every candidate it gives is compared byte by byte with
+// the target before use, so a damaged fine index costs matches, never correctness.
+//
+// Thread safety: a FineIndex is immutable after Open(); its const methods may be called
+// from many threads.
+#ifndef REDUCTO_CORPUS_FINE_INDEX_H_
+#define REDUCTO_CORPUS_FINE_INDEX_H_
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+
+#include "reducto/corpus.h"
+#include "reducto/status.h"
+#include "util/file.h"
+
+namespace reducto {
+
+// ---- FROZEN (docs/corpus.md, "Fine index") ----
+inline constexpr char kFineDirName[] = "fine";
+inline constexpr char kFineSuffix[] = ".fine";
+inline constexpr char kFineMagic[8] = {'R', 'D', 'C', 'F', 'I', 'N', 'E', '1'};
+inline constexpr uint32_t kFineFormatVersion = 1;
+inline constexpr size_t kFineHeaderSize = 64;
+inline constexpr size_t kFineBucketSize = 64;  // 8 entries of 8 bytes.
+inline constexpr int kFineBucketEntries = 8;
+inline constexpr uint32_t kFineWindow = 8;     // Bytes hashed at each indexed position.
+inline constexpr int kFineOffsetBits = 40;     // Entry: fingerprint << 40 | (offset + 1).
+inline constexpr uint64_t kFineFingerprintMask = 0xffffff;
+inline constexpr uint32_t kFineMaxStride = 1u << 20;
+
+// Build choices, not format: the stride starts here and doubles until the file fits.
+inline constexpr uint32_t kFineDefaultStride = 32;
+inline constexpr uint64_t kFineDefaultMaxBytes = 256u << 20;
+
+// The hash of the 8 bytes at `p` (little-endian 64-bit word, mixed). The bucket is
+// chosen by its high 32 bits, the fingerprint is its low 24.
+inline uint64_t FineHash(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  v *= 0x9E3779B185EBCA87ULL;
+  v ^= v >> 29;
+  v *= 0xBF58476D1CE4E5B9ULL;
+  return v ^ (v >> 32);
+}
+
+// pack/000000.seg -> fine/000000.fine.
+std::string FineFileName(uint32_t segment_number);
+
+// Builds the fine index of `segment` (a segment's plaintext bytes) and writes it to
+// `dir`/`relative_file` (atomically, synced). The stride is the smallest power of two
+// from `min_stride` whose file fits `max_bytes`; a segment too large for that gets
+// none (returns a FineIndexFile with stride 0 and writes nothing).
+Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std::string& dir,
+                                     const std::string& relative_file,
+                                     uint32_t min_stride = kFineDefaultStride,
+                                     uint64_t max_bytes = kFineDefaultMaxBytes);
+
+// Checks the header of a fine index file against what the manifest says of it and of
+// its segment (Corrupt naming `where` otherwise). `bytes` is at least the header.
+Status CheckFineHeader(std::span<const uint8_t> bytes, const FineIndexFile& expected,
+                       uint64_t segment_size, const std::string& where);
+
+class FineIndex {
+ public:
+  // Maps `path` and checks its size and header (CheckFineHeader).
+  static Result<FineIndex> Open(const std::string& path, const FineIndexFile& expected,
+                                uint64_t segment_size);
+  FineIndex() = default;
+
+  // Calls f(offset) for each indexed segment offset whose window hash had `hash`'s
+  // fingerprint in `hash`'s bucket (usually none or one; a candidate, not a match).
+  template <typename F>
+  void ForEachCandidate(uint64_t hash, F&& f) const {
+    const uint8_t* bucket = Bucket(hash);
+    const uint64_t fingerprint = hash & kFineFingerprintMask;
+    for (int i = 0; i < kFineBucketEntries; ++i) {
+      uint64_t entry;
+      std::memcpy(&entry, bucket + 8 * i, sizeof entry);
+      if constexpr (std::endian::native == std::endian::big) entry = __builtin_bswap64(entry);
+      if (entry == 0) return;  // Buckets fill from the front.
+      if ((entry >> kFineOffsetBits) == fingerprint) {
+        f((entry & ((uint64_t{1} << kFineOffsetBits) - 1)) - 1);
+      }
+    }
+  }
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(Bucket(hash)); }
+  // As MappedFile::DropResidentPages.
+  void DropResidentPages() const { file_.DropResidentPages(); }
+
+ private:
+  const uint8_t* Bucket(uint64_t hash) const {
+    uint64_t b = ((hash >> 32) * bucket_count_) >> 32;
+    return table_ + b * kFineBucketSize;
+  }
+
+  MappedFile file_;
+  const uint8_t* table_ = nullptr;
+  uint64_t bucket_count_ = 0;
+};
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CORPUS_FINE_INDEX_H_
