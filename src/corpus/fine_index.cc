@@ -50,18 +50,23 @@ uint64_t BucketCount(uint64_t positions) {
 
 uint64_t FileSize(uint64_t buckets) { return kFineHeaderSize + buckets * kFineBucketSize; }
 
-// Puts (fingerprint, offset) into its bucket unless the bucket already holds the
-// fingerprint (the first occurrence of a window wins) or is full (dropped).
+// Puts (fingerprint, offset) into its bucket, or the next one when that is full, unless
+// one of them already holds the fingerprint (the first occurrence of a window wins);
+// dropped when both are full.
 void Insert(uint8_t* table, uint64_t buckets, uint64_t hash, uint64_t offset) {
-  uint8_t* bucket = table + (((hash >> 32) * buckets) >> 32) * kFineBucketSize;
   const uint64_t fingerprint = hash & kFineFingerprintMask;
-  for (int i = 0; i < kFineBucketEntries; ++i) {
-    uint64_t entry = LoadLe64(bucket + 8 * i);
-    if (entry == 0) {
-      StoreLe64(bucket + 8 * i, (fingerprint << kFineOffsetBits) | (offset + 1));
-      return;
+  uint64_t b = ((hash >> 32) * buckets) >> 32;
+  for (int probe = 0; probe < kFineProbeBuckets; ++probe) {
+    uint8_t* bucket = table + b * kFineBucketSize;
+    for (int i = 0; i < kFineBucketEntries; ++i) {
+      uint64_t entry = LoadLe64(bucket + 8 * i);
+      if (entry == 0) {
+        StoreLe64(bucket + 8 * i, (fingerprint << kFineOffsetBits) | (offset + 1));
+        return;
+      }
+      if ((entry >> kFineOffsetBits) == fingerprint) return;
     }
-    if ((entry >> kFineOffsetBits) == fingerprint) return;
+    b = b + 1 == buckets ? 0 : b + 1;
   }
 }
 

@@ -33,6 +33,9 @@ inline constexpr uint32_t kFineFormatVersion = 1;
 inline constexpr size_t kFineHeaderSize = 64;
 inline constexpr size_t kFineBucketSize = 64;  // 8 entries of 8 bytes.
 inline constexpr int kFineBucketEntries = 8;
+// A window whose bucket is full goes into the next bucket (the first after the last is
+// bucket 0); a look-up reads the next bucket only when the first is full.
+inline constexpr int kFineProbeBuckets = 2;
 inline constexpr uint32_t kFineWindow = 8;     // Bytes hashed at each indexed position.
 inline constexpr int kFineOffsetBits = 40;     // Entry: fingerprint << 40 | (offset + 1).
 inline constexpr uint64_t kFineFingerprintMask = 0xffffff;
@@ -82,27 +85,28 @@ class FineIndex {
   // fingerprint in `hash`'s bucket (usually none or one; a candidate, not a match).
   template <typename F>
   void ForEachCandidate(uint64_t hash, F&& f) const {
-    const uint8_t* bucket = Bucket(hash);
     const uint64_t fingerprint = hash & kFineFingerprintMask;
-    for (int i = 0; i < kFineBucketEntries; ++i) {
-      uint64_t entry;
-      std::memcpy(&entry, bucket + 8 * i, sizeof entry);
-      if constexpr (std::endian::native == std::endian::big) entry = __builtin_bswap64(entry);
-      if (entry == 0) return;  // Buckets fill from the front.
-      if ((entry >> kFineOffsetBits) == fingerprint) {
-        f((entry & ((uint64_t{1} << kFineOffsetBits) - 1)) - 1);
+    uint64_t b = BucketIndex(hash);
+    for (int probe = 0; probe < kFineProbeBuckets; ++probe) {
+      const uint8_t* bucket = table_ + b * kFineBucketSize;
+      for (int i = 0; i < kFineBucketEntries; ++i) {
+        uint64_t entry;
+        std::memcpy(&entry, bucket + 8 * i, sizeof entry);
+        if constexpr (std::endian::native == std::endian::big) entry = __builtin_bswap64(entry);
+        if (entry == 0) return;  // Buckets fill from the front.
+        if ((entry >> kFineOffsetBits) == fingerprint) {
+          f((entry & ((uint64_t{1} << kFineOffsetBits) - 1)) - 1);
+        }
       }
+      b = b + 1 == bucket_count_ ? 0 : b + 1;
     }
   }
-  void Prefetch(uint64_t hash) const { __builtin_prefetch(Bucket(hash)); }
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(table_ + BucketIndex(hash) * kFineBucketSize); }
   // As MappedFile::DropResidentPages.
   void DropResidentPages() const { file_.DropResidentPages(); }
 
  private:
-  const uint8_t* Bucket(uint64_t hash) const {
-    uint64_t b = ((hash >> 32) * bucket_count_) >> 32;
-    return table_ + b * kFineBucketSize;
-  }
+  uint64_t BucketIndex(uint64_t hash) const { return ((hash >> 32) * bucket_count_) >> 32; }
 
   MappedFile file_;
   const uint8_t* table_ = nullptr;
