@@ -31,13 +31,15 @@ constexpr uint64_t kFingerprintMask = uint64_t{0xffff} << 48;
 // bytes still has a dozen, for an eighth of the memory traffic.
 constexpr uint64_t kSkippedSampleMask = 7;
 // The fine indexes cost a cache miss per look-up. Each run of kFineTrialLookups
-// look-ups must find at least kFineMinYield copied bytes per look-up, or the next
-// kFinePause look-ups are skipped. Measured (default profile, min copy 48): a database
-// dump finds about 5 bytes per look-up, a kernel tarball 0.07, a disk image 0.2, at
-// about 60 ns a look-up.
-constexpr uint64_t kFineTrialLookups = 1u << 18;
+// look-ups must find at least kFineMinYield copied bytes per look-up, or the look-ups
+// pause: for the next kFinePause target bytes after the first poor run, twice as many
+// after each further one in a row (up to 2^kFineMaxBackoff times). Measured (default profile, min
+// copy 48): a database dump finds about 5 bytes per look-up, a kernel tarball 0.07, a
+// disk image 0.2, at about 60 ns a look-up.
+constexpr uint64_t kFineTrialLookups = 1u << 16;
 constexpr uint64_t kFineMinYield = 1;
 constexpr uint64_t kFinePause = 1u << 22;
+constexpr int kFineMaxBackoff = 8;
 constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ULL;
 constexpr uint64_t kPrime2 = 0xC2B2AE3D27D4EB4FULL;
 
@@ -187,27 +189,22 @@ LocalMatcher::LocalMatcher(const CorpusView& corpus, const MatchParams& params)
   if (params_.resync && params_.skipped_bits > 0) {
     skipped_.assign(size_t{1} << params_.skipped_bits, 0);
   }
-  if (!params_.resync || !params_.fine) fine_ = {};
-  else fine_ = corpus_.fine();
+  if (params_.resync && params_.fine) fine_ = fine_all_ = corpus_.fine();
 }
 
-bool LocalMatcher::FineLookupDue() {
-  if (fine_.empty()) return false;
-  if (fine_pause_ > 0) {
-    --fine_pause_;
-    return false;
-  }
+void LocalMatcher::NoteFineLookup(uint64_t target) {
   ++stats_.fine_lookups;
-  if (++fine_lookups_ == kFineTrialLookups) {
-    if (fine_yield_ < kFineMinYield * kFineTrialLookups) {
-      fine_pause_ = kFinePause;
-      // Not read again for a while: give back the pages the trial mapped.
-      for (const FineIndexView& view : fine_) view.index->DropResidentPages();
-    }
-    fine_lookups_ = 0;
-    fine_yield_ = 0;
+  if (++fine_lookups_ < kFineTrialLookups) return;
+  if (fine_yield_ >= kFineMinYield * kFineTrialLookups) {
+    fine_poor_runs_ = 0;
+  } else {
+    fine_resume_ = target + (kFinePause << std::min(fine_poor_runs_++, kFineMaxBackoff));
+    // Not read again for a while: give back the pages the trial mapped.
+    for (const FineIndexView& view : fine_) view.index->DropResidentPages();
+    fine_ = {};
   }
-  return true;
+  fine_lookups_ = 0;
+  fine_yield_ = 0;
 }
 
 void LocalMatcher::PrefetchFine(const uint8_t* p) const {
@@ -322,6 +319,7 @@ LocalMatcher::Match LocalMatcher::TryAt(std::span<const uint8_t> gap, uint64_t o
 
 void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
                            std::optional<uint64_t> next_address, std::vector<Piece>* out) {
+  if (fine_.empty() && !fine_all_.empty() && offset >= fine_resume_) fine_ = fine_all_;
   if (!skipped_.empty() && skipped_lookups_ >= kSkippedTrialLookups &&
       skipped_yield_ < kSkippedMinYield * skipped_lookups_) {
     // On this target skipped content does not come back (binaries: replaced code is
@@ -424,7 +422,8 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
           consider(Source::kSkipped, address, params_.min_copy);
         }
       }
-      if (FineLookupDue()) {
+      if (!fine_.empty()) {
+        NoteFineLookup(target);
         const uint64_t fine_hash = FineHash(gap.data() + pos);
         for (const FineIndexView& view : fine_) {
           view.index->ForEachCandidate(fine_hash, [&](uint64_t at) {
@@ -442,7 +441,7 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
         if (!skipped_.empty()) {
           __builtin_prefetch(&skipped_[next_hash >> (64 - params_.skipped_bits)]);
         }
-        if (!fine_.empty() && fine_pause_ == 0) PrefetchFine(gap.data() + pos);
+        PrefetchFine(gap.data() + pos);
       }
       continue;
     }

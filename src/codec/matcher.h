@@ -183,9 +183,9 @@ class LocalMatcher {
   uint64_t Slot(uint64_t hash) const { return hash >> (64 - table_bits_); }
   // Indexes corpus [lo, hi) into skipped_.
   void IndexSkipped(uint64_t lo, uint64_t hi);
-  // Whether to look up the fine indexes at this position (counts the look-up); false
-  // while a run of poor look-ups pauses them.
-  bool FineLookupDue();
+  // Counts a look-up in the fine indexes at target offset `target`; at the end of a
+  // poor trial run, pauses them (empties fine_ until fine_resume_).
+  void NoteFineLookup(uint64_t target);
   // Starts loading the fine index buckets of the window at `p`.
   void PrefetchFine(const uint8_t* p) const;
   uint64_t HashWide(const uint8_t* p) const;
@@ -214,10 +214,12 @@ class LocalMatcher {
   std::vector<uint64_t> skipped_;  // Corpus address + 1 per slot; 0 is empty.
   uint64_t skipped_lookups_ = 0;   // Look-ups in skipped_ so far,
   uint64_t skipped_yield_ = 0;     // and the bytes of the copies they found.
-  std::span<const FineIndexView> fine_;  // The corpus's, when params_.fine.
+  std::span<const FineIndexView> fine_all_;  // The corpus's, when params_.fine.
+  std::span<const FineIndexView> fine_;      // fine_all_, or empty while paused.
+  uint64_t fine_resume_ = 0;   // Target offset where a pause ends.
   uint64_t fine_lookups_ = 0;  // Look-ups in the current trial run,
   uint64_t fine_yield_ = 0;    // and the bytes of the copies they found.
-  uint64_t fine_pause_ = 0;    // Look-ups still to skip.
+  int fine_poor_runs_ = 0;     // Poor trial runs in a row.
   uint64_t last_copy_end_ = 0;     // Corpus address after the last noted copy.
   uint64_t region_alignment_ = 0;  // The alignment the local index is built around.
   bool has_region_ = false;
