@@ -208,7 +208,6 @@ void LocalMatcher::NoteFineLookup(uint64_t target) {
 }
 
 void LocalMatcher::PrefetchFine(const uint8_t* p) const {
-  if (fine_.empty()) return;
   const uint64_t hash = FineHash(p);
   for (const FineIndexView& view : fine_) view.index->Prefetch(hash);
 }
@@ -422,7 +421,7 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
           consider(Source::kSkipped, address, params_.min_copy);
         }
       }
-      if (!fine_.empty()) {
+      if (!fine_.empty() && pos + kFineWindow <= gap.size()) {
         NoteFineLookup(target);
         const uint64_t fine_hash = FineHash(gap.data() + pos);
         for (const FineIndexView& view : fine_) {
@@ -441,7 +440,7 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
         if (!skipped_.empty()) {
           __builtin_prefetch(&skipped_[next_hash >> (64 - params_.skipped_bits)]);
         }
-        PrefetchFine(gap.data() + pos);
+        if (!fine_.empty() && pos + kFineWindow <= gap.size()) PrefetchFine(gap.data() + pos);
       }
       continue;
     }

@@ -1,7 +1,7 @@
 // The fine index of a pack segment (docs/corpus.md, "Fine index"): the hashes of the
-// 8-byte windows at every stride-th position of the segment, in a table of 64-byte
+// 16-byte windows at every stride-th position of the segment, in a table of 64-byte
 // buckets, written when the corpus is built. The chunk index finds whole chunks; this
-// finds any run of at least stride + 7 bytes wherever it lies in the corpus (a row that
+// finds any run of at least stride + 15 bytes wherever it lies in the corpus (a row that
 // a database rewrote elsewhere, code that moved), which a search around the previous
 // copies cannot see.
 //
@@ -36,7 +36,7 @@ inline constexpr int kFineBucketEntries = 8;
 // A window whose bucket is full goes into the next bucket (the first after the last is
 // bucket 0); a look-up reads the next bucket only when the first is full.
 inline constexpr int kFineProbeBuckets = 2;
-inline constexpr uint32_t kFineWindow = 8;     // Bytes hashed at each indexed position.
+inline constexpr uint32_t kFineWindow = 16;    // Bytes hashed at each indexed position.
 inline constexpr int kFineOffsetBits = 40;     // Entry: fingerprint << 40 | (offset + 1).
 inline constexpr uint64_t kFineFingerprintMask = 0xffffff;
 inline constexpr uint32_t kFineMaxStride = 1u << 20;
@@ -45,13 +45,17 @@ inline constexpr uint32_t kFineMaxStride = 1u << 20;
 inline constexpr uint32_t kFineDefaultStride = 32;
 inline constexpr uint64_t kFineDefaultMaxBytes = 256u << 20;
 
-// The hash of the 8 bytes at `p` (little-endian 64-bit word, mixed). The bucket is
-// chosen by its high 32 bits, the fingerprint is its low 24.
+// The hash of the kFineWindow bytes at `p` (two little-endian 64-bit words, mixed).
+// The bucket is chosen by its high 32 bits, the fingerprint is its low 24.
 inline uint64_t FineHash(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  v *= 0x9E3779B185EBCA87ULL;
+  uint64_t a, b;
+  std::memcpy(&a, p, sizeof a);
+  std::memcpy(&b, p + 8, sizeof b);
+  if constexpr (std::endian::native == std::endian::big) {
+    a = __builtin_bswap64(a);
+    b = __builtin_bswap64(b);
+  }
+  uint64_t v = (a * 0x9E3779B185EBCA87ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL);
   v ^= v >> 29;
   v *= 0xBF58476D1CE4E5B9ULL;
   return v ^ (v >> 32);

@@ -26,7 +26,10 @@ std::string GoldenPath(const std::string& name) {
   return std::string(REDUCTO_SOURCE_DIR) + "/tests/corpus/golden/" + name;
 }
 
-uint64_t HashOf(const char* eight) { return FineHash(reinterpret_cast<const uint8_t*>(eight)); }
+uint64_t HashOf(const std::string& window) {
+  EXPECT_EQ(window.size(), kFineWindow);
+  return FineHash(reinterpret_cast<const uint8_t*>(window.data()));
+}
 
 std::set<uint64_t> CandidatesOf(const FineIndex& index, std::span<const uint8_t> segment,
                                 uint64_t offset) {
@@ -37,9 +40,11 @@ std::set<uint64_t> CandidatesOf(const FineIndex& index, std::span<const uint8_t>
 
 TEST(FineIndexTest, HashKnownAnswers) {
   // From golden/make_fine_golden.py, which follows the specification, not this code.
-  EXPECT_EQ(HashOf("\0\0\0\0\0\0\0\0"), 0u);
-  EXPECT_EQ(HashOf("abcdefgh"), 0xe2ace0df35ad2038u);
-  EXPECT_EQ(HashOf("\x00\x01\x02\x03\x04\x05\x06\x07"), 0xd68680870154590fu);
+  EXPECT_EQ(HashOf(std::string(16, '\0')), 0u);
+  EXPECT_EQ(HashOf("abcdefghijklmnop"), 0x5ae761d8d66f9a79u);
+  std::string counting(16, '\0');
+  for (int i = 0; i < 16; ++i) counting[i] = static_cast<char>(i);
+  EXPECT_EQ(HashOf(counting), 0xa8a1d04033d8f6aau);
 }
 
 TEST(FineIndexTest, WriterMatchesTheGoldenFile) {
@@ -62,7 +67,7 @@ TEST(FineIndexTest, GoldenFileFindsEveryIndexedWindow) {
   FineIndexFile expected{"fine-v1.fine", golden.size(), Blake3(golden), 32};
   auto index = FineIndex::Open(GoldenPath("fine-v1.fine"), expected, segment.size());
   ASSERT_TRUE(index.ok()) << index.status().ToString();
-  for (uint64_t offset = 0; offset + 8 <= 2048; offset += 32) {
+  for (uint64_t offset = 0; offset + 16 <= 2048; offset += 32) {
     std::set<uint64_t> found = CandidatesOf(*index, segment, offset);
     EXPECT_TRUE(found.count(offset)) << offset;
     // The repeated kilobyte at 2048 has the same windows: the first occurrence is kept.
@@ -83,7 +88,7 @@ TEST(FineIndexTest, FindsNearlyEveryIndexedWindowOfRandomData) {
   auto index = FineIndex::Open(dir.Join(fine->file), *fine, segment.size());
   ASSERT_TRUE(index.ok()) << index.status().ToString();
   uint64_t found = 0, positions = 0, wrong = 0;
-  for (uint64_t offset = 0; offset + 8 <= segment.size(); offset += 32) {
+  for (uint64_t offset = 0; offset + 16 <= segment.size(); offset += 32) {
     ++positions;
     std::set<uint64_t> candidates = CandidatesOf(*index, segment, offset);
     found += candidates.count(offset);

@@ -11,8 +11,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def fine_hash(window):
-    v = int.from_bytes(window, "little")
-    v = (v * 0x9E3779B185EBCA87) & M
+    a = int.from_bytes(window[:8], "little")
+    b = int.from_bytes(window[8:16], "little")
+    v = ((a * 0x9E3779B185EBCA87) ^ (b * 0xC2B2AE3D27D4EB4F)) & M
     v ^= v >> 29
     v = (v * 0xBF58476D1CE4E5B9) & M
     return v ^ (v >> 32)
@@ -25,12 +26,12 @@ def segment():
 
 
 def fine_index(seg, stride=32):
-    positions = (len(seg) - 8) // stride + 1 if len(seg) >= 8 else 0
+    positions = (len(seg) - 16) // stride + 1 if len(seg) >= 16 else 0
     buckets = max(1, (positions + 6) // 7)
     table = [[] for _ in range(buckets)]
     for i in range(positions):
         offset = i * stride
-        h = fine_hash(seg[offset:offset + 8])
+        h = fine_hash(seg[offset:offset + 16])
         first = ((h >> 32) * buckets) >> 32
         fingerprint = h & 0xFFFFFF
         for b in (first, (first + 1) % buckets):  # The next bucket when the first is full.
@@ -52,5 +53,5 @@ if __name__ == "__main__":
         f.write(seg)
     with open(os.path.join(HERE, "fine-v1.fine"), "wb") as f:
         f.write(fine_index(seg))
-    for text in (b"\0" * 8, b"abcdefgh", bytes(range(8))):
+    for text in (b"\0" * 16, b"abcdefghijklmnop", bytes(range(16))):
         print(text, hex(fine_hash(text)))
