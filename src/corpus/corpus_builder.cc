@@ -201,8 +201,12 @@ Result<std::optional<FineIndexFile>> CorpusBuilder::WriteOwnFineIndex() {
   if (keys_ != nullptr || !fine_index_) return std::optional<FineIndexFile>();
   ASSIGN_OR_RETURN(MappedFile pack, MappedFile::Open(dir_ + "/" + OwnSegmentFile()));
   RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kFineDirName));
+  // The pack is read once, in order; its pages are given back as it goes, so that a
+  // pack larger than memory is indexed in bounded memory.
   ASSIGN_OR_RETURN(FineIndexFile fine,
-                   WriteFineIndex(pack.bytes(), dir_, FineFileName(OwnSegmentNumber())));
+                   WriteFineIndex(pack.bytes(), dir_, FineFileName(OwnSegmentNumber()),
+                                  kFineDefaultStride, kFineDefaultMaxBytes,
+                                  [&pack] { pack.DropResidentPages(); }));
   RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kFineDirName));
   if (fine.stride == 0) return std::optional<FineIndexFile>();
   return std::optional<FineIndexFile>(std::move(fine));

@@ -80,7 +80,7 @@ std::string FineFileName(uint32_t segment_number) {
 
 Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std::string& dir,
                                      const std::string& relative_file, uint32_t min_stride,
-                                     uint64_t max_bytes) {
+                                     uint64_t max_bytes, const std::function<void()>& step_done) {
   uint32_t stride = std::max<uint32_t>(1, min_stride);
   while (stride <= kFineMaxStride &&
          FileSize(BucketCount(PositionCount(segment.size(), stride))) > max_bytes) {
@@ -97,9 +97,11 @@ Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std
   StoreLe64(file.data() + 24, buckets);
   StoreLe64(file.data() + 32, positions);
   uint8_t* table = file.data() + kFineHeaderSize;
+  const uint64_t positions_per_step = std::max<uint64_t>(1, kFineStepBytes / stride);
   for (uint64_t i = 0; i < positions; ++i) {
     const uint64_t offset = i * stride;
     Insert(table, buckets, FineHash(segment.data() + offset), offset);
+    if (step_done && (i + 1) % positions_per_step == 0) step_done();
   }
   RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + relative_file, file));
   return FineIndexFile{relative_file, file.size(), Blake3(file), stride};

@@ -16,6 +16,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -67,11 +68,15 @@ std::string FineFileName(uint32_t segment_number);
 // Builds the fine index of `segment` (a segment's plaintext bytes) and writes it to
 // `dir`/`relative_file` (atomically, synced). The stride is the smallest power of two
 // from `min_stride` whose file fits `max_bytes`; a segment too large for that gets
-// none (returns a FineIndexFile with stride 0 and writes nothing).
+// none (returns a FineIndexFile with stride 0 and writes nothing). `step_done`, when
+// given, is called after every kFineStepBytes of the segment were indexed (a mapped
+// segment's reader drops the pages read so far).
+inline constexpr uint64_t kFineStepBytes = 64u << 20;
 Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std::string& dir,
                                      const std::string& relative_file,
                                      uint32_t min_stride = kFineDefaultStride,
-                                     uint64_t max_bytes = kFineDefaultMaxBytes);
+                                     uint64_t max_bytes = kFineDefaultMaxBytes,
+                                     const std::function<void()>& step_done = {});
 
 // Checks the header of a fine index file against what the manifest says of it and of
 // its segment (Corrupt naming `where` otherwise). `bytes` is at least the header.
