@@ -6,33 +6,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/endian.h"
 #include "util/fuzzing.h"
 
 namespace reducto {
 namespace {
 
 using namespace format;
-
-void PutU16(uint8_t* p, uint16_t v) {
-  for (int i = 0; i < 2; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void PutU32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void PutU64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-uint16_t GetU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t GetU32(const uint8_t* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = v << 8 | p[i];
-  return v;
-}
-uint64_t GetU64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = v << 8 | p[i];
-  return v;
-}
 
 // The first kChecksumSize bytes of BLAKE3 over `bytes`.
 std::array<uint8_t, kChecksumSize> Checksum(std::span<const uint8_t> bytes) {
@@ -146,14 +126,14 @@ std::string FormatCorpusId(const CorpusId& id) {
 HeaderBytes EncodeHeader(const ContainerHeader& h) {
   HeaderBytes b{};
   std::copy(kMagic.begin(), kMagic.end(), b.begin() + kHeaderMagicOffset);
-  PutU16(&b[kHeaderVersionOffset], h.version);
-  PutU16(&b[kHeaderFlagsOffset], h.flags);
+  StoreLe16(&b[kHeaderVersionOffset], h.version);
+  StoreLe16(&b[kHeaderFlagsOffset], h.flags);
   b[kHeaderLevelOffset] = static_cast<uint8_t>(h.level);
   b[kHeaderNormalizationOffset] = static_cast<uint8_t>(h.chunking.normalization);
-  PutU32(&b[kHeaderChunkMinOffset], h.chunking.min_size);
-  PutU32(&b[kHeaderChunkAvgOffset], h.chunking.avg_size);
-  PutU32(&b[kHeaderChunkMaxOffset], h.chunking.max_size);
-  PutU32(&b[kHeaderBlockSizeOffset], h.block_size);
+  StoreLe32(&b[kHeaderChunkMinOffset], h.chunking.min_size);
+  StoreLe32(&b[kHeaderChunkAvgOffset], h.chunking.avg_size);
+  StoreLe32(&b[kHeaderChunkMaxOffset], h.chunking.max_size);
+  StoreLe32(&b[kHeaderBlockSizeOffset], h.block_size);
   std::copy(h.corpus_id.begin(), h.corpus_id.end(), b.begin() + kHeaderCorpusIdOffset);
   std::copy(h.manifest_digest.begin(), h.manifest_digest.end(),
             b.begin() + kHeaderManifestDigestOffset);
@@ -169,7 +149,7 @@ Result<ContainerHeader> DecodeHeader(std::span<const uint8_t> b, const std::stri
                            std::to_string(b.size()) + " bytes): get a complete copy");
   }
   ContainerHeader h;
-  h.version = GetU16(&b[kHeaderVersionOffset]);
+  h.version = LoadLe16(&b[kHeaderVersionOffset]);
   if (h.version == 0) {
     return Status::Corrupt("container format version 0 is invalid: " + name + " is damaged");
   }
@@ -188,13 +168,13 @@ Result<ContainerHeader> DecodeHeader(std::span<const uint8_t> b, const std::stri
     return Status::Integrity("header checksum mismatch: the container " + name +
                              " is damaged; get an undamaged copy");
   }
-  h.flags = GetU16(&b[kHeaderFlagsOffset]);
+  h.flags = LoadLe16(&b[kHeaderFlagsOffset]);
   h.level = b[kHeaderLevelOffset];
   h.chunking.normalization = b[kHeaderNormalizationOffset];
-  h.chunking.min_size = GetU32(&b[kHeaderChunkMinOffset]);
-  h.chunking.avg_size = GetU32(&b[kHeaderChunkAvgOffset]);
-  h.chunking.max_size = GetU32(&b[kHeaderChunkMaxOffset]);
-  h.block_size = GetU32(&b[kHeaderBlockSizeOffset]);
+  h.chunking.min_size = LoadLe32(&b[kHeaderChunkMinOffset]);
+  h.chunking.avg_size = LoadLe32(&b[kHeaderChunkAvgOffset]);
+  h.chunking.max_size = LoadLe32(&b[kHeaderChunkMaxOffset]);
+  h.block_size = LoadLe32(&b[kHeaderBlockSizeOffset]);
   std::copy_n(&b[kHeaderCorpusIdOffset], h.corpus_id.size(), h.corpus_id.begin());
   std::copy_n(&b[kHeaderManifestDigestOffset], h.manifest_digest.size(), h.manifest_digest.begin());
   RETURN_IF_ERROR(CheckHeaderFields(h).WithContext(name));
@@ -208,11 +188,11 @@ uint64_t PayloadHash(std::span<const uint8_t> payload) {
 BlockHeaderBytes EncodeBlockHeader(const BlockHeader& block) {
   BlockHeaderBytes b{};
   b[kBlockKindOffset] = kRecordBlock;
-  PutU32(&b[kBlockPayloadSizeOffset], block.payload_size);
-  PutU32(&b[kBlockInstructionSizeOffset], block.instruction_size);
-  PutU32(&b[kBlockOutputSizeOffset], block.output_size);
+  StoreLe32(&b[kBlockPayloadSizeOffset], block.payload_size);
+  StoreLe32(&b[kBlockInstructionSizeOffset], block.instruction_size);
+  StoreLe32(&b[kBlockOutputSizeOffset], block.output_size);
   std::copy(block.output_digest.begin(), block.output_digest.end(), b.begin() + kBlockDigestOffset);
-  PutU64(&b[kBlockPayloadHashOffset], block.payload_hash);
+  StoreLe64(&b[kBlockPayloadHashOffset], block.payload_hash);
   auto checksum = Checksum(std::span(b).first(kBlockChecksumOffset));
   std::copy(checksum.begin(), checksum.end(), b.begin() + kBlockChecksumOffset);
   return b;
@@ -223,11 +203,11 @@ Result<BlockHeader> DecodeBlockHeader(const BlockHeaderBytes& b, uint32_t block_
     return Status::Integrity("block header checksum mismatch: the container is damaged");
   }
   BlockHeader block;
-  block.payload_size = GetU32(&b[kBlockPayloadSizeOffset]);
-  block.instruction_size = GetU32(&b[kBlockInstructionSizeOffset]);
-  block.output_size = GetU32(&b[kBlockOutputSizeOffset]);
+  block.payload_size = LoadLe32(&b[kBlockPayloadSizeOffset]);
+  block.instruction_size = LoadLe32(&b[kBlockInstructionSizeOffset]);
+  block.output_size = LoadLe32(&b[kBlockOutputSizeOffset]);
   std::copy_n(&b[kBlockDigestOffset], block.output_digest.size(), block.output_digest.begin());
-  block.payload_hash = GetU64(&b[kBlockPayloadHashOffset]);
+  block.payload_hash = LoadLe64(&b[kBlockPayloadHashOffset]);
   if (block.output_size == 0 || block.output_size > block_size) {
     return Status::Corrupt("block output size " + std::to_string(block.output_size) +
                            " is outside 1.." + std::to_string(block_size) +
@@ -251,8 +231,8 @@ Result<BlockHeader> DecodeBlockHeader(const BlockHeaderBytes& b, uint32_t block_
 TrailerBytes EncodeTrailer(const Trailer& trailer) {
   TrailerBytes b{};
   b[kTrailerKindOffset] = kRecordTrailer;
-  PutU64(&b[kTrailerOutputSizeOffset], trailer.output_size);
-  PutU64(&b[kTrailerBlockCountOffset], trailer.block_count);
+  StoreLe64(&b[kTrailerOutputSizeOffset], trailer.output_size);
+  StoreLe64(&b[kTrailerBlockCountOffset], trailer.block_count);
   std::copy(trailer.output_digest.begin(), trailer.output_digest.end(),
             b.begin() + kTrailerDigestOffset);
   std::copy(kEndMagic.begin(), kEndMagic.end(), b.begin() + kTrailerEndMagicOffset);
@@ -266,8 +246,8 @@ Result<Trailer> DecodeTrailer(const TrailerBytes& b) {
         "the container is damaged");
   }
   Trailer trailer;
-  trailer.output_size = GetU64(&b[kTrailerOutputSizeOffset]);
-  trailer.block_count = GetU64(&b[kTrailerBlockCountOffset]);
+  trailer.output_size = LoadLe64(&b[kTrailerOutputSizeOffset]);
+  trailer.block_count = LoadLe64(&b[kTrailerBlockCountOffset]);
   std::copy_n(&b[kTrailerDigestOffset], trailer.output_digest.size(),
               trailer.output_digest.begin());
   return trailer;

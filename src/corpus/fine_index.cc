@@ -1,37 +1,16 @@
 #include "corpus/fine_index.h"
 
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <vector>
+
+#include "util/endian.h"
 
 namespace reducto {
 namespace {
 
 constexpr char kDamaged[] = ": the corpus is damaged; rebuild or re-fetch it";
-
-void StoreLe64(uint8_t* p, uint64_t v) {
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  std::memcpy(p, &v, sizeof v);
-}
-
-void StoreLe32(uint8_t* p, uint32_t v) {
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  std::memcpy(p, &v, sizeof v);
-}
-
-uint64_t LoadLe64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
-}
-
-uint32_t LoadLe32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
-}
 
 // The indexed positions of a segment of `size` bytes at `stride`: 0, stride, ... while
 // a whole window fits and the offset fits an entry.

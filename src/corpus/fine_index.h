@@ -13,15 +13,14 @@
 #ifndef REDUCTO_CORPUS_FINE_INDEX_H_
 #define REDUCTO_CORPUS_FINE_INDEX_H_
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <span>
 #include <string>
 
 #include "reducto/corpus.h"
 #include "reducto/status.h"
+#include "util/endian.h"
 #include "util/file.h"
 
 namespace reducto {
@@ -49,14 +48,7 @@ inline constexpr uint64_t kFineDefaultMaxBytes = 256u << 20;
 // The hash of the kFineWindow bytes at `p` (two little-endian 64-bit words, mixed).
 // The bucket is chosen by its high 32 bits, the fingerprint is its low 24.
 inline uint64_t FineHash(const uint8_t* p) {
-  uint64_t a, b;
-  std::memcpy(&a, p, sizeof a);
-  std::memcpy(&b, p + 8, sizeof b);
-  if constexpr (std::endian::native == std::endian::big) {
-    a = __builtin_bswap64(a);
-    b = __builtin_bswap64(b);
-  }
-  uint64_t v = (a * 0x9E3779B185EBCA87ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL);
+  uint64_t v = (LoadLe64(p) * 0x9E3779B185EBCA87ULL) ^ (LoadLe64(p + 8) * 0xC2B2AE3D27D4EB4FULL);
   v ^= v >> 29;
   v *= 0xBF58476D1CE4E5B9ULL;
   return v ^ (v >> 32);
@@ -99,9 +91,7 @@ class FineIndex {
     for (int probe = 0; probe < kFineProbeBuckets; ++probe) {
       const uint8_t* bucket = table_ + b * kFineBucketSize;
       for (int i = 0; i < kFineBucketEntries; ++i) {
-        uint64_t entry;
-        std::memcpy(&entry, bucket + 8 * i, sizeof entry);
-        if constexpr (std::endian::native == std::endian::big) entry = __builtin_bswap64(entry);
+        const uint64_t entry = LoadLe64(bucket + 8 * i);
         if (entry == 0) return;  // Buckets fill from the front.
         if ((entry >> kFineOffsetBits) == fingerprint) {
           f((entry & ((uint64_t{1} << kFineOffsetBits) - 1)) - 1);

@@ -9,6 +9,7 @@
 #include "crypto/envelope_format.h"
 #include "reducto/digest.h"
 #include "reducto/encryption.h"
+#include "util/endian.h"
 
 namespace reducto {
 namespace {
@@ -16,15 +17,6 @@ namespace {
 using namespace envelope;  // NOLINT: the format's constants.
 using Header = std::array<uint8_t, kHeaderSize>;
 using DataKey = std::array<uint8_t, kDataKeyBytes>;
-
-void Put16(uint8_t* p, uint16_t v) { for (int i = 0; i < 2; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i)); }
-void Put32(uint8_t* p, uint32_t v) { for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i)); }
-void Put64(uint8_t* p, uint64_t v) { for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i)); }
-uint64_t Get(const uint8_t* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 // Wipes what it holds when it goes.
 struct SecretBytes {
@@ -40,11 +32,11 @@ Status DeriveKek(const EnvelopeKey& key, const Header& header, SecretBytes* kek)
   }
   const std::string& passphrase = *key.passphrase;
   if (crypto_pwhash(kek->bytes.data(), kek->bytes.size(), passphrase.data(), passphrase.size(),
-                    header.data() + kSaltOffset, Get(header.data() + kOpsOffset, 8),
-                    static_cast<size_t>(Get(header.data() + kMemoryOffset, 8)),
+                    header.data() + kSaltOffset, LoadLe64(header.data() + kOpsOffset),
+                    static_cast<size_t>(LoadLe64(header.data() + kMemoryOffset)),
                     crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return Status::Unavailable("not enough memory for the passphrase's key derivation (Argon2id, " +
-                               std::to_string(Get(header.data() + kMemoryOffset, 8) >> 20) +
+                               std::to_string(LoadLe64(header.data() + kMemoryOffset) >> 20) +
                                " MiB): free memory and try again");
   }
   return Status::Ok();
@@ -53,7 +45,7 @@ Status DeriveKek(const EnvelopeKey& key, const Header& header, SecretBytes* kek)
 // The nonce of chunk `index`: its little-endian index, zero-padded to the cipher's size.
 std::array<uint8_t, 24> ChunkNonce(uint64_t index) {
   std::array<uint8_t, 24> nonce{};
-  Put64(nonce.data(), index);
+  StoreLe64(nonce.data(), index);
   return nonce;
 }
 
@@ -61,7 +53,7 @@ std::array<uint8_t, 24> ChunkNonce(uint64_t index) {
 std::array<uint8_t, 32 + 9> ChunkAad(const Digest& header_digest, uint64_t index, bool final) {
   std::array<uint8_t, 32 + 9> aad{};
   std::copy(header_digest.begin(), header_digest.end(), aad.begin());
-  Put64(aad.data() + 32, index);
+  StoreLe64(aad.data() + 32, index);
   aad[40] = final ? 1 : 0;
   return aad;
 }
@@ -139,7 +131,7 @@ class EncryptingSinkImpl final : public ByteSink {
   Status Emit(bool final) {
     cipher_.Seal(index_++, final, plain_, &sealed_);
     std::array<uint8_t, kChunkLengthBytes> length;
-    Put32(length.data(), static_cast<uint32_t>(sealed_.size()));
+    StoreLe32(length.data(), static_cast<uint32_t>(sealed_.size()));
     RETURN_IF_ERROR(out_.Write(length));
     RETURN_IF_ERROR(out_.Write(sealed_));
     sodium_memzero(plain_.data(), plain_.size());
@@ -220,7 +212,7 @@ class DecryptingSourceImpl final : public ByteSource {
   }
 
   Status CheckHeader() {
-    const uint64_t version = Get(header_.data() + kVersionOffset, 2);
+    const uint64_t version = LoadLe16(header_.data() + kVersionOffset);
     if (version != kVersion) {
       return Status::Corrupt(name_ + " is encrypted with envelope version " +
                              std::to_string(version) + ", which this reducto does not know: "
@@ -231,7 +223,7 @@ class DecryptingSourceImpl final : public ByteSource {
       return Status::Corrupt("the encryption header of " + name_ + " names an unknown cipher: "
                              "the file is damaged");
     }
-    const uint64_t chunk = Get(header_.data() + kChunkSizeOffset, 4);
+    const uint64_t chunk = LoadLe32(header_.data() + kChunkSizeOffset);
     if (chunk < kMinChunkSize || chunk > kMaxChunkSize) {
       return Status::Corrupt("the encryption header of " + name_ + " declares chunks of " +
                              std::to_string(chunk) + " bytes: the file is damaged");
@@ -260,8 +252,8 @@ class DecryptingSourceImpl final : public ByteSource {
         return Status::Permission(name_ + " is encrypted with a passphrase: pass "
                                   "--passphrase-file FILE (or --passphrase-env VAR)");
       }
-      const uint64_t ops = Get(header_.data() + kOpsOffset, 8);
-      const uint64_t memory = Get(header_.data() + kMemoryOffset, 8);
+      const uint64_t ops = LoadLe64(header_.data() + kOpsOffset);
+      const uint64_t memory = LoadLe64(header_.data() + kMemoryOffset);
       if (ops < crypto_pwhash_argon2id_OPSLIMIT_MIN || ops > kMaxOps ||
           memory < crypto_pwhash_argon2id_MEMLIMIT_MIN || memory > kMaxMemoryBytes) {
         return Status::Corrupt("the encryption header of " + name_ + " asks for an Argon2id "
@@ -315,7 +307,7 @@ class DecryptingSourceImpl final : public ByteSource {
                              "complete copy");
     }
     if (got < length.size()) return Truncated();
-    const uint64_t size = Get(length.data(), 4);
+    const uint64_t size = LoadLe32(length.data());
     if (size < kTagBytes || size > chunk_size_ + kTagBytes) {
       return Status::Corrupt("encrypted chunk " + std::to_string(index_) + " of " + name_ +
                              " declares " + std::to_string(size) + " bytes: the file is damaged");
@@ -387,9 +379,9 @@ Result<std::unique_ptr<ByteSink>> EncryptingSink(ByteSink& out, const EnvelopeKe
                                                                    : kCipherXChaCha20Poly1305;
   Header header{};
   std::copy(kMagic.begin(), kMagic.end(), header.begin());
-  Put16(header.data() + kVersionOffset, kVersion);
+  StoreLe16(header.data() + kVersionOffset, kVersion);
   header[kCipherOffset] = cipher;
-  Put32(header.data() + kChunkSizeOffset, kChunkSize);
+  StoreLe32(header.data() + kChunkSizeOffset, kChunkSize);
   if (key.key) {
     header[kKeyKindOffset] = kKeyKindKeyFile;
     std::array<uint8_t, kKeyIdBytes> id{};
@@ -399,8 +391,8 @@ Result<std::unique_ptr<ByteSink>> EncryptingSink(ByteSink& out, const EnvelopeKe
     std::copy(id.begin(), id.end(), header.begin() + kKeyIdOffset);
   } else {
     header[kKeyKindOffset] = kKeyKindPassphrase;
-    Put64(header.data() + kOpsOffset, cost.ops);
-    Put64(header.data() + kMemoryOffset, cost.memory_bytes);
+    StoreLe64(header.data() + kOpsOffset, cost.ops);
+    StoreLe64(header.data() + kMemoryOffset, cost.memory_bytes);
     randombytes_buf(header.data() + kSaltOffset, kSaltBytes);
   }
   randombytes_buf(header.data() + kWrapNonceOffset, 24);

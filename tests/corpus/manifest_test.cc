@@ -191,6 +191,28 @@ TEST_F(ManifestTest, SegmentFileMustHaveTheStatedSize) {
   ExpectError(StatusCode::kCorrupt, "is missing");
 }
 
+TEST_F(ManifestTest, FineIndexFieldIsOptionalAndChecked) {
+  ASSERT_TRUE(info_.segments[0].fine.has_value());
+  EXPECT_NE(std::string(original_.begin(), original_.end()).find("\"fine\": {"), std::string::npos);
+  // Without it (a corpus from an earlier builder) the corpus reads, without a fine index.
+  EditManifest([](nlohmann::json& j) { j["segments"][0].erase("fine"); });
+  auto without = ReadCorpusInfo(corpus());
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_FALSE(without->segments[0].fine.has_value());
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["fine"]["stride"] = 48; });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].fine.stride' must be a power of two");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["fine"]["file"] = "../x.fine"; });
+  ExpectError(StatusCode::kCorrupt, "must be a relative path inside the corpus");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["fine"].erase("blake3"); });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].fine.blake3' is missing");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["fine"] = 7; });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].fine' must be an object");
+}
+
 TEST_F(ManifestTest, UnknownFieldsAreIgnored) {
   EditManifest([](nlohmann::json& j) { j["comment"] = "added by a later 1.x writer"; });
   EXPECT_TRUE(ReadCorpusInfo(corpus()).ok());
