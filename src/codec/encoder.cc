@@ -581,8 +581,10 @@ class Encoder {
   uint64_t CorpusBytesRead(uint64_t block_bytes) {
     uint64_t read = 2 * block_bytes;
     if (matcher_ != nullptr) {
-      // A fine index look-up maps a page of the fine index, as reading would.
-      const uint64_t indexed = matcher_->stats().indexed_bytes + 64 * matcher_->stats().fine_lookups;
+      // A fine index look-up reads a bucket (and maps its page when read through the
+      // mapping).
+      const uint64_t indexed =
+          matcher_->stats().indexed_bytes + kFineBucketSize * matcher_->stats().fine_lookups;
       read += indexed - indexed_bytes_noted_;
       indexed_bytes_noted_ = indexed;
     }

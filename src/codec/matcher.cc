@@ -199,6 +199,8 @@ void LocalMatcher::NoteFineLookup(uint64_t target) {
   if (++fine_lookups_ < kFineTrialLookups) return;
   if (fine_yield_ >= kFineMinYield * kFineTrialLookups) {
     fine_poor_runs_ = 0;
+    // Worth it here: from now on through the mapping, which is faster once mapped.
+    fine_access_ = FineIndex::Access::kMapped;
   } else {
     fine_resume_ = target + (kFinePause << std::min(fine_poor_runs_++, kFineMaxBackoff));
     // Not read again for a while: give back the pages the trial mapped.
@@ -427,7 +429,7 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
         NoteFineLookup(target);
         const uint64_t fine_hash = FineHash(gap.data() + pos);
         for (const FineIndexView& view : fine_) {
-          view.index->ForEachCandidate(fine_hash, [&](uint64_t at) {
+          view.index->ForEachCandidate(fine_hash, fine_access_, [&](uint64_t at) {
             if (same8(view.base + at)) consider(Source::kFine, view.base + at, params_.fine_min_copy);
           });
         }
@@ -442,7 +444,10 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
         if (!skipped_.empty()) {
           __builtin_prefetch(&skipped_[next_hash >> (64 - params_.skipped_bits)]);
         }
-        if (!fine_.empty() && pos + kFineWindow <= gap.size()) PrefetchFine(gap.data() + pos);
+        if (fine_access_ == FineIndex::Access::kMapped && !fine_.empty() &&
+            pos + kFineWindow <= gap.size()) {
+          PrefetchFine(gap.data() + pos);
+        }
       }
       continue;
     }

@@ -217,6 +217,8 @@ class LocalMatcher {
   std::span<const FineIndexView> fine_all_;  // The corpus's, when params_.fine.
   std::span<const FineIndexView> fine_;      // fine_all_, or empty while paused.
   uint64_t fine_resume_ = 0;   // Target offset where a pause ends.
+  // Read until a trial run pays off, then mapped (FineIndex::Access).
+  FineIndex::Access fine_access_ = FineIndex::Access::kRead;
   uint64_t fine_lookups_ = 0;  // Look-ups in the current trial run,
   uint64_t fine_yield_ = 0;    // and the bytes of the copies they found.
   int fine_poor_runs_ = 0;     // Poor trial runs in a row.

@@ -1,8 +1,13 @@
 #include "corpus/fine_index.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "util/endian.h"
@@ -124,10 +129,45 @@ Result<FineIndex> FineIndex::Open(const std::string& path, const FineIndexFile& 
   ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
   RETURN_IF_ERROR(CheckFineHeader(file.bytes(), expected, segment_size, path));
   FineIndex index;
+  index.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (index.fd_ < 0) return ErrnoStatus("open fine index", path, errno);
   index.bucket_count_ = LoadLe64(file.bytes().data() + 24);
   index.table_ = file.bytes().data() + kFineHeaderSize;
   index.file_ = std::move(file);
   return index;
+}
+
+FineIndex::FineIndex(FineIndex&& other) noexcept
+    : file_(std::move(other.file_)),
+      fd_(std::exchange(other.fd_, -1)),
+      table_(std::exchange(other.table_, nullptr)),
+      bucket_count_(std::exchange(other.bucket_count_, 0)) {}
+
+FineIndex& FineIndex::operator=(FineIndex&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    file_ = std::move(other.file_);
+    fd_ = std::exchange(other.fd_, -1);
+    table_ = std::exchange(other.table_, nullptr);
+    bucket_count_ = std::exchange(other.bucket_count_, 0);
+  }
+  return *this;
+}
+
+FineIndex::~FineIndex() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool FineIndex::ReadBucket(uint64_t b, uint8_t* out) const {
+  const off_t at = static_cast<off_t>(kFineHeaderSize + b * kFineBucketSize);
+  size_t done = 0;
+  while (done < kFineBucketSize) {
+    ssize_t n = ::pread(fd_, out + done, kFineBucketSize - done, at + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
 }
 
 }  // namespace reducto

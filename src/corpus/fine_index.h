@@ -81,15 +81,30 @@ class FineIndex {
   static Result<FineIndex> Open(const std::string& path, const FineIndexFile& expected,
                                 uint64_t segment_size);
   FineIndex() = default;
+  FineIndex(FineIndex&& other) noexcept;
+  FineIndex& operator=(FineIndex&& other) noexcept;
+  ~FineIndex();
+
+  // How a look-up reads the buckets: through the mapping (fast once its pages are
+  // mapped), or with pread (a system call each, but nothing mapped: this kernel maps
+  // whole large folios on a fault, so a few hundred scattered look-ups through the
+  // mapping map nearly the whole file).
+  enum class Access { kMapped, kRead };
 
   // Calls f(offset) for each indexed segment offset whose window hash had `hash`'s
   // fingerprint in `hash`'s bucket (usually none or one; a candidate, not a match).
+  // With kRead, a file that cannot be read gives no candidates.
   template <typename F>
-  void ForEachCandidate(uint64_t hash, F&& f) const {
+  void ForEachCandidate(uint64_t hash, Access access, F&& f) const {
     const uint64_t fingerprint = hash & kFineFingerprintMask;
     uint64_t b = BucketIndex(hash);
+    uint8_t read[kFineBucketSize];
     for (int probe = 0; probe < kFineProbeBuckets; ++probe) {
       const uint8_t* bucket = table_ + b * kFineBucketSize;
+      if (access == Access::kRead) {
+        if (!ReadBucket(b, read)) return;
+        bucket = read;
+      }
       for (int i = 0; i < kFineBucketEntries; ++i) {
         const uint64_t entry = LoadLe64(bucket + 8 * i);
         if (entry == 0) return;  // Buckets fill from the front.
@@ -106,8 +121,11 @@ class FineIndex {
 
  private:
   uint64_t BucketIndex(uint64_t hash) const { return ((hash >> 32) * bucket_count_) >> 32; }
+  // pread of bucket `b` into `out` (kFineBucketSize bytes); false on a short read.
+  bool ReadBucket(uint64_t b, uint8_t* out) const;
 
   MappedFile file_;
+  int fd_ = -1;  // For Access::kRead.
   const uint8_t* table_ = nullptr;
   uint64_t bucket_count_ = 0;
 };

@@ -31,11 +31,15 @@ uint64_t HashOf(const std::string& window) {
   return FineHash(reinterpret_cast<const uint8_t*>(window.data()));
 }
 
+// The candidates of the window at `offset`, which must be the same read either way.
 std::set<uint64_t> CandidatesOf(const FineIndex& index, std::span<const uint8_t> segment,
                                 uint64_t offset) {
-  std::set<uint64_t> found;
-  index.ForEachCandidate(FineHash(segment.data() + offset), [&](uint64_t at) { found.insert(at); });
-  return found;
+  std::set<uint64_t> mapped, read;
+  const uint64_t hash = FineHash(segment.data() + offset);
+  index.ForEachCandidate(hash, FineIndex::Access::kMapped, [&](uint64_t at) { mapped.insert(at); });
+  index.ForEachCandidate(hash, FineIndex::Access::kRead, [&](uint64_t at) { read.insert(at); });
+  EXPECT_EQ(mapped, read) << offset;
+  return mapped;
 }
 
 TEST(FineIndexTest, HashKnownAnswers) {
