@@ -36,8 +36,8 @@ constexpr uint64_t kSkippedSampleMask = 7;
 // after each further one in a row (up to 2^kFineMaxBackoff times). Measured (default
 // profile, min copy 48): a database dump finds about 9 bytes per look-up, a kernel
 // tarball 0.3, a disk image 0.6, at about 60 ns a look-up (and a page fault for each
-// page a run maps again). Runs of 2^12 paused for 16 MiB keep the dump's ratio and cost the kernel
-// 12,288 look-ups (3 runs); runs of 2^16 paused for 4 MiB cost it 327,680.
+// page a run maps again). Runs of 2^12 paused for 16 MiB keep the dump's ratio and
+// cost the kernel 12,288 look-ups (3 runs); runs of 2^16 paused for 4 MiB, 327,680.
 constexpr uint64_t kFineTrialLookups = 1u << 12;
 constexpr uint64_t kFineMinYield = 1;
 constexpr uint64_t kFinePause = 16u << 20;
@@ -162,8 +162,9 @@ Status ValidateMatchParams(const MatchParams& p) {
   };
   if (p.window < 4 || p.window > 32) return bad("window must be 4..32");
   if (p.stride < 1 || p.stride > 64) return bad("stride must be 1..64");
-  if (p.min_copy < format::kMinCopyLength || p.min_repeat_copy < format::kMinCopyLength) {
-    return bad("min_copy and min_repeat_copy must be at least " +
+  if (p.min_copy < format::kMinCopyLength || p.min_repeat_copy < format::kMinCopyLength ||
+      p.fine_min_copy < format::kMinCopyLength) {
+    return bad("min_copy, min_repeat_copy and fine_min_copy must be at least " +
                std::to_string(format::kMinCopyLength));
   }
   if (p.behind > (1u << 30) || p.ahead > (1u << 30)) return bad("behind/ahead must be <= 1 GiB");

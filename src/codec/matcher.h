@@ -53,6 +53,8 @@ struct MatchParams {
   // corpus, such as a row that the database rewrote far from its old place. Corpora
   // without fine indexes simply have none to look up.
   bool fine = false;
+  // Shortest copy taken from a fine index: shorter ones in binaries are coincidences
+  // that cost more than the literals they replace.
   uint32_t fine_min_copy = 48;
   // log2 of the local index's slots (4 bytes each); 0 sizes the table to hold about
   // twice the positions of one region, so that new entries seldom evict the ones near
