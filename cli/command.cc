@@ -19,6 +19,12 @@ int Fail(const Status& status) {
   return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
+void RegisterNoFineIndexFlag(CLI::App* cmd, bool* no_fine_index, const char* cost) {
+  cmd->add_flag("--no-fine-index", *no_fine_index,
+                std::string("do not write a fine index (") + cost +
+                    "; it finds content that moved anywhere in the corpus)");
+}
+
 void ChunkingFlags::Register(CLI::App* cmd) {
   cmd->add_option("--avg", avg, "average chunk size (e.g. 8K)");
   cmd->add_option("--min", min, "minimum chunk size (default avg/2)");

@@ -61,6 +61,10 @@ struct ChunkingFlags {
   Result<ChunkerParams> Resolve(const Settings& settings) const;
 };
 
+// --no-fine-index, for the commands that build a corpus (docs/corpus.md, "Fine index").
+void RegisterNoFineIndexFlag(CLI::App* cmd, bool* no_fine_index,
+                             const char* cost = "about 29% of the pack");
+
 std::string Ratio(uint64_t original, uint64_t compressed);
 double SecondsSince(std::chrono::steady_clock::time_point start);
 

@@ -112,7 +112,7 @@ void RegisterCorpusCommands(CLI::App* app, Context& ctx) {
   build_cmd->add_option("-o,--output", build.output, "corpus directory to create")->required();
   build_cmd->add_option("inputs", build.inputs, "files, directories (recursive) or - for stdin")->required();
   build_cmd->add_flag("-f,--force", build.force, "replace an existing corpus at the output path");
-  build_cmd->add_flag("--no-fine-index", build.no_fine_index, "do not write a fine index (about 29% of the pack; it finds content that moved anywhere in the corpus)");
+  RegisterNoFineIndexFlag(build_cmd, &build.no_fine_index);
   RegisterSignKeyOption(build_cmd, &build.sign_keys);
   build.encryption.Register(build_cmd, "--encrypt-key");
   build.chunking.Register(build_cmd);

@@ -69,8 +69,7 @@ void RegisterCorpusOptimizeCommand(CLI::App* corpus, Context& ctx) {
   cmd->add_option("-o,--output", optimize.output, "corpus directory to create")->required();
   cmd->add_option("samples", optimize.samples, "sample files or directories (recursive)")->required();
   cmd->add_flag("-f,--force", optimize.force, "replace an existing corpus at the output path");
-  cmd->add_flag("--no-fine-index", optimize.no_fine_index,
-                "do not write a fine index (it would take about 22% of the budget)");
+  RegisterNoFineIndexFlag(cmd, &optimize.no_fine_index, "it would take about 22% of the budget");
   cmd->add_flag("--json", optimize.json, "print the report as JSON");
   cmd->add_option("--max-counted-chunks", optimize.max_counted_chunks,
                   "distinct chunks counted in memory (about 100 bytes each) before the counts "

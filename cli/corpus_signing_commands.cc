@@ -80,12 +80,6 @@ class VerifyReport {
   Status first_;
 };
 
-int FineIndexCount(const CorpusInfo& info) {
-  int count = 0;
-  for (const CorpusSegment& segment : info.segments) count += segment.fine.has_value();
-  return count;
-}
-
 struct CorpusVerifyCommand {
   std::string dir;
   TrustFlags trust;
@@ -109,7 +103,7 @@ struct CorpusVerifyCommand {
       report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
                                       std::to_string(info->pack_bytes()) + " bytes, " +
                                       std::to_string(info->index_entries) + " index entries, " +
-                                      std::to_string(FineIndexCount(*info)) +
+                                      std::to_string(info->fine_index_count()) +
                                       " fine index(es): every digest matches");
     } else {
       report.Failed("pack and index", s);

@@ -107,7 +107,7 @@ void RegisterCorpusUpdateCommand(CLI::App* corpus, Context& ctx) {
   cmd->add_option("inputs", update.inputs, "files, directories (recursive) or - for stdin")
       ->required();
   cmd->add_flag("-f,--force", update.force, "replace an existing corpus at the output path");
-  cmd->add_flag("--no-fine-index", update.no_fine_index, "do not write a fine index (about 29% of the pack; it finds content that moved anywhere in the corpus)");
+  RegisterNoFineIndexFlag(cmd, &update.no_fine_index);
   update.origin.Register(cmd);
   RegisterSignKeyOption(cmd, &update.sign_keys);
   // The chunking is the parent's; these only state what the caller expects.

@@ -7,6 +7,7 @@
 #ifndef REDUCTO_CORPUS_H_
 #define REDUCTO_CORPUS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -71,6 +72,7 @@ struct CorpusInfo {
   bool is_encrypted() const { return !encryption.empty(); }
 
   uint64_t pack_bytes() const;  // Sum of segment sizes = the corpus address space.
+  size_t fine_index_count() const;  // Segments that have a fine index.
   // Sum of the sizes of the corpus's own segments (those after segment_owners): for a
   // version, the new bytes that a receiver that has the parent must fetch (besides the
   // index and the manifest); for a root corpus, pack_bytes().

@@ -49,7 +49,7 @@ struct MatchParams {
   int skipped_bits = 0;
   uint32_t skipped_max = 4096;
   // Look up, at every target position the other tables leave, the corpus's fine indexes
-  // (docs/corpus.md, "Fine index"): runs of at least stride + 7 bytes anywhere in the
+  // (docs/corpus.md, "Fine index"): runs of at least stride + 15 bytes anywhere in the
   // corpus, such as a row that the database rewrote far from its old place. Corpora
   // without fine indexes simply have none to look up.
   bool fine = false;
@@ -153,7 +153,7 @@ class LocalMatcher {
                std::vector<Piece>* out);
 
   // Where the local search found its copies: at a previous copy's alignment, at the next
-  // anchor's, in the local index, in the index of skipped ranges.
+  // anchor's, in the local index, in the index of skipped ranges, in a fine index.
   enum class Source { kRepeat, kNext, kLocal, kSkipped, kFine };
   struct Stats {
     uint64_t copies[5] = {};  // By Source.

@@ -32,19 +32,13 @@ constexpr size_t kSampleWindowBytes = 8u << 20;
 // kTableBytes, and `per_chunk_bytes` of index per stored chunk
 // (OptimizeOptions::index_bytes_per_chunk; RocksDB 7.8 takes about 64: 52 bytes of key
 // and value, plus block, restart-point and bloom-filter overhead), and `fine_per_byte`
-// of fine index per pack byte (FineBytesPerPackByte). Only the selection before the
+// of fine index per pack byte (FineBytesPerSegmentByte). Only the selection before the
 // first build relies on it: the built directory is measured.
 struct SizeModel {
   uint64_t fixed_bytes = 0;
   uint64_t per_chunk_bytes = 0;
   double fine_per_byte = 0;
 };
-
-// A fine index at the default stride: one 8-byte entry per stride pack bytes, at seven
-// entries per 64-byte bucket (about 0.29).
-double FineBytesPerPackByte() {
-  return static_cast<double>(kFineBucketSize) / ((kFineBucketEntries - 1) * kFineDefaultStride);
-}
 
 // What a non-empty index adds to an empty one besides its entries: the table file's
 // footer, index block and properties (RocksDB 7.8: 2-3 KB), and a longer manifest.
@@ -231,7 +225,7 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
   }
   if (options.budget < empty_bytes) return BudgetTooSmall(options.budget, empty_bytes, sign_keys.size());
   SizeModel model{empty_bytes + kTableBytes, options.index_bytes_per_chunk,
-                  options.fine_index ? FineBytesPerPackByte() : 0.0};
+                  options.fine_index ? FineBytesPerSegmentByte() : 0.0};
 
   OptimizeReport report;
   report.budget = options.budget;

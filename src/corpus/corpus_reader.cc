@@ -46,7 +46,9 @@ class MappedCorpusReader final : public CorpusReader {
         pack_budget_(cache_bytes - cache_bytes / 4) {
     size_t next = 0;
     for (const CorpusSegment& segment : info().segments) {
-      if (segment.fine) fine_views_.push_back({&fine_[next++], segment.base});
+      const FineIndex* index = segment.fine ? &fine_[next++] : nullptr;
+      fine_of_segment_.push_back(index);
+      if (index != nullptr) fine_views_.push_back({index, segment.base});
     }
   }
 
@@ -95,6 +97,8 @@ class MappedCorpusReader final : public CorpusReader {
   const std::vector<CorpusInfo>& chain() const { return chain_; }
   const ChunkIndexReader& index(size_t member) const { return *indexes_[member]; }
   std::span<const uint8_t> segment_bytes(size_t i) const { return segments_[i].bytes(); }
+  // The fine index of segment i, or nullptr.
+  const FineIndex* segment_fine_index(size_t i) const { return fine_of_segment_[i]; }
 
  private:
   // The segment holding `address`. REQUIRES: address < size_. The last segment whose
@@ -130,6 +134,7 @@ class MappedCorpusReader final : public CorpusReader {
   std::vector<std::unique_ptr<ChunkIndexReader>> indexes_;
   std::vector<FineIndex> fine_;              // Of the segments that have one, in order.
   std::vector<FineIndexView> fine_views_;
+  std::vector<const FineIndex*> fine_of_segment_;  // Per segment, nullptr without one.
   uint64_t size_;
   uint64_t cache_bytes_;
   uint64_t pack_budget_;  // The mapped file pages above which they are dropped.
@@ -267,43 +272,33 @@ Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
                                               std::move(indexes), std::move(fine), cache_bytes);
 }
 
-// The fine index of a segment that `member` holds itself: its file's BLAKE3 (the header
-// was checked when the reader opened it).
-Status VerifyFineIndex(const CorpusInfo& member, const CorpusSegment& segment) {
-  if (!segment.fine) return Status::Ok();
-  const std::string path = member.path + "/" + segment.fine->file;
-  ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+// BLAKE3 of bytes the reader maps, hashed in steps, each noted to the reader so that
+// the mapped pages stay within the cache.
+Digest HashMapped(const MappedCorpusReader& reader, std::span<const uint8_t> bytes) {
   constexpr size_t kStep = 16u << 20;
   Blake3Hasher hasher;
-  for (size_t at = 0; at < file.size(); at += kStep) {
-    hasher.Update(file.bytes().subspan(at, std::min<uint64_t>(kStep, file.size() - at)));
-    file.DropResidentPages();
+  for (size_t at = 0; at < bytes.size(); at += kStep) {
+    std::span<const uint8_t> step = bytes.subspan(at, std::min(kStep, bytes.size() - at));
+    hasher.Update(step);
+    reader.NoteRead(step.size());
   }
-  if (!DigestEqual(hasher.Final(), segment.fine->blake3)) {
-    return Status::Integrity("fine index " + path + " does not match its BLAKE3 in the manifest" +
-                             kDamaged);
-  }
-  return Status::Ok();
+  return hasher.Final();
 }
 
-// The segments that `member` (an element of the reader's chain) holds itself, hashed
-// in steps so that the mapped pages stay within the cache.
+// The segments that `member` (an element of the reader's chain) holds itself, and
+// their fine indexes (whose headers were checked when the reader opened them).
 Status VerifySegments(const MappedCorpusReader& reader, const CorpusInfo& member) {
-  constexpr size_t kStep = 16u << 20;
   const std::vector<CorpusSegment>& segments = member.segments;
   for (size_t i = member.segment_owners.size(); i < segments.size(); ++i) {
-    std::span<const uint8_t> bytes = reader.segment_bytes(i);
-    Blake3Hasher hasher;
-    for (size_t at = 0; at < bytes.size(); at += kStep) {
-      std::span<const uint8_t> step = bytes.subspan(at, std::min(kStep, bytes.size() - at));
-      hasher.Update(step);
-      reader.NoteRead(step.size());
-    }
-    if (!DigestEqual(hasher.Final(), segments[i].blake3)) {
+    if (!DigestEqual(HashMapped(reader, reader.segment_bytes(i)), segments[i].blake3)) {
       return Status::Integrity("pack segment " + member.path + "/" + segments[i].file +
                                " does not match its BLAKE3 in the manifest" + kDamaged);
     }
-    RETURN_IF_ERROR(VerifyFineIndex(member, segments[i]));
+    const FineIndex* fine = reader.segment_fine_index(i);
+    if (fine != nullptr && !DigestEqual(HashMapped(reader, fine->bytes()), segments[i].fine->blake3)) {
+      return Status::Integrity("fine index " + member.path + "/" + segments[i].fine->file +
+                               " does not match its BLAKE3 in the manifest" + kDamaged);
+    }
   }
   return Status::Ok();
 }

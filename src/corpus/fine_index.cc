@@ -26,10 +26,8 @@ uint64_t PositionCount(uint64_t size, uint32_t stride) {
   return last / stride + 1;
 }
 
-// About seven positions per bucket of eight: few overflow (those are dropped), and
-// repeated content (which keeps one entry per distinct window) leaves room.
 uint64_t BucketCount(uint64_t positions) {
-  return std::max<uint64_t>(1, (positions + kFineBucketEntries - 2) / (kFineBucketEntries - 1));
+  return std::max<uint64_t>(1, (positions + kFinePositionsPerBucket - 1) / kFinePositionsPerBucket);
 }
 
 uint64_t FileSize(uint64_t buckets) { return kFineHeaderSize + buckets * kFineBucketSize; }
@@ -38,19 +36,19 @@ uint64_t FileSize(uint64_t buckets) { return kFineHeaderSize + buckets * kFineBu
 // one of them already holds the fingerprint (the first occurrence of a window wins);
 // dropped when both are full.
 void Insert(uint8_t* table, uint64_t buckets, uint64_t hash, uint64_t offset) {
-  const uint64_t fingerprint = hash & kFineFingerprintMask;
-  uint64_t b = ((hash >> 32) * buckets) >> 32;
+  const uint64_t fingerprint = FineFingerprint(hash);
+  uint64_t b = FineBucket(hash, buckets);
   for (int probe = 0; probe < kFineProbeBuckets; ++probe) {
     uint8_t* bucket = table + b * kFineBucketSize;
     for (int i = 0; i < kFineBucketEntries; ++i) {
-      uint64_t entry = LoadLe64(bucket + 8 * i);
+      const uint64_t entry = LoadLe64(bucket + 8 * i);
       if (entry == 0) {
-        StoreLe64(bucket + 8 * i, (fingerprint << kFineOffsetBits) | (offset + 1));
+        StoreLe64(bucket + 8 * i, FineEntry(fingerprint, offset));
         return;
       }
-      if ((entry >> kFineOffsetBits) == fingerprint) return;
+      if (FineEntryFingerprint(entry) == fingerprint) return;
     }
-    b = b + 1 == buckets ? 0 : b + 1;
+    b = NextFineBucket(b, buckets);
   }
 }
 
@@ -75,11 +73,11 @@ Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std
   const uint64_t buckets = BucketCount(positions);
   std::vector<uint8_t> file(FileSize(buckets), 0);
   std::memcpy(file.data(), kFineMagic, sizeof kFineMagic);
-  StoreLe32(file.data() + 8, kFineFormatVersion);
-  StoreLe32(file.data() + 12, stride);
-  StoreLe64(file.data() + 16, segment.size());
-  StoreLe64(file.data() + 24, buckets);
-  StoreLe64(file.data() + 32, positions);
+  StoreLe32(file.data() + kFineVersionOffset, kFineFormatVersion);
+  StoreLe32(file.data() + kFineStrideOffset, stride);
+  StoreLe64(file.data() + kFineSegmentSizeOffset, segment.size());
+  StoreLe64(file.data() + kFineBucketCountOffset, buckets);
+  StoreLe64(file.data() + kFinePositionsOffset, positions);
   uint8_t* table = file.data() + kFineHeaderSize;
   const uint64_t positions_per_step = std::max<uint64_t>(1, kFineStepBytes / stride);
   for (uint64_t i = 0; i < positions; ++i) {
@@ -103,19 +101,21 @@ Status CheckFineHeader(std::span<const uint8_t> bytes, const FineIndexFile& expe
   if (bytes.size() < kFineHeaderSize || std::memcmp(bytes.data(), kFineMagic, 8) != 0) {
     return bad("does not start with the fine index magic");
   }
-  if (LoadLe32(bytes.data() + 8) != kFineFormatVersion) {
-    return bad("has format version " + std::to_string(LoadLe32(bytes.data() + 8)) +
-               " (this reducto reads " + std::to_string(kFineFormatVersion) + ")");
+  const uint32_t version = LoadLe32(bytes.data() + kFineVersionOffset);
+  if (version != kFineFormatVersion) {
+    return bad("has format version " + std::to_string(version) + " (this reducto reads " +
+               std::to_string(kFineFormatVersion) + ")");
   }
-  const uint32_t stride = LoadLe32(bytes.data() + 12);
-  const uint64_t buckets = LoadLe64(bytes.data() + 24);
+  const uint32_t stride = LoadLe32(bytes.data() + kFineStrideOffset);
+  const uint64_t described = LoadLe64(bytes.data() + kFineSegmentSizeOffset);
+  const uint64_t buckets = LoadLe64(bytes.data() + kFineBucketCountOffset);
   if (stride != expected.stride) {
     return bad("has stride " + std::to_string(stride) + ", the manifest says " +
                std::to_string(expected.stride));
   }
-  if (LoadLe64(bytes.data() + 16) != segment_size) {
-    return bad("describes a segment of " + std::to_string(LoadLe64(bytes.data() + 16)) +
-               " bytes, not " + std::to_string(segment_size));
+  if (described != segment_size) {
+    return bad("describes a segment of " + std::to_string(described) + " bytes, not " +
+               std::to_string(segment_size));
   }
   if (buckets == 0 || buckets > std::numeric_limits<uint32_t>::max() ||
       FileSize(buckets) != bytes.size()) {
@@ -126,12 +126,14 @@ Status CheckFineHeader(std::span<const uint8_t> bytes, const FineIndexFile& expe
 
 Result<FineIndex> FineIndex::Open(const std::string& path, const FineIndexFile& expected,
                                   uint64_t segment_size) {
-  ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
-  RETURN_IF_ERROR(CheckFineHeader(file.bytes(), expected, segment_size, path));
+  // One open file for both ways of reading, so that they read the same file even when
+  // the corpus is replaced meanwhile.
   FineIndex index;
   index.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (index.fd_ < 0) return ErrnoStatus("open fine index", path, errno);
-  index.bucket_count_ = LoadLe64(file.bytes().data() + 24);
+  ASSIGN_OR_RETURN(MappedFile file, MappedFile::Map(index.fd_, path));
+  RETURN_IF_ERROR(CheckFineHeader(file.bytes(), expected, segment_size, path));
+  index.bucket_count_ = LoadLe64(file.bytes().data() + kFineBucketCountOffset);
   index.table_ = file.bytes().data() + kFineHeaderSize;
   index.file_ = std::move(file);
   return index;

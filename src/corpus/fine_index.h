@@ -31,8 +31,18 @@ inline constexpr char kFineSuffix[] = ".fine";
 inline constexpr char kFineMagic[8] = {'R', 'D', 'C', 'F', 'I', 'N', 'E', '1'};
 inline constexpr uint32_t kFineFormatVersion = 1;
 inline constexpr size_t kFineHeaderSize = 64;
+// Header fields, little-endian: version (u32), stride (u32), segment size (u64), bucket
+// count (u64), sampled positions (u64); the rest of the header is zero.
+inline constexpr size_t kFineVersionOffset = 8;
+inline constexpr size_t kFineStrideOffset = 12;
+inline constexpr size_t kFineSegmentSizeOffset = 16;
+inline constexpr size_t kFineBucketCountOffset = 24;
+inline constexpr size_t kFinePositionsOffset = 32;
 inline constexpr size_t kFineBucketSize = 64;  // 8 entries of 8 bytes.
 inline constexpr int kFineBucketEntries = 8;
+// Bucket count = ceil(positions / kFinePositionsPerBucket), at least 1: few buckets
+// overflow, and repeated content (one entry per distinct window) leaves room.
+inline constexpr uint64_t kFinePositionsPerBucket = 7;
 // A window whose bucket is full goes into the next bucket (the first after the last is
 // bucket 0); a look-up reads the next bucket only when the first is full.
 inline constexpr int kFineProbeBuckets = 2;
@@ -52,6 +62,29 @@ inline uint64_t FineHash(const uint8_t* p) {
   v ^= v >> 29;
   v *= 0xBF58476D1CE4E5B9ULL;
   return v ^ (v >> 32);
+}
+
+// The bucket of `hash` among `bucket_count`, the bucket after `b`, and the parts of an
+// entry: the format's rules, shared by the writer and the reader.
+inline uint64_t FineBucket(uint64_t hash, uint64_t bucket_count) {
+  return ((hash >> 32) * bucket_count) >> 32;
+}
+inline uint64_t NextFineBucket(uint64_t b, uint64_t bucket_count) {
+  return b + 1 == bucket_count ? 0 : b + 1;
+}
+inline uint64_t FineFingerprint(uint64_t hash) { return hash & kFineFingerprintMask; }
+inline uint64_t FineEntry(uint64_t fingerprint, uint64_t offset) {
+  return (fingerprint << kFineOffsetBits) | (offset + 1);
+}
+inline uint64_t FineEntryFingerprint(uint64_t entry) { return entry >> kFineOffsetBits; }
+inline uint64_t FineEntryOffset(uint64_t entry) {
+  return (entry & ((uint64_t{1} << kFineOffsetBits) - 1)) - 1;
+}
+
+// Fine index bytes per segment byte at the default stride (about 0.29), for estimates.
+inline double FineBytesPerSegmentByte() {
+  return static_cast<double>(kFineBucketSize) /
+         static_cast<double>(kFinePositionsPerBucket * kFineDefaultStride);
 }
 
 // pack/000000.seg -> fine/000000.fine.
@@ -96,8 +129,8 @@ class FineIndex {
   // With kRead, a file that cannot be read gives no candidates.
   template <typename F>
   void ForEachCandidate(uint64_t hash, Access access, F&& f) const {
-    const uint64_t fingerprint = hash & kFineFingerprintMask;
-    uint64_t b = BucketIndex(hash);
+    const uint64_t fingerprint = FineFingerprint(hash);
+    uint64_t b = FineBucket(hash, bucket_count_);
     uint8_t read[kFineBucketSize];
     for (int probe = 0; probe < kFineProbeBuckets; ++probe) {
       const uint8_t* bucket = table_ + b * kFineBucketSize;
@@ -108,19 +141,20 @@ class FineIndex {
       for (int i = 0; i < kFineBucketEntries; ++i) {
         const uint64_t entry = LoadLe64(bucket + 8 * i);
         if (entry == 0) return;  // Buckets fill from the front.
-        if ((entry >> kFineOffsetBits) == fingerprint) {
-          f((entry & ((uint64_t{1} << kFineOffsetBits) - 1)) - 1);
-        }
+        if (FineEntryFingerprint(entry) == fingerprint) f(FineEntryOffset(entry));
       }
-      b = b + 1 == bucket_count_ ? 0 : b + 1;
+      b = NextFineBucket(b, bucket_count_);
     }
   }
-  void Prefetch(uint64_t hash) const { __builtin_prefetch(table_ + BucketIndex(hash) * kFineBucketSize); }
+  void Prefetch(uint64_t hash) const {
+    __builtin_prefetch(table_ + FineBucket(hash, bucket_count_) * kFineBucketSize);
+  }
+  // The whole file, as mapped (for verification).
+  std::span<const uint8_t> bytes() const { return file_.bytes(); }
   // As MappedFile::DropResidentPages.
   void DropResidentPages() const { file_.DropResidentPages(); }
 
  private:
-  uint64_t BucketIndex(uint64_t hash) const { return ((hash >> 32) * bucket_count_) >> 32; }
   // pread of bucket `b` into `out` (kFineBucketSize bytes); false on a short read.
   bool ReadBucket(uint64_t b, uint8_t* out) const;
 

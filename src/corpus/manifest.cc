@@ -392,35 +392,28 @@ std::string Dump(const OrderedJson& j) {
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
 }
 
-Status CheckFineFile(const std::string& path, const FineIndexFile& fine) {
+// The size of the regular file `path` of the corpus, which the manifest names as a
+// `what` ("pack segment", "fine index"): Corrupt when it is missing or not a file.
+Result<uint64_t> CorpusFileSize(const std::string& path, const std::string& what) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status::Corrupt("fine index " + path + " is missing" + kDamaged);
-    return ErrnoStatus("stat fine index", path, errno);
+    if (errno == ENOENT) return Status::Corrupt(what + " " + path + " is missing" + kDamaged);
+    return ErrnoStatus("stat " + what, path, errno);
   }
-  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != fine.size) {
-    return Status::Corrupt("fine index " + path + " is not a regular file of the " +
-                           std::to_string(fine.size) + " bytes the manifest says" + kDamaged);
+  if (!S_ISREG(st.st_mode)) {
+    return Status::Corrupt(what + " " + path + " is not a regular file" + kDamaged);
   }
-  return Status::Ok();
+  return static_cast<uint64_t>(st.st_size);
 }
 
-// The corpus's own segment files; an ancestor's are checked by ReadCorpusChain.
+// The corpus's own segment files and fine indexes; an ancestor's are checked by
+// ReadCorpusChain.
 Status CheckSegmentFiles(const CorpusInfo& info) {
   for (size_t i = info.segment_owners.size(); i < info.segments.size(); ++i) {
     const CorpusSegment& segment = info.segments[i];
     std::string path = info.path + "/" + segment.file;
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT)
-        return Status::Corrupt("pack segment " + path + " is missing" + kDamaged);
-      return ErrnoStatus("stat pack segment", path, errno);
-    }
-    if (!S_ISREG(st.st_mode)) {
-      return Status::Corrupt("pack segment " + path + " is not a regular file" + kDamaged);
-    }
+    ASSIGN_OR_RETURN(uint64_t size, CorpusFileSize(path, "pack segment"));
     // An encrypted segment holds each chunk sealed, a tag longer.
-    auto size = static_cast<uint64_t>(st.st_size);
     uint64_t expected =
         info.is_encrypted() ? CorpusKeys::SealedSize(segment.size) : segment.size;
     if (size != expected) {
@@ -428,7 +421,14 @@ Status CheckSegmentFiles(const CorpusInfo& info) {
                              " bytes, expected " + std::to_string(expected) + " for the " +
                              std::to_string(segment.size) + " bytes the manifest says" + kDamaged);
     }
-    if (segment.fine) RETURN_IF_ERROR(CheckFineFile(info.path + "/" + segment.fine->file, *segment.fine));
+    if (!segment.fine) continue;
+    path = info.path + "/" + segment.fine->file;
+    ASSIGN_OR_RETURN(size, CorpusFileSize(path, "fine index"));
+    if (size != segment.fine->size) {
+      return Status::Corrupt("fine index " + path + " is " + std::to_string(size) +
+                             " bytes, the manifest says " + std::to_string(segment.fine->size) +
+                             kDamaged);
+    }
   }
   return Status::Ok();
 }
@@ -519,6 +519,12 @@ Result<CorpusInfo> ReadCorpusInfo(const std::string& dir) {
 }
 
 // ---- CorpusInfo ----
+
+size_t CorpusInfo::fine_index_count() const {
+  size_t count = 0;
+  for (const CorpusSegment& s : segments) count += s.fine.has_value();
+  return count;
+}
 
 uint64_t CorpusInfo::pack_bytes() const {
   uint64_t total = 0;

@@ -114,14 +114,6 @@ Status KeepUsedSince(const std::string& corpus_dir, const CorpusPruneOptions& op
   return Status::Ok();
 }
 
-// A pruned corpus has a fine index when its source had one.
-bool HasFineIndex(const CorpusInfo& info) {
-  for (const CorpusSegment& segment : info.segments) {
-    if (segment.fine) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Result<CorpusPruneResult> PruneCorpus(const std::string& source_dir, const std::string& out_dir,
@@ -164,7 +156,8 @@ Result<CorpusPruneResult> PruneCorpus(const std::string& source_dir, const std::
                               }
                               return Status::Ok();
                             },
-                            nullptr, nullptr, HasFineIndex(source->info())));
+                            // A fine index when the source had one.
+                            nullptr, nullptr, source->info().fine_index_count() > 0));
   return result;
 }
 

@@ -119,24 +119,21 @@ Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data, u
 Result<MappedFile> MappedFile::Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", path, errno);
+  Result<MappedFile> file = Map(fd, path);
+  ::close(fd);
+  return file;
+}
+
+Result<MappedFile> MappedFile::Map(int fd, const std::string& path) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoStatus("stat", path, err);
-  }
+  if (::fstat(fd, &st) != 0) return ErrnoStatus("stat", path, errno);
   MappedFile file;
   file.size_ = static_cast<uint64_t>(st.st_size);
   if (file.size_ > 0) {
     void* p = ::mmap(nullptr, file.size_, PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("map", path, err);
-    }
+    if (p == MAP_FAILED) return ErrnoStatus("map", path, errno);
     file.data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
   return file;
 }
 

@@ -31,6 +31,9 @@ Status SyncDirectory(const std::string& dir);
 class MappedFile {
  public:
   static Result<MappedFile> Open(const std::string& path);
+  // The same for a file already open for reading (`path` names it in errors); `fd` stays
+  // open and the caller's.
+  static Result<MappedFile> Map(int fd, const std::string& path);
   // `size` bytes of private anonymous memory, zeroed, left out of core dumps, for the caller to fill through
   // `fill` (an encrypted corpus's decrypted pack). DropResidentPages() keeps them.
   static Result<MappedFile> Anonymous(uint64_t size, const std::string& what);
