@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/block_stream.h"
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "reducto/digest.h"
@@ -42,13 +43,15 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
 };
 
-// A block on its way through the pipeline: read by the decoder's thread, rebuilt and
-// verified by a worker (RebuildBlock), written in order (WriteBlock).
+// A block on its way through the pipeline: read by the decoder's thread (which also
+// decompresses a version 3 container's instructions, one stream for all blocks),
+// rebuilt and verified by a worker (RebuildBlock), written in order (WriteBlock).
 struct BlockJob {
   uint64_t index = 0;          // Position in the container.
   uint64_t output_offset = 0;  // Of its first output byte.
   BlockHeader block;
   Buffer payload;
+  Buffer instructions;  // Version 3 only; earlier versions decompress on the worker.
   Buffer output;
 };
 
@@ -176,6 +179,13 @@ class Decoder {
     job.block = *block;
     RETURN_IF_ERROR(ReadExactly(job.payload.Resize(block->payload_size),
                                 "the payload of " + block_name));
+    if (streamed()) {
+      Status s = CheckPayload(job);
+      if (s.ok()) {
+        s = stream_.Decompress(job.payload.span(), job.instructions.Resize(block->instruction_size));
+      }
+      if (!s.ok()) return InBlock(index, s);
+    }
     ++blocks_read_;
     output_read_ += block->output_size;
     return pipeline_.Submit(std::move(job));
@@ -207,14 +217,25 @@ class Decoder {
     return InBlock(job.index, rebuilt);
   }
 
-  Status Rebuild(BlockJob& job, WorkerState& state) const {
-    const BlockHeader& block = job.block;
-    std::span<const uint8_t> payload = job.payload.span();
-    if (!kSkipIntegrityChecks && PayloadHash(payload) != block.payload_hash) {
+  // Version 3: the blocks' payloads are one zstd stream (docs/format.md).
+  bool streamed() const { return header_.version >= format::kVersion3; }
+
+  // Before a payload reaches zstd.
+  static Status CheckPayload(const BlockJob& job) {
+    if (!kSkipIntegrityChecks && PayloadHash(job.payload.span()) != job.block.payload_hash) {
       return Status::Integrity("block payload checksum mismatch: the container is damaged");
     }
-    std::span<uint8_t> instructions = state.instructions.Resize(block.instruction_size);
-    RETURN_IF_ERROR(DecompressPayload(state.dctx.get(), payload, instructions));
+    return Status::Ok();
+  }
+
+  Status Rebuild(BlockJob& job, WorkerState& state) const {
+    const BlockHeader& block = job.block;
+    std::span<uint8_t> instructions = job.instructions.span();
+    if (!streamed()) {
+      RETURN_IF_ERROR(CheckPayload(job));
+      instructions = state.instructions.Resize(block.instruction_size);
+      RETURN_IF_ERROR(DecompressPayload(state.dctx.get(), job.payload.span(), instructions));
+    }
     std::span<uint8_t> output = job.output.Resize(block.output_size);
     RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &state.scratch,
                                         ExecuteContext{header_.version, state.dctx.get()}));
@@ -269,6 +290,7 @@ class Decoder {
 
   Result<DecompressStats> FinishTrailer() {
     RETURN_IF_ERROR(pipeline_.Finish());
+    RETURN_IF_ERROR(stream_.Finish().WithContext(in_.name()));
     TrailerBytes raw;
     raw[0] = format::kRecordTrailer;
     RETURN_IF_ERROR(ReadExactly(std::span(raw).subspan(1), "the trailer"));
@@ -306,6 +328,7 @@ class Decoder {
   // `output_bytes` and `blocks` belong to WriteBlock until the pipeline finished.
   DecompressStats stats_;
   Blake3Hasher whole_;  // Over the whole output, for the trailer (fed by WriteBlock).
+  BlockStreamDecompressor stream_;  // Version 3, on the reading thread.
   std::vector<WorkerState> workers_;
   // Last: destroyed first, so that its workers stop before the state they use goes.
   OrderedPipeline<BlockJob> pipeline_;

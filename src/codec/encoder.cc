@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "codec/block_stream.h"
 #include "codec/container.h"
 #include "codec/format.h"
 #include "codec/instructions.h"
@@ -130,10 +131,13 @@ class BlockBuilder {
 };
 
 // A finished block on its way through the pipeline: the instructions and output that
-// the encoder decided, then the record that a worker compressed and hashed.
+// the encoder decided, the digest a worker computed, then the record of its compressed
+// instructions.
 struct BlockJob {
   std::vector<uint8_t> instructions;
   std::vector<uint8_t> output;
+  bool last = false;  // The container's last block: its payload ends the zstd frame.
+  Digest digest{};
   BlockRecord record;
 };
 
@@ -188,18 +192,15 @@ class Encoder {
         params_(params),
         pipeline_(
             ResolveThreadCount(options.threads),
-            [this](BlockJob& job, int worker) { return CompressBlock(job, worker); },
-            [this](BlockJob& job) { return WriteBlock(job); }) {
-    for (int i = 0; i < std::max(1, pipeline_.workers()); ++i) {
-      block_cctxs_.emplace_back(ZSTD_createCCtx());
-    }
-  }
+            [](BlockJob& job, int) { return HashBlock(job); },
+            [this](BlockJob& job) { return WriteBlock(job); }) {}
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
     RETURN_IF_ERROR(writer_.WriteHeader(header));
     Status encoded = corpus_ != nullptr ? EncodeChunks(in) : EncodeLiterals(in);
     if (encoded.ok() && block_.output_size() > 0) encoded = FlushBlock();
+    if (encoded.ok() && held_block_) encoded = SubmitHeldBlock(/*last=*/true);
     Status written = pipeline_.Finish();
     RETURN_IF_ERROR(written);
     RETURN_IF_ERROR(encoded);
@@ -215,9 +216,7 @@ class Encoder {
  private:
   Result<ContainerHeader> MakeHeader() {
     ContainerHeader header;
-    // Only containers that may hold DELTA need version 2; the others stay readable by
-    // version 1 decoders.
-    header.version = params_.delta && corpus_ != nullptr ? format::kVersion2 : format::kVersion;
+    header.version = format::kVersion3;
     header.level = level_;
     header.block_size = options_.block_size;
     if (corpus_ == nullptr) {
@@ -563,16 +562,26 @@ class Encoder {
     return Status::Ok();
   }
 
-  // Hands the current block to the pipeline, which compresses and hashes it on a
-  // worker (CompressBlock) and writes it in order (WriteBlock).
+  // Ends the current block. It is held back until the next block ends or the input
+  // does, because the last block's payload must end the zstd frame.
   Status FlushBlock() {
     shadow_started_ = false;
-    BlockJob job;
-    block_.Finish(&job.instructions, &job.output);
-    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(job.output.size()))) {
+    if (held_block_) RETURN_IF_ERROR(SubmitHeldBlock(/*last=*/false));
+    held_block_.emplace();
+    block_.Finish(&held_block_->instructions, &held_block_->output);
+    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(held_block_->output.size()))) {
       ++stats_.cache_drops;
     }
-    return pipeline_.Submit(std::move(job));
+    return Status::Ok();
+  }
+
+  // Hands the held block to the pipeline, which hashes it on a worker (HashBlock), then
+  // compresses and writes it in order (WriteBlock).
+  Status SubmitHeldBlock(bool last) {
+    held_block_->last = last;
+    Status submitted = pipeline_.Submit(std::move(*held_block_));
+    held_block_.reset();
+    return submitted;
   }
 
   // The corpus bytes read since the previous block, about: copies, extensions and delta
@@ -592,14 +601,15 @@ class Encoder {
   }
 
   // On a worker thread.
-  Status CompressBlock(BlockJob& job, int worker) {
-    return EncodeBlockRecord(block_cctxs_[static_cast<size_t>(worker)].get(), job.instructions,
-                             static_cast<uint32_t>(job.output.size()), Blake3(job.output),
-                             level_, &job.record);
+  static Status HashBlock(BlockJob& job) {
+    job.digest = Blake3(job.output);
+    return Status::Ok();
   }
 
-  // One call at a time, in block order.
+  // One call at a time, in block order: the blocks are one zstd stream.
   Status WriteBlock(BlockJob& job) {
+    RETURN_IF_ERROR(stream_.Compress(job.instructions, static_cast<uint32_t>(job.output.size()),
+                                     job.digest, job.last, &job.record));
     whole_.Update(job.output);
     RETURN_IF_ERROR(writer_.WriteBlockRecord(job.record));
     ++stats_.blocks;
@@ -627,7 +637,8 @@ class Encoder {
   const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
   LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
   std::vector<Piece> pieces_;
-  std::vector<ZstdCCtxPtr> block_cctxs_;  // One per pipeline worker.
+  std::optional<BlockJob> held_block_;  // Ended, not yet submitted (FlushBlock).
+  BlockStreamCompressor stream_{level_};
   uint64_t indexed_bytes_noted_ = 0;      // matcher_->stats().indexed_bytes at the last block.
   // Last: destroyed first, so that its workers stop before the state they use goes.
   OrderedPipeline<BlockJob> pipeline_;

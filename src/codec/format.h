@@ -1,4 +1,4 @@
-// The constants of the container format, versions 1 and 2 (docs/format.md). They are
+// The constants of the container format, versions 1 to 3 (docs/format.md). They are
 // on disk in every container ever written.
 //
 // DO NOT CHANGE any value in this file. A change of layout or meaning is a new format
@@ -12,10 +12,16 @@
 
 namespace reducto::format {
 
-// Version 1: LITERAL and COPY. Version 2 adds DELTA and changes nothing else.
+// Version 1: LITERAL and COPY. Version 2 adds DELTA and changes nothing else. Version 3
+// (DELTA allowed) makes the block payloads one zstd frame (see kStreamWindowLog).
 inline constexpr uint16_t kVersion = 1;
 inline constexpr uint16_t kVersion2 = 2;
-inline constexpr uint16_t kLatestVersion = kVersion2;
+inline constexpr uint16_t kVersion3 = 3;
+inline constexpr uint16_t kLatestVersion = kVersion3;
+
+// Version 3: the largest window (log2 bytes) the frame of a container's block payloads
+// may declare. Bounds a decoder's memory for it.
+inline constexpr int kStreamWindowLog = 24;
 
 // ---- Header ----
 inline constexpr std::array<uint8_t, 8> kMagic = {0x89, 'R', 'D', 'C', 'T', 0x0D, 0x0A, 0x1A};

@@ -241,7 +241,8 @@ std::vector<uint8_t> EditedText(const std::vector<uint8_t>& reference) {
   return target;
 }
 
-TEST(DeltaContainerTest, OnlyTheMaxProfileWritesVersion2) {
+// Every profile writes version 3 (one zstd stream for all blocks); only max sends DELTA.
+TEST(DeltaContainerTest, EveryProfileWritesVersion3AndOnlyMaxSendsDelta) {
   auto reference = TextReference(40000, 1);
   FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
   auto target = EditedText(reference);
@@ -254,7 +255,7 @@ TEST(DeltaContainerTest, OnlyTheMaxProfileWritesVersion2) {
     ASSERT_TRUE(container.ok()) << container.status().ToString();
     auto header = DecodeHeader(testing::AsBytes(*container).first(format::kHeaderSize), "c");
     ASSERT_TRUE(header.ok());
-    EXPECT_EQ(header->version, profile == Profile::kMax ? format::kVersion2 : format::kVersion);
+    EXPECT_EQ(header->version, format::kVersion3);
     EXPECT_EQ(stats.deltas > 0, profile == Profile::kMax);
     EXPECT_EQ(stats.copy_bytes + stats.literal_bytes + stats.delta_bytes, target.size());
     std::string output;

@@ -1,6 +1,6 @@
 // Golden containers freeze the format: every version ever written must still decode to
-// the committed output. tests/codec/golden/v1-standalone.rdc and v2-delta.rdc were
-// written once by the DISABLED_Write tests below (run them with
+// the committed output. tests/codec/golden/v1-standalone.rdc, v2-delta.rdc and
+// v3-stream.rdc were written once by the DISABLED_Write tests below (run them with
 // --gtest_also_run_disabled_tests only when adding a new golden file; never to "fix" a
 // failing test).
 #include <gtest/gtest.h>
@@ -141,6 +141,65 @@ TEST(GoldenTest, DISABLED_WriteV2Delta) {
   testing::WriteFile(GoldenPath("v2-delta.rdc"),
                      std::vector<uint8_t>(container->begin(), container->end()));
   testing::WriteFile(GoldenPath("v2-delta.out"), input);
+}
+
+// The target of v3-stream.rdc (default profile: COPY and LITERAL; DELTA is frozen by
+// v2-delta.rdc and means the same in version 3): the v2 target with 3 KiB of new random
+// bytes inserted twice, 24 KiB apart, so that zstd finds the second copy's literals in
+// the frame's window, in an earlier block. Blocks of 16 KiB.
+std::vector<uint8_t> GoldenStreamInput(const std::vector<uint8_t>& reference) {
+  std::vector<uint8_t> target = GoldenDeltaInput(reference);
+  auto fresh = testing::RandomBytes(3072, 2027);
+  target.insert(target.begin() + 30000, fresh.begin(), fresh.end());
+  target.insert(target.begin() + 6000, fresh.begin(), fresh.end());
+  return target;
+}
+
+TEST(GoldenTest, V3StreamStillDecodes) {
+  testing::FakeCorpus corpus = GoldenCorpus();
+  std::vector<uint8_t> container_bytes = testing::ReadFile(GoldenPath("v3-stream.rdc"));
+  std::vector<uint8_t> expected = testing::ReadFile(GoldenPath("v3-stream.out"));
+  ASSERT_FALSE(container_bytes.empty());
+  ASSERT_EQ(expected, GoldenStreamInput(corpus.bytes()));
+  std::string container = AsString(container_bytes);
+
+  auto header = DecodeHeader(std::span(container_bytes).first(format::kHeaderSize), "golden");
+  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  EXPECT_EQ(header->version, 3);
+  EXPECT_FALSE(header->standalone());
+  EXPECT_EQ(header->block_size, 16384u);
+
+  std::string output;
+  auto stats = testing::DecodeFromString(container, &corpus, &output);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->blocks, 4u);
+  EXPECT_TRUE(output == AsString(expected));
+
+  // Relabelled as version 2, whose blocks are frames of their own, the first payload is
+  // not a whole frame: it starts the one frame of all blocks.
+  ContainerHeader v2 = *header;
+  v2.version = 2;
+  HeaderBytes v2_bytes = EncodeHeader(v2);
+  container.replace(0, v2_bytes.size(), AsString(v2_bytes));
+  Status s = testing::DecodeFromString(container, &corpus, &output).status();
+  EXPECT_EQ(s.code(), StatusCode::kCorrupt) << s.ToString();
+  EXPECT_NE(s.message().find("block 0"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("not exactly one zstd frame"), std::string::npos) << s.ToString();
+}
+
+TEST(GoldenTest, DISABLED_WriteV3Stream) {
+  testing::FakeCorpus corpus = GoldenCorpus();
+  CompressOptions options = testing::SmallBlockOptions(16384);
+  options.level = 19;
+  std::vector<uint8_t> input = GoldenStreamInput(corpus.bytes());
+  CompressStats stats;
+  auto container = testing::EncodeToString(&corpus, input, options, &stats);
+  ASSERT_TRUE(container.ok()) << container.status().ToString();
+  ASSERT_GT(stats.copies, 0u);
+  ASSERT_GT(stats.literal_bytes, 6000u);
+  testing::WriteFile(GoldenPath("v3-stream.rdc"),
+                     std::vector<uint8_t>(container->begin(), container->end()));
+  testing::WriteFile(GoldenPath("v3-stream.out"), input);
 }
 
 }  // namespace
