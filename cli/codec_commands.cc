@@ -212,7 +212,7 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_option("-c,--corpus", compress.corpus, "corpus directory");
   c->add_option("input", compress.input, "file, or - for stdin (default)");
   c->add_option("-o,--output", compress.output, "output file, or - for stdout (default)");
-  c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3; 6 with --profile max)");
+  c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3; 9 with --profile max)");
   c->add_option("--profile", compress.profile,
                 "how hard to search the corpus: fast (whole chunks), default, max");
   c->add_option("--block-size", compress.block_size, "output bytes per container block (default 4M)");

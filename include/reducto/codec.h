@@ -25,12 +25,13 @@ enum class Profile {
   kDefault,  // Also: matches extended byte-wise past chunk edges, and a local search
              // that re-synchronises after each edit.
   kMax,      // Also: the bytes between copies delta-encoded against the corpus bytes
-             // around them where that is smaller (container format version 2).
+             // around them where that is smaller (DELTA, container format version 2
+             // and later).
 };
 
 // "fast", "default", "max".
 const char* ProfileName(Profile profile);
-// The zstd level a profile compresses at unless one is given: 3, and 6 for kMax, whose
+// The zstd level a profile compresses at unless one is given: 3, and 9 for kMax, whose
 // DELTA payloads gain most from a higher level (docs/encoder.md, "Levels").
 int DefaultLevel(Profile profile);
 // InvalidArgument unless `name` is one of ProfileName's.

@@ -19,24 +19,24 @@ Status DamagedStream(const std::string& what) {
 
 }  // namespace
 
-BlockStreamCompressor::BlockStreamCompressor(int level)
-    : level_(level), cctx_(ZSTD_createCCtx()) {}
-
-Status BlockStreamCompressor::Configure() {
-  if (cctx_ == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
-  ZSTD_CCtx* c = cctx_.get();
-  size_t r = ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level_);
-  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, format::kStreamWindowLog);
-  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(c, ZSTD_c_enableLongDistanceMatching, 1);
+Status ConfigureBlockStream(ZSTD_CCtx* cctx, int level) {
+  if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
+  size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, format::kStreamWindowLog);
+  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
   if (ZSTD_isError(r)) return ZstdError("zstd: ", r);
-  configured_ = true;
   return Status::Ok();
 }
+
+BlockStreamCompressor::BlockStreamCompressor(int level)
+    : level_(level), cctx_(ZSTD_createCCtx()) {}
 
 Status BlockStreamCompressor::Compress(std::span<const uint8_t> instructions,
                                        uint32_t output_size, const Digest& output_digest,
                                        bool last, BlockRecord* record) {
-  if (!configured_) RETURN_IF_ERROR(Configure());
+  if (!configured_) RETURN_IF_ERROR(ConfigureBlockStream(cctx_.get(), level_));
+  configured_ = true;
   std::vector<uint8_t>& payload = record->payload;
   payload.resize(ZSTD_compressBound(instructions.size()));
   ZSTD_inBuffer in{instructions.data(), instructions.size(), 0};

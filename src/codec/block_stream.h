@@ -20,6 +20,9 @@
 
 namespace reducto {
 
+// Sets `cctx`'s parameters to those of a container's block stream at zstd `level`.
+Status ConfigureBlockStream(ZSTD_CCtx* cctx, int level);
+
 // Compresses the blocks of one container, in order.
 class BlockStreamCompressor {
  public:
@@ -31,8 +34,6 @@ class BlockStreamCompressor {
                   const Digest& output_digest, bool last, BlockRecord* record);
 
  private:
-  Status Configure();
-
   const int level_;
   ZstdCCtxPtr cctx_;
   bool configured_ = false;

@@ -461,9 +461,7 @@ class Encoder {
     ZSTD_CCtx* cctx = shadow_cctx_.get();
     if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
     if (!shadow_started_) {
-      size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-      if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
-      if (ZSTD_isError(r)) return Status::Unavailable("zstd: " + std::string(ZSTD_getErrorName(r)));
+      RETURN_IF_ERROR(ConfigureBlockStream(cctx, level_));
       shadow_started_ = true;
     }
     ZSTD_inBuffer in{raw.data(), raw.size(), 0};
@@ -565,7 +563,6 @@ class Encoder {
   // Ends the current block. It is held back until the next block ends or the input
   // does, because the last block's payload must end the zstd frame.
   Status FlushBlock() {
-    shadow_started_ = false;
     if (held_block_) RETURN_IF_ERROR(SubmitHeldBlock(/*last=*/false));
     held_block_.emplace();
     block_.Finish(&held_block_->instructions, &held_block_->output);
@@ -710,7 +707,7 @@ const char* ProfileName(Profile profile) {
   return "?";
 }
 
-int DefaultLevel(Profile profile) { return profile == Profile::kMax ? 6 : 3; }
+int DefaultLevel(Profile profile) { return profile == Profile::kMax ? 9 : 3; }
 
 Result<Profile> ParseProfile(const std::string& name) {
   for (Profile p : {Profile::kFast, Profile::kDefault, Profile::kMax}) {

@@ -43,8 +43,8 @@ printf 'level = 4\n' > "$W/level.toml"
 REDUCTO_LEVEL=5 "$R" -q compress --profile max -c "$W/corpus" "$W/new" -o "$W/lv-env.rdc"
 "$R" -q --config "$W/level.toml" compress --profile max -c "$W/corpus" "$W/new" -o "$W/lv-config.rdc"
 got="$(header_level "$W/new-default.rdc") $(header_level "$W/lv-max.rdc") $(header_level "$W/lv-max3.rdc") $(header_level "$W/lv-env.rdc") $(header_level "$W/lv-config.rdc")"
-if [ "$got" = "3 6 3 5 4" ]; then ok "levels: default 3, max 6, --level, REDUCTO_LEVEL and config override"
-else bad "levels: default 3, max 6, --level, REDUCTO_LEVEL and config override (got $got)"; fi
+if [ "$got" = "3 9 3 5 4" ]; then ok "levels: default 3, max 9, --level, REDUCTO_LEVEL and config override"
+else bad "levels: default 3, max 9, --level, REDUCTO_LEVEL and config override (got $got)"; fi
 if "$R" compress --profile max -c "$W/corpus" "$W/new" -o "$W/new-max2.rdc" 2>&1 | grep -qE "copied (and [0-9.]+% delta-encoded )?from corpus"; then
   ok "compress summary"; else bad "compress summary"; fi
 : > "$W/empty"

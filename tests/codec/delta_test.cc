@@ -282,7 +282,7 @@ TEST(DeltaContainerTest, EachProfileHasItsLevelUnlessOneIsGiven) {
   };
   EXPECT_EQ(level_written(Profile::kFast, std::nullopt), 3);
   EXPECT_EQ(level_written(Profile::kDefault, std::nullopt), 3);
-  EXPECT_EQ(level_written(Profile::kMax, std::nullopt), 6);
+  EXPECT_EQ(level_written(Profile::kMax, std::nullopt), 9);
   EXPECT_EQ(level_written(Profile::kMax, 3), 3);
   EXPECT_EQ(level_written(Profile::kDefault, 9), 9);
 }
