@@ -250,7 +250,8 @@ void LocalMatcher::IndexRange(uint64_t lo, uint64_t hi) {
     const uint64_t first = p;  // bytes[0] is corpus address `first`.
     uint64_t end = std::min<uint64_t>(hi, p + bytes.size() - need + 1);
     for (; p < end; p += stride) {
-      table_[Slot(Hash(bytes.data() + (p - first)))] = static_cast<uint32_t>(p);
+      const uint64_t hash = Hash(bytes.data() + (p - first));
+      table_[Slot(hash)] = SlotEntry(hash, p);
       ++stats_.indexed_positions;
     }
   }
@@ -416,8 +417,11 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
       if (has_region_) ensure_around(region_covered, region_alignment_, target);
       if (has_next) ensure_around(next_covered, next_alignment, target);
       const uint64_t hash = Hash(gap.data() + pos);
-      uint64_t candidate = Unpack(table_[Slot(hash)], target + near);
-      if (same8(candidate)) consider(Source::kLocal, candidate, params_.min_copy);
+      const uint64_t entry = table_[Slot(hash)];
+      if (entry >> 32 == Fingerprint(hash)) {
+        uint64_t candidate = Unpack(static_cast<uint32_t>(entry), target + near);
+        if (same8(candidate)) consider(Source::kLocal, candidate, params_.min_copy);
+      }
       if (!skipped_.empty() && ((hash >> 24) & kSkippedSampleMask) == 0) {
         ++skipped_lookups_;
         uint64_t slot = skipped_[hash >> (64 - params_.skipped_bits)];
