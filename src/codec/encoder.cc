@@ -38,6 +38,10 @@ constexpr uint64_t kReadSlack = 2u << 20;
 // An extension that ends this far past its chunk makes chunking restart at its end.
 constexpr uint64_t kRechunkDistance = 8u << 10;
 
+// The smallest zstd frame that declares its content size: magic (4), frame header
+// descriptor (1), content size (at least 1), one block header (3) and one byte (RLE).
+constexpr size_t kMinZstdFrameSize = 9;
+
 // The zstd level a run compresses at: the caller's, else the profile's.
 int LevelOf(const CompressOptions& options) {
   return options.level.value_or(DefaultLevel(options.profile));
@@ -425,10 +429,7 @@ class Encoder {
     if (lo >= hi) return as_pieces();
     const uint64_t ref_address = static_cast<uint64_t>(lo);
     const uint64_t ref_length = static_cast<uint64_t>(hi - lo);
-    ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
-                     corpus_->Read(ref_address, ref_length, &delta_scratch_));
     std::span<const uint8_t> run = window.Bytes(start, end);
-    ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
     // What the pieces would cost: their instructions, priced by the shadow stream.
     estimate_.Clear();
     for (size_t k = i; k < j; ++k) {
@@ -441,6 +442,15 @@ class Encoder {
     }
     const std::vector<uint8_t>& raw = estimate_.bytes();
     ASSIGN_OR_RETURN(size_t pieces_cost, PiecesCost(raw));
+    // No DELTA can be cheaper than one with the smallest zstd frame: then skip the
+    // compression (most runs of a dump: an edited field between two copies).
+    if (InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), kMinZstdFrameSize) >=
+        pieces_cost) {
+      return as_pieces();
+    }
+    ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
+                     corpus_->Read(ref_address, ref_length, &delta_scratch_));
+    ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
     size_t delta_cost =
         InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), payload_size);
     // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
