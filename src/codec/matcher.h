@@ -185,6 +185,11 @@ class LocalMatcher {
   uint64_t Slot(uint64_t hash) const { return hash >> (64 - table_bits_); }
   // Indexes corpus [lo, hi) into skipped_.
   void IndexSkipped(uint64_t lo, uint64_t hi);
+  // The corpus address skipped_ holds for `hash` (sampled), if its fingerprint agrees;
+  // counts the look-up. REQUIRES: !skipped_.empty().
+  std::optional<uint64_t> LookUpSkipped(uint64_t hash);
+  // Empties skipped_ for good once its trial found too little (kSkippedTrialLookups).
+  void RetireSkippedIfPoor();
   // Counts a look-up in the fine indexes at target offset `target`; at the end of a
   // poor trial run, pauses them (empties fine_ until fine_resume_).
   void NoteFineLookup(uint64_t target);
