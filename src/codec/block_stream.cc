@@ -23,7 +23,9 @@ Status ConfigureBlockStream(ZSTD_CCtx* cctx, int level) {
   if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
   size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
-  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, format::kStreamWindowLog);
+  if (!ZSTD_isError(r)) {
+    r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, format::kStreamWindowLog);
+  }
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
   if (ZSTD_isError(r)) return ZstdError("zstd: ", r);
   return Status::Ok();
@@ -92,7 +94,9 @@ Status BlockStreamDecompressor::Decompress(std::span<const uint8_t> payload,
     return DamagedStream(ended_ ? "has bytes after the end of the zstd frame"
                                 : "decodes to more than the block's instruction size");
   }
-  if (out.pos != out.size) return DamagedStream("decodes to less than the block's instruction size");
+  if (out.pos != out.size) {
+    return DamagedStream("decodes to less than the block's instruction size");
+  }
   if (ended_) return Status::Ok();
   // The payload is consumed and the instructions are complete: zstd must not hold
   // more of this block's bytes.

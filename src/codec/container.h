@@ -106,8 +106,9 @@ Status EncodeBlockRecord(ZSTD_CCtx* cctx, std::span<const uint8_t> instructions,
                          uint32_t output_size, const Digest& output_digest, int level,
                          BlockRecord* record);
 
-// Writes a container record by record. Keeps one zstd context for all blocks; each
-// block is still a frame of its own, compressed without reference to the others.
+// Writes a container record by record. WriteBlock compresses each block as a frame of
+// its own (format versions 1 and 2: tests use it to build such containers); the encoder
+// writes version 3 records from BlockStreamCompressor with WriteBlockRecord.
 class ContainerWriter {
  public:
   explicit ContainerWriter(ByteSink& out);

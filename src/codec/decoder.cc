@@ -182,7 +182,8 @@ class Decoder {
     if (streamed()) {
       Status s = CheckPayload(job);
       if (s.ok()) {
-        s = stream_.Decompress(job.payload.span(), job.instructions.Resize(block->instruction_size));
+        std::span<uint8_t> instructions = job.instructions.Resize(block->instruction_size);
+        s = stream_.Decompress(job.payload.span(), instructions);
       }
       if (!s.ok()) return InBlock(index, s);
     }

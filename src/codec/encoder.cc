@@ -636,7 +636,7 @@ class Encoder {
  // Corpus address - target offset of the last copy.
   ZstdCCtxPtr delta_cctx_{ZSTD_createCCtx()};
   ZstdCCtxPtr shadow_cctx_{ZSTD_createCCtx()};
-  bool shadow_started_ = false;  // The shadow stream has started for the current block.
+  bool shadow_started_ = false;  // The shadow stream has started (it runs across blocks).
   std::vector<uint8_t> shadow_out_;
   std::vector<uint8_t> delta_payload_;
   std::vector<uint8_t> delta_scratch_;
