@@ -53,13 +53,8 @@ Status BlockStreamCompressor::Compress(std::span<const uint8_t> instructions,
     out.size = payload.size();
   }
   payload.resize(out.pos);
-  BlockHeader block;
-  block.payload_size = static_cast<uint32_t>(out.pos);
-  block.instruction_size = static_cast<uint32_t>(instructions.size());
-  block.output_size = output_size;
-  block.output_digest = output_digest;
-  block.payload_hash = PayloadHash(payload);
-  record->header = EncodeBlockHeader(block);
+  FinishBlockRecord(static_cast<uint32_t>(instructions.size()), output_size, output_digest,
+                    record);
   return Status::Ok();
 }
 

@@ -253,7 +253,7 @@ Result<Trailer> DecodeTrailer(const TrailerBytes& b) {
   return trailer;
 }
 
-ContainerWriter::ContainerWriter(ByteSink& out) : out_(out), cctx_(ZSTD_createCCtx()) {}
+ContainerWriter::ContainerWriter(ByteSink& out) : out_(out) {}
 
 Status ContainerWriter::Write(std::span<const uint8_t> bytes) {
   RETURN_IF_ERROR(out_.Write(bytes));
@@ -266,33 +266,15 @@ Status ContainerWriter::WriteHeader(const ContainerHeader& header) {
   return Write(bytes);
 }
 
-Status EncodeBlockRecord(ZSTD_CCtx* cctx, std::span<const uint8_t> instructions,
-                         uint32_t output_size, const Digest& output_digest, int level,
-                         BlockRecord* record) {
-  if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
-  record->payload.resize(ZSTD_compressBound(instructions.size()));
-  size_t n = ZSTD_compressCCtx(cctx, record->payload.data(), record->payload.size(),
-                               instructions.data(), instructions.size(), level);
-  if (ZSTD_isError(n)) {
-    return Status::Unavailable(std::string("zstd could not compress a block: ") +
-                               ZSTD_getErrorName(n));
-  }
-  record->payload.resize(n);
+void FinishBlockRecord(uint32_t instruction_size, uint32_t output_size,
+                       const Digest& output_digest, BlockRecord* record) {
   BlockHeader block;
-  block.payload_size = static_cast<uint32_t>(n);
-  block.instruction_size = static_cast<uint32_t>(instructions.size());
+  block.payload_size = static_cast<uint32_t>(record->payload.size());
+  block.instruction_size = instruction_size;
   block.output_size = output_size;
   block.output_digest = output_digest;
   block.payload_hash = PayloadHash(record->payload);
   record->header = EncodeBlockHeader(block);
-  return Status::Ok();
-}
-
-Status ContainerWriter::WriteBlock(std::span<const uint8_t> instructions, uint32_t output_size,
-                                   const Digest& output_digest, int level) {
-  RETURN_IF_ERROR(
-      EncodeBlockRecord(cctx_.get(), instructions, output_size, output_digest, level, &record_));
-  return WriteBlockRecord(record_);
 }
 
 Status ContainerWriter::WriteBlockRecord(const BlockRecord& record) {

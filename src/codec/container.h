@@ -99,16 +99,14 @@ struct BlockRecord {
   std::vector<uint8_t> payload;
 };
 
-// Compresses `instructions` with `cctx` at zstd `level` into *record, one zstd frame
-// of its own. REQUIRES: the sizes fit the format's fields (the encoder keeps them in
-// bounds; tests may deliberately break the rules the decoder checks).
-Status EncodeBlockRecord(ZSTD_CCtx* cctx, std::span<const uint8_t> instructions,
-                         uint32_t output_size, const Digest& output_digest, int level,
-                         BlockRecord* record);
+// Lays out the header of *record, whose payload is already compressed: the payload's
+// size and checksum, and the block's sizes and output digest. REQUIRES: the sizes fit
+// the format's fields (the encoder keeps them in bounds; tests may deliberately break
+// the rules the decoder checks).
+void FinishBlockRecord(uint32_t instruction_size, uint32_t output_size,
+                       const Digest& output_digest, BlockRecord* record);
 
-// Writes a container record by record. WriteBlock compresses each block as a frame of
-// its own (format versions 1 and 2: tests use it to build such containers); the encoder
-// writes version 3 records from BlockStreamCompressor with WriteBlockRecord.
+// Writes a container record by record (block records from BlockStreamCompressor).
 class ContainerWriter {
  public:
   explicit ContainerWriter(ByteSink& out);
@@ -116,9 +114,6 @@ class ContainerWriter {
   ContainerWriter& operator=(const ContainerWriter&) = delete;
 
   Status WriteHeader(const ContainerHeader& header);
-  // EncodeBlockRecord, then WriteBlockRecord.
-  Status WriteBlock(std::span<const uint8_t> instructions, uint32_t output_size,
-                    const Digest& output_digest, int level);
   Status WriteBlockRecord(const BlockRecord& record);
   Status WriteTrailer(const Trailer& trailer);
 
@@ -128,8 +123,6 @@ class ContainerWriter {
   Status Write(std::span<const uint8_t> bytes);
 
   ByteSink& out_;
-  ZstdCCtxPtr cctx_;
-  BlockRecord record_;
   uint64_t bytes_written_ = 0;
 };
 

@@ -72,10 +72,17 @@ class Crafter {
   void Block(const InstructionWriter& w, std::span<const uint8_t> output) {
     Block(w.bytes(), output);
   }
+  // Version 1: the instructions compressed as a zstd frame of their own.
   void Block(std::span<const uint8_t> instructions, std::span<const uint8_t> output) {
-    EXPECT_TRUE(
-        writer_.WriteBlock(instructions, static_cast<uint32_t>(output.size()), Blake3(output), 3)
-            .ok());
+    BlockRecord record;
+    record.payload.resize(ZSTD_compressBound(instructions.size()));
+    size_t n = ZSTD_compress(record.payload.data(), record.payload.size(), instructions.data(),
+                             instructions.size(), 3);
+    ASSERT_FALSE(ZSTD_isError(n));
+    record.payload.resize(n);
+    FinishBlockRecord(static_cast<uint32_t>(instructions.size()),
+                      static_cast<uint32_t>(output.size()), Blake3(output), &record);
+    EXPECT_TRUE(writer_.WriteBlockRecord(record).ok());
     whole_.Update(output);
     total_ += output.size();
     ++blocks_;
