@@ -56,7 +56,7 @@ struct MatchParams {
   // Shortest copy taken from a fine index: shorter ones in binaries are coincidences
   // that cost more than the literals they replace.
   uint32_t fine_min_copy = 48;
-  // log2 of the local index's slots (4 bytes each); 0 sizes the table to hold about
+  // log2 of the local index's slots (8 bytes each); 0 sizes the table to hold about
   // twice the positions of one region, so that new entries seldom evict the ones near
   // the prediction.
   int table_bits = 0;

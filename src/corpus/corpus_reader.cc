@@ -36,7 +36,7 @@ class MappedCorpusReader final : public CorpusReader {
  public:
   MappedCorpusReader(std::vector<CorpusInfo> chain, std::vector<MappedFile> segments,
                      std::vector<std::unique_ptr<ChunkIndexReader>> indexes,
-                     std::vector<FineIndex> fine, uint64_t cache_bytes)
+                     std::vector<std::optional<FineIndex>> fine, uint64_t cache_bytes)
       : chain_(std::move(chain)),
         segments_(std::move(segments)),
         indexes_(std::move(indexes)),
@@ -44,11 +44,8 @@ class MappedCorpusReader final : public CorpusReader {
         size_(chain_.front().pack_bytes()),
         cache_bytes_(cache_bytes),
         pack_budget_(cache_bytes - cache_bytes / 4) {
-    size_t next = 0;
-    for (const CorpusSegment& segment : info().segments) {
-      const FineIndex* index = segment.fine ? &fine_[next++] : nullptr;
-      fine_of_segment_.push_back(index);
-      if (index != nullptr) fine_views_.push_back({index, segment.base});
+    for (size_t i = 0; i < fine_.size(); ++i) {
+      if (fine_[i]) fine_views_.push_back({&*fine_[i], info().segments[i].base});
     }
   }
 
@@ -66,7 +63,7 @@ class MappedCorpusReader final : public CorpusReader {
     std::optional<uint64_t> mapped = ResidentFileBytes();
     if (mapped && *mapped <= pack_budget_) return false;
     for (const MappedFile& segment : segments_) segment.DropResidentPages();
-    for (const FineIndex& fine : fine_) fine.DropResidentPages();
+    for (const FineIndexView& fine : fine_views_) fine.index->DropResidentPages();
     return true;
   }
 
@@ -98,7 +95,9 @@ class MappedCorpusReader final : public CorpusReader {
   const ChunkIndexReader& index(size_t member) const { return *indexes_[member]; }
   std::span<const uint8_t> segment_bytes(size_t i) const { return segments_[i].bytes(); }
   // The fine index of segment i, or nullptr.
-  const FineIndex* segment_fine_index(size_t i) const { return fine_of_segment_[i]; }
+  const FineIndex* segment_fine_index(size_t i) const {
+    return fine_[i] ? &*fine_[i] : nullptr;
+  }
 
  private:
   // The segment holding `address`. REQUIRES: address < size_. The last segment whose
@@ -132,9 +131,8 @@ class MappedCorpusReader final : public CorpusReader {
   std::vector<CorpusInfo> chain_;
   std::vector<MappedFile> segments_;
   std::vector<std::unique_ptr<ChunkIndexReader>> indexes_;
-  std::vector<FineIndex> fine_;              // Of the segments that have one, in order.
-  std::vector<FineIndexView> fine_views_;
-  std::vector<const FineIndex*> fine_of_segment_;  // Per segment, nullptr without one.
+  std::vector<std::optional<FineIndex>> fine_;  // Per segment; empty without one.
+  std::vector<FineIndexView> fine_views_;       // Of those that have one.
   uint64_t size_;
   uint64_t cache_bytes_;
   uint64_t pack_budget_;  // The mapped file pages above which they are dropped.
@@ -220,17 +218,17 @@ Result<std::vector<MappedFile>> OpenSegments(const std::vector<CorpusInfo>& chai
   return segments;
 }
 
-// The fine indexes of the segments of `chain`'s address space that have one.
-Result<std::vector<FineIndex>> OpenFineIndexes(const std::vector<CorpusInfo>& chain) {
+// The fine index of each segment of `chain`'s address space (empty for one without).
+Result<std::vector<std::optional<FineIndex>>> OpenFineIndexes(
+    const std::vector<CorpusInfo>& chain) {
   const CorpusInfo& info = chain.front();
   std::vector<std::string> dirs = SegmentDirs(chain);
-  std::vector<FineIndex> result;
+  std::vector<std::optional<FineIndex>> result(info.segments.size());
   for (size_t i = 0; i < info.segments.size(); ++i) {
     const CorpusSegment& segment = info.segments[i];
     if (!segment.fine) continue;
-    ASSIGN_OR_RETURN(FineIndex fine, FineIndex::Open(dirs[i] + "/" + segment.fine->file,
-                                                     *segment.fine, segment.size));
-    result.push_back(std::move(fine));
+    ASSIGN_OR_RETURN(result[i], FineIndex::Open(dirs[i] + "/" + segment.fine->file,
+                                                *segment.fine, segment.size));
   }
   return result;
 }
@@ -267,7 +265,7 @@ Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
                                             corpus_keys ? &corpus_keys->index_key() : nullptr));
     indexes.push_back(std::move(index));
   }
-  ASSIGN_OR_RETURN(std::vector<FineIndex> fine, OpenFineIndexes(chain));
+  ASSIGN_OR_RETURN(std::vector<std::optional<FineIndex>> fine, OpenFineIndexes(chain));
   return std::make_unique<MappedCorpusReader>(std::move(chain), std::move(segments),
                                               std::move(indexes), std::move(fine), cache_bytes);
 }
@@ -295,7 +293,8 @@ Status VerifySegments(const MappedCorpusReader& reader, const CorpusInfo& member
                                " does not match its BLAKE3 in the manifest" + kDamaged);
     }
     const FineIndex* fine = reader.segment_fine_index(i);
-    if (fine != nullptr && !DigestEqual(HashMapped(reader, fine->bytes()), segments[i].fine->blake3)) {
+    if (fine != nullptr &&
+        !DigestEqual(HashMapped(reader, fine->bytes()), segments[i].fine->blake3)) {
       return Status::Integrity("fine index " + member.path + "/" + segments[i].fine->file +
                                " does not match its BLAKE3 in the manifest" + kDamaged);
     }
