@@ -177,7 +177,9 @@ Status ValidateMatchParams(const MatchParams& p) {
   if (p.table_bits != 0 && (p.table_bits < 8 || p.table_bits > 26)) {
     return bad("table_bits must be 0 (automatic) or 8..26");
   }
-  if (p.skip_log < 1 || p.skip_log > 31) return bad("skip_log must be 1..31");
+  if (p.skip_log < 1 || p.skip_log > 31 || p.fine_skip_log < 1 || p.fine_skip_log > 31) {
+    return bad("skip_log and fine_skip_log must be 1..31");
+  }
   if (p.delta_max_reference < 1 || p.delta_max_reference > format::kMaxDeltaReference) {
     return bad("delta_max_reference must be 1.." + std::to_string(format::kMaxDeltaReference));
   }
@@ -392,6 +394,7 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
     covered = {alignment, target, target + (inside->hi - hi) + 1, index_generation_};
   };
   while (params_.resync && pos + need <= gap.size()) {
+    ++stats_.positions;
     const uint64_t target = offset + pos;
     const uint64_t here = Load64(gap.data() + pos);
     // The first 8 bytes decide whether a candidate is worth extending.
@@ -453,7 +456,7 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
       }
     }
     if (best.length == 0) {
-      pos += 1 + (misses++ >> params_.skip_log);
+      pos += 1 + (misses++ >> (fine_.empty() ? params_.skip_log : params_.fine_skip_log));
       // The tables are larger than the caches: start loading the next position's slots.
       if (pos + need <= gap.size()) {
         uint64_t next_hash = Hash(gap.data() + pos);

@@ -61,8 +61,11 @@ struct MatchParams {
   // the prediction.
   int table_bits = 0;
   // After 2^skip_log target positions without a match the search step grows by one, so
-  // that new data is crossed quickly. 31 disables it.
-  int skip_log = 6;
+  // that new data is crossed quickly; after 2^fine_skip_log while the fine indexes are
+  // looked up (they hold every 32nd corpus offset: a position stepped over is a row
+  // missed). 31 disables it.
+  int skip_log = 4;
+  int fine_skip_log = 6;
 
   // DELTA instructions (format version 2): the pieces between two copies of at least
   // delta_keep_copy bytes form a run of at most delta_max_run bytes; a run with literal
@@ -158,6 +161,7 @@ class LocalMatcher {
   struct Stats {
     uint64_t copies[5] = {};  // By Source.
     uint64_t bytes[5] = {};
+    uint64_t positions = 0;          // Target positions looked up (steps skip the rest).
     uint64_t indexed_positions = 0;  // Corpus positions put into the local index.
     uint64_t indexed_bytes = 0;      // Corpus bytes read to index them (both tables).
     uint64_t fine_lookups = 0;       // Look-ups in the fine indexes.

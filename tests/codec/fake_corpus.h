@@ -51,6 +51,10 @@ class FakeCorpus final : public CorpusReader {
     index_[weak_key].push_back(candidate);
   }
 
+  // Makes fine_indexes() return `views`; the indexes must outlive their use.
+  void SetFineIndexes(std::vector<FineIndexView> views) { fine_ = std::move(views); }
+  std::span<const FineIndexView> fine_indexes() const override { return fine_; }
+
   CorpusInfo& mutable_info() { return info_; }
   const CorpusInfo& info() const override { return info_; }
   uint64_t size() const override { return bytes_.size(); }
@@ -76,6 +80,7 @@ class FakeCorpus final : public CorpusReader {
   std::vector<uint8_t> bytes_;
   CorpusInfo info_;
   std::map<uint64_t, std::vector<ChunkCandidate>> index_;
+  std::vector<FineIndexView> fine_;
 };
 
 }  // namespace reducto::testing

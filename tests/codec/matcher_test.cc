@@ -6,6 +6,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "codec_test_util.h"
@@ -16,6 +17,7 @@ namespace reducto {
 namespace {
 
 using testing::RandomBytes;
+using testing::ScratchDir;
 
 // A corpus of several pack segments (as a corpus with versions has), over one byte
 // vector: Read copies into scratch when a range spans segments. Chunks are indexed as
@@ -182,6 +184,33 @@ TEST_F(LocalMatcherTest, SkippedRangesComeBackFromFarAway) {
   EXPECT_GT(matcher.stats().copies[static_cast<int>(LocalMatcher::Source::kSkipped)], 0u);
 }
 
+TEST_F(LocalMatcherTest, NewDataIsCrossedInGrowingStepsSlowerWhileFineIndexesAreLookedUp) {
+  // Nothing in 100,000 new bytes matches. After m misses the scan is about
+  // m + m^2 / 2^(skip_log + 1) bytes on: 1,773 look-ups for skip_log 4, 3,515 for 6.
+  std::vector<uint8_t> target = RandomBytes(100000, 77);
+  LocalMatcher plain(view_, MatchParams{});
+  Fill(plain, target, 50000);
+  EXPECT_GT(plain.stats().positions, 1700u);
+  EXPECT_LT(plain.stats().positions, 1850u);
+
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.Join("fine"));
+  auto file = WriteFineIndex(reference_, dir.path(), FineFileName(0));
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto fine = FineIndex::Open(dir.Join(file->file), *file, reference_.size());
+  ASSERT_TRUE(fine.ok()) << fine.status().ToString();
+  corpus_.SetFineIndexes({FineIndexView{&*fine, 0}});
+  auto view = CorpusView::Open(corpus_);
+  ASSERT_TRUE(view.ok());
+  MatchParams params;
+  params.fine = true;
+  LocalMatcher with_fine(*view, params);
+  Fill(with_fine, target, 50000);
+  EXPECT_GT(with_fine.stats().positions, 3400u);
+  EXPECT_LT(with_fine.stats().positions, 3600u);
+  EXPECT_EQ(with_fine.stats().fine_lookups, with_fine.stats().positions);
+}
+
 TEST_F(LocalMatcherTest, WithoutResyncEverythingIsLiteral) {
   MatchParams params;
   params.resync = false;
@@ -205,6 +234,9 @@ TEST(MatchParamsTest, AreValidated) {
   EXPECT_FALSE(ValidateMatchParams(p).ok());
   p = MatchParams{};
   p.skipped_bits = 27;
+  EXPECT_FALSE(ValidateMatchParams(p).ok());
+  p = MatchParams{};
+  p.fine_skip_log = 0;
   EXPECT_FALSE(ValidateMatchParams(p).ok());
 }
 
