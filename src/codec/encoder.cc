@@ -57,9 +57,11 @@ class BlockBuilder {
       : stats_(stats), observer_(observer) {}
 
   void AddLiteral(std::span<const uint8_t> bytes) {
-    if (pending_ != Pending::kLiteral) EmitPending();
-    pending_ = Pending::kLiteral;
-    pending_literal_.insert(pending_literal_.end(), bytes.begin(), bytes.end());
+    if (pending_ != Pending::kLiteral) {
+      EmitPending();
+      pending_ = Pending::kLiteral;
+      literal_start_ = output_.size();
+    }
     Produce(bytes);
     stats_->literal_bytes += bytes.size();
   }
@@ -114,8 +116,7 @@ class BlockBuilder {
 
   void EmitPending() {
     if (pending_ == Pending::kLiteral) {
-      writer_.Literal(pending_literal_);
-      pending_literal_.clear();
+      writer_.Literal(std::span<const uint8_t>(output_).subspan(literal_start_));
     } else if (pending_ == Pending::kCopy) {
       writer_.Copy(copy_address_, copy_length_);
       if (observer_ != nullptr) observer_->OnUse(copy_address_, copy_length_);
@@ -128,8 +129,8 @@ class BlockBuilder {
   CorpusUseObserver* observer_;  // May be nullptr.
   std::vector<uint8_t> output_;  // The bytes the block produces so far.
   Pending pending_ = Pending::kNone;
-  std::vector<uint8_t> pending_literal_;  // Bytes of the pending literal run.
-  uint64_t copy_address_ = 0;             // The pending copy.
+  size_t literal_start_ = 0;  // The pending literal run is output_[literal_start_, end).
+  uint64_t copy_address_ = 0;  // The pending copy.
   uint64_t copy_length_ = 0;
   InstructionWriter writer_;
 };

@@ -78,17 +78,14 @@ Result<CorpusView> CorpusView::Open(const CorpusReader& reader) {
 }
 
 const CorpusView::Segment* CorpusView::Find(uint64_t address) const {
-  if (last_ < segments_.size()) {
-    const Segment& s = segments_[last_];
-    if (address >= s.base && address - s.base < s.bytes.size()) return &s;
-  }
+  if (address >= last_.base && address - last_.base < last_.bytes.size()) return &last_;
   auto it = std::upper_bound(segments_.begin(), segments_.end(), address,
                              [](uint64_t a, const Segment& s) { return a < s.base; });
   if (it == segments_.begin()) return nullptr;
   --it;
   if (address - it->base >= it->bytes.size()) return nullptr;
-  last_ = static_cast<size_t>(it - segments_.begin());
-  return &*it;
+  last_ = *it;
+  return &last_;
 }
 
 std::span<const uint8_t> CorpusView::From(uint64_t address) const {
@@ -358,6 +355,9 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
   size_t pos = 0;
   size_t literal_start = 0;
   uint32_t misses = 0;
+  // The hash of the window at hashed_pos, computed ahead to prefetch its slots.
+  uint64_t pos_hash = 0;
+  size_t hashed_pos = SIZE_MAX;
   auto emit_literal = [&](size_t end) {
     if (end > literal_start) out->push_back({offset + literal_start, end - literal_start, false, 0});
   };
@@ -367,11 +367,12 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
     uint64_t alignment = 0, from = 0, until = 0, generation = 0;
   };
   Covered region_covered, next_covered;
+  auto covers = [&](const Covered& covered, uint64_t alignment, uint64_t target) {
+    return covered.generation == index_generation_ && covered.alignment == alignment &&
+           target >= covered.from && target < covered.until;
+  };
   auto ensure_around = [&](Covered& covered, uint64_t alignment, uint64_t target) {
-    if (covered.generation == index_generation_ && covered.alignment == alignment &&
-        target >= covered.from && target < covered.until) {
-      return;
-    }
+    if (covers(covered, alignment, target)) return;
     uint64_t center = target + alignment;
     if (center >= corpus_size) return;
     uint64_t lo = center > params_.behind ? center - params_.behind : 0;
@@ -433,9 +434,13 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
     }
     if (best.length == 0) {
       const uint64_t near = has_region_ ? region_alignment_ : next_alignment;
-      if (has_region_) ensure_around(region_covered, region_alignment_, target);
-      if (has_next) ensure_around(next_covered, next_alignment, target);
-      const uint64_t hash = Hash(gap.data() + pos);
+      if (has_region_ && !covers(region_covered, region_alignment_, target)) {
+        ensure_around(region_covered, region_alignment_, target);
+      }
+      if (has_next && !covers(next_covered, next_alignment, target)) {
+        ensure_around(next_covered, next_alignment, target);
+      }
+      const uint64_t hash = hashed_pos == pos ? pos_hash : Hash(gap.data() + pos);
       const uint64_t entry = table_[Slot(hash)];
       if (entry >> 32 == Fingerprint(hash)) {
         uint64_t candidate = Unpack(static_cast<uint32_t>(entry), target + near);
@@ -459,10 +464,11 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
       pos += 1 + (misses++ >> (fine_.empty() ? params_.skip_log : params_.fine_skip_log));
       // The tables are larger than the caches: start loading the next position's slots.
       if (pos + need <= gap.size()) {
-        uint64_t next_hash = Hash(gap.data() + pos);
-        __builtin_prefetch(&table_[Slot(next_hash)]);
+        pos_hash = Hash(gap.data() + pos);
+        hashed_pos = pos;
+        __builtin_prefetch(&table_[Slot(pos_hash)]);
         if (!skipped_.empty()) {
-          __builtin_prefetch(&skipped_[next_hash >> (64 - params_.skipped_bits)]);
+          __builtin_prefetch(&skipped_[pos_hash >> (64 - params_.skipped_bits)]);
         }
         if (fine_access_ == FineIndex::Access::kMapped && !fine_.empty() &&
             pos + kFineWindow <= gap.size()) {

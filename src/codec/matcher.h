@@ -104,10 +104,9 @@ class CorpusView {
   std::span<const uint8_t> Before(uint64_t address) const;
   // The first `n` corpus bytes at `address` when they lie in one segment, else nullptr.
   const uint8_t* At(uint64_t address, size_t n) const {
-    if (last_ < segments_.size()) {
-      const Segment& s = segments_[last_];
-      uint64_t offset = address - s.base;
-      if (offset < s.bytes.size() && s.bytes.size() - offset >= n) return s.bytes.data() + offset;
+    const uint64_t offset = address - last_.base;
+    if (offset < last_.bytes.size() && last_.bytes.size() - offset >= n) {
+      return last_.bytes.data() + offset;
     }
     std::span<const uint8_t> bytes = From(address);
     return bytes.size() >= n ? bytes.data() : nullptr;
@@ -124,7 +123,7 @@ class CorpusView {
   std::vector<Segment> segments_;  // Non-empty segments, by base.
   std::span<const FineIndexView> fine_;
   uint64_t size_ = 0;
-  mutable size_t last_ = 0;  // Where the previous Find ended: usually the next answer.
+  mutable Segment last_;  // What the previous Find found (usually the next answer), or empty.
 };
 
 // Number of equal leading bytes of a and b, at most n.
