@@ -339,6 +339,33 @@ RC_GTEST_PROP(CodecPropertyTest, ContainerDoesNotDependOnThreads, ()) {
   RC_CLASSIFY(one->size() > 3 * options.block_size / 4, "several blocks");
 }
 
+// With one thread the blocks are hashed as they are built, in 64 KiB stages or straight
+// from the target for longer pieces; with workers, from a copy. Same container either way.
+TEST(CodecRoundTripTest, OneThreadHashesBlocksAsTheWorkersDo) {
+  auto reference = RandomBytes(1 << 20, 91);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(4096));
+  std::vector<uint8_t> target(reference.begin(), reference.begin() + 300000);  // Long copies.
+  auto fresh = RandomBytes(200000, 92);  // A literal run longer than a stage.
+  target.insert(target.end(), fresh.begin(), fresh.end());
+  size_t edited = target.size();
+  target.insert(target.end(), reference.begin() + 500000, reference.begin() + 900000);
+  for (size_t i = edited; i < target.size(); i += 100) target[i] ^= 0x20;  // Short pieces.
+  CompressOptions options = SmallBlockOptions(256u << 10);
+  for (Profile profile : {Profile::kDefault, Profile::kMax}) {
+    options.profile = profile;
+    options.threads = 1;
+    auto one = EncodeToString(&corpus, target, options);
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    options.threads = 3;
+    auto many = EncodeToString(&corpus, target, options);
+    ASSERT_TRUE(many.ok()) << many.status().ToString();
+    EXPECT_TRUE(*one == *many) << ProfileName(profile);
+    std::string output;
+    ASSERT_TRUE(DecodeFromString(*one, &corpus, &output, 1).ok());
+    EXPECT_TRUE(output == AsString(target));
+  }
+}
+
 TEST(CodecRoundTripTest, ExtensionAndResyncCoverEditedChunks) {
   // Scattered one-byte edits, about one per chunk: whole-chunk matching copies little,
   // extension and re-synchronisation copy nearly everything.
