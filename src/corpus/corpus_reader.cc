@@ -43,7 +43,8 @@ class MappedCorpusReader final : public CorpusReader {
         fine_(std::move(fine)),
         size_(chain_.front().pack_bytes()),
         cache_bytes_(cache_bytes),
-        pack_budget_(cache_bytes - cache_bytes / 4) {
+        pack_budget_(cache_bytes - cache_bytes / 4),
+        baseline_(ResidentFileBytes().value_or(0)) {
     for (size_t i = 0; i < fine_.size(); ++i) {
       if (fine_[i]) fine_views_.push_back({&*fine_[i], info().segments[i].base});
     }
@@ -60,14 +61,29 @@ class MappedCorpusReader final : public CorpusReader {
     if (read_since_check_.fetch_add(bytes) + bytes < kCheckBytes) return false;
     std::lock_guard lock(check_mutex_);
     read_since_check_.store(0);
-    std::optional<uint64_t> mapped = ResidentFileBytes();
+    std::optional<uint64_t> mapped = MappedBytes();
     if (mapped && *mapped <= pack_budget_) return false;
+    // The pack's pages go first: the target reads the pack about in order, so few of
+    // them are read again, while the fine indexes are read at random and nearly every
+    // look-up would fault a page back in (the dump pair, one thread: 48,074 -> 24,836
+    // page faults, 0.81 -> 0.65 s). They go too when they alone hold 3/4 of the share.
     for (const MappedFile& segment : segments_) segment.DropResidentPages();
-    for (const FineIndexView& fine : fine_views_) fine.index->DropResidentPages();
+    mapped = MappedBytes();
+    if (!mapped || *mapped > pack_budget_ / 4 * 3) {
+      for (const FineIndexView& fine : fine_views_) fine.index->DropResidentPages();
+    }
     return true;
   }
 
   std::span<const FineIndexView> fine_indexes() const override { return fine_views_; }
+
+  // The file pages this process maps beyond those it mapped when the reader opened (the
+  // program and its libraries): about the pack's and the fine indexes'.
+  std::optional<uint64_t> MappedBytes() const {
+    std::optional<uint64_t> mapped = ResidentFileBytes();
+    if (!mapped) return std::nullopt;
+    return *mapped > baseline_ ? *mapped - baseline_ : 0;
+  }
 
   // The version's own index first, then its ancestors': each holds the chunks that were
   // new in it, so a chunk is in exactly one of them.
@@ -136,6 +152,7 @@ class MappedCorpusReader final : public CorpusReader {
   uint64_t size_;
   uint64_t cache_bytes_;
   uint64_t pack_budget_;  // The mapped file pages above which they are dropped.
+  uint64_t baseline_;     // ResidentFileBytes() when the reader opened.
   static constexpr uint64_t kCheckBytes = 4u << 20;
   mutable std::atomic<uint64_t> read_since_check_{0};
   mutable std::mutex check_mutex_;

@@ -6,11 +6,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "corpus/corpus_test_util.h"
+#include "corpus/fine_index.h"
 #include "corpus/manifest.h"
 #include "hashing/weak_key.h"
 #include "reducto/corpus.h"
@@ -196,6 +200,70 @@ TEST_F(CorpusReaderTest, ManyReadersAtOnce) {
     threads.emplace_back([&, t] { ExpectEveryChunkFound(t % 2 == 0 ? *one : *two); });
   }
   for (auto& thread : threads) thread.join();
+}
+
+// Resident bytes of this process's mappings of files whose path ends with `suffix`
+// (/proc/self/smaps).
+uint64_t MappedResidentBytes(const std::string& suffix) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  uint64_t total = 0;
+  while (std::getline(smaps, line)) {
+    std::istringstream fields(line);
+    std::string first;
+    fields >> first;
+    if (first == "Rss:") {
+      uint64_t kib = 0;
+      fields >> kib;
+      if (inside) total += kib << 10;
+    } else if (first.find('-') != std::string::npos && first.back() != ':') {
+      inside = line.size() >= suffix.size() &&
+               line.compare(line.size() - suffix.size(), suffix.size(), suffix) == 0;
+    }
+  }
+  return total;
+}
+
+// Touches every page of `bytes`.
+void TouchPages(std::span<const uint8_t> bytes) {
+  volatile uint8_t sink = 0;
+  for (size_t i = 0; i < bytes.size(); i += 4096) sink = sink + bytes[i];
+}
+
+// Over its share of the cache, the reader unmaps the pack first: the target reads it
+// about in order, while the fine index is read at random and each of its pages would
+// fault back in. The fine index goes too once it alone holds 3/4 of the pack's share.
+TEST(CorpusReaderCacheTest, DropsThePackBeforeTheFineIndex) {
+  ScratchDir dir;
+  for (int mib : {24, 48}) {
+    SCOPED_TRACE(std::to_string(mib) + " MiB pack");
+    std::string input = dir.Join("input" + std::to_string(mib));
+    WriteFile(input, RandomBytes(size_t(mib) << 20, 33));
+    std::string corpus = dir.Join("corpus" + std::to_string(mib));
+    CorpusBuildOptions options;
+    options.chunking = testing::TestParams();
+    ASSERT_TRUE(BuildCorpus({input}, corpus, options).ok());
+    // A 16 MiB cache: 12 MiB for mapped pack and fine index pages.
+    auto reader = CorpusReader::Open(corpus, CorpusReaderOptions{16u << 20, nullptr});
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    ASSERT_EQ((*reader)->fine_indexes().size(), 1u);
+    std::vector<uint8_t> scratch;
+    auto pack = (*reader)->Read(0, (*reader)->size(), &scratch);
+    ASSERT_TRUE(pack.ok());
+    const uint64_t fine_size = (*reader)->fine_indexes()[0].index->bytes().size();
+    TouchPages((*reader)->fine_indexes()[0].index->bytes());
+    TouchPages(*pack);
+    EXPECT_GT(MappedResidentBytes(".fine"), fine_size * 9 / 10);
+    EXPECT_GT(MappedResidentBytes(".seg"), pack->size() * 9 / 10);
+    EXPECT_TRUE((*reader)->NoteRead(64u << 20));
+    EXPECT_LT(MappedResidentBytes(".seg"), 1u << 20);
+    if (fine_size < (9u << 20)) {
+      EXPECT_GT(MappedResidentBytes(".fine"), fine_size * 9 / 10) << "kept";
+    } else {
+      EXPECT_LT(MappedResidentBytes(".fine"), 1u << 20) << "dropped";
+    }
+  }
 }
 
 TEST_F(CorpusReaderTest, MissingOrBrokenIndexIsCorrupt) {
