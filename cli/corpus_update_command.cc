@@ -75,7 +75,7 @@ struct CorpusUpdateCommand {
     std::fprintf(stderr,
                  "corpus %s built at %s in %.1f s: a new version of %s (%s)\n"
                  "input %s in %llu chunks, %llu new\n"
-                 "new bytes: %s (%llu bytes) in the new pack segment, %s (%llu bytes) with index "
+                 "new bytes: %s (%llu bytes) in the new pack segment, %s (%llu bytes) with its indexes "
                  "and manifest: what a receiver that has %s must fetch\n"
                  "address space: %s (%llu bytes) in %zu segments, of which the parent's %s\n",
                  info->id.c_str(), info->path.c_str(), SecondsSince(start),
