@@ -73,7 +73,7 @@ struct BlockJob {
 };
 
 // Hashing a block's bytes in steps of this size keeps them in the cache between the
-// copy into the stage and the two digests.
+// copy into the block's buffer and the two digests.
 constexpr size_t kHashStage = 64u << 10;
 
 // One block being built. Merges adjacent literals and contiguous copies, and sends copies
@@ -82,9 +82,10 @@ constexpr size_t kHashStage = 64u << 10;
 //
 // The bytes the block produces either stay with it, for a worker thread to hash (the
 // pipeline has workers), or, given `whole` (one thread), are hashed as they come into
-// the block's digest and into `whole`, the target's: copying every target byte into
-// fresh block buffers and hashing them from there afterwards cost the kernel pair 10%
-// of its single-thread time.
+// the block's digest and into `whole`, the target's, every kHashStage bytes (copies of
+// that size straight from the target): copying every target byte into fresh block
+// buffers and hashing them from there afterwards cost the kernel pair 10% of its
+// single-thread time. Either way the pending literal run is the tail of output_.
 class BlockBuilder {
  public:
   BlockBuilder(CompressStats* stats, CorpusUseObserver* observer, Blake3Hasher* whole)
@@ -98,7 +99,6 @@ class BlockBuilder {
       pending_ = Pending::kLiteral;
       literal_start_ = output_.size();
     }
-    if (whole_ != nullptr) pending_literal_.insert(pending_literal_.end(), bytes.begin(), bytes.end());
     Produce(bytes);
     stats_->literal_bytes += bytes.size();
   }
@@ -142,7 +142,7 @@ class BlockBuilder {
     job->output_size = output_size_;
     output_size_ = 0;
     if (whole_ != nullptr) {
-      HashStage();
+      HashKept();
       job->digest = block_hasher_->Final();
       job->hashed = true;
       block_hasher_.emplace();
@@ -158,17 +158,12 @@ class BlockBuilder {
 
   void Produce(std::span<const uint8_t> bytes) {
     output_size_ += bytes.size();
-    if (whole_ == nullptr) {
-      output_.insert(output_.end(), bytes.begin(), bytes.end());
-      return;
+    if (whole_ != nullptr && output_.empty() && pending_ != Pending::kLiteral &&
+        bytes.size() >= kHashStage) {
+      return Hash(bytes);
     }
-    if (stage_.empty() && bytes.size() >= kHashStage) return Hash(bytes);
-    while (!bytes.empty()) {
-      size_t n = std::min(bytes.size(), kHashStage - stage_.size());
-      stage_.insert(stage_.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
-      bytes = bytes.subspan(n);
-      if (stage_.size() == kHashStage) HashStage();
-    }
+    output_.insert(output_.end(), bytes.begin(), bytes.end());
+    if (whole_ != nullptr && output_.size() >= kHashStage) HashKept();
   }
 
   void Hash(std::span<const uint8_t> bytes) {
@@ -176,16 +171,18 @@ class BlockBuilder {
     whole_->Update(bytes);
   }
 
-  void HashStage() {
-    Hash(stage_);
-    stage_.clear();
+  // Hashes the bytes output_ keeps and drops them, all but a pending literal run.
+  void HashKept() {
+    const size_t end = pending_ == Pending::kLiteral ? literal_start_ : output_.size();
+    if (end == 0) return;
+    Hash(std::span<const uint8_t>(output_).first(end));
+    output_.erase(output_.begin(), output_.begin() + static_cast<ptrdiff_t>(end));
+    literal_start_ = 0;
   }
 
   void EmitPending() {
     if (pending_ == Pending::kLiteral) {
-      writer_.Literal(whole_ != nullptr ? std::span<const uint8_t>(pending_literal_)
-                                        : std::span<const uint8_t>(output_).subspan(literal_start_));
-      pending_literal_.clear();
+      writer_.Literal(std::span<const uint8_t>(output_).subspan(literal_start_));
     } else if (pending_ == Pending::kCopy) {
       writer_.Copy(copy_address_, copy_length_);
       if (observer_ != nullptr) observer_->OnUse(copy_address_, copy_length_);
@@ -198,12 +195,10 @@ class BlockBuilder {
   CorpusUseObserver* observer_;  // May be nullptr.
   Blake3Hasher* whole_;          // nullptr: the block's output is kept in output_.
   uint64_t output_size_ = 0;     // Bytes the block produces so far.
-  std::vector<uint8_t> output_;  // They, unless hashed as they come,
-  std::optional<Blake3Hasher> block_hasher_;  // else their digest so far
-  std::vector<uint8_t> stage_;                // and the bytes not hashed yet.
+  std::vector<uint8_t> output_;  // They, or (hashing as they come) those not hashed yet.
+  std::optional<Blake3Hasher> block_hasher_;  // The digest of those hashed, when hashing.
   Pending pending_ = Pending::kNone;
-  size_t literal_start_ = 0;  // The pending literal run is output_[literal_start_, end),
-  std::vector<uint8_t> pending_literal_;  // or, when hashing as they come, these bytes.
+  size_t literal_start_ = 0;  // The pending literal run is output_[literal_start_, end).
   uint64_t copy_address_ = 0;  // The pending copy.
   uint64_t copy_length_ = 0;
   InstructionWriter writer_;
