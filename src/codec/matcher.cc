@@ -214,9 +214,8 @@ void LocalMatcher::NoteFineLookup(uint64_t target) {
   fine_yield_ = 0;
 }
 
-void LocalMatcher::PrefetchFine(const uint8_t* p) const {
-  const uint64_t hash = FineHash(p);
-  for (const FineIndexView& view : fine_) view.index->Prefetch(hash);
+void LocalMatcher::PrefetchFine(uint64_t fine_hash) const {
+  for (const FineIndexView& view : fine_) view.index->Prefetch(fine_hash);
 }
 
 int LocalMatcher::TableBits() const {
@@ -355,14 +354,17 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
   size_t pos = 0;
   size_t literal_start = 0;
   uint32_t misses = 0;
-  // The hash of the window at hashed_pos, computed ahead to prefetch its slots.
-  uint64_t pos_hash = 0;
+  // The hashes of the windows at hashed_pos (the fine one only when fine_hashed),
+  // computed ahead to prefetch their slots.
+  uint64_t pos_hash = 0, pos_fine_hash = 0;
   size_t hashed_pos = SIZE_MAX;
+  bool fine_hashed = false;
   auto emit_literal = [&](size_t end) {
     if (end > literal_start) out->push_back({offset + literal_start, end - literal_start, false, 0});
   };
   // Indexes the corpus around the address that `alignment` predicts for `target`.
-  // `covered` remembers up to which target offset that needs nothing more.
+  // `covered` remembers up to which target offset that needs nothing more (`covers`,
+  // checked by the caller first: it is nearly always so).
   struct Covered {
     uint64_t alignment = 0, from = 0, until = 0, generation = 0;
   };
@@ -372,7 +374,6 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
            target >= covered.from && target < covered.until;
   };
   auto ensure_around = [&](Covered& covered, uint64_t alignment, uint64_t target) {
-    if (covers(covered, alignment, target)) return;
     uint64_t center = target + alignment;
     if (center >= corpus_size) return;
     uint64_t lo = center > params_.behind ? center - params_.behind : 0;
@@ -452,7 +453,8 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
       }
       if (!fine_.empty() && pos + kFineWindow <= gap.size()) {
         NoteFineLookup(target);
-        const uint64_t fine_hash = FineHash(gap.data() + pos);
+        const uint64_t fine_hash =
+            hashed_pos == pos && fine_hashed ? pos_fine_hash : FineHash(gap.data() + pos);
         for (const FineIndexView& view : fine_) {
           view.index->ForEachCandidate(fine_hash, fine_access_, [&](uint64_t at) {
             if (same8(view.base + at)) consider(Source::kFine, view.base + at, params_.fine_min_copy);
@@ -470,9 +472,11 @@ void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
         if (!skipped_.empty()) {
           __builtin_prefetch(&skipped_[pos_hash >> (64 - params_.skipped_bits)]);
         }
-        if (fine_access_ == FineIndex::Access::kMapped && !fine_.empty() &&
-            pos + kFineWindow <= gap.size()) {
-          PrefetchFine(gap.data() + pos);
+        fine_hashed = fine_access_ == FineIndex::Access::kMapped && !fine_.empty() &&
+                      pos + kFineWindow <= gap.size();
+        if (fine_hashed) {
+          pos_fine_hash = FineHash(gap.data() + pos);
+          PrefetchFine(pos_fine_hash);
         }
       }
       continue;

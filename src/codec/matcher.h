@@ -196,8 +196,8 @@ class LocalMatcher {
   // Counts a look-up in the fine indexes at target offset `target`; at the end of a
   // poor trial run, pauses them (empties fine_ until fine_resume_).
   void NoteFineLookup(uint64_t target);
-  // Starts loading the fine index buckets of the window at `p`. REQUIRES: !fine_.empty().
-  void PrefetchFine(const uint8_t* p) const;
+  // Starts loading the fine index buckets of a window's FineHash. REQUIRES: !fine_.empty().
+  void PrefetchFine(uint64_t fine_hash) const;
   uint64_t HashWide(const uint8_t* p) const;
   int TableBits() const;
   // A table slot: 32 bits of the window's hash (not those that chose the slot) above
