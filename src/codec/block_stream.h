@@ -11,11 +11,11 @@
 #include <zstd.h>
 
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <vector>
 
 #include "codec/container.h"
+#include "codec/zstd_context.h"
 #include "reducto/status.h"
 
 namespace reducto {
@@ -52,10 +52,7 @@ class BlockStreamDecompressor {
   Status Finish() const;
 
  private:
-  struct DCtxDeleter {
-    void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
-  };
-  std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx_;
+  ZstdDCtxPtr dctx_;
   bool started_ = false;
   bool ended_ = false;
 };

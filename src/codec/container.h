@@ -88,11 +88,6 @@ TrailerBytes EncodeTrailer(const Trailer& trailer);
 // Parses the trailer (`bytes` starts with the kind byte) and checks its end magic.
 Result<Trailer> DecodeTrailer(const TrailerBytes& bytes);
 
-struct ZstdCCtxDeleter {
-  void operator()(ZSTD_CCtx* cctx) const { ZSTD_freeCCtx(cctx); }
-};
-using ZstdCCtxPtr = std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter>;
-
 // A block record ready to be written: its header and its zstd frame.
 struct BlockRecord {
   BlockHeaderBytes header{};

@@ -11,6 +11,7 @@
 #include "codec/block_stream.h"
 #include "codec/format.h"
 #include "codec/instructions.h"
+#include "codec/zstd_context.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
 #include "util/fuzzing.h"
@@ -39,10 +40,6 @@ class Buffer {
   size_t size_ = 0;
 };
 
-struct DCtxDeleter {
-  void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
-};
-
 // A block on its way through the pipeline: read by the decoder's thread (which also
 // decompresses a version 3 container's instructions, one stream for all blocks),
 // rebuilt and verified by a worker (RebuildBlock), written in order (WriteBlock).
@@ -57,7 +54,7 @@ struct BlockJob {
 
 // What each pipeline worker keeps between blocks.
 struct WorkerState {
-  std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx{ZSTD_createDCtx()};
+  ZstdDCtxPtr dctx{ZSTD_createDCtx()};
   Buffer instructions;
   std::vector<uint8_t> scratch;  // For copies that span pack segments.
 };

@@ -16,6 +16,7 @@
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "codec/matcher.h"
+#include "codec/zstd_context.h"
 #include "hashing/weak_key.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "codec/format.h"
+#include "codec/zstd_context.h"
 
 namespace reducto {
 namespace {
@@ -133,10 +134,6 @@ void InstructionWriter::Clear() {
 
 namespace {
 
-struct DCtxDeleter {
-  void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
-};
-
 // A copy's or a reference's corpus range must lie inside the corpus.
 Status CheckCorpusRange(uint64_t address, uint64_t length, uint64_t corpus_size, bool standalone,
                         const char* what) {
@@ -202,7 +199,7 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
   const uint64_t corpus_size = corpus != nullptr ? corpus->size() : 0;
   const bool standalone = corpus == nullptr;
   const bool has_delta = context.version >= format::kVersion2;
-  std::unique_ptr<ZSTD_DCtx, DCtxDeleter> own_dctx;
+  ZstdDCtxPtr own_dctx;
   InstructionParser parser(instructions);
   size_t produced = 0;
   uint64_t previous_end = 0;
