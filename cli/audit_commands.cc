@@ -38,6 +38,13 @@ std::optional<std::string> AuditLogPath(const Settings& settings) {
   return *state + "/audit.log";
 }
 
+// The anchor of `log` (docs/audit.md, "Anchor"): a copy of its head in the state
+// directory; empty when there is no state directory.
+std::string AuditAnchorPath(const std::string& log) {
+  std::optional<std::string> state = StateDirectory();
+  return state ? *state + "/audit-anchors/" + AuditAnchorName(log) : "";
+}
+
 std::string OperationName(const CLI::App& command) {
   const CLI::App* parent = command.get_parent();
   bool nested = parent != nullptr && parent->get_parent() != nullptr;
@@ -106,7 +113,10 @@ void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code
       key.emplace(std::move(read).value());
     }
   }
-  Status appended = AppendAuditEntry(*log, std::move(entry), key ? &*key : nullptr);
+  AuditLogOptions options;
+  options.anchor = AuditAnchorPath(*log);
+  options.sign_key = key ? &*key : nullptr;
+  Status appended = AppendAuditEntry(*log, std::move(entry), options);
   if (!appended.ok()) {
     std::fprintf(stderr, "reducto: warning: this %s was not recorded in the audit log: %s\n",
                  operation.c_str(), appended.ToString().c_str());
@@ -114,6 +124,33 @@ void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code
 }
 
 namespace {
+
+// `text` with every control character shown as an escape (\n, \t, \xNN; C1 controls as
+// \u0080..\u009f, a backslash as \\), so that a logged argument can neither forge a
+// line of output nor send escape sequences to the terminal.
+std::string EscapeControls(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    char buf[8];
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n' || c == '\t' || c == '\r') {
+      out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+    } else if (c < 0x20 || c == 0x7f) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // U+0080..U+009F in UTF-8.
+      std::snprintf(buf, sizeof buf, "\\u%04x", next);
+      out += buf;
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 struct AuditVerifyCommand {
   std::optional<std::string> log;
@@ -126,7 +163,7 @@ struct AuditVerifyCommand {
     if (!path) return Fail(Status::InvalidArgument("no audit log: pass LOG or set audit_log"));
     auto trusted = trust.Resolve(*settings);
     if (!trusted.ok()) return Fail(trusted.status());
-    auto result = VerifyAuditLog(*path, *trusted);
+    auto result = VerifyAuditLog(*path, *trusted, AuditAnchorPath(*path));
     if (!result.ok()) return Fail(result.status().WithContext("audit log " + *path));
     std::printf("audit log %s: %llu entries, chain intact, head matches%s\n", path->c_str(),
                 static_cast<unsigned long long>(result->entries),
@@ -134,6 +171,17 @@ struct AuditVerifyCommand {
     return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
   }
 };
+
+// One line per entry, every field escaped (EscapeControls).
+void PrintEntry(const AuditEntry& e) {
+  std::string args;
+  for (const std::string& a : e.args) args += (args.empty() ? "" : " ") + EscapeControls(a);
+  std::string corpus = e.corpus.empty() ? "-" : EscapeControls(e.corpus.substr(0, 8));
+  std::printf("%4llu %s %s@%s %-15s %-8s %s  %s\n", static_cast<unsigned long long>(e.seq),
+              EscapeControls(e.time).c_str(), EscapeControls(e.user).c_str(),
+              EscapeControls(e.host).c_str(), EscapeControls(e.operation).c_str(), corpus.c_str(),
+              EscapeControls(e.outcome).c_str(), args.c_str());
+}
 
 struct AuditShowCommand {
   std::optional<std::string> log;
@@ -168,12 +216,7 @@ struct AuditShowCommand {
       if (corpus && e.corpus.rfind(*corpus, 0) != 0) continue;
       if (outcome && (e.outcome == "ok") != (*outcome == "ok")) continue;
       if (!cutoff.empty() && e.time < cutoff) continue;
-      std::string args;
-      for (const std::string& a : e.args) args += (args.empty() ? "" : " ") + a;
-      std::printf("%4llu %s %s@%s %-15s %-8s %s  %s\n", static_cast<unsigned long long>(e.seq),
-                  e.time.c_str(), e.user.c_str(), e.host.c_str(), e.operation.c_str(),
-                  e.corpus.empty() ? "-" : e.corpus.substr(0, 8).c_str(), e.outcome.c_str(),
-                  args.c_str());
+      PrintEntry(e);
     }
     return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
   }

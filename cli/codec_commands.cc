@@ -46,6 +46,7 @@ struct ResourceFlags {
     options->cache_size = settings.cache_size;
     if (cache_size) {
       ASSIGN_OR_RETURN(options->cache_size, ParseSize(*cache_size));
+      RETURN_IF_ERROR(CheckCacheSize(options->cache_size, "--cache-size"));
     }
     return Status::Ok();
   }
@@ -60,6 +61,19 @@ void ReportCache(uint64_t requested, uint64_t used, uint64_t drops) {
                "its mapped pages were dropped %llu times; free memory for more speed\n",
                HumanBytes(used).c_str(), HumanBytes(std::max<uint64_t>(requested, kDefaultCorpusCacheSize)).c_str(),
                static_cast<unsigned long long>(drops));
+}
+
+// A damaged pack does not spoil the container (those chunks were not copied), but the
+// corpus needs attention; said even with -q.
+void WarnIfCorpusDamaged(const CompressStats& stats, const std::string& corpus_dir) {
+  if (stats.damaged_chunks == 0) return;
+  std::fprintf(stderr,
+               "reducto: warning: corpus %s at %s failed a check: %llu chunks of its pack differ "
+               "from the digests its index holds for them, so they were not copied (the "
+               "container is right, but larger). Run `reducto corpus verify %s`, then rebuild "
+               "the corpus or fetch it again\n",
+               stats.corpus_id.c_str(), corpus_dir.c_str(),
+               static_cast<unsigned long long>(stats.damaged_chunks), corpus_dir.c_str());
 }
 
 struct CompressCommand {
@@ -133,6 +147,7 @@ struct CompressCommand {
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = out.Commit(); !s.ok()) return Fail(s);
     if (record_usage) RecordUsageOrWarn(recorder, corpus_dir, *stats);
+    WarnIfCorpusDamaged(*stats, corpus_dir);
     if (stats->fell_back) {
       std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
                            "(literals only). Pass --no-fallback to make this an error.\n", corpus_dir.c_str());

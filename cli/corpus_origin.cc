@@ -1,5 +1,8 @@
 #include "corpus_origin.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -46,13 +49,25 @@ void RememberMadeHere(const CorpusInfo& info) {
                info.id.c_str(), state ? path.c_str() : "the state directory (no HOME)");
 }
 
+std::string MadeHereRecordPath() {
+  std::optional<std::string> state = StateDirectory();
+  return state ? *state + "/" + kMadeHereFile : "";
+}
+
 Status CheckMadeHere(const CorpusInfo& info) {
   if (MadeHere(info)) return Status::Ok();
+  const std::string record = MadeHereRecordPath();
+  struct passwd* pw = ::getpwuid(::geteuid());
+  const std::string user = pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
   return Status::Permission(
-      "corpus " + info.id + " at " + info.path +
-      " was not made by this user on this machine, and no trusted key is configured: see who "
-      "signed it (reducto corpus info " + info.path + "), then pass --trusted-key KEY.pub or "
-      "set trusted_keys; or pass --insecure-skip-verify to use it unverified");
+      "corpus " + info.id + " at " + info.path + " is not in the record of corpora made here (" +
+      (record.empty() ? std::string("no state directory: HOME is not set") : record) +
+      ", for user " + user +
+      "): it was made by another user or machine, under another XDG_STATE_HOME (sudo, a CI "
+      "step, a systemd unit), or its manifest changed since. See who signed it (reducto corpus "
+      "info " + info.path + "), then pass --trusted-key KEY.pub or set trusted_keys (the set-up "
+      "for fleets and services: docs/security.md); or pass --insecure-skip-verify to use it "
+      "unverified");
 }
 
 void CorpusUseFlags::Register(CLI::App* cmd) {

@@ -26,9 +26,11 @@ std::optional<std::string> StateDirectory();
 // the corpus exists, and using it will ask for a trusted key instead.
 void RememberMadeHere(const CorpusInfo& info);
 
-// OK when the corpus was made here (RememberMadeHere); else Permission saying how to
-// trust it.
+// OK when the corpus was made here (RememberMadeHere); else Permission naming the
+// record looked up and saying how to trust the corpus.
 Status CheckMadeHere(const CorpusInfo& info);
+// Where RememberMadeHere records corpora ("" without a state directory).
+std::string MadeHereRecordPath();
 
 // --trusted-key and --insecure-skip-verify, for the commands that use a corpus.
 struct CorpusUseFlags {

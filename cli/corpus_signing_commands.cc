@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "command.h"
+#include "corpus_origin.h"
 #include "encryption_flags.h"
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
@@ -128,6 +129,18 @@ struct CorpusVerifyCommand {
     return 1;
   }
 
+  // Without trusted keys, compress and decompress use only a corpus made here (the
+  // same manifest digest in the record): verify applies the same rule. One check.
+  static int CheckOrigin(const CorpusInfo& info, VerifyReport& report) {
+    if (Status s = CheckMadeHere(info); !s.ok()) {
+      report.Failed("trust", s);
+      return 1;
+    }
+    report.Ok("trust", "no trusted keys configured; made by this user on this machine (" +
+                           MadeHereRecordPath() + "), manifest unchanged since");
+    return 1;
+  }
+
   // Reports each signature file and the trust policy; returns the number of checks.
   static int CheckSignatures(const CorpusInfo& info, const std::vector<PublicKey>& trusted,
                              VerifyReport& report) {
@@ -149,12 +162,7 @@ struct CorpusVerifyCommand {
                   "none: sign with `reducto corpus sign " + info.path + " --sign-key KEY`");
     }
     int checks = static_cast<int>(signatures->size());
-    if (trusted.empty()) {
-      report.Note("trust",
-                  "no trusted keys configured: pass --trusted-key FILE.pub or set "
-                  "`trusted_keys` in the config to require a signature");
-      return checks;
-    }
+    if (trusted.empty()) return checks + CheckOrigin(info, report);
     auto by_trusted = std::find_if(signatures->begin(), signatures->end(),
                                    [](const SignatureCheck& c) { return c.trusted; });
     if (by_trusted != signatures->end()) {

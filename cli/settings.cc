@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "reducto/corpus.h"
+
 namespace reducto::cli {
 
 std::optional<std::string> XdgReductoDirectory(const char* variable, const char* under_home) {
@@ -126,6 +128,7 @@ Status ApplyFile(const std::string& path, Settings* s) {
       ASSIGN_OR_RETURN(s->block_size, SizeValue(node, path + ": block_size"));
     } else if (k == "cache_size") {
       ASSIGN_OR_RETURN(s->cache_size, SizeValue(node, path + ": cache_size"));
+      RETURN_IF_ERROR(CheckCacheSize(s->cache_size, path + ": cache_size"));
     } else if (k == "max_output") {
       ASSIGN_OR_RETURN(s->max_output, SizeValue(node, path + ": max_output"));
     } else if (k == "threads") {
@@ -178,6 +181,7 @@ Status ApplyEnvironment(Settings* s) {
   if (const char* v = std::getenv("REDUCTO_CACHE_SIZE"); v != nullptr && *v != '\0') {
     auto size = ParseSize(v);
     if (!size.ok()) return size.status().WithContext("REDUCTO_CACHE_SIZE");
+    RETURN_IF_ERROR(CheckCacheSize(*size, "REDUCTO_CACHE_SIZE"));
     s->cache_size = *size;
   }
   if (const char* v = std::getenv("REDUCTO_MAX_OUTPUT"); v != nullptr && *v != '\0') {
@@ -249,6 +253,14 @@ Result<uint64_t> ParseSize(const std::string& text) {
     return Status::InvalidArgument("'" + text + "' is not a size: use a number with an optional K, M, G or T suffix");
   }
   return static_cast<uint64_t>(std::stoull(value));
+}
+
+Status CheckCacheSize(uint64_t size, const std::string& where) {
+  if (size >= kMinCorpusCacheSize) return Status::Ok();
+  return Status::InvalidArgument(where + " " + std::to_string(size) + " is below the smallest " +
+                                 "corpus cache, " + HumanBytes(kMinCorpusCacheSize) + ": give " +
+                                 "16M or more, or leave it unset for the default (" +
+                                 HumanBytes(kDefaultCorpusCacheSize) + ")");
 }
 
 std::string HumanBytes(uint64_t bytes) {

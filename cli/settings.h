@@ -55,6 +55,9 @@ std::optional<std::string> XdgReductoDirectory(const char* variable, const char*
 
 // "8192", "8K", "8KiB", "4M", "1G" (binary multiples). InvalidArgument otherwise.
 Result<uint64_t> ParseSize(const std::string& text);
+// InvalidArgument when a corpus cache of `size` bytes (from `where`: a flag, variable or
+// key) is below kMinCorpusCacheSize, 0 included (0 used to mean the default, silently).
+Status CheckCacheSize(uint64_t size, const std::string& where);
 std::string HumanBytes(uint64_t bytes);
 
 }  // namespace reducto::cli

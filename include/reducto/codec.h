@@ -95,6 +95,10 @@ struct CompressStats {
   std::string corpus_id;        // Empty when standalone.
   uint64_t cache_size = 0;      // The corpus cache in effect (0 when standalone).
   uint64_t cache_drops = 0;     // Times the mapped pack pages were dropped to stay in it.
+  // Chunks whose pack bytes differ from the digest the corpus's index holds for them:
+  // the corpus is damaged (`reducto corpus verify` says where). They were not copied,
+  // so the container is still right; a corpus fetched again would serve it better.
+  uint64_t damaged_chunks = 0;
 };
 
 // Writes a container for `in` to `out`. `corpus_dir` may be empty only when

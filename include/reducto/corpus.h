@@ -24,6 +24,9 @@ struct EnvelopeKey;  // reducto/encryption.h
 // The memory a corpus reader may use for its index cache and mapped pack pages, unless
 // told otherwise (CompressOptions::cache_size, `--cache-size`).
 inline constexpr uint64_t kDefaultCorpusCacheSize = 128u << 20;
+// The least a reader works with: smaller sizes (other than 0, the default) are raised
+// to it.
+inline constexpr uint64_t kMinCorpusCacheSize = 16u << 20;
 
 // The fine index of a pack segment (docs/corpus.md, "Fine index"): a sample of its
 // positions, so that the encoder finds content that moved anywhere in the corpus at the

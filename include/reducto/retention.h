@@ -39,8 +39,8 @@ struct CorpusDeleteReport {
 // first, so an interrupted delete never leaves something that passes as a corpus. An
 // encrypted corpus loses its data-key before anything else (crypto-shredding).
 // Overwriting does not reach copies that a copy-on-write or log-structured file system
-// or an SSD keeps elsewhere (docs/corpus.md). InvalidArgument when `dir` is not a
-// corpus, or has dependents and !options.force.
+// or an SSD keeps elsewhere (docs/corpus.md). InvalidArgument, with nothing touched,
+// when `dir` is not a corpus, is a symbolic link, or has dependents and !options.force.
 Result<CorpusDeleteReport> DeleteCorpus(const std::string& dir, const CorpusDeleteOptions& options);
 
 struct RetentionPolicy {

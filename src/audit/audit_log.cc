@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "corpus/manifest.h"
@@ -178,11 +179,125 @@ Result<std::string> CheckChain(const std::vector<std::string>& lines) {
   return expected_prev;
 }
 
+// The head (or anchor) at `path`; nullopt when there is none.
+Result<std::optional<Head>> ReadHeadIfPresent(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<Head>();
+  ASSIGN_OR_RETURN(Head head, ReadHead(path));
+  return std::optional<Head>(std::move(head));
+}
+
+// OK for an unsigned head; Integrity when its signature does not verify.
+Status CheckHeadSignature(const Head& head, const std::string& path) {
+  if (head.signature.empty()) return Status::Ok();
+  auto key_bytes = FromBase64(head.public_key, PublicKey::kSize);
+  auto signature = FromBase64(head.signature, SecretKey::kSignatureSize);
+  if (!key_bytes.ok() || !signature.ok()) {
+    return Status::Integrity("the signature of the audit head " + path + " is damaged");
+  }
+  std::array<uint8_t, PublicKey::kSize> raw{};
+  std::copy(key_bytes->begin(), key_bytes->end(), raw.begin());
+  PublicKey key(raw);
+  std::string message = SignedText(head.entries, head.last);
+  if (key.id() != head.key_id ||
+      !VerifyDetached(key, {reinterpret_cast<const uint8_t*>(message.data()), message.size()},
+                      *signature)) {
+    return Status::Integrity("the signature of the audit head " + path +
+                             " does not verify: the head was edited");
+  }
+  return Status::Ok();
+}
+
+// The log still holds what `record` (its head or anchor, at `path`) says: its first
+// `entries` lines, the last of them with digest `last`.
+Status CheckLogHolds(const Head& record, const std::vector<std::string>& lines,
+                     const std::string& path, const std::string& log) {
+  const std::string n = std::to_string(record.entries);
+  if (record.entries > lines.size()) {
+    return Status::Integrity("the audit log " + log + " holds " + std::to_string(lines.size()) +
+                             " entries but " + path + " records " + n +
+                             ": entries were removed (the log was cut or emptied, or removed "
+                             "and started again)");
+  }
+  const std::string& digest =
+      record.entries == 0 ? kZeroDigest : LineDigest(lines[record.entries - 1]);
+  if (digest != record.last) {
+    return Status::Integrity("entry " + n + " of the audit log " + log + " does not match " +
+                             path + ": it was edited, or the log was removed and started again");
+  }
+  return Status::Ok();
+}
+
+// When a key signs the log, a head or anchor that it did not sign is refused: whoever
+// cut the log could have written it.
+Status CheckSigner(const Head& record, const std::string& path, const SecretKey* key) {
+  if (key == nullptr) return Status::Ok();
+  const std::string remedy =
+      ": not appending. Check the log with `reducto audit verify --trusted-key KEY.pub`; if "
+      "audit_sign_key was only just set, move the log, its head and its anchor aside (keep "
+      "them as evidence) to start a new, signed log";
+  if (record.signature.empty()) {
+    return Status::Integrity(path + " is not signed, but audit_sign_key is set" + remedy);
+  }
+  RETURN_IF_ERROR(CheckHeadSignature(record, path));
+  if (record.key_id != key->public_key().id()) {
+    return Status::Integrity(path + " is signed by " + record.key_id + ", not by audit_sign_key " +
+                             key->public_key().id() + remedy);
+  }
+  return Status::Ok();
+}
+
+// Before an append: the head and the anchor agree with the log and its signer.
+Status CheckBeforeAppend(const std::string& log, const std::vector<std::string>& lines,
+                         const AuditLogOptions& options) {
+  const std::string head_path = AuditHeadPath(log);
+  ASSIGN_OR_RETURN(std::optional<Head> head, ReadHeadIfPresent(head_path));
+  if (!head && !lines.empty()) {
+    return Status::Integrity("the head " + head_path + " of the audit log " + log +
+                             " is missing: not appending; run `reducto audit verify`");
+  }
+  if (head) {
+    RETURN_IF_ERROR(CheckLogHolds(*head, lines, head_path, log));
+    // One entry ahead of the head is an append interrupted before its head update.
+    if (lines.size() > head->entries + 1) {
+      return Status::Integrity("the audit log " + log + " does not match its head " + head_path +
+                               ": entries were added outside reducto; not appending; run "
+                               "`reducto audit verify`");
+    }
+    RETURN_IF_ERROR(CheckSigner(*head, head_path, options.sign_key));
+  }
+  if (options.anchor.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(std::optional<Head> anchor, ReadHeadIfPresent(options.anchor));
+  if (!anchor) return Status::Ok();
+  RETURN_IF_ERROR(CheckLogHolds(*anchor, lines, "its anchor " + options.anchor, log));
+  return CheckSigner(*anchor, options.anchor, options.sign_key);
+}
+
+// After the line is written: the head, then the anchor (created with its directory).
+Status UpdateHeads(const std::string& log, uint64_t entries, const std::string& last,
+                   const AuditLogOptions& options) {
+  RETURN_IF_ERROR(WriteHead(AuditHeadPath(log), entries, last, options.sign_key));
+  if (options.anchor.empty()) return Status::Ok();
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::path(options.anchor).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  return WriteHead(options.anchor, entries, last, options.sign_key)
+      .WithContext("the entry was appended, but its anchor was not updated");
+}
+
 }  // namespace
 
 std::string AuditHeadPath(const std::string& log) { return log + ".head"; }
 
-Status AppendAuditEntry(const std::string& log, AuditEntry entry, const SecretKey* sign_key) {
+std::string AuditAnchorName(const std::string& log) {
+  std::error_code ec;
+  std::string absolute = std::filesystem::absolute(log, ec).lexically_normal().string();
+  if (ec) absolute = log;
+  std::string digest = LineDigest(absolute);
+  return digest.substr(0, 16) + ".head";
+}
+
+Status AppendAuditEntry(const std::string& log, AuditEntry entry, const AuditLogOptions& options) {
   std::error_code ec;
   std::filesystem::path dir = std::filesystem::path(log).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -203,18 +318,7 @@ Status AppendAuditEntry(const std::string& log, AuditEntry entry, const SecretKe
   }
   Result<std::string> last = CheckChain(lines);
   if (!last.ok()) return last.status().WithContext("not appending to the audit log " + log);
-  const std::string head_path = AuditHeadPath(log);
-  if (!lines.empty()) {
-    ASSIGN_OR_RETURN(Head head, ReadHead(head_path));
-    // One entry ahead of the head is an append interrupted before its head update.
-    bool matches = head.entries == lines.size() && head.last == *last;
-    bool lagging = head.entries + 1 == lines.size() &&
-                   (lines.size() == 1 ? kZeroDigest : LineDigest(lines[lines.size() - 2])) == head.last;
-    if (!matches && !lagging) {
-      return Status::Integrity("the audit log " + log + " does not match its head " + head_path +
-                               ": not appending; run `reducto audit verify`");
-    }
-  }
+  RETURN_IF_ERROR(CheckBeforeAppend(log, lines, options));
   entry.seq = lines.size() + 1;
   if (entry.time.empty()) entry.time = NowRfc3339();
   if (entry.user.empty()) entry.user = UserName();
@@ -226,22 +330,66 @@ Status AppendAuditEntry(const std::string& log, AuditEntry entry, const SecretKe
   }
   if (::fsync(fd) != 0) return ErrnoStatus("sync audit log", log, errno);
   line.pop_back();
-  return WriteHead(head_path, entry.seq, LineDigest(line), sign_key);
+  return UpdateHeads(log, entry.seq, LineDigest(line), options);
 }
 
-Result<AuditVerifyResult> VerifyAuditLog(const std::string& log,
-                                         const std::vector<PublicKey>& trusted_keys) {
-  ASSIGN_OR_RETURN(std::string text, ReadLog(log));
+namespace {
+
+// The anchor's record against the verified log; OK when there is no anchor.
+Status VerifyAnchor(const std::string& anchor, const std::vector<std::string>& lines,
+                    const std::string& log) {
+  if (anchor.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(std::optional<Head> record, ReadHeadIfPresent(anchor));
+  if (!record) return Status::Ok();
+  RETURN_IF_ERROR(CheckHeadSignature(*record, anchor));
+  return CheckLogHolds(*record, lines, "its anchor " + anchor, log);
+}
+
+// The lines of a log that `anchor` says existed: a missing log is Integrity then.
+Result<std::vector<std::string>> ReadLogLines(const std::string& log, const std::string& anchor) {
+  Result<std::string> text = ReadLog(log);
+  if (!text.ok() && text.status().code() == StatusCode::kNotFound && !anchor.empty()) {
+    ASSIGN_OR_RETURN(std::optional<Head> record, ReadHeadIfPresent(anchor));
+    if (record && record->entries > 0) {
+      return Status::Integrity("the audit log " + log + " is missing, but its anchor " + anchor +
+                               " records " + std::to_string(record->entries) +
+                               " entries: the log was removed");
+    }
+  }
+  if (!text.ok()) return text.status();
   bool complete = true;
-  std::vector<std::string> lines = SplitLines(text, &complete);
+  std::vector<std::string> lines = SplitLines(*text, &complete);
   if (!complete) {
     return Status::Integrity("line " + std::to_string(lines.size()) +
                              " is incomplete: the log was cut in the middle of an entry");
   }
+  return lines;
+}
+
+// Trusted only when the head is signed by one of `trusted_keys` (if any are given).
+Status CheckTrustedSigner(const AuditVerifyResult& result, const std::string& head_path,
+                          const std::vector<PublicKey>& trusted_keys) {
+  if (trusted_keys.empty()) return Status::Ok();
+  for (const PublicKey& key : trusted_keys) {
+    if (result.signed_head && key.id() == result.signer) return Status::Ok();
+  }
+  return Status::Permission("the audit head " + head_path + " is " +
+                            (result.signed_head ? "signed by " + result.signer + ", not"
+                                                : "not signed by") +
+                            " a trusted key: set `audit_sign_key` where the log is written");
+}
+
+}  // namespace
+
+Result<AuditVerifyResult> VerifyAuditLog(const std::string& log,
+                                         const std::vector<PublicKey>& trusted_keys,
+                                         const std::string& anchor) {
+  ASSIGN_OR_RETURN(std::vector<std::string> lines, ReadLogLines(log, anchor));
   ASSIGN_OR_RETURN(std::string last, CheckChain(lines));
   const std::string head_path = AuditHeadPath(log);
   struct stat st;
   if (::stat(head_path.c_str(), &st) != 0) {
+    RETURN_IF_ERROR(VerifyAnchor(anchor, lines, log));  // Removed with its log, perhaps.
     return Status::NotFound("the head " + head_path + " of the audit log is missing: the end of "
                             "the log cannot be checked (it was removed)");
   }
@@ -262,36 +410,13 @@ Result<AuditVerifyResult> VerifyAuditLog(const std::string& log,
     return Status::Integrity("line " + std::to_string(lines.size()) +
                              " (the last entry) does not match the head: it was edited or replaced");
   }
+  RETURN_IF_ERROR(CheckHeadSignature(head, head_path));
+  RETURN_IF_ERROR(VerifyAnchor(anchor, lines, log));
   AuditVerifyResult result;
   result.entries = lines.size();
-  if (!head.signature.empty()) {
-    auto key_bytes = FromBase64(head.public_key, PublicKey::kSize);
-    auto signature = FromBase64(head.signature, SecretKey::kSignatureSize);
-    std::string message = SignedText(head.entries, head.last);
-    if (!key_bytes.ok() || !signature.ok()) {
-      return Status::Integrity("the signature of the audit head " + head_path + " is damaged");
-    }
-    std::array<uint8_t, PublicKey::kSize> raw{};
-    std::copy(key_bytes->begin(), key_bytes->end(), raw.begin());
-    PublicKey key(raw);
-    if (key.id() != head.key_id ||
-        !VerifyDetached(key, {reinterpret_cast<const uint8_t*>(message.data()), message.size()},
-                        *signature)) {
-      return Status::Integrity("the signature of the audit head " + head_path +
-                               " does not verify: the head was edited");
-    }
-    result.signed_head = true;
-    result.signer = head.key_id;
-  }
-  if (!trusted_keys.empty()) {
-    bool trusted = false;
-    for (const PublicKey& key : trusted_keys) trusted |= result.signed_head && key.id() == result.signer;
-    if (!trusted) {
-      return Status::Permission("the audit head " + head_path + " is " +
-                                (result.signed_head ? "signed by " + result.signer + ", not" : "not signed by") +
-                                " a trusted key: set `audit_sign_key` where the log is written");
-    }
-  }
+  result.signed_head = !head.signature.empty();
+  result.signer = head.key_id;
+  RETURN_IF_ERROR(CheckTrustedSigner(result, head_path, trusted_keys));
   return result;
 }
 

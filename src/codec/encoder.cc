@@ -595,7 +595,9 @@ class Encoder {
   void Consume(std::span<const uint8_t> bytes) { stats_.input_bytes += bytes.size(); }
 
   // The corpus address of a stored chunk equal to `chunk`, if any. The chunk's BLAKE3
-  // is computed only when a candidate of the same length exists, and at most once.
+  // is computed only when a candidate of the same length exists, and at most once. The
+  // pack bytes of a candidate whose digest matches are compared too: a damaged pack is
+  // counted (CompressStats::damaged_chunks) and never copied from.
   Result<std::optional<uint64_t>> FindCopy(std::span<const uint8_t> chunk) {
     candidates_.clear();
     RETURN_IF_ERROR(corpus_->Lookup(WeakKey(chunk), &candidates_));
@@ -611,9 +613,19 @@ class Encoder {
                                std::to_string(candidate.address) +
                                "): the corpus is damaged; rebuild or fetch it again");
       }
+      if (!PackHolds(candidate.address, chunk)) continue;
       return std::optional<uint64_t>(candidate.address);
     }
     return std::optional<uint64_t>();
+  }
+
+  // Whether the pack holds `chunk` at `address`: false, and counted, when its bytes
+  // differ from the chunk whose digest the index gave for them.
+  bool PackHolds(uint64_t address, std::span<const uint8_t> chunk) {
+    const uint8_t* stored = view_->At(address, chunk.size());
+    if (stored != nullptr && std::memcmp(stored, chunk.data(), chunk.size()) == 0) return true;
+    ++stats_.damaged_chunks;
+    return false;
   }
 
   // Adds the next target bytes (a copy from `address`, or a literal) to the current

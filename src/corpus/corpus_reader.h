@@ -48,7 +48,7 @@ struct CorpusReaderOptions {
 // "prune") does not support encrypted corpora yet.
 Status RefuseEncrypted(const CorpusInfo& info, const std::string& action);
 
-inline constexpr uint64_t kMinCorpusCacheBytes = 16u << 20;
+inline constexpr uint64_t kMinCorpusCacheBytes = kMinCorpusCacheSize;
 
 class CorpusReader {
  public:

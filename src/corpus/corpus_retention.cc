@@ -118,10 +118,27 @@ bool IsLeftoverName(const std::string& name) {
   return name.find(".tmp-") != std::string::npos || name.find(".old-") != std::string::npos;
 }
 
+// InvalidArgument when `dir` (trailing slashes aside, which would follow it) is a
+// symbolic link: deleting through it would erase the target's files and then fail to
+// remove the link's "directory", leaving neither whole.
+Status RefuseSymbolicLink(const std::string& dir) {
+  std::string name = dir;
+  while (name.size() > 1 && name.back() == '/') name.pop_back();
+  struct stat st;
+  if (::lstat(name.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return Status::Ok();
+  std::error_code ec;
+  fs::path target = fs::read_symlink(name, ec);
+  return Status::InvalidArgument(name + " is a symbolic link" +
+                                 (ec ? std::string() : " to " + target.string()) +
+                                 ": nothing deleted; name the corpus directory itself, and "
+                                 "remove the link with rm");
+}
+
 }  // namespace
 
 Result<CorpusDeleteReport> DeleteCorpus(const std::string& dir, const CorpusDeleteOptions& options) {
   if (sodium_init() < 0) return Status::Unavailable("libsodium failed to initialize");
+  RETURN_IF_ERROR(RefuseSymbolicLink(dir));
   auto info = ReadCorpusInfo(dir);
   if (!info.ok()) {
     return Status::InvalidArgument(dir + " is not a corpus (" + info.status().message() +

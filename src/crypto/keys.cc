@@ -69,8 +69,25 @@ Status CheckKind(const std::string& path, const std::string& first, KeyKind want
                          "'): pass a file made by `reducto key generate`");
 }
 
+// InvalidArgument naming what `path` is when it is not a regular file (a directory,
+// /dev/null, a pipe): a key is always read from a file.
+Status CheckRegularKeyFile(const std::string& path, const struct stat& st) {
+  if (S_ISREG(st.st_mode)) return Status::Ok();
+  const char* what = S_ISDIR(st.st_mode)    ? "a directory"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                     : S_ISFIFO(st.st_mode) ? "a pipe"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "not a regular file";
+  return Status::InvalidArgument(path + " is " + what + ", not a key file: pass the path of a " +
+                                 "key file made by `reducto key generate`");
+}
+
 // The key bytes of a key file of kind `want`, after checking the key id line.
 Result<std::vector<uint8_t>> ReadKeyFile(const std::string& path, KeyKind want) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("inspect", path, errno);
+  RETURN_IF_ERROR(CheckRegularKeyFile(path, st));
   auto text = ReadSmallFile(path, kMaxKeyFileBytes);
   if (!text.ok()) {
     if (text.status().code() != StatusCode::kCorrupt) return text.status();
@@ -137,6 +154,7 @@ Status CheckNewKeyPath(const std::string& path, const std::string& public_path, 
 Status CheckPrivateKeyFile(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("inspect", path, errno);
+  RETURN_IF_ERROR(CheckRegularKeyFile(path, st));
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));

@@ -87,6 +87,12 @@ Status KeepForFiles(const std::string& corpus_dir, const CorpusPruneOptions& opt
     DiscardSink sink;
     Result<CompressStats> stats = Compress(corpus_dir, *source, sink, compress);
     if (!stats.ok()) return stats.status().WithContext("cannot find what " + file + " uses");
+    if (stats->damaged_chunks > 0) {  // A damaged source must not be pruned into a copy.
+      return Status::Integrity(std::to_string(stats->damaged_chunks) + " chunks of the pack of " +
+                               corpus_dir + " do not match their BLAKE3 in the index: the corpus "
+                               "is damaged; check it with `reducto corpus verify` and rebuild or "
+                               "re-fetch it");
+    }
   }
   // Both sorted: sweep the chunks and the ranges together.
   std::vector<std::pair<uint64_t, uint64_t>> ranges = used.Ranges();

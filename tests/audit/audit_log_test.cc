@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "reducto/audit.h"
+#include "reducto/digest.h"
 #include "reducto/signing.h"
 #include "test_support.h"
 
@@ -37,6 +38,12 @@ AuditEntry Entry(const std::string& operation, int n) {
   e.args = {"--corpus=c", "file" + std::to_string(n)};
   e.outcome = n % 3 == 0 ? "failed: not found: x" : "ok";
   return e;
+}
+
+AuditLogOptions SignedBy(const SecretKey& key) {
+  AuditLogOptions options;
+  options.sign_key = &key;
+  return options;
 }
 
 std::string MakeLog(const ScratchDir& dir, int entries) {
@@ -149,7 +156,7 @@ TEST(AuditLogTest, ASignedHeadIsCheckedAgainstTrustedKeys) {
   auto other = SecretKey::Generate();
   ASSERT_TRUE(key.ok() && other.ok());
   std::string log = dir.Join("audit.log");
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(AppendAuditEntry(log, Entry("gc", i), &*key).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(AppendAuditEntry(log, Entry("gc", i), SignedBy(*key)).ok());
   auto result = VerifyAuditLog(log, {key->public_key()});
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_TRUE(result->signed_head);
@@ -163,6 +170,78 @@ TEST(AuditLogTest, ASignedHeadIsCheckedAgainstTrustedKeys) {
     Spit(AuditHeadPath(log), damaged);
     EXPECT_FALSE(VerifyAuditLog(log, {key->public_key()}).ok()) << "head byte " << i;
   }
+}
+
+// The head the attacker writes: entry count and last digest of the cut log,
+// unsigned.
+std::string UnsignedHead(const std::vector<std::string>& lines) {
+  const std::string& last = lines.back();
+  return "reducto-audit-head v1\nentries " + std::to_string(lines.size()) + "\nlast-blake3 " +
+         ToHex(Blake3({reinterpret_cast<const uint8_t*>(last.data()), last.size()})) + "\n";
+}
+
+TEST(AuditLogTest, AnEmptiedOrRemovedLogIsNotStartedAgain) {
+  ScratchDir dir;
+  std::string log = MakeLog(dir, 3);
+  Spit(log, "");
+  Status s = AppendAuditEntry(log, Entry("compress", 7));
+  EXPECT_EQ(s.code(), StatusCode::kIntegrity) << s.ToString();
+  EXPECT_NE(s.message().find("holds 0 entries but"), std::string::npos) << s.ToString();
+  EXPECT_EQ(Slurp(log), "");
+  ASSERT_EQ(::unlink(log.c_str()), 0);
+  EXPECT_EQ(AppendAuditEntry(log, Entry("compress", 8)).code(), StatusCode::kIntegrity);
+  EXPECT_FALSE(VerifyAuditLog(log).ok());
+}
+
+TEST(AuditLogTest, TheAnchorFindsALogRemovedWithItsHead) {
+  ScratchDir dir;
+  std::string log = dir.Join("log/audit.log");
+  AuditLogOptions options;
+  options.anchor = dir.Join("state/anchors/" + AuditAnchorName(log));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(AppendAuditEntry(log, Entry("gc", i), options).ok());
+  ASSERT_TRUE(VerifyAuditLog(log, {}, options.anchor).ok());
+  ASSERT_EQ(::unlink(log.c_str()), 0);
+  ASSERT_EQ(::unlink(AuditHeadPath(log).c_str()), 0);
+  Status missing = VerifyAuditLog(log, {}, options.anchor).status();
+  EXPECT_EQ(missing.code(), StatusCode::kIntegrity) << missing.ToString();
+  EXPECT_NE(missing.message().find("the log was removed"), std::string::npos);
+  EXPECT_EQ(AppendAuditEntry(log, Entry("gc", 4), options).code(), StatusCode::kIntegrity);
+  // Restarted by something that does not know the anchor, shorter and then longer.
+  for (int n : {2, 5}) {
+    ::unlink(log.c_str());
+    ::unlink(AuditHeadPath(log).c_str());
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(AppendAuditEntry(log, Entry("compress", 10 + i)).ok());
+    ASSERT_TRUE(VerifyAuditLog(log).ok());
+    Status restarted = VerifyAuditLog(log, {}, options.anchor).status();
+    EXPECT_EQ(restarted.code(), StatusCode::kIntegrity) << n << ": " << restarted.ToString();
+    EXPECT_EQ(AppendAuditEntry(log, Entry("gc", 4), options).code(), StatusCode::kIntegrity);
+  }
+}
+
+TEST(AuditLogTest, ASigningAppenderRefusesAHeadItDidNotSign) {
+  ScratchDir dir;
+  auto key = SecretKey::Generate();
+  auto other = SecretKey::Generate();
+  ASSERT_TRUE(key.ok() && other.ok());
+  std::string log = dir.Join("audit.log");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(AppendAuditEntry(log, Entry("gc", i), SignedBy(*key)).ok());
+  std::vector<std::string> lines = Lines(Slurp(log));
+  lines.pop_back();
+  Spit(log, Join(lines));
+  Spit(AuditHeadPath(log), UnsignedHead(lines));
+  ASSERT_TRUE(VerifyAuditLog(log).ok());  // Consistent, but no longer signed.
+  Status s = AppendAuditEntry(log, Entry("gc", 5), SignedBy(*key));
+  EXPECT_EQ(s.code(), StatusCode::kIntegrity) << s.ToString();
+  EXPECT_NE(s.message().find("is not signed, but audit_sign_key is set"), std::string::npos);
+  EXPECT_EQ(Lines(Slurp(log)).size(), 2u);
+  EXPECT_FALSE(VerifyAuditLog(log, {key->public_key()}).ok());
+  // Signed, but by a key that is not the configured one.
+  const std::string log2 = dir.Join("audit2.log");
+  ASSERT_TRUE(AppendAuditEntry(log2, Entry("gc", 6), SignedBy(*other)).ok());
+  Status wrong = AppendAuditEntry(log2, Entry("gc", 7), SignedBy(*key));
+  EXPECT_EQ(wrong.code(), StatusCode::kIntegrity);
+  EXPECT_NE(wrong.message().find("is signed by " + other->id() + ", not by audit_sign_key"),
+            std::string::npos) << wrong.ToString();
 }
 
 RC_GTEST_PROP(AuditLogProperty, AnySingleByteChangeIsFound, ()) {

@@ -52,12 +52,45 @@ sed -i '2s/"ok"/"ok "/' "$LOG"
 check "a command warns that it was not recorded" grep -q "was not recorded in the audit log" "$W/err"
 check "  and the tampered log was not extended" [ "$(wc -l < "$LOG")" -eq 5 ]
 restore
+: > "$LOG"
+"$R" -q corpus verify c >/dev/null 2>"$W/err"
+check "an emptied log is not started again" grep -q "holds 0 entries but .* records 5" "$W/err"
+check "  (it stays empty)" [ ! -s "$LOG" ]
+expect_fail "  and audit verify reports it" "records 5" "$R" audit verify
+rm -f "$LOG" "$LOG.head"
+"$R" -q corpus verify c >/dev/null 2>"$W/err"
+check "a log removed with its head is found by its anchor" grep -q "was not recorded.*anchor" "$W/err"
+expect_fail "  and audit verify reports it" "its anchor .* records 5" \
+  "$R" audit verify
+restore
 
+cp new $'new\n  99 2026-01-01T00:00:00Z root@host corpus delete ok  forged\e[2J'
+"$R" -q compress -c c -o forged.rdc new$'\n'* 2>/dev/null
+expect_ok "audit show of an argument with a newline and an escape" "$R" audit show --operation compress
+check "  prints one line per entry" [ "$(wc -l < "$W/out")" -eq 2 ]
+check "  with the newline and the escape shown as \\n and \\x1b" grep -qF '\n  99 2026' "$W/out"
+check "  and no escape character" bash -c "! grep -q $'\e' '$W/out'"
 "$R" -q key generate -o auditor
 mkdir -p "$W/xdg/reducto"; printf 'audit_sign_key = "%s"\n' "$W/auditor" > "$W/xdg/reducto/config.toml"
-"$R" -q compress -c c new -o new2.rdc
+"$R" -q compress -c c new -o new2.rdc 2>"$W/err"
+check "a signing key does not adopt an unsigned head" grep -q "is not signed, but audit_sign_key is set" "$W/err"
+mkdir aside; mv "$LOG" "$LOG.head" "$W"/state/reducto/audit-anchors aside/
+"$R" -q compress -c c new -o new3.rdc
 expect_ok "a signed head verifies" "$R" audit verify --trusted-key auditor.pub
 check "  says who signed it" grep -q "signed by $(grep '^key-id ' auditor | cut -d' ' -f2)" "$W/out"
+"$R" -q corpus verify c >/dev/null
+cp "$LOG" log.signed; cp "$LOG.head" head.signed
+head -n 1 log.signed > "$LOG"
+head -n 1 log.signed | tr -d '\n' > line1   # one chunk: `reducto chunk` prints its BLAKE3
+printf 'reducto-audit-head v1\nentries 1\nlast-blake3 %s\n' \
+  "$("$R" chunk line1 | grep -oE '[0-9a-f]{64}' | head -n 1)" > "$LOG.head"
+"$R" -q corpus verify c >/dev/null 2>"$W/err"
+check "a cut signed log with an unsigned head is not extended" \
+  grep -q "is not signed, but audit_sign_key is set" "$W/err"
+check "  (the log still holds one entry)" [ "$(wc -l < "$LOG")" -eq 1 ]
+expect_fail "  and verify --trusted-key refuses it" "not signed by a trusted key|anchor" \
+  "$R" audit verify --trusted-key auditor.pub
+cp log.signed "$LOG"; cp head.signed "$LOG.head"
 "$R" -q key generate -o stranger
 expect_fail "a head not signed by a trusted key" "signed by .*, not a trusted key" "$R" audit verify --trusted-key stranger.pub
 python3 - "$LOG.head" <<'PY'

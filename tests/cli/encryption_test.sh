@@ -120,4 +120,14 @@ if command -v script >/dev/null; then
 fi
 expect_fail "no terminal to ask" 2 "no terminal to ask for the passphrase" setsid "$R" compress -c corpus --passphrase-prompt new -o x
 
+# A key path that is not a file says what it is, not "chmod 600 /dev/null".
+mkdir keydir
+for path in /dev/null keydir; do
+  expect_fail "--encrypt-key $path" 2 "$path is (a character device|a directory), not a key file" \
+    "$R" compress -c corpus --encrypt-key "$path" new -o x
+  check "  does not advise chmod" bash -c "! grep -q chmod '$W/err'"
+  expect_fail "--trusted-key $path" 2 "$path is (a character device|a directory), not a key file" \
+    "$R" decompress -c corpus --trusted-key "$path" new.enc -o x
+done
+
 finish

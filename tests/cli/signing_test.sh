@@ -143,10 +143,10 @@ rm -rf xdg/reducto
 elsewhere() { env XDG_STATE_HOME="$W/elsewhere" "$@"; }
 check "made-here corpora are recorded in the state directory" grep -q "^$("$R" corpus info --json store/unsigned | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') [0-9a-f]\{64\}$" "$W/state/reducto/corpora-made-here"
 expect_ok "a corpus made here needs no trusted key" "$R" -q compress -c store/unsigned "$W/new" -o here.rdc
-expect_exit "elsewhere: compress refuses a corpus made elsewhere" 1 "was not made by this user on this machine.*--trusted-key KEY.pub.*--insecure-skip-verify" \
+expect_exit "elsewhere: compress refuses a corpus made elsewhere" 1 "is not in the record of corpora made here.*--trusted-key KEY.pub.*--insecure-skip-verify" \
   elsewhere "$R" compress -c store/unsigned "$W/new" -o outdir/x.rdc
 check "refused compress leaves no output" [ -z "$(ls outdir)" ]
-expect_exit "elsewhere: decompress refuses it too" 1 "was not made by this user" elsewhere "$R" decompress -c store/unsigned here.rdc -o outdir/x
+expect_exit "elsewhere: decompress refuses it too" 1 "is not in the record of corpora made here" elsewhere "$R" decompress -c store/unsigned here.rdc -o outdir/x
 check "refused decompress leaves no output" [ -z "$(ls outdir)" ]
 expect_ok "elsewhere: a trusted signer makes it usable" elsewhere "$R" -q compress -c store/signed --trusted-key alice.pub "$W/new" -o there.rdc
 expect_ok "elsewhere: decompress with a trusted signer" elsewhere "$R" -q decompress -c store/signed --trusted-key bob.pub there.rdc -o there.out
@@ -157,15 +157,15 @@ check "--insecure-skip-verify round trip" cmp -s "$W/new" skipped.out
 expect_ok "elsewhere: audit show" elsewhere "$R" audit show --operation decompress
 check "--insecure-skip-verify is in the audit log" grep -qE -- "--insecure-skip-verify( |$)" "$W/out"
 expect_ok "elsewhere: a standalone container needs no corpus check" elsewhere "$R" -q decompress -c store/unsigned s.rdc -o s2.out
-expect_exit "elsewhere: corpus update refuses a parent made elsewhere" 1 "--from.*was not made by this user" \
+expect_exit "elsewhere: corpus update refuses a parent made elsewhere" 1 "--from.*is not in the record of corpora made here" \
   elsewhere "$R" corpus update --from store/unsigned -o store/v2 "$W/new"
-expect_exit "elsewhere: corpus prune refuses a corpus made elsewhere" 1 "was not made by this user" \
+expect_exit "elsewhere: corpus prune refuses a corpus made elsewhere" 1 "is not in the record of corpora made here" \
   elsewhere "$R" corpus prune --keep-for "$W/new" -o store/pruned store/unsigned
 check "refused update and prune made nothing" [ ! -e store/v2 ] && [ ! -e store/pruned ]
 expect_ok "elsewhere: update from a trusted parent" elsewhere "$R" -q corpus update --from store/signed --trusted-key alice.pub -o store/v2 "$W/new"
 expect_ok "elsewhere: the new version is made there" elsewhere "$R" -q compress -c store/v2 "$W/new" -o v2.rdc
 damaged; touch_created d
-expect_exit "a corpus whose manifest changed is no longer the one made here" 1 "was not made by this user" "$R" compress -c d "$W/new" -o outdir/x.rdc
+expect_exit "a corpus whose manifest changed is no longer the one made here" 1 "is not in the record of corpora made here" "$R" compress -c d "$W/new" -o outdir/x.rdc
 rm -rf store/v2
 
 # --- wrong or missing keys ---

@@ -57,6 +57,23 @@ TEST_F(RetentionTest, DeleteOverwritesThenRemovesEverything) {
   EXPECT_NE(before, after) << "the pack was unlinked without being overwritten";
 }
 
+TEST_F(RetentionTest, ASymbolicLinkToACorpusIsRefusedBeforeAnythingIsTouched) {
+  const std::string link = dir_.Join("clink");
+  ASSERT_EQ(::symlink(store("a").c_str(), link.c_str()), 0);
+  const std::string pack = store("a") + "/pack/000000.seg";
+  const auto before = testing::ReadFile(pack);
+  for (const std::string& name : {link, link + "/", link + "//"}) {
+    auto report = DeleteCorpus(name, {});
+    ASSERT_FALSE(report.ok()) << name;
+    EXPECT_EQ(report.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(report.status().message().find("symbolic link"), std::string::npos)
+        << report.status().ToString();
+  }
+  EXPECT_EQ(testing::ReadFile(pack), before);
+  EXPECT_TRUE(ReadCorpusInfo(link).ok());
+  ASSERT_TRUE(DeleteCorpus(store("a"), {}).ok());
+}
+
 TEST_F(RetentionTest, FilesWithOtherLinksAreOnlyUnlinked) {
   std::string pack = store("a") + "/pack/000000.seg";
   ASSERT_EQ(::link(pack.c_str(), dir_.Join("backup").c_str()), 0);
