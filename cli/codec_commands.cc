@@ -33,15 +33,17 @@ Result<std::unique_ptr<ByteSink>> OpenOutput(const std::string& path, const std:
   return OpenSink(path, options);
 }
 
-// Every file that compress or decompress reads, for CheckOneStdinReader.
-std::vector<InputFile> FilesRead(const FileArguments& files, const EncryptionFlags& container_key,
-                                 const EncryptionFlags& corpus_key) {
+// Refuses, before anything is read, inputs and outputs that cannot work together: two
+// readers of stdin among the inputs and key files, and what FileArguments::Check() says.
+Status CheckFiles(const FileArguments& files, const EncryptionFlags& container_key,
+                  const EncryptionFlags& corpus_key) {
   std::vector<InputFile> read;
   for (const std::string& input : files.Inputs()) read.push_back({"the input", input});
   for (const EncryptionFlags* flags : {&container_key, &corpus_key}) {
     for (InputFile& file : flags->Files()) read.push_back(std::move(file));
   }
-  return read;
+  RETURN_IF_ERROR(CheckOneStdinReader(read));
+  return files.Check();
 }
 
 // The name of `input` in messages.
@@ -109,12 +111,11 @@ struct CompressCommand {
   EncryptionFlags corpus_key;
 
   int Run(const Context& ctx) const {
-    if (Status s = CheckOneStdinReader(FilesRead(files, encryption, corpus_key)); !s.ok()) return Fail(s);
-    if (Status s = files.Check(); !s.ok()) return Fail(s);
+    if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
     CompressSetup setup;
     if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
-    return files.ForEachInput(CompressedName, [&](const std::string& input, const std::string& output) {
-      return CompressOne(ctx, setup, input, output);
+    return files.ForEachInput(CompressedName, [&](const std::string& in, const std::string& out) {
+      return CompressOne(ctx, setup, in, out);
     });
   }
 
@@ -175,7 +176,8 @@ struct CompressCommand {
     if (setup.record_usage) RecordUsageOrWarn(recorder, setup.corpus_dir, *stats);
     if (stats->fell_back) {
       std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
-                           "(literals only). Pass --no-fallback to make this an error.\n", setup.corpus_dir.c_str());
+                           "(literals only). Pass --no-fallback to make this an error.\n",
+                   setup.corpus_dir.c_str());
     }
     if (ctx.quiet) return 0;
     if (input == "-" && stats->input_bytes == 0 && !(*source)->file_info()) {
@@ -191,7 +193,8 @@ struct CompressCommand {
     double delta = stats.input_bytes ? 100.0 * static_cast<double>(stats.delta_bytes) / static_cast<double>(stats.input_bytes) : 0;
     char delta_text[64] = "";
     if (stats.delta_bytes > 0) std::snprintf(delta_text, sizeof delta_text, " and %.1f%% delta-encoded", delta);
-    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied%s from %s, %.2f s\n", InputName(input).c_str(),
+    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied%s from %s, %.2f s\n",
+                 InputName(input).c_str(),
                  HumanBytes(stats.input_bytes).c_str(), HumanBytes(stats.output_bytes).c_str(),
                  Ratio(stats.input_bytes, stats.output_bytes).c_str(), copied, delta_text,
                  stats.standalone ? "no corpus (standalone)" : ("corpus " + stats.corpus_id).c_str(), seconds);
@@ -217,12 +220,11 @@ struct DecompressCommand {
   EncryptionFlags corpus_key;
 
   int Run(const Context& ctx) const {
-    if (Status s = CheckOneStdinReader(FilesRead(files, encryption, corpus_key)); !s.ok()) return Fail(s);
-    if (Status s = files.Check(); !s.ok()) return Fail(s);
+    if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
     DecompressSetup setup;
     if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
-    return files.ForEachInput(DecompressedName, [&](const std::string& input, const std::string& output) {
-      return DecompressOne(ctx, setup, input, output);
+    return files.ForEachInput(DecompressedName, [&](const std::string& in, const std::string& out) {
+      return DecompressOne(ctx, setup, in, out);
     });
   }
 
@@ -275,7 +277,8 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   static CompressCommand compress;
   auto* c = AddCommand(app, ctx, compress, "compress", "compress a file or stdin against a corpus");
   c->add_option("-c,--corpus", compress.corpus, "corpus directory");
-  compress.files.Register(c, "files, or - for stdin (the default); several are each written to FILE.rdc");
+  compress.files.Register(c, "files, or - for stdin (the default); several are each written "
+                             "to FILE.rdc");
   c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3; 9 with --profile max)");
   c->add_option("--profile", compress.profile,
                 "how hard to search the corpus: fast (whole chunks), default, max");

@@ -59,9 +59,9 @@ Status FileArguments::Check() const {
                                    "would have no name): give it alone, with -o FILE or to stdout");
   }
   if (remove_inputs && (reads_stdin || output.value_or("-") == "-") && !several) {
+    std::string why = reads_stdin ? "the input is stdin" : "the output goes to stdout";
     return Status::InvalidArgument("--rm removes an input file once its output file is written, "
-                                   "and here " + std::string(reads_stdin ? "the input is stdin" :
-                                   "the output goes to stdout") + ": pass an input file and -o FILE");
+                                   "and here " + why + ": pass an input file and -o FILE");
   }
   if (reads_stdin && ::isatty(STDIN_FILENO)) {
     return Status::InvalidArgument("stdin is a terminal: give an input file, or pipe the data in "
@@ -106,7 +106,8 @@ Result<std::string> CompressedName(const std::string& input) {
 }
 
 Result<std::string> DecompressedName(const std::string& input) {
-  std::string stem = input.substr(0, input.size() - std::min(input.size(), sizeof kContainerSuffix - 1));
+  size_t suffix = std::min(input.size(), sizeof kContainerSuffix - 1);
+  std::string stem = input.substr(0, input.size() - suffix);
   if (!input.ends_with(kContainerSuffix) || std::filesystem::path(stem).filename().empty()) {
     return Status::InvalidArgument("the name does not end in " + std::string(kContainerSuffix) +
                                    ", so its output has no name: give it alone with -o FILE");

@@ -145,7 +145,8 @@ class FdSource final : public ByteSource {
     struct stat st;
     if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     return FileInfo{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                    static_cast<uint32_t>(st.st_mode & 0777), static_cast<int64_t>(st.st_mtim.tv_sec),
+                    static_cast<uint32_t>(st.st_mode & 0777),
+                    static_cast<int64_t>(st.st_mtim.tv_sec),
                     static_cast<int64_t>(st.st_mtim.tv_nsec)};
   }
 
@@ -268,8 +269,8 @@ class AtomicFileSink final : public ByteSink {
     timespec times[2] = {{0, UTIME_OMIT},
                          {static_cast<time_t>(options_.input->mtime_seconds),
                           static_cast<long>(options_.input->mtime_nanoseconds)}};
-    if (::futimens(fd_, times) != 0) return ErrnoStatus("set the modification time of", path_, errno);
-    return Status::Ok();
+    if (::futimens(fd_, times) == 0) return Status::Ok();
+    return ErrnoStatus("set the modification time of", path_, errno);
   }
 
   // Without overwrite, linkat is the publish: it fails with EEXIST rather than replace.
@@ -297,8 +298,8 @@ class AtomicFileSink final : public ByteSink {
 
   Status PublishNamed() {
     if (options_.overwrite) {
-      if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename into", path_, errno);
-      return Status::Ok();
+      if (::rename(tmp_.c_str(), path_.c_str()) == 0) return Status::Ok();
+      return ErrnoStatus("rename into", path_, errno);
     }
     int err = RenameNoReplace(tmp_, path_);
     if (err == EEXIST) return AppearedStatus(path_);
@@ -359,7 +360,8 @@ Status CheckOutputPath(const std::string& path, const SinkOptions& options) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return Status::Ok();
   if (!S_ISREG(st.st_mode)) {
-    return Status::InvalidArgument(path + " exists and is not a regular file: choose another output path");
+    return Status::InvalidArgument(path + " exists and is not a regular file: choose another "
+                                   "output path");
   }
   if (options.input && options.input->device == static_cast<uint64_t>(st.st_dev) &&
       options.input->inode == static_cast<uint64_t>(st.st_ino)) {
@@ -367,7 +369,8 @@ Status CheckOutputPath(const std::string& path, const SinkOptions& options) {
                                    "input; choose another output path");
   }
   if (!options.overwrite) {
-    return Status::InvalidArgument(path + " already exists: pass -f to overwrite it or choose another path");
+    return Status::InvalidArgument(path + " already exists: pass -f to overwrite it or choose "
+                                   "another path");
   }
   return Status::Ok();
 }
@@ -393,7 +396,9 @@ Result<std::unique_ptr<ByteSink>> OpenFileSink(const std::string& path, const Si
   mode_t mode = keep ? static_cast<mode_t>(options.input->permissions) : 0644;
   std::string tmp;
   int fd = -1;
-  if (temporary == TemporaryFile::kUnnamedWhereSupported) fd = OpenUnnamedTemporary(DirectoryOf(path));
+  if (temporary == TemporaryFile::kUnnamedWhereSupported) {
+    fd = OpenUnnamedTemporary(DirectoryOf(path));
+  }
   if (temporary == TemporaryFile::kNamed || (fd < 0 && errno == EOPNOTSUPP)) {
     std::string name = HiddenNameFor(path, "XXXXXX");
     std::vector<char> tmpl(name.begin(), name.end());

@@ -23,17 +23,19 @@ wait_for_output() {
   echo "  (process $1 never opened an output in $2)"; return 1
 }
 # only_file NAME DIR FILE: DIR holds FILE and nothing else.
-only_file() { if [ "$(ls -A "$2")" = "$3" ]; then ok "$1"; else bad "$1: $2 holds: $(ls -A "$2")"; fi; }
+only_file() {
+  if [ "$(ls -A "$2")" = "$3" ]; then ok "$1"; else bad "$1: $2 holds: $(ls -A "$2")"; fi
+}
 # restores NAME FILE: FILE is a container that decompresses to $W/new.
 restores() {
   if "$R" -q decompress -c "$W/corpus" "$2" | cmp -s - "$W/new"; then ok "$1"; else bad "$1"; fi
 }
 
-# race NAME DIR CMD...: runs CMD (reading stdin) twice at once, each with its input on
-# a FIFO held open until both are past their start, then feeds both. Sets rc_a and
-# rc_b, and the stderr of each in $W/race-a.err and $W/race-b.err.
+# race DIR INPUT CMD...: runs CMD (reading stdin, writing into DIR) twice at once, each
+# with its stdin on a FIFO held open until both have their output open, then feeds
+# both INPUT. Sets rc_a and rc_b; the stderr of each is in $W/race-a.err, race-b.err.
 race() {
-  local n=$1 dir=$2 input=$3; shift 3
+  local dir=$1 input=$2; shift 2
   rm -f "$W/fifo/a" "$W/fifo/b"; mkfifo "$W/fifo/a" "$W/fifo/b"
   "$@" < "$W/fifo/a" 2>"$W/race-a.err" & local pa=$!
   exec 7>"$W/fifo/a"
@@ -48,26 +50,31 @@ race() {
 # saying that the output appeared meanwhile.
 one_won() {
   local loser_rc loser_err
-  if [ "$rc_a" -eq 0 ]; then loser_rc=$rc_b; loser_err=$W/race-b.err; else loser_rc=$rc_a; loser_err=$W/race-a.err; fi
-  if [ $((rc_a == 0)) -ne $((rc_b == 0)) ] && [ "$loser_rc" -eq 1 ] && grep -q "appeared while this command ran" "$loser_err"; then
-    ok "$1"; else bad "$1 (exits $rc_a and $rc_b)"; sed 's/^/  stderr: /' "$W"/race-?.err | head -4; fi
+  if [ "$rc_a" -eq 0 ]; then loser_rc=$rc_b; loser_err=$W/race-b.err
+  else loser_rc=$rc_a; loser_err=$W/race-a.err; fi
+  if [ $((rc_a == 0)) -ne $((rc_b == 0)) ] && [ "$loser_rc" -eq 1 ] &&
+     grep -q "appeared while this command ran" "$loser_err"; then
+    ok "$1"
+  else
+    bad "$1 (exits $rc_a and $rc_b)"; sed 's/^/  stderr: /' "$W"/race-?.err | head -4
+  fi
 }
 
 # --- two runs to one name without -f: one wins, the other fails, nothing is lost ---
 mkdir "$W/race1"
-race "decompress" "$W/race1" "$W/new.rdc" "$R" -q decompress -c "$W/corpus" -o "$W/race1/out"
+race "$W/race1" "$W/new.rdc" "$R" -q decompress -c "$W/corpus" -o "$W/race1/out"
 one_won "two decompress -o same: exactly one succeeds"
 only_file "the racing decompress left one file" "$W/race1" out
-if cmp -s "$W/race1/out" "$W/new"; then ok "the surviving output is complete and correct"; else bad "the surviving output is complete and correct"; fi
+check "the surviving output is complete and correct" cmp -s "$W/race1/out" "$W/new"
 
 mkdir "$W/race2"
-race "compress" "$W/race2" "$W/new" "$R" -q compress -c "$W/corpus" -o "$W/race2/out.rdc"
+race "$W/race2" "$W/new" "$R" -q compress -c "$W/corpus" -o "$W/race2/out.rdc"
 one_won "two compress -o same: exactly one succeeds"
 only_file "the racing compress left one file" "$W/race2" out.rdc
 restores "the surviving container is complete and correct" "$W/race2/out.rdc"
 
 # --- a file created at the output path during the run is left as it is ---
-# created_meanwhile DIR FORCE CMD...: runs CMD with stdin from a FIFO, creates DIR/out
+# created_meanwhile DIR CMD...: runs CMD with stdin from a FIFO, creates DIR/out
 # once CMD is running, then feeds it $W/new.rdc; sets rc.
 created_meanwhile() {
   local dir=$1; shift
@@ -82,12 +89,19 @@ created_meanwhile() {
 mkdir "$W/meanwhile"
 created_meanwhile "$W/meanwhile" "$R" -q decompress -c "$W/corpus" -o "$W/meanwhile/out"
 if [ $rc -eq 1 ] && grep -q "appeared while this command ran.*pass -f" "$W/err"; then
-  ok "a file created during the run fails it (exit 1, says so)"; else bad "a file created during the run fails it (exit $rc)"; fi
-if [ "$(cat "$W/meanwhile/out")" = "precious" ]; then ok "the file created meanwhile is untouched"; else bad "the file created meanwhile is untouched"; fi
+  ok "a file created during the run fails it (exit 1, says so)"
+else
+  bad "a file created during the run fails it (exit $rc)"
+fi
+check "the file created meanwhile is untouched" test "$(cat "$W/meanwhile/out")" = "precious"
 only_file "and nothing else is left" "$W/meanwhile" out
 rm "$W/meanwhile/out"
 created_meanwhile "$W/meanwhile" "$R" -q decompress -f -c "$W/corpus" -o "$W/meanwhile/out"
-if [ $rc -eq 0 ] && cmp -s "$W/meanwhile/out" "$W/new"; then ok "with -f the file created meanwhile is replaced"; else bad "with -f the file created meanwhile is replaced (exit $rc)"; fi
+if [ $rc -eq 0 ] && cmp -s "$W/meanwhile/out" "$W/new"; then
+  ok "with -f the file created meanwhile is replaced"
+else
+  bad "with -f the file created meanwhile is replaced (exit $rc)"
+fi
 only_file "with -f nothing else is left" "$W/meanwhile" out
 
 # --- kill -9 mid-run leaves no file in the output directory ---
@@ -102,7 +116,7 @@ killed() {
   wait_for_output $p "$dir" || bad "$* opened its output"
   kill -9 $p; wait $p 2>/dev/null; exec 7>&-
 }
-no_leftovers() { if [ -z "$(ls -A "$2")" ]; then ok "$1"; else bad "$1: left $(ls -A "$2")"; fi; }
+no_leftovers() { only_file "$1" "$2" ""; }
 mkdir "$W/k9"
 killed "$W/k9" "$W/new" "$R" -q compress -c "$W/corpus" -o "$W/k9/out.rdc"
 no_leftovers "kill -9 during compress -o leaves nothing" "$W/k9"
@@ -127,20 +141,22 @@ expect_exit "decompress -f -o INPUT < INPUT is refused" 2 "input file itself" \
 check "the container survived decompress -f -o INPUT" cmp -s "$W/victim.rdc" "$W/new.rdc"
 
 # --- outputs take the input's permission bits and modification time ---
-mkdir "$W/meta"; cp "$W/new" "$W/meta/dump"; chmod 600 "$W/meta/dump"; touch -d '2001-02-03 04:05:06.5' "$W/meta/dump"
-attrs() { stat -c '%a %y' "$1"; }
-"$R" -q compress -c "$W/corpus" "$W/meta/dump" -o "$W/meta/dump.rdc"
-if [ "$(attrs "$W/meta/dump.rdc")" = "$(attrs "$W/meta/dump")" ]; then ok "compress keeps mode 600 and the mtime"
-else bad "compress keeps mode 600 and the mtime ($(attrs "$W/meta/dump.rdc"))"; fi
-"$R" -q decompress -c "$W/corpus" "$W/meta/dump.rdc" -o "$W/meta/dump.out"
-if [ "$(attrs "$W/meta/dump.out")" = "$(attrs "$W/meta/dump")" ]; then ok "decompress gives back mode 600 and the mtime"
-else bad "decompress gives back mode 600 and the mtime ($(attrs "$W/meta/dump.out"))"; fi
-chmod 640 "$W/meta/dump"
+MD=$W/meta; mkdir "$MD"
+cp "$W/new" "$MD/dump"; chmod 600 "$MD/dump"; touch -d '2001-02-03 04:05:06.5' "$MD/dump"
+# same_attrs NAME FILE: FILE has the permission bits and mtime of $MD/dump.
+same_attrs() {
+  local got want; got=$(stat -c '%a %y' "$2"); want=$(stat -c '%a %y' "$MD/dump")
+  if [ "$got" = "$want" ]; then ok "$1"; else bad "$1 (got $got, wanted $want)"; fi
+}
+"$R" -q compress -c "$W/corpus" "$MD/dump" -o "$MD/dump.rdc"
+same_attrs "compress keeps mode 600 and the mtime" "$MD/dump.rdc"
+"$R" -q decompress -c "$W/corpus" "$MD/dump.rdc" -o "$MD/dump.out"
+same_attrs "decompress gives back mode 600 and the mtime" "$MD/dump.out"
+chmod 640 "$MD/dump"
 printf 'pw\n' > "$W/pw"
-"$R" -q compress -f --passphrase-file "$W/pw" -c "$W/corpus" "$W/meta/dump" -o "$W/meta/dump.rdc"
-if [ "$(attrs "$W/meta/dump.rdc")" = "$(attrs "$W/meta/dump")" ]; then ok "an encrypted container (written with -f) keeps mode 640 and the mtime"
-else bad "an encrypted container keeps mode 640 and the mtime ($(attrs "$W/meta/dump.rdc"))"; fi
-"$R" -q compress -c "$W/corpus" -o "$W/meta/stdin.rdc" < "$W/meta/dump"
-if [ "$(stat -c %a "$W/meta/stdin.rdc")" = 644 ]; then ok "from stdin the output is 0644"; else bad "from stdin the output is 0644 ($(stat -c %a "$W/meta/stdin.rdc"))"; fi
+"$R" -q compress -f --passphrase-file "$W/pw" -c "$W/corpus" "$MD/dump" -o "$MD/dump.rdc"
+same_attrs "an encrypted container (written with -f) keeps mode 640 and the mtime" "$MD/dump.rdc"
+"$R" -q compress -c "$W/corpus" -o "$MD/stdin.rdc" < "$MD/dump"
+check "from stdin the output is 0644" test "$(stat -c %a "$MD/stdin.rdc")" = 644
 
 finish
