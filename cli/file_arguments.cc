@@ -29,10 +29,11 @@ Status CheckOneStdinReader(const std::vector<InputFile>& files) {
 }
 
 void FileArguments::Register(CLI::App* command, const std::string& input_help) {
-  command->add_option("inputs", inputs, input_help);
+  command->add_option("inputs", inputs, input_help)->type_name("FILE");
   command->add_option("-o,--output", output,
                       "output file, or - for stdout (default for one input; several inputs "
-                      "are each written to a file named after the input)");
+                      "are each written to a file named after the input)")
+      ->type_name("FILE");
   command->add_flag("-f,--force", force, "overwrite the output file (never the input)");
   auto* rm = command->add_flag("--rm", remove_inputs,
                                "remove each input file once its output file is written");
