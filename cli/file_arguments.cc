@@ -76,8 +76,9 @@ namespace {
 // Removes `input` after its output was published; the exit status for it.
 int RemoveInput(const std::string& input) {
   if (::unlink(input.c_str()) == 0) return kExitOk;
+  std::string reason = std::strerror(errno);
   return Fail(Status::Io("the output of " + input + " was written, but " + input +
-                         " could not be removed (--rm): " + std::strerror(errno)));
+                         " could not be removed (--rm): " + reason));
 }
 
 }  // namespace
