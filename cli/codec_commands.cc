@@ -10,6 +10,7 @@
 #include "reducto/corpus.h"
 #include "reducto/io.h"
 #include "encryption_flags.h"
+#include "file_arguments.h"
 #include "reducto/encryption.h"
 #include "corpus_origin.h"
 #include "usage_recording.h"
@@ -17,13 +18,36 @@
 namespace reducto::cli {
 namespace {
 
-// Opens the output, refusing to put binary data on a terminal.
-Result<std::unique_ptr<ByteSink>> OpenOutput(const std::string& path, bool force) {
+// Opens the output of `input`, read through `source`, refusing to put binary data on a
+// terminal. A file output never replaces the input and takes a named input's
+// permission bits and modification time.
+Result<std::unique_ptr<ByteSink>> OpenOutput(const std::string& path, const std::string& input,
+                                             const ByteSource& source, bool force) {
   if (path == "-" && ::isatty(STDOUT_FILENO) && !force) {
     return Status::InvalidArgument("refusing to write binary data to a terminal: pass -o FILE or redirect stdout");
   }
-  return OpenSink(path, force);
+  SinkOptions options;
+  options.overwrite = force;
+  options.input = source.file_info();
+  options.keep_input_attributes = input != "-" && options.input.has_value();
+  return OpenSink(path, options);
 }
+
+// Refuses, before anything is read, inputs and outputs that cannot work together: two
+// readers of stdin among the inputs and key files, and what FileArguments::Check() says.
+Status CheckFiles(const FileArguments& files, const EncryptionFlags& container_key,
+                  const EncryptionFlags& corpus_key) {
+  std::vector<InputFile> read;
+  for (const std::string& input : files.Inputs()) read.push_back({"the input", input});
+  for (const EncryptionFlags* flags : {&container_key, &corpus_key}) {
+    for (InputFile& file : flags->Files()) read.push_back(std::move(file));
+  }
+  RETURN_IF_ERROR(CheckOneStdinReader(read));
+  return files.Check();
+}
+
+// The name of `input` in messages.
+std::string InputName(const std::string& input) { return input == "-" ? "stdin" : input; }
 
 // --threads and --cache-size, shared by compress and decompress.
 struct ResourceFlags {
@@ -76,16 +100,24 @@ void WarnIfCorpusDamaged(const CompressStats& stats, const std::string& corpus_d
                static_cast<unsigned long long>(stats.damaged_chunks), corpus_dir.c_str());
 }
 
+// What every input of one compress command shares. It must not move once Prepare()
+// filled it: options.corpus_key points at its keys.
+struct CompressSetup {
+  EnvelopeKey key;
+  EnvelopeKey unlock;
+  CompressOptions options;
+  std::string corpus_dir;
+  bool record_usage = false;
+};
+
 struct CompressCommand {
   std::optional<std::string> corpus;
-  std::string input = "-";
-  std::string output = "-";
+  FileArguments files;
   std::optional<int> level;
   std::string profile = "default";
   std::optional<std::string> block_size;
   bool standalone = false;
   bool no_fallback = false;
-  bool force = false;
   ResourceFlags resources;
   CorpusUseFlags origin;
   UsageFlags usage;
@@ -93,127 +125,162 @@ struct CompressCommand {
   EncryptionFlags corpus_key;
 
   int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    auto key = encryption.Load();
-    if (!key.ok()) return Fail(key.status());
-    auto unlock = corpus_key.Load();
-    if (!unlock.ok()) return Fail(unlock.status());
-    CompressOptions options;
+    if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
+    CompressSetup setup;
+    if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
+    return files.ForEachInput(CompressedName, [&](const std::string& in, const std::string& out) {
+      return CompressOne(ctx, setup, in, out);
+    });
+  }
+
+  // The settings, keys and options that all inputs share.
+  Status Prepare(const Context& ctx, CompressSetup* setup) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    ASSIGN_OR_RETURN(setup->key, encryption.Load());
+    ASSIGN_OR_RETURN(setup->unlock, corpus_key.Load());
+    CompressOptions& options = setup->options;
     // Without --corpus-key, the container's key unlocks an encrypted corpus too.
-    options.corpus_key = unlock->empty() ? &*key : &*unlock;
-    if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
-    bool record_usage = !standalone && usage.Enabled(*settings);
-    CorpusUsageRecorder recorder;
-    options.level = level ? level : settings->level;
-    auto parsed_profile = ParseProfile(profile);
-    if (!parsed_profile.ok()) return Fail(parsed_profile.status());
-    options.profile = *parsed_profile;
+    options.corpus_key = setup->unlock.empty() ? &setup->key : &setup->unlock;
+    RETURN_IF_ERROR(resources.Apply(settings, &options));
+    setup->record_usage = !standalone && usage.Enabled(settings);
+    options.level = level ? level : settings.level;
+    ASSIGN_OR_RETURN(options.profile, ParseProfile(profile));
     options.standalone = standalone;
     options.fallback_to_standalone = !no_fallback;
-    uint64_t block = settings->block_size;
+    uint64_t block = settings.block_size;
     if (block_size) {
-      auto parsed = ParseSize(*block_size);
-      if (!parsed.ok()) return Fail(parsed.status());
-      block = *parsed;
+      ASSIGN_OR_RETURN(block, ParseSize(*block_size));
     }
-    if (block > UINT32_MAX) return Fail(Status::InvalidArgument("--block-size must be at most 64M"));
+    if (block > UINT32_MAX) return Status::InvalidArgument("--block-size must be at most 64M");
     options.block_size = static_cast<uint32_t>(block);
-    std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
-    if (corpus_dir.empty() && !standalone) {
-      return Fail(Status::InvalidArgument(
+    setup->corpus_dir = corpus.value_or(settings.corpus.value_or(""));
+    if (setup->corpus_dir.empty() && !standalone) {
+      return Status::InvalidArgument(
           "compress needs a corpus: pass -c DIR (or set `corpus` in the config file or REDUCTO_CORPUS), "
-          "or pass --standalone for a container that needs none"));
+          "or pass --standalone for a container that needs none");
     }
-    if (Status s = origin.Apply(*settings, &options); !s.ok()) return Fail(s);
-    if (record_usage) {
-      recorder = MakeUsageRecorder(corpus_dir);
+    return origin.Apply(settings, &options);
+  }
+
+  // Compresses `input` into `output`; the exit status.
+  int CompressOne(const Context& ctx, const CompressSetup& setup, const std::string& input,
+                  const std::string& output) const {
+    CompressOptions options = setup.options;
+    CorpusUsageRecorder recorder;
+    if (setup.record_usage) {
+      recorder = MakeUsageRecorder(setup.corpus_dir);
       options.use_observer = &recorder;
     }
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
-    auto sink = OpenOutput(output, force);
+    auto sink = OpenOutput(output, input, **source, files.force);
     if (!sink.ok()) return Fail(sink.status());
     // Encrypted, the container goes through the envelope; its Commit() commits the file.
     std::unique_ptr<ByteSink> encrypted;
-    if (!key->empty()) {
-      auto wrapped = EncryptingSink(**sink, *key);
+    if (!setup.key.empty()) {
+      auto wrapped = EncryptingSink(**sink, setup.key);
       if (!wrapped.ok()) return Fail(wrapped.status());
       encrypted = std::move(wrapped).value();
     }
     ByteSink& out = encrypted ? *encrypted : **sink;
     auto start = std::chrono::steady_clock::now();
-    auto stats = Compress(standalone ? "" : corpus_dir, **source, out, options);
+    auto stats = Compress(standalone ? "" : setup.corpus_dir, **source, out, options);
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = out.Commit(); !s.ok()) return Fail(s);
-    if (record_usage) RecordUsageOrWarn(recorder, corpus_dir, *stats);
-    WarnIfCorpusDamaged(*stats, corpus_dir);
+    if (setup.record_usage) RecordUsageOrWarn(recorder, setup.corpus_dir, *stats);
+    WarnIfCorpusDamaged(*stats, setup.corpus_dir);
     if (stats->fell_back) {
       std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
-                           "(literals only). Pass --no-fallback to make this an error.\n", corpus_dir.c_str());
+                           "(literals only). Pass --no-fallback to make this an error.\n",
+                   setup.corpus_dir.c_str());
     }
-    if (!ctx.quiet) PrintSummary(*stats, SecondsSince(start));
-    if (!ctx.quiet) ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
+    if (ctx.quiet) return 0;
+    if (input == "-" && stats->input_bytes == 0 && !(*source)->file_info()) {
+      std::fprintf(stderr, "reducto: note: stdin was empty: the container holds an empty input\n");
+    }
+    PrintSummary(*stats, SecondsSince(start), input);
+    ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
     return 0;
   }
 
-  void PrintSummary(const CompressStats& stats, double seconds) const {
+  void PrintSummary(const CompressStats& stats, double seconds, const std::string& input) const {
     double copied = stats.input_bytes ? 100.0 * static_cast<double>(stats.copy_bytes) / static_cast<double>(stats.input_bytes) : 0;
     double delta = stats.input_bytes ? 100.0 * static_cast<double>(stats.delta_bytes) / static_cast<double>(stats.input_bytes) : 0;
     char delta_text[64] = "";
     if (stats.delta_bytes > 0) std::snprintf(delta_text, sizeof delta_text, " and %.1f%% delta-encoded", delta);
-    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied%s from %s, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
+    std::fprintf(stderr, "%s: %s -> %s (%s), %.1f%% copied%s from %s, %.2f s\n",
+                 InputName(input).c_str(),
                  HumanBytes(stats.input_bytes).c_str(), HumanBytes(stats.output_bytes).c_str(),
                  Ratio(stats.input_bytes, stats.output_bytes).c_str(), copied, delta_text,
                  stats.standalone ? "no corpus (standalone)" : ("corpus " + stats.corpus_id).c_str(), seconds);
   }
 };
 
+// What every input of one decompress command shares; must not move once filled, as
+// options.corpus_key points at its keys.
+struct DecompressSetup {
+  EnvelopeKey key;
+  EnvelopeKey unlock;
+  DecompressOptions options;
+  std::string corpus_dir;
+};
+
 struct DecompressCommand {
   std::optional<std::string> corpus;
-  std::string input = "-";
-  std::string output = "-";
+  FileArguments files;
   std::optional<std::string> max_output;
-  bool force = false;
   ResourceFlags resources;
   CorpusUseFlags origin;
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
   int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    auto key = encryption.Load();
-    if (!key.ok()) return Fail(key.status());
-    auto unlock = corpus_key.Load();
-    if (!unlock.ok()) return Fail(unlock.status());
-    DecompressOptions options;
+    if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
+    DecompressSetup setup;
+    if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
+    return files.ForEachInput(DecompressedName, [&](const std::string& in, const std::string& out) {
+      return DecompressOne(ctx, setup, in, out);
+    });
+  }
+
+  // The settings, keys and options that all inputs share.
+  Status Prepare(const Context& ctx, DecompressSetup* setup) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    ASSIGN_OR_RETURN(setup->key, encryption.Load());
+    ASSIGN_OR_RETURN(setup->unlock, corpus_key.Load());
+    DecompressOptions& options = setup->options;
     // Without --corpus-key, the container's key unlocks an encrypted corpus too.
-    options.corpus_key = unlock->empty() ? &*key : &*unlock;
-    if (Status s = resources.Apply(*settings, &options); !s.ok()) return Fail(s);
-    std::string corpus_dir = corpus.value_or(settings->corpus.value_or(""));
-    if (Status s = origin.Apply(*settings, &options); !s.ok()) return Fail(s);
-    options.max_output = settings->max_output;
+    options.corpus_key = setup->unlock.empty() ? &setup->key : &setup->unlock;
+    RETURN_IF_ERROR(resources.Apply(settings, &options));
+    setup->corpus_dir = corpus.value_or(settings.corpus.value_or(""));
+    RETURN_IF_ERROR(origin.Apply(settings, &options));
+    options.max_output = settings.max_output;
     if (max_output) {
       auto limit = ParseSize(*max_output);
-      if (!limit.ok()) return Fail(limit.status().WithContext("--max-output"));
+      if (!limit.ok()) return limit.status().WithContext("--max-output");
       options.max_output = *limit;
     }
+    return Status::Ok();
+  }
+
+  // Decompresses `input` into `output`; the exit status.
+  int DecompressOne(const Context& ctx, const DecompressSetup& setup, const std::string& input,
+                    const std::string& output) const {
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
-    auto sink = OpenOutput(output, force);
+    auto sink = OpenOutput(output, input, **source, files.force);
     if (!sink.ok()) return Fail(sink.status());
     auto start = std::chrono::steady_clock::now();
     // Plain containers pass through the decrypting source unchanged.
-    std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, *key);
-    auto stats = Decompress(corpus_dir, *decrypted, **sink, options);
+    std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, setup.key);
+    auto stats = Decompress(setup.corpus_dir, *decrypted, **sink, setup.options);
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
     if (!ctx.quiet) {
-      std::fprintf(stderr, "%s: %s -> %s, %llu blocks verified, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
+      std::fprintf(stderr, "%s: %s -> %s, %llu blocks verified, %.2f s\n", InputName(input).c_str(),
                    HumanBytes(stats->input_bytes).c_str(), HumanBytes(stats->output_bytes).c_str(),
                    static_cast<unsigned long long>(stats->blocks), SecondsSince(start));
-      ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
+      ReportCache(setup.options.cache_size, stats->cache_size, stats->cache_drops);
     }
     return 0;
   }
@@ -225,8 +292,8 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   static CompressCommand compress;
   auto* c = AddCommand(app, ctx, compress, "compress", "compress a file or stdin against a corpus");
   c->add_option("-c,--corpus", compress.corpus, "corpus directory");
-  c->add_option("input", compress.input, "file, or - for stdin (default)");
-  c->add_option("-o,--output", compress.output, "output file, or - for stdout (default)");
+  compress.files.Register(c, "files, or - for stdin (the default); several are each written "
+                             "to FILE.rdc");
   c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3; 9 with --profile max)");
   c->add_option("--profile", compress.profile,
                 "how hard to search the corpus: fast (whole chunks), default, max");
@@ -234,7 +301,6 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   c->add_flag("--standalone", compress.standalone, "literals only: decodable without any corpus");
   c->add_flag("--no-fallback", compress.no_fallback,
               "fail instead of writing a standalone container when the corpus is missing");
-  c->add_flag("-f,--force", compress.force, "overwrite the output file");
   compress.resources.Register(c);
   compress.origin.Register(c);
   compress.usage.Register(c);
@@ -244,11 +310,10 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   static DecompressCommand decompress;
   auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");
   d->add_option("-c,--corpus", decompress.corpus, "corpus directory (not needed for standalone containers)");
-  d->add_option("input", decompress.input, "container file, or - for stdin (default)");
-  d->add_option("-o,--output", decompress.output, "output file, or - for stdout (default)");
+  decompress.files.Register(d, "containers, or - for stdin (the default); several are each "
+                                "written to their name without .rdc");
   d->add_option("--max-output", decompress.max_output,
                 "refuse a container that would produce more than SIZE bytes (default: no limit)");
-  d->add_flag("-f,--force", decompress.force, "overwrite the output file");
   decompress.resources.Register(d);
   decompress.origin.Register(d);
   decompress.encryption.Register(d, "--decrypt-key");

@@ -24,6 +24,9 @@ struct CorpusBuildCommand {
   bool no_fine_index = false;
 
   int Run(const Context& ctx) const {
+    std::vector<InputFile> read = encryption.Files();
+    for (const std::string& input : inputs) read.push_back({"the input", input});
+    if (Status s = CheckOneStdinReader(read); !s.ok()) return Fail(s);
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     CorpusBuildOptions options;

@@ -65,7 +65,8 @@ Result<std::string> PromptPassphrase(bool confirm) {
 
 }  // namespace
 
-void EncryptionFlags::Register(CLI::App* command, const std::string& key_flag) {
+void EncryptionFlags::Register(CLI::App* command, const std::string& key_flag_name) {
+  key_flag = key_flag_name;
   const bool corpus = key_flag == "--corpus-key";
   const bool encrypt = key_flag == "--encrypt-key";
   const std::string what = command->get_name() == "build" ? "corpus" : "container";
@@ -86,6 +87,13 @@ void EncryptionFlags::Register(CLI::App* command, const std::string& key_flag) {
   command->add_flag(passphrase_flag + "-prompt", passphrase_prompt,
                     verb + " with a passphrase asked on the terminal (without echo)");
   confirm_prompt = encrypt;
+}
+
+std::vector<InputFile> EncryptionFlags::Files() const {
+  std::vector<InputFile> files;
+  if (key_file) files.push_back({key_flag, *key_file});
+  if (passphrase_file) files.push_back({passphrase_flag + "-file", *passphrase_file});
+  return files;
 }
 
 Result<EnvelopeKey> EncryptionFlags::Load() const {

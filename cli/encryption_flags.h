@@ -8,7 +8,9 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "file_arguments.h"
 #include "reducto/encryption.h"
 #include "reducto/status.h"
 
@@ -21,13 +23,17 @@ struct EncryptionFlags {
   bool passphrase_prompt = false;
   bool confirm_prompt = false;                   // Ask twice (when encrypting).
   std::string passphrase_flag = "--passphrase";  // Set by Register; for messages.
+  std::string key_flag = "--encrypt-key";        // Set by Register; for messages.
 
-  // `key_flag` is "--encrypt-key" (a container or corpus build), "--decrypt-key" (a
+  // `key_flag_name` is "--encrypt-key" (a container or corpus build), "--decrypt-key" (a
   // container) or "--corpus-key" (an encrypted corpus, with --corpus-passphrase-*).
-  void Register(CLI::App* command, const std::string& key_flag);
+  void Register(CLI::App* command, const std::string& key_flag_name);
   // The key the flags name; empty when none was given. InvalidArgument when both a key
   // file and a passphrase are given or the passphrase is empty.
   Result<EnvelopeKey> Load() const;
+  // The files Load() reads (the key file, the passphrase file), each with its flag, for
+  // CheckOneStdinReader.
+  std::vector<InputFile> Files() const;
 };
 
 }  // namespace reducto::cli

@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   xdelta3 time bc python3 python3-matplotlib valgrind
   clang-14 libclang-rt-14-dev llvm-14
+  bsdutils  # script(1): a terminal for the CLI tests of stdin on a TTY
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

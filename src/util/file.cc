@@ -77,21 +77,24 @@ Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data) {
   return WriteFileAtomic(path, data, 0644, true);
 }
 
+int RenameNoReplace(const std::string& from, const std::string& to) {
+  int rc = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
+  if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+    rc = ::link(from.c_str(), to.c_str());
+    if (rc == 0) ::unlink(from.c_str());
+  }
+  return rc == 0 ? 0 : errno;
+}
+
 namespace {
 
-// Renames `tmp` to `path` unless `path` exists: renameat2(RENAME_NOREPLACE), or link
-// and unlink where the file system lacks it.
-Status RenameNoReplace(const std::string& tmp, const std::string& path) {
-  int rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
-  if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
-    rc = ::link(tmp.c_str(), path.c_str());
-    if (rc == 0) ::unlink(tmp.c_str());
-  }
-  if (rc == 0) return Status::Ok();
-  if (errno == EEXIST) {
+Status PublishNoReplace(const std::string& tmp, const std::string& path) {
+  int err = RenameNoReplace(tmp, path);
+  if (err == 0) return Status::Ok();
+  if (err == EEXIST) {
     return Status::InvalidArgument(path + " already exists: pass --force or choose another name");
   }
-  return ErrnoStatus("rename to", path, errno);
+  return ErrnoStatus("rename to", path, err);
 }
 
 }  // namespace
@@ -107,7 +110,7 @@ Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data, u
   if (s.ok() && replace && ::rename(tmp.c_str(), path.c_str()) != 0) {
     s = ErrnoStatus("rename to", path, errno);
   }
-  if (s.ok() && !replace) s = RenameNoReplace(tmp, path);
+  if (s.ok() && !replace) s = PublishNoReplace(tmp, path);
   if (!s.ok()) {
     ::unlink(tmp.c_str());
     return s;

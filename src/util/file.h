@@ -24,6 +24,9 @@ Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data);
 // `replace`, an existing `path` is kept and the result is InvalidArgument ("exists").
 Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> data, unsigned mode,
                        bool replace);
+// Renames `from` to `to` unless `to` exists: renameat2(RENAME_NOREPLACE), or link and
+// unlink where the file system lacks it. Returns 0, or the errno (EEXIST: `to` exists).
+int RenameNoReplace(const std::string& from, const std::string& to);
 // fsync of a directory, so a rename inside it is durable.
 Status SyncDirectory(const std::string& dir);
 

@@ -3,16 +3,19 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <vector>
 
 #include "util/file.h"
+#include "util/file_sink.h"
 #include "util/interrupt.h"
 
 namespace reducto {
@@ -138,6 +141,14 @@ class FdSource final : public ByteSource {
     }
   }
   const std::string& name() const override { return name_; }
+  std::optional<FileInfo> file_info() const override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return FileInfo{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                    static_cast<uint32_t>(st.st_mode & 0777),
+                    static_cast<int64_t>(st.st_mtim.tv_sec),
+                    static_cast<int64_t>(st.st_mtim.tv_nsec)};
+  }
 
  private:
   int fd_;
@@ -168,14 +179,46 @@ class StreamSink final : public ByteSink {
   bool owned_;
 };
 
-// Writes to a temporary file beside the destination; Commit() renames it into place.
+std::string DirectoryOf(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
+// A hidden name beside `path` for its temporary file: ".NAME.reducto-" + `suffix`.
+std::string HiddenNameFor(const std::string& path, const std::string& suffix) {
+  std::filesystem::path p(path);
+  std::string dir = p.parent_path().string();
+  return (dir.empty() ? std::string() : dir + "/") + "." + p.filename().string() + ".reducto-" +
+         suffix;
+}
+
+// Links the unnamed temporary file `fd` under `path`; 0 or the errno (EEXIST: `path`
+// exists, and is left as it is).
+int LinkUnnamed(int fd, const std::string& path) {
+  char proc_path[64];
+  std::snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+  return ::linkat(AT_FDCWD, proc_path, AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
+}
+
+Status AppearedStatus(const std::string& path) {
+  return Status::Unavailable(path + " appeared while this command ran (another process created "
+                             "it): it was left as it is and this output was discarded; pass -f "
+                             "to replace it, or choose another name");
+}
+
+// Writes to a temporary file in the destination's directory; Commit() publishes it.
+// An unnamed one (O_TMPFILE) has no name until Commit() links it, so even a killed
+// process leaves nothing; a named one (the fallback where the file system lacks
+// O_TMPFILE) is registered for the interrupt handler to remove.
 class AtomicFileSink final : public ByteSink {
  public:
-  AtomicFileSink(int fd, std::string tmp, std::string path)
-      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)), slot_(RegisterTempFile(tmp_)) {}
+  // `tmp` is the named temporary file's path, empty for an unnamed one.
+  AtomicFileSink(int fd, std::string tmp, std::string path, const SinkOptions& options)
+      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)), options_(options),
+        slot_(tmp_.empty() ? -1 : RegisterTempFile(tmp_)) {}
   ~AtomicFileSink() override {
     if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
+    if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
     UnregisterTempFile(slot_);
   }
   Status Write(std::span<const uint8_t> data) override {
@@ -187,16 +230,16 @@ class AtomicFileSink final : public ByteSink {
   }
   Status Commit() override {
     if (fd_ < 0) return Status::InvalidArgument(path_ + " was already committed");
+    RETURN_IF_ERROR(ApplyInputTime());
     if (::fsync(fd_) != 0) return ErrnoStatus("sync", path_, errno);
-    int rc = ::close(fd_);
+    Status published = tmp_.empty() ? PublishUnnamed() : PublishNamed();
+    ::close(fd_);  // After fsync, close reports nothing that matters here.
     fd_ = -1;
-    if (rc != 0) return ErrnoStatus("close", path_, errno);
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename into", path_, errno);
+    RETURN_IF_ERROR(published);
     committed_ = true;
     UnregisterTempFile(slot_);
     slot_ = -1;
-    std::string dir = std::filesystem::path(path_).parent_path().string();
-    return SyncDirectory(dir.empty() ? "." : dir);
+    return SyncDirectory(DirectoryOf(path_));
   }
   const std::string& name() const override { return path_; }
 
@@ -204,6 +247,7 @@ class AtomicFileSink final : public ByteSink {
   int fd_;
   std::string tmp_;
   std::string path_;
+  SinkOptions options_;
   int slot_;
   bool committed_ = false;
   uint64_t written_ = 0;
@@ -217,6 +261,49 @@ class AtomicFileSink final : public ByteSink {
       ::sync_file_range(fd_, static_cast<off_t>(writeback_started_), kWritebackStep, SYNC_FILE_RANGE_WRITE);
       writeback_started_ += kWritebackStep;
     }
+  }
+
+  // The input's modification time, set after the last write.
+  Status ApplyInputTime() {
+    if (!options_.keep_input_attributes || !options_.input) return Status::Ok();
+    timespec times[2] = {{0, UTIME_OMIT},
+                         {static_cast<time_t>(options_.input->mtime_seconds),
+                          static_cast<long>(options_.input->mtime_nanoseconds)}};
+    if (::futimens(fd_, times) == 0) return Status::Ok();
+    return ErrnoStatus("set the modification time of", path_, errno);
+  }
+
+  // Without overwrite, linkat is the publish: it fails with EEXIST rather than replace.
+  // With it, the file is linked under a fresh hidden name and renamed over `path_`.
+  Status PublishUnnamed() {
+    if (!options_.overwrite) {
+      int err = LinkUnnamed(fd_, path_);
+      if (err == EEXIST) return AppearedStatus(path_);
+      return err == 0 ? Status::Ok() : ErrnoStatus("create", path_, err);
+    }
+    std::string tmp;
+    int err = EEXIST;
+    for (int attempt = 0; attempt < 16 && err == EEXIST; ++attempt) {
+      tmp = HiddenNameFor(path_, std::to_string(randombytes_random()));
+      err = LinkUnnamed(fd_, tmp);
+    }
+    if (err != 0) return ErrnoStatus("create a temporary file for", path_, err);
+    int slot = RegisterTempFile(tmp);
+    int rc = ::rename(tmp.c_str(), path_.c_str());
+    err = errno;
+    if (rc != 0) ::unlink(tmp.c_str());
+    UnregisterTempFile(slot);
+    return rc == 0 ? Status::Ok() : ErrnoStatus("rename into", path_, err);
+  }
+
+  Status PublishNamed() {
+    if (options_.overwrite) {
+      if (::rename(tmp_.c_str(), path_.c_str()) == 0) return Status::Ok();
+      return ErrnoStatus("rename into", path_, errno);
+    }
+    int err = RenameNoReplace(tmp_, path_);
+    if (err == EEXIST) return AppearedStatus(path_);
+    return err == 0 ? Status::Ok() : ErrnoStatus("rename into", path_, err);
   }
 };
 
@@ -265,31 +352,89 @@ Result<std::unique_ptr<ByteSource>> OpenSource(const std::string& path) {
   return std::unique_ptr<ByteSource>(new FdSource(fd, path, true));
 }
 
-Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwrite) {
+namespace {
+
+// Refuses an output path that exists and must not be written: not a regular file, the
+// input itself, or (without overwrite) any file.
+Status CheckOutputPath(const std::string& path, const SinkOptions& options) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::Ok();
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(path + " exists and is not a regular file: choose another "
+                                   "output path");
+  }
+  if (options.input && options.input->device == static_cast<uint64_t>(st.st_dev) &&
+      options.input->inode == static_cast<uint64_t>(st.st_ino)) {
+    return Status::InvalidArgument(path + " is the input file itself: writing it would destroy the "
+                                   "input; choose another output path");
+  }
+  if (!options.overwrite) {
+    return Status::InvalidArgument(path + " already exists: pass -f to overwrite it or choose "
+                                   "another path");
+  }
+  return Status::Ok();
+}
+
+// An unnamed temporary file in `dir`, or -1 with errno EOPNOTSUPP where it cannot be
+// made or published: no O_TMPFILE in the file system or kernel, or no /proc for linkat.
+int OpenUnnamedTemporary(const std::string& dir) {
+  if (::access("/proc/self/fd", X_OK) != 0) {
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EISDIR || errno == EINVAL)) errno = EOPNOTSUPP;
+  return fd;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ByteSink>> OpenFileSink(const std::string& path, const SinkOptions& options,
+                                               TemporaryFile temporary) {
+  RETURN_IF_ERROR(CheckOutputPath(path, options));
+  bool keep = options.keep_input_attributes && options.input;
+  mode_t mode = keep ? static_cast<mode_t>(options.input->permissions) : 0644;
+  std::string tmp;
+  int fd = -1;
+  if (temporary == TemporaryFile::kUnnamedWhereSupported) {
+    fd = OpenUnnamedTemporary(DirectoryOf(path));
+  }
+  if (temporary == TemporaryFile::kNamed || (fd < 0 && errno == EOPNOTSUPP)) {
+    std::string name = HiddenNameFor(path, "XXXXXX");
+    std::vector<char> tmpl(name.begin(), name.end());
+    tmpl.push_back('\0');
+    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    tmp = tmpl.data();
+  }
+  if (fd < 0) return ErrnoStatus("create a temporary file for", path, errno);
+  auto sink = std::make_unique<AtomicFileSink>(fd, tmp, path, options);
+  if (::fchmod(fd, mode) != 0) return ErrnoStatus("set the permissions of", path, errno);
+  return std::unique_ptr<ByteSink>(std::move(sink));
+}
+
+Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, const SinkOptions& options) {
   if (path == "-") return std::unique_ptr<ByteSink>(new StreamSink(STDOUT_FILENO, "stdout", false));
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0) {
-    if (S_ISCHR(st.st_mode)) {  // /dev/null and the like: nothing to replace atomically.
-      int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0) return ErrnoStatus("open", path, errno);
-      return std::unique_ptr<ByteSink>(new StreamSink(fd, path, true));
-    }
-    if (!S_ISREG(st.st_mode)) {
-      return Status::InvalidArgument(path + " exists and is not a regular file: choose another output path");
-    }
-    if (!overwrite) {
-      return Status::InvalidArgument(path + " already exists: pass -f to overwrite it or choose another path");
-    }
+  if (::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode)) {
+    // /dev/null and the like: nothing to replace atomically.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    return std::unique_ptr<ByteSink>(new StreamSink(fd, path, true));
   }
-  std::filesystem::path p(path);
-  std::string dir = p.parent_path().string();
-  std::string tmp = (dir.empty() ? std::string() : dir + "/") + "." + p.filename().string() + ".reducto-XXXXXX";
-  std::vector<char> tmpl(tmp.begin(), tmp.end());
-  tmpl.push_back('\0');
-  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("create a temporary file for", path, errno);
-  ::fchmod(fd, 0644);
-  return std::unique_ptr<ByteSink>(new AtomicFileSink(fd, tmpl.data(), path));
+  return OpenFileSink(path, options, TemporaryFile::kUnnamedWhereSupported);
+}
+
+Result<std::unique_ptr<ByteSink>> OpenSink(const std::string& path, bool overwrite) {
+  SinkOptions options;
+  options.overwrite = overwrite;
+  return OpenSink(path, options);
+}
+
+bool NamesStandardInput(const std::string& path) {
+  if (path == "-") return true;
+  struct stat in, st;
+  if (::fstat(STDIN_FILENO, &in) != 0 || ::stat(path.c_str(), &st) != 0) return false;
+  return in.st_dev == st.st_dev && in.st_ino == st.st_ino;
 }
 
 void InstallInterruptCleanup() {
