@@ -12,6 +12,8 @@
 #include "encryption_flags.h"
 #include "reducto/encryption.h"
 #include "corpus_origin.h"
+#include "match_warning.h"
+#include "progress.h"
 #include "usage_recording.h"
 
 namespace reducto::cli {
@@ -129,7 +131,10 @@ struct CompressCommand {
     }
     ByteSink& out = encrypted ? *encrypted : **sink;
     auto start = std::chrono::steady_clock::now();
+    TerminalProgress progress(input, ctx.quiet);
+    options.progress = progress.observer();
     auto stats = Compress(standalone ? "" : corpus_dir, **source, out, options);
+    progress.Finish();
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = out.Commit(); !s.ok()) return Fail(s);
     if (record_usage) RecordUsageOrWarn(recorder, corpus_dir, *stats);
@@ -138,6 +143,7 @@ struct CompressCommand {
                            "(literals only). Pass --no-fallback to make this an error.\n", corpus_dir.c_str());
     }
     if (!ctx.quiet) PrintSummary(*stats, SecondsSince(start));
+    if (!ctx.quiet) WarnIfPoorMatch(*stats, input);
     if (!ctx.quiet) ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
     return 0;
   }
@@ -191,7 +197,10 @@ struct DecompressCommand {
     auto start = std::chrono::steady_clock::now();
     // Plain containers pass through the decrypting source unchanged.
     std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, *key);
+    TerminalProgress progress(input, ctx.quiet);
+    options.progress = progress.observer();
     auto stats = Decompress(corpus_dir, *decrypted, **sink, options);
+    progress.Finish();
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
     if (!ctx.quiet) {
