@@ -42,11 +42,13 @@ check "  no warning" bash -c "! grep -q warning '$W/err'"
 gzip -c tree.tar >tree.tar.gz
 expect_ok "compress a gzip of the tar" "$R" compress -c tar-corpus tree.tar.gz -o d.rdc
 check "  warns that gzip hides the content" grep -q "tree.tar.gz is gzip-compressed" "$W/err"
-check "  and says to compress the uncompressed stream" grep -q "gzip -dc FILE | reducto compress" "$W/err"
+check "  and says to compress the uncompressed stream" \
+  grep -q "gzip -dc FILE | reducto compress" "$W/err"
 
 head -c 300000 /dev/urandom >noise
 expect_ok "compress unrelated data" "$R" compress -c tar-corpus noise -o e.rdc
-check "  warns, with the share not found" grep -qE "matched noise poorly: (9[0-9]|100)\.[0-9]% of it was not found" "$W/err"
+check "  warns, with the share not found" \
+  grep -qE "matched noise poorly: (9[0-9]|100)\.[0-9]% of it was not found" "$W/err"
 expect_ok "compress -q unrelated data" "$R" -q compress -f -c tar-corpus noise -o e.rdc
 check "  says nothing" [ ! -s "$W/err" ]
 expect_ok "compress --standalone" "$R" compress --standalone noise -o f.rdc
