@@ -36,11 +36,22 @@ std::string Duration(double seconds) {
 }  // namespace
 
 TerminalProgress::TerminalProgress(const std::string& input, bool quiet)
+    : TerminalProgress(input == "-" ? "stdin" : input, std::vector<std::string>{input}, quiet) {}
+
+TerminalProgress::TerminalProgress(const std::string& label,
+                                   const std::vector<std::string>& inputs, bool quiet)
     : enabled_(!quiet && ::isatty(STDERR_FILENO) == 1),
-      name_(input == "-" ? "stdin" : input),
+      name_(label),
       start_(std::chrono::steady_clock::now()),
       next_draw_(start_ + kRedrawInterval) {
-  if (enabled_) input_size_ = RegularFileSize(input);
+  if (!enabled_) return;
+  uint64_t total = 0;
+  for (const std::string& input : inputs) {
+    std::optional<uint64_t> size = RegularFileSize(input);
+    if (!size) return;
+    total += *size;
+  }
+  input_size_ = total;
 }
 
 void TerminalProgress::OnProgress(const Progress& progress) {

@@ -1,12 +1,14 @@
-// Progress on a terminal for compress and decompress: bytes done, rate and, when the
-// input's size is known, the fraction done and the time left, on one line of stderr
-// redrawn a few times per second. Silent unless stderr is a terminal and -q is off.
+// Progress on a terminal for compress, decompress and corpus build/update: bytes done,
+// rate and, when the input's size is known, the fraction done and the time left, on one
+// line of stderr redrawn a few times per second. Silent unless stderr is a terminal and
+// -q is off.
 #ifndef REDUCTO_CLI_PROGRESS_H_
 #define REDUCTO_CLI_PROGRESS_H_
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "reducto/progress.h"
 
@@ -17,6 +19,10 @@ class TerminalProgress final : public ProgressObserver {
   // `input` is the path the operation reads ("-" for stdin): its size, when it is a
   // regular file, gives the fraction done and the time left.
   TerminalProgress(const std::string& input, bool quiet);
+  // For several inputs, shown as `label`: the size is known when every input is a
+  // regular file (not a directory, not a pipe).
+  TerminalProgress(const std::string& label, const std::vector<std::string>& inputs,
+                   bool quiet);
   ~TerminalProgress() override { Finish(); }
   TerminalProgress(const TerminalProgress&) = delete;
   TerminalProgress& operator=(const TerminalProgress&) = delete;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Progress of compress and decompress: a line with bytes done, rate and time left on a
-# terminal (run under a pseudo-terminal with util-linux `script`), nothing in a pipe or
-# with -q, and the same container either way.
+# Progress of compress, decompress and corpus build: a line with bytes done, rate and time
+# left on a terminal (run under a pseudo-terminal with util-linux `script`), nothing in a
+# pipe or with -q, and the same container either way.
 # usage: progress_test.sh REDUCTO REDUCTO_GEN
 set -u
 R=$(realpath "$1"); GEN=$(realpath "$2")
@@ -11,7 +11,6 @@ cd "$W" || exit 1
 # Enough data that a run outlasts the first redraw (a quarter of a second), even on a
 # fast machine: a max-profile run over 48 MiB, on one thread.
 "$GEN" --size 50000000 ref new >/dev/null
-"$R" -q corpus build -o corpus ref
 # on_tty OUT CMD: runs CMD with stdin, stdout and stderr on a pseudo-terminal; what the
 # terminal showed goes to OUT.raw, and to OUT with carriage returns turned into newlines
 # and the erase-line sequences dropped.
@@ -20,6 +19,13 @@ on_tty() {
   script -qec "$*" /dev/null >"$out.raw"
   tr '\r' '\n' <"$out.raw" | sed 's/\x1b\[K//g' >"$out"
 }
+
+on_tty build.txt "$R" corpus build -o corpus ref
+check "corpus build on a terminal shows progress" \
+  grep -qE '^corpus: [0-9.]+ [KMG]iB of [0-9.]+ MiB \([0-9]+%\), [0-9.]+ [KMG]?i?B/s' build.txt
+check "  then the summary line" grep -q '^corpus .* built at corpus' build.txt
+expect_ok "corpus build into a pipe" "$R" corpus build -o corpus2 ref
+check "  shows no progress" bash -c "! grep -qE ' of .*left|/s' '$W/err'"
 
 on_tty tty.txt "$R" compress --profile max -T1 -c corpus new -o tty.rdc
 check "compress on a terminal shows progress with size, share and time left" \

@@ -172,5 +172,21 @@ TEST_F(MatchReportTest, ProgressIsReportedPerBlockBothWays) {
   EXPECT_EQ(decompress_progress.reports.back().output_bytes, target.size());
 }
 
+TEST_F(MatchReportTest, CorpusBuildReportsProgress) {
+  std::vector<uint8_t> input = RandomBytes(10u << 20, 11);
+  testing::WriteFile(dir_.Join("big"), input);
+  RecordingProgress progress;
+  CorpusBuildOptions options;
+  options.chunking = ChunkerParams::ForAverage(4096);
+  options.progress = &progress;
+  auto info = BuildCorpus({dir_.Join("big")}, dir_.Join("big-corpus"), options);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  // Every 4 MiB of input, and once at the end.
+  ASSERT_GE(progress.reports.size(), 3u);
+  ExpectMonotonic(progress.reports);
+  EXPECT_EQ(progress.reports.back().input_bytes, input.size());
+  EXPECT_EQ(progress.reports.back().output_bytes, info->pack_bytes());
+}
+
 }  // namespace
 }  // namespace reducto
