@@ -42,4 +42,22 @@ check "  'reducto compress -c DIR/' to directories only" \
 check "  an input to files" \
   [ "$(complete_words reducto compress "$W/dirs/file")" = "$W/dirs/file-a" ]
 check "zsh completion parses" zsh -n "$P/share/zsh/site-functions/_reducto"
+# zsh_offers PATTERN WORD...: what the installed zsh completion hands zsh's completion
+# system for the last word (_describe's list, _values' and _arguments' specs, printed by
+# stand-ins for those functions) has a line matching the fixed string PATTERN.
+zsh_offers() {
+  local pattern=$1; shift
+  zsh -f -c '_describe() { print -l -- ${(P)${@[-1]}} }
+             _values() { shift; print -l -- "$@" }
+             _arguments() { print -l -- "$@" }
+             words=("$@"); CURRENT=$#; source "$0"' \
+    "$P/share/zsh/site-functions/_reducto" "$@" | grep -qF -- "$pattern"
+}
+check "zsh offers the subcommands after reducto" zsh_offers "compress:" reducto comp
+check "  the corpus subcommands after corpus" zsh_offers "build:" reducto corpus b
+check "  the profiles after compress --pro" \
+  zsh_offers ":(fast default max)" reducto compress --pro
+not() { ! "$@"; }
+check "  and not after decompress --pro" \
+  not zsh_offers ":(fast default max)" reducto decompress --pro
 finish
