@@ -13,6 +13,8 @@
 #include "file_arguments.h"
 #include "reducto/encryption.h"
 #include "corpus_origin.h"
+#include "match_warning.h"
+#include "progress.h"
 #include "usage_recording.h"
 
 namespace reducto::cli {
@@ -184,7 +186,10 @@ struct CompressCommand {
     }
     ByteSink& out = encrypted ? *encrypted : **sink;
     auto start = std::chrono::steady_clock::now();
+    TerminalProgress progress(input, ctx.quiet);
+    options.progress = progress.observer();
     auto stats = Compress(standalone ? "" : setup.corpus_dir, **source, out, options);
+    progress.Finish();
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = out.Commit(); !s.ok()) return Fail(s);
     if (setup.record_usage) RecordUsageOrWarn(recorder, setup.corpus_dir, *stats);
@@ -199,6 +204,7 @@ struct CompressCommand {
       std::fprintf(stderr, "reducto: note: stdin was empty: the container holds an empty input\n");
     }
     PrintSummary(*stats, SecondsSince(start), input);
+    WarnIfPoorMatch(*stats, input);
     ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
     return 0;
   }
@@ -273,7 +279,11 @@ struct DecompressCommand {
     auto start = std::chrono::steady_clock::now();
     // Plain containers pass through the decrypting source unchanged.
     std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, setup.key);
-    auto stats = Decompress(setup.corpus_dir, *decrypted, **sink, setup.options);
+    TerminalProgress progress(input, ctx.quiet);
+    DecompressOptions options = setup.options;
+    options.progress = progress.observer();
+    auto stats = Decompress(setup.corpus_dir, *decrypted, **sink, options);
+    progress.Finish();
     if (!stats.ok()) return Fail(stats.status());
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
     if (!ctx.quiet) {

@@ -9,6 +9,7 @@
 #include "reducto/signing.h"
 #include "corpus_origin.h"
 #include "encryption_flags.h"
+#include "progress.h"
 #include "reducto/encryption.h"
 
 namespace reducto::cli {
@@ -40,7 +41,10 @@ struct CorpusBuildCommand {
     if (!key.ok()) return Fail(key.status());
     if (!key->empty()) options.encrypt_key = &*key;
     auto start = std::chrono::steady_clock::now();
+    TerminalProgress progress(output, inputs, ctx.quiet);
+    options.progress = progress.observer();
     auto info = BuildCorpus(inputs, output, options);
+    progress.Finish();
     if (!info.ok()) return Fail(info.status());
     RememberMadeHere(*info);
     if (!ctx.quiet) {

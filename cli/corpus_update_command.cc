@@ -10,6 +10,7 @@
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
 #include "corpus_origin.h"
+#include "progress.h"
 
 namespace reducto::cli {
 namespace {
@@ -66,7 +67,10 @@ struct CorpusUpdateCommand {
     options.sign_keys = sign_keys;
     options.fine_index = !no_fine_index;
     auto start = std::chrono::steady_clock::now();
+    TerminalProgress progress(output, inputs, ctx.quiet);
+    options.progress = progress.observer();
     auto info = UpdateCorpus(from, inputs, output, options);
+    progress.Finish();
     if (!info.ok()) return Fail(info.status());
     RememberMadeHere(*info);
     if (ctx.quiet) return kExitOk;

@@ -14,8 +14,10 @@
 #include "reducto/chunker.h"
 #include "reducto/corpus.h"
 #include "reducto/io.h"
+#include "reducto/progress.h"
 #include "reducto/signing.h"
 #include "reducto/status.h"
+#include "reducto/stream_kind.h"
 
 namespace reducto {
 
@@ -79,6 +81,8 @@ struct CompressOptions {
   CorpusUseObserver* use_observer = nullptr;
   // Unlocks an encrypted corpus (docs/encryption.md, "Encrypted corpora"). Not owned.
   const EnvelopeKey* corpus_key = nullptr;
+  // When set, told how far the run is after each block (reducto/progress.h). Not owned.
+  ProgressObserver* progress = nullptr;
 };
 
 struct CompressStats {
@@ -99,7 +103,27 @@ struct CompressStats {
   // the corpus is damaged (`reducto corpus verify` says where). They were not copied,
   // so the container is still right; a corpus fetched again would serve it better.
   uint64_t damaged_chunks = 0;
+  // What the first bytes of the target and of the corpus's pack (its first input) look
+  // like; kOther when standalone.
+  StreamKind target_kind = StreamKind::kOther;
+  StreamKind corpus_kind = StreamKind::kOther;
+  // The corpus matched the target poorly (IsPoorMatch): the container is much larger
+  // than a corpus built from the same kind of stream as the target would give.
+  bool poor_match = false;
 };
+
+// The share of the target's bytes sent as literals above which a match is poor: less
+// than half of the target was found in the corpus.
+inline constexpr double kPoorMatchLiteralShare = 0.5;
+// The same for a tar target against a corpus whose pack does not begin with a tar
+// stream (built from the files themselves): the tar headers between the files and
+// every file shorter than a chunk can never be copied, so more than 1% of literals
+// means the corpus should be built from the tar stream.
+inline constexpr double kPoorTarMatchLiteralShare = 0.01;
+
+// Whether `stats` (of a run against a corpus) describe a poor match, by the shares
+// above: false for a standalone container or an empty target.
+bool IsPoorMatch(const CompressStats& stats);
 
 // Writes a container for `in` to `out`. `corpus_dir` may be empty only when
 // options.standalone is set. Does not Commit() `out`.
@@ -133,6 +157,8 @@ struct DecompressOptions {
   // a small hostile container cannot fill the disk. The limit counts every block's
   // declared output, which the decoder checks before it decompresses anything.
   uint64_t max_output = 0;
+  // As CompressOptions::progress: after each block read from the container.
+  ProgressObserver* progress = nullptr;
 };
 
 // Decodes the container in `in` to `out`, writing each block only after its digest

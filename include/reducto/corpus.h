@@ -15,6 +15,7 @@
 
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
+#include "reducto/progress.h"
 #include "reducto/status.h"
 
 namespace reducto {
@@ -102,6 +103,9 @@ struct CorpusBuildOptions {
   // at most 256 MiB per segment), which lets the encoder find content that moved
   // anywhere in the corpus. Ignored for an encrypted corpus, which never has one.
   bool fine_index = true;
+  // When set, told how far the build is every few MiB of input (reducto/progress.h:
+  // input bytes chunked, pack bytes stored, no blocks). Not owned.
+  ProgressObserver* progress = nullptr;
 };
 
 // Chunks `inputs` (files, directories walked recursively in byte-wise sorted order,
@@ -128,6 +132,8 @@ struct CorpusUpdateOptions {
   std::vector<std::string> sign_keys;
   // As in CorpusBuildOptions, for the new segment.
   bool fine_index = true;
+  // As in CorpusBuildOptions.
+  ProgressObserver* progress = nullptr;
 };
 
 // Publishes at `out_dir` a new version of the corpus at `parent_dir`: chunks of

@@ -61,10 +61,12 @@ struct WorkerState {
 
 class Decoder {
  public:
-  Decoder(ByteSource& in, ByteSink& out, int threads, uint64_t max_output)
+  Decoder(ByteSource& in, ByteSink& out, int threads, uint64_t max_output,
+          ProgressObserver* progress)
       : in_(in),
         out_(out),
         max_output_(max_output),
+        progress_(progress),
         pipeline_(
             threads, [this](BlockJob& job, int worker) { return RebuildBlock(job, worker); },
             [this](BlockJob& job) { return WriteBlock(job); }) {
@@ -186,7 +188,19 @@ class Decoder {
     }
     ++blocks_read_;
     output_read_ += block->output_size;
-    return pipeline_.Submit(std::move(job));
+    RETURN_IF_ERROR(pipeline_.Submit(std::move(job)));
+    ReportProgress();
+    return Status::Ok();
+  }
+
+  // Once per block read, on the caller's thread.
+  void ReportProgress() const {
+    if (progress_ == nullptr) return;
+    Progress progress;
+    progress.input_bytes = stats_.input_bytes;
+    progress.output_bytes = output_read_;
+    progress.blocks = blocks_read_;
+    progress_->OnProgress(progress);
   }
 
   // DecompressOptions::max_output: the block may not take the output past the limit.
@@ -312,12 +326,14 @@ class Decoder {
       return Status::Corrupt("trailing data after the container trailer in " + in_.name() +
                              ": the file is damaged or has bytes appended; get a clean copy");
     }
+    ReportProgress();
     return stats_;
   }
 
   ByteSource& in_;
   ByteSink& out_;
   const uint64_t max_output_;  // 0: no limit.
+  ProgressObserver* const progress_;  // May be nullptr.
   ContainerHeader header_;
   const CorpusReader* corpus_ = nullptr;  // nullptr for a standalone container.
   std::atomic<uint64_t> cache_drops_{0};
@@ -336,11 +352,11 @@ class Decoder {
 
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
                                         const CorpusResolver& resolve, int threads,
-                                        uint64_t max_output) {
+                                        uint64_t max_output, ProgressObserver* progress) {
   // Reading records costs little next to rebuilding blocks: with several threads, all
   // of them rebuild, and the reading thread comes on top.
   int resolved = ResolveThreadCount(threads);
-  Decoder decoder(in, out, resolved > 1 ? resolved + 1 : 1, max_output);
+  Decoder decoder(in, out, resolved > 1 ? resolved + 1 : 1, max_output, progress);
   return decoder.Run(resolve);
 }
 
@@ -357,7 +373,8 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
     if (options.corpus_policy) RETURN_IF_ERROR(options.corpus_policy(corpus->info()));
     return static_cast<const CorpusReader*>(corpus.get());
   };
-  return DecodeContainer(in, out, resolve, options.threads, options.max_output);
+  return DecodeContainer(in, out, resolve, options.threads, options.max_output,
+                         options.progress);
 }
 
 Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out) {

@@ -33,7 +33,8 @@ using CorpusResolver = std::function<Result<const CorpusReader*>(const Container
 // Commit() `out`.
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
                                         const CorpusResolver& resolve, int threads = 1,
-                                        uint64_t max_output = 0);
+                                        uint64_t max_output = 0,
+                                        ProgressObserver* progress = nullptr);
 
 }  // namespace reducto
 

@@ -21,6 +21,7 @@
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
+#include "reducto/stream_kind.h"
 #include "util/ordered_pipeline.h"
 
 namespace reducto {
@@ -276,6 +277,8 @@ class Encoder {
     trailer.output_digest = whole_.Final();
     RETURN_IF_ERROR(writer_.WriteTrailer(trailer));
     stats_.output_bytes = writer_.bytes_written();
+    stats_.poor_match = IsPoorMatch(stats_);
+    ReportProgress();
     return stats_;
   }
 
@@ -306,6 +309,10 @@ class Encoder {
     header.manifest_digest = info.manifest_digest;
     stats_.corpus_id = info.id;
     stats_.cache_size = corpus_->cache_bytes();
+    ASSIGN_OR_RETURN(std::span<const uint8_t> head,
+                     corpus_->Read(0, std::min<uint64_t>(corpus_->size(), kStreamKindProbeBytes),
+                                   &delta_scratch_));
+    stats_.corpus_kind = DetectStreamKind(head);
     return header;
   }
 
@@ -321,6 +328,10 @@ class Encoder {
     Chunker chunker(chunking);
     const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
     TargetWindow window(in, kMaxGap + lookahead + kReadSlack);
+    // The loop's first Fill asks for the same bytes: reading is unchanged.
+    RETURN_IF_ERROR(window.Fill(0, lookahead));
+    stats_.target_kind = DetectStreamKind(
+        window.Bytes(0, std::min<uint64_t>(window.end(), kStreamKindProbeBytes)));
     uint64_t cursor = 0;  // Target bytes before it are in blocks.
     uint64_t chunk_start = 0;
     for (;;) {
@@ -656,7 +667,20 @@ class Encoder {
     if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(held_block_->output_size))) {
       ++stats_.cache_drops;
     }
+    encoded_bytes_ += held_block_->output_size;
+    ++encoded_blocks_;
+    ReportProgress();
     return Status::Ok();
+  }
+
+  // Once per block, on the caller's thread (stats_.blocks belongs to the pipeline).
+  void ReportProgress() {
+    if (options_.progress == nullptr) return;
+    Progress progress;
+    progress.input_bytes = stats_.input_bytes;
+    progress.output_bytes = encoded_bytes_;
+    progress.blocks = encoded_blocks_;
+    options_.progress->OnProgress(progress);
   }
 
   // Hands the held block to the pipeline, which hashes it on a worker (HashBlock), then
@@ -724,6 +748,8 @@ class Encoder {
   std::optional<BlockJob> held_block_;  // Ended, not yet submitted (FlushBlock).
   BlockStreamCompressor stream_{level_};
   uint64_t indexed_bytes_noted_ = 0;      // matcher_->stats().indexed_bytes at the last block.
+  uint64_t encoded_bytes_ = 0;   // Target bytes in the blocks ended so far.
+  uint64_t encoded_blocks_ = 0;  // Blocks ended so far.
   // Last: destroyed first, so that its workers stop before the state they use goes.
   OrderedPipeline<BlockJob> pipeline_;
 };
@@ -781,6 +807,16 @@ Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in
   RETURN_IF_ERROR(ValidateMatchParams(params));
   Encoder encoder(corpus, options, params, out);
   return encoder.Run(in);
+}
+
+bool IsPoorMatch(const CompressStats& stats) {
+  if (stats.standalone || stats.input_bytes == 0) return false;
+  const double literal_share =
+      static_cast<double>(stats.literal_bytes) / static_cast<double>(stats.input_bytes);
+  if (literal_share > kPoorMatchLiteralShare) return true;
+  const bool tar_against_files =
+      stats.target_kind == StreamKind::kTar && stats.corpus_kind != StreamKind::kTar;
+  return tar_against_files && literal_share > kPoorTarMatchLiteralShare;
 }
 
 const char* ProfileName(Profile profile) {

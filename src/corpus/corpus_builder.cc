@@ -161,7 +161,19 @@ Status CorpusBuilder::AddInput(const CorpusInput& input) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&chunk));
     if (!more) return Status::Ok();
     RETURN_IF_ERROR(AddChunk(chunk.bytes));
+    if (progress_ != nullptr && input_bytes_ >= next_progress_) ReportProgress();
   }
+}
+
+void CorpusBuilder::ReportProgress() {
+  // As often as the codec reports a block of the default size.
+  constexpr uint64_t kProgressInterval = 4u << 20;
+  if (progress_ == nullptr) return;
+  next_progress_ = input_bytes_ + kProgressInterval;
+  Progress progress;
+  progress.input_bytes = input_bytes_;
+  progress.output_bytes = pack_->size();
+  progress_->OnProgress(progress);
 }
 
 Status CorpusBuilder::Finish() {
@@ -266,13 +278,16 @@ namespace {
 Result<CorpusInfo> BuildAndPublish(const std::vector<std::string>& inputs, const std::string& out,
                                    const ChunkerParams& params, const CorpusReader* parent,
                                    bool overwrite, const std::vector<SecretKey>& sign_keys,
-                                   const EnvelopeKey* encrypt_key, bool fine_index) {
+                                   const EnvelopeKey* encrypt_key, bool fine_index,
+                                   ProgressObserver* progress) {
   ASSIGN_OR_RETURN(std::vector<CorpusInput> files, ExpandCorpusInputs(inputs, out));
   return BuildAndPublishCorpus(out, overwrite, params, sign_keys,
                                [&](CorpusBuilder& builder) -> Status {
+                                 builder.set_progress(progress);
                                  for (const CorpusInput& file : files) {
                                    RETURN_IF_ERROR(builder.AddInput(file));
                                  }
+                                 builder.ReportProgress();
                                  return Status::Ok();
                                },
                                parent, encrypt_key, fine_index);
@@ -350,7 +365,7 @@ Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs, const std
     return Status::InvalidArgument("encrypting a corpus needs a key file or a passphrase");
   }
   return BuildAndPublish(inputs, out, options.chunking, nullptr, options.overwrite, sign_keys,
-                         options.encrypt_key, options.fine_index);
+                         options.encrypt_key, options.fine_index, options.progress);
 }
 
 Result<CorpusInfo> UpdateCorpus(const std::string& parent_dir,
@@ -372,7 +387,7 @@ Result<CorpusInfo> UpdateCorpus(const std::string& parent_dir,
     }
   }
   return BuildAndPublish(inputs, out, parent->info().chunking, parent.get(), options.overwrite,
-                         sign_keys, nullptr, options.fine_index);
+                         sign_keys, nullptr, options.fine_index, options.progress);
 }
 
 }  // namespace reducto

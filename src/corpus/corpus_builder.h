@@ -62,6 +62,10 @@ class CorpusBuilder {
   // Whether Finish() writes a fine index for the new segment (docs/corpus.md, "Fine
   // index"); on by default, never for an encrypted corpus.
   void set_fine_index(bool on) { fine_index_ = on; }
+  // When set (not owned), told the input and pack bytes every kProgressInterval bytes of
+  // input, and once more by ReportProgress().
+  void set_progress(ProgressObserver* progress) { progress_ = progress; }
+  void ReportProgress();
 
   Status Start();
   // Each input is chunked on its own: a file's end is always a chunk's end.
@@ -91,6 +95,8 @@ class CorpusBuilder {
   uint64_t chunk_count_ = 0;
   uint64_t unique_chunks_ = 0;
   bool fine_index_ = true;
+  ProgressObserver* progress_ = nullptr;
+  uint64_t next_progress_ = 0;  // input_bytes_ at which to report next.
 };
 
 // Creates a CorpusStaging beside `out` (REQUIRES: `out` passed CheckCorpusDestination),
