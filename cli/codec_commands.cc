@@ -70,7 +70,8 @@ struct CompressCommand {
   std::string profile = "default";
   std::optional<std::string> block_size;
   bool standalone = false;
-  bool no_fallback = false;
+  std::optional<std::string> fallback;  // --fallback error|standalone.
+  bool no_fallback = false;             // --fallback error, kept for old scripts.
   bool force = false;
   ResourceFlags resources;
   CorpusUseFlags origin;
@@ -78,13 +79,15 @@ struct CompressCommand {
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
-  int Run(const Context& ctx) const {
+  int Run(Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     auto key = encryption.Load();
     if (!key.ok()) return Fail(key.status());
     auto unlock = corpus_key.Load();
     if (!unlock.ok()) return Fail(unlock.status());
+    auto fall_back = FallBackToStandalone(*settings);
+    if (!fall_back.ok()) return Fail(fall_back.status());
     CompressOptions options;
     // Without --corpus-key, the container's key unlocks an encrypted corpus too.
     options.corpus_key = unlock->empty() ? &*key : &*unlock;
@@ -96,7 +99,7 @@ struct CompressCommand {
     if (!parsed_profile.ok()) return Fail(parsed_profile.status());
     options.profile = *parsed_profile;
     options.standalone = standalone;
-    options.fallback_to_standalone = !no_fallback;
+    options.fallback_to_standalone = *fall_back;
     uint64_t block = settings->block_size;
     if (block_size) {
       auto parsed = ParseSize(*block_size);
@@ -111,6 +114,8 @@ struct CompressCommand {
           "compress needs a corpus: pass -c DIR (or set `corpus` in the config file or REDUCTO_CORPUS), "
           "or pass --standalone for a container that needs none"));
     }
+    if (!standalone) ctx.audit.corpus_dir = corpus_dir;
+    ReportSettings(ctx, *settings, corpus_dir, options);
     if (Status s = origin.Apply(*settings, &options); !s.ok()) return Fail(s);
     if (record_usage) {
       recorder = MakeUsageRecorder(corpus_dir);
@@ -130,16 +135,52 @@ struct CompressCommand {
     ByteSink& out = encrypted ? *encrypted : **sink;
     auto start = std::chrono::steady_clock::now();
     auto stats = Compress(standalone ? "" : corpus_dir, **source, out, options);
-    if (!stats.ok()) return Fail(stats.status());
+    if (!stats.ok()) return Fail(NameCorpusSource(stats.status(), *settings));
     if (Status s = out.Commit(); !s.ok()) return Fail(s);
     if (record_usage) RecordUsageOrWarn(recorder, corpus_dir, *stats);
-    if (stats->fell_back) {
-      std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
-                           "(literals only). Pass --no-fallback to make this an error.\n", corpus_dir.c_str());
-    }
+    if (stats->fell_back) ReportFallBack(ctx, corpus_dir, *settings);
     if (!ctx.quiet) PrintSummary(*stats, SecondsSince(start));
     if (!ctx.quiet) ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
     return 0;
+  }
+
+  // --fallback, else --no-fallback, else the settings (`fallback`, REDUCTO_FALLBACK).
+  Result<bool> FallBackToStandalone(const Settings& settings) const {
+    if (fallback) return ParseFallback(*fallback, "--fallback");
+    return no_fallback ? false : settings.fallback_standalone;
+  }
+
+  // Where the corpus directory came from: -c, the config file or the environment.
+  std::string CorpusSource(const Settings& settings) const {
+    return corpus ? "-c" : settings.corpus_source;
+  }
+
+  // A corpus that cannot be found: says where its path came from when -c did not give it.
+  Status NameCorpusSource(const Status& status, const Settings& settings) const {
+    if (status.code() != StatusCode::kNotFound || corpus || standalone) return status;
+    return status.WithContext("the corpus directory of " + settings.corpus_source);
+  }
+
+  void ReportFallBack(Context& ctx, const std::string& corpus_dir, const Settings& settings) const {
+    std::string what = "corpus " + corpus_dir + " (from " + CorpusSource(settings) +
+                       ") not found: wrote a standalone container (fallback: standalone)";
+    ctx.audit.outcome_note = "fell back to a standalone container: " + what;
+    std::fprintf(stderr, "reducto: warning: %s (literals only; it decompresses without a "
+                         "corpus)\n", what.c_str());
+  }
+
+  // -v: where the settings and the corpus come from, and what the run will use.
+  void ReportSettings(const Context& ctx, const Settings& settings, const std::string& corpus_dir,
+                      const CompressOptions& options) const {
+    if (!ctx.verbose) return;
+    Detail(ctx, "settings from " + (settings.source.empty() ? "built-in defaults" : settings.source) +
+                    " and the environment");
+    Detail(ctx, standalone ? std::string("corpus: none (--standalone)")
+                           : "corpus " + corpus_dir + " (from " + CorpusSource(settings) + ")");
+    Detail(ctx, "profile " + profile + ", level " +
+                    std::to_string(options.level.value_or(DefaultLevel(options.profile))) +
+                    ", block size " + HumanBytes(options.block_size) + ", threads " +
+                    (options.threads == 0 ? "one per core" : std::to_string(options.threads)));
   }
 
   void PrintSummary(const CompressStats& stats, double seconds) const {
@@ -217,8 +258,13 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
                 "how hard to search the corpus: fast (whole chunks), default, max");
   c->add_option("--block-size", compress.block_size, "output bytes per container block (default 4M)");
   c->add_flag("--standalone", compress.standalone, "literals only: decodable without any corpus");
+  c->add_option("--fallback", compress.fallback,
+                "when the corpus cannot be found: error (the default) or standalone (write a "
+                "container that needs no corpus, with the ratio of zstd alone)")
+      ->check(CLI::IsMember({"error", "standalone"}));
   c->add_flag("--no-fallback", compress.no_fallback,
-              "fail instead of writing a standalone container when the corpus is missing");
+              "the same as --fallback error (the default; kept for old scripts)")
+      ->excludes("--fallback");
   c->add_flag("-f,--force", compress.force, "overwrite the output file");
   compress.resources.Register(c);
   compress.origin.Register(c);

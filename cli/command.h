@@ -26,15 +26,30 @@ int Fail(const Status& status);
 // The last status Fail() printed ("" when none): the audit log records it.
 const std::string& LastFailure();
 
+// What a command tells the audit log beyond its arguments and exit status.
+struct AuditNote {
+  // The corpus the command used, when the options do not say (it came from the config
+  // file or the environment, or from a store): its directory, or its id when known.
+  std::string corpus_dir;
+  std::string corpus_id;
+  // Appended to a successful outcome ("ok: <note>"), e.g. that compress fell back.
+  std::string outcome_note;
+};
+
 // Shared by all subcommands; the chosen subcommand's callback sets exit_code.
 struct Context {
   std::optional<std::string> config_path;
   bool quiet = false;
+  bool verbose = false;  // -v: more detail on stderr (settings, corpus, threads, timings).
   int exit_code = kExitUsage;
+  AuditNote audit;
 
   // Flags over environment over configuration file over defaults (settings.h).
   Result<Settings> LoadSettings() const { return cli::LoadSettings(config_path); }
 };
+
+// With -v: prints "reducto: <text>" to stderr.
+void Detail(const Context& ctx, const std::string& text);
 
 // After a subcommand ran: appends its entry to the audit log when it is one of the
 // audited operations (cli/audit_commands.cc, docs/audit.md).

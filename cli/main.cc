@@ -20,6 +20,9 @@ int Main(int argc, char** argv) {
   app.add_option("--config", ctx.config_path,
                  "TOML configuration file (default $XDG_CONFIG_HOME/reducto/config.toml)");
   app.add_flag("-q,--quiet", ctx.quiet, "print nothing but errors");
+  app.add_flag("-v,--verbose", ctx.verbose,
+               "more detail on stderr: where the settings and the corpus come from, threads, "
+               "timings");
 
   RegisterChunkCommand(&app, ctx);
   RegisterCorpusCommands(&app, ctx);

@@ -54,9 +54,11 @@ struct CompressOptions {
   Profile profile = Profile::kDefault;
   std::optional<int> level;          // zstd level, 1..22; unset: DefaultLevel(profile).
   bool standalone = false;           // Literals only; no corpus is read.
-  // When the corpus directory does not exist: write a standalone container (true) or
-  // fail with NotFound (false). A corpus that exists but is corrupt always fails.
-  bool fallback_to_standalone = true;
+  // When the corpus directory does not exist: fail with NotFound, naming the path
+  // looked for (false, the default: a mistyped path must not pass for a compression), or
+  // write a standalone container and set CompressStats::fell_back (true). A corpus that
+  // exists but does not open always fails.
+  bool fallback_to_standalone = false;
   uint32_t block_size = 4u << 20;    // Target output bytes per block (64 KiB..64 MiB).
   // Chunking for standalone containers (a corpus brings its own parameters).
   ChunkerParams standalone_chunking = ChunkerParams::ForAverage(8192);

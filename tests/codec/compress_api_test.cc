@@ -152,11 +152,13 @@ TEST_F(RealCorpusTest, StandaloneIgnoresTheCorpus) {
   EXPECT_TRUE(output == AsString(target_));
 }
 
-TEST(CompressApiTest, MissingCorpusFallsBackToStandalone) {
+TEST(CompressApiTest, MissingCorpusFallsBackToStandaloneWhenAsked) {
   ScratchDir dir;
   auto input = RandomBytes(100000, 5);
   std::string container, output;
-  auto stats = CompressBytes(dir.Join("nowhere"), input, CompressOptions(), &container);
+  CompressOptions options;
+  options.fallback_to_standalone = true;
+  auto stats = CompressBytes(dir.Join("nowhere"), input, options, &container);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_TRUE(stats->fell_back);
   EXPECT_TRUE(stats->standalone);
@@ -165,17 +167,18 @@ TEST(CompressApiTest, MissingCorpusFallsBackToStandalone) {
   EXPECT_TRUE(output == AsString(input));
 }
 
-TEST(CompressApiTest, MissingCorpusWithoutFallbackIsNotFound) {
+// The default: a missing corpus (a mistyped path) is an error, never a standalone
+// container that passes for a compression.
+TEST(CompressApiTest, MissingCorpusIsNotFoundByDefault) {
   ScratchDir dir;
-  CompressOptions options;
-  options.fallback_to_standalone = false;
   std::string container;
-  auto stats = CompressBytes(dir.Join("nowhere"), RandomBytes(10, 1), options, &container);
+  auto stats = CompressBytes(dir.Join("nowhere"), RandomBytes(10, 1), CompressOptions(), &container);
   EXPECT_EQ(stats.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(stats.status().message(),
             "corpus " + dir.Join("nowhere") +
-                " not found: pass the right -c, build it with `reducto corpus build`, or use "
-                "--standalone");
+                " not found: no such directory: pass the right corpus directory (`reducto corpus "
+                "list STORE` lists the corpora of a store), or --standalone for a container that "
+                "needs no corpus");
   EXPECT_TRUE(container.empty());
 }
 
