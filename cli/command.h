@@ -55,11 +55,15 @@ void Detail(const Context& ctx, const std::string& text);
 // audited operations (cli/audit_commands.cc, docs/audit.md).
 void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code);
 
+// Lists -q and -v in `command`'s help (the top level's flags, which every command takes).
+void RegisterOutputFlags(CLI::App* command, Context& ctx);
+
 // Adds `name` as a subcommand whose callback stores Run()'s exit status in ctx.
 template <typename Command>
 CLI::App* AddCommand(CLI::App* parent, Context& ctx, Command& command, const std::string& name,
                      const std::string& description) {
   CLI::App* sub = parent->add_subcommand(name, description);
+  RegisterOutputFlags(sub, ctx);
   sub->callback([&ctx, &command, sub] {
     ctx.exit_code = command.Run(ctx);
     RecordInAuditLog(ctx, *sub, ctx.exit_code);
