@@ -23,7 +23,8 @@ namespace {
 const std::set<std::string>& AuditedOperations() {
   static const std::set<std::string> operations = {
       "compress",      "decompress",   "corpus build", "corpus update", "corpus optimize",
-      "corpus prune",  "corpus delete", "corpus sign", "corpus verify", "gc"};
+      "corpus prune",  "corpus delete", "corpus sign", "corpus verify", "gc",
+      "test"};
   return operations;
 }
 

@@ -3,8 +3,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "reducto/codec.h"
 #include "reducto/corpus.h"
@@ -201,12 +203,13 @@ struct DecompressCommand {
   std::string output = "-";
   std::optional<std::string> max_output;
   bool force = false;
+  bool test = false;  // -t: verify everything, write nothing.
   ResourceFlags resources;
   CorpusUseFlags origin;
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
-  int Run(const Context& ctx) const {
+  int Run(Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return Fail(settings.status());
     auto key = encryption.Load();
@@ -225,23 +228,63 @@ struct DecompressCommand {
       if (!limit.ok()) return Fail(limit.status().WithContext("--max-output"));
       options.max_output = *limit;
     }
+    ctx.audit.corpus_dir = corpus_dir;
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
-    auto sink = OpenOutput(output, force);
+    if (test && output != "-") {
+      return Fail(Status::InvalidArgument("-t writes nothing: drop -o " + output));
+    }
+    // -t: every block rebuilt and verified, the bytes dropped.
+    auto sink = test ? OpenSink("/dev/null", true) : OpenOutput(output, force);
     if (!sink.ok()) return Fail(sink.status());
     auto start = std::chrono::steady_clock::now();
     // Plain containers pass through the decrypting source unchanged.
     std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, *key);
     auto stats = Decompress(corpus_dir, *decrypted, **sink, options);
     if (!stats.ok()) return Fail(stats.status());
+    ctx.audit.corpus_id = stats->corpus_id;
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
-    if (!ctx.quiet) {
+    if (test && !ctx.quiet) {
+      std::fprintf(stderr, "%s: OK: %s, %llu blocks and the whole output verified\n",
+                   input == "-" ? "stdin" : input.c_str(), HumanBytes(stats->output_bytes).c_str(),
+                   static_cast<unsigned long long>(stats->blocks));
+    } else if (!ctx.quiet) {
       std::fprintf(stderr, "%s: %s -> %s, %llu blocks verified, %.2f s\n", input == "-" ? "stdin" : input.c_str(),
                    HumanBytes(stats->input_bytes).c_str(), HumanBytes(stats->output_bytes).c_str(),
                    static_cast<unsigned long long>(stats->blocks), SecondsSince(start));
       ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
     }
     return 0;
+  }
+};
+
+// The options of decompress that say how to read a container (not where to write it).
+void RegisterReadOptions(CLI::App* d, DecompressCommand& decompress) {
+  d->add_option("-c,--corpus", decompress.corpus,
+                "corpus directory, or a store that holds the container's corpus (not needed "
+                "for standalone containers)");
+  d->add_option("--max-output", decompress.max_output,
+                "refuse a container that would produce more than SIZE bytes (default: no limit)");
+  decompress.resources.Register(d);
+  decompress.origin.Register(d);
+  decompress.encryption.Register(d, "--decrypt-key");
+  decompress.corpus_key.Register(d, "--corpus-key");
+}
+
+// reducto test FILE...: decompress -t of each; the worst exit status.
+struct TestCommand {
+  std::vector<std::string> inputs;
+  DecompressCommand decompress;
+
+  int Run(Context& ctx) const {
+    int worst = kExitOk;
+    for (const std::string& file : inputs) {
+      DecompressCommand one = decompress;
+      one.input = file;
+      one.test = true;
+      worst = std::max(worst, one.Run(ctx));
+    }
+    return worst;
   }
 };
 
@@ -274,16 +317,18 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
 
   static DecompressCommand decompress;
   auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");
-  d->add_option("-c,--corpus", decompress.corpus, "corpus directory (not needed for standalone containers)");
   d->add_option("input", decompress.input, "container file, or - for stdin (default)");
   d->add_option("-o,--output", decompress.output, "output file, or - for stdout (default)");
-  d->add_option("--max-output", decompress.max_output,
-                "refuse a container that would produce more than SIZE bytes (default: no limit)");
   d->add_flag("-f,--force", decompress.force, "overwrite the output file");
-  decompress.resources.Register(d);
-  decompress.origin.Register(d);
-  decompress.encryption.Register(d, "--decrypt-key");
-  decompress.corpus_key.Register(d, "--corpus-key");
+  d->add_flag("-t,--test", decompress.test,
+              "verify the container fully (every block and the whole output), write nothing");
+  RegisterReadOptions(d, decompress);
+
+  static TestCommand test;
+  auto* t = AddCommand(app, ctx, test, "test",
+                       "verify containers fully against their corpus, write nothing");
+  t->add_option("inputs", test.inputs, "container files")->required();
+  RegisterReadOptions(t, test.decompress);
 }
 
 }  // namespace reducto::cli

@@ -100,7 +100,10 @@ void RegisterKeyCommands(CLI::App* app, Context& ctx);
 void RegisterCorpusPruneCommand(CLI::App* corpus, Context& ctx);
 // corpus delete, and gc at the top level.
 void RegisterRetentionCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
+// compress, decompress and test.
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
+// list: what containers hold.
+void RegisterListCommand(CLI::App* app, Context& ctx);
 // audit verify | show.
 void RegisterAuditCommands(CLI::App* app, Context& ctx);
 

@@ -187,7 +187,7 @@ const std::map<std::string, std::string>& ValueNames() {
   static const std::map<std::string, std::string> names = {
       {"--config", "FILE"},         {"--corpus", "DIR"},          {"--output", "FILE"},
       {"input", "FILE"},            {"inputs", "FILE"},           {"samples", "FILE"},
-      {"dir", "DIR"},               {"store", "DIR"},             {"log", "FILE"},
+      {"dir", "DIR"},               {"files", "FILE"},               {"store", "DIR"},             {"log", "FILE"},
       {"--from", "DIR"},            {"--level", "N"},             {"--threads", "N"},
       {"--normalization", "N"},     {"--max-counted-chunks", "N"}, {"--profile", "PROFILE"},
       {"--fallback", "MODE"},       {"--block-size", "SIZE"},     {"--cache-size", "SIZE"},

@@ -23,6 +23,7 @@ void RegisterCommands(CLI::App* app, Context& ctx) {
   RegisterRetentionCommands(app, app->get_subcommand("corpus"), ctx);
   RegisterKeyCommands(app, ctx);
   RegisterCodecCommands(app, ctx);
+  RegisterListCommand(app, ctx);
   RegisterAuditCommands(app, ctx);
 }
 

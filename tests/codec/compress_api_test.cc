@@ -126,6 +126,28 @@ TEST_F(RealCorpusTest, DecompressNeedsTheCorpus) {
       << missing.status().ToString();
   auto gone = DecompressBytes(dir_.Join("nowhere"), container, &output);
   EXPECT_EQ(gone.status().code(), StatusCode::kNotFound) << gone.status().ToString();
+  // It names the corpus needed and how to get it, never building one under the missing
+  // name (a new corpus can never match).
+  EXPECT_NE(gone.status().message().find("corpus " + info_.id + " is needed, and " +
+                                         dir_.Join("nowhere") + " does not exist"),
+            std::string::npos)
+      << gone.status().ToString();
+  EXPECT_EQ(gone.status().message().find("corpus build"), std::string::npos);
+}
+
+// -c STORE: the corpus is found in the store by the container's id.
+TEST_F(RealCorpusTest, DecompressFindsTheCorpusInAStore) {
+  std::string container, output;
+  ASSERT_TRUE(CompressBytes(corpus_dir(), target_, CompressOptions(), &container).ok());
+  auto found = DecompressBytes(dir_.path(), container, &output);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_TRUE(output == AsString(target_));
+  ScratchDir empty_store;
+  auto absent = DecompressBytes(empty_store.path(), container, &output);
+  EXPECT_EQ(absent.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(absent.status().message().find("is neither that corpus nor a store that holds it"),
+            std::string::npos)
+      << absent.status().ToString();
 }
 
 TEST_F(RealCorpusTest, AnotherCorpusIsRefused) {
@@ -135,8 +157,9 @@ TEST_F(RealCorpusTest, AnotherCorpusIsRefused) {
   options.chunking = ChunkerParams::ForAverage(4096);
   ASSERT_TRUE(BuildCorpus({dir_.Join("reference")}, dir_.Join("other"), options).ok());
   auto result = DecompressBytes(dir_.Join("other"), container, &output);
-  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(result.status().message().find("pass the matching corpus"), std::string::npos)
+  // A corpus problem, not a wrong command line: NotFound (exit 1), naming the one needed.
+  EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(result.status().message().find("pass -c with corpus " + info_.id), std::string::npos)
       << result.status().ToString();
 }
 
