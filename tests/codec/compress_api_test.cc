@@ -150,6 +150,35 @@ TEST_F(RealCorpusTest, DecompressFindsTheCorpusInAStore) {
       << absent.status().ToString();
 }
 
+// DescribeContainer reads, without the corpus, what Compress reported writing.
+TEST_F(RealCorpusTest, DescribeContainerAgreesWithCompress) {
+  for (Profile profile : {Profile::kFast, Profile::kMax}) {
+    std::string container;
+    CompressOptions options;
+    options.profile = profile;
+    auto stats = CompressBytes(corpus_dir(), target_, options, &container);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    auto source = MemorySource(AsBytes(container), "target.rdc");
+    auto d = DescribeContainer(*source);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(d->container_bytes, container.size());
+    EXPECT_EQ(d->original_bytes, stats->input_bytes);
+    EXPECT_EQ(d->copy_bytes, stats->copy_bytes);
+    EXPECT_EQ(d->literal_bytes, stats->literal_bytes);
+    EXPECT_EQ(d->delta_bytes, stats->delta_bytes);
+    EXPECT_EQ(d->blocks, stats->blocks);
+    EXPECT_EQ(d->corpus_id, info_.id);
+    EXPECT_EQ(d->level, DefaultLevel(profile));
+    EXPECT_FALSE(d->encrypted);
+    EXPECT_GT(d->corpus_bytes_referenced, 0u);
+  }
+  std::string container;
+  ASSERT_TRUE(CompressBytes(corpus_dir(), target_, CompressOptions(), &container).ok());
+  container.resize(container.size() - 1);
+  auto source = MemorySource(AsBytes(container), "cut.rdc");
+  EXPECT_EQ(DescribeContainer(*source).status().code(), StatusCode::kCorrupt);
+}
+
 TEST_F(RealCorpusTest, AnotherCorpusIsRefused) {
   std::string container, output;
   ASSERT_TRUE(CompressBytes(corpus_dir(), target_, CompressOptions(), &container).ok());
