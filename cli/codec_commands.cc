@@ -175,8 +175,8 @@ struct CompressCommand {
   void ReportSettings(const Context& ctx, const Settings& settings, const std::string& corpus_dir,
                       const CompressOptions& options) const {
     if (!ctx.verbose) return;
-    Detail(ctx, "settings from " + (settings.source.empty() ? "built-in defaults" : settings.source) +
-                    " and the environment");
+    std::string file = settings.source.empty() ? "built-in defaults" : settings.source;
+    Detail(ctx, "settings from " + file + " and the environment");
     Detail(ctx, standalone ? std::string("corpus: none (--standalone)")
                            : "corpus " + corpus_dir + " (from " + CorpusSource(settings) + ")");
     Detail(ctx, "profile " + profile + ", level " +

@@ -54,9 +54,10 @@ Status UnknownCommand(const CLI::App& parent, const std::string& word) {
   std::string nearest = Nearest(word, names);
   std::string where = parent.get_parent() == nullptr ? "a reducto command"
                                                       : "a command of " + FullName(parent);
+  std::string suggestion = nearest.empty() ? "." : ": did you mean " + nearest + "?";
   return Status::InvalidArgument(
-      "'" + word + "' is not " + where + (nearest.empty() ? "." : ": did you mean " + nearest + "?") +
-      " The commands: " + Join(names) + " (`reducto help " +
+      "'" + word + "' is not " + where + suggestion + " The commands: " + Join(names) +
+      " (`reducto help " +
       (parent.get_parent() == nullptr ? "" : parent.get_name() + " ") + "CMD` describes one)");
 }
 
@@ -97,8 +98,10 @@ Status UnknownOption(const CLI::App& command, const std::string& name) {
     }
   }
   std::string nearest = Nearest(name, names);
-  std::string help = command.get_parent() == nullptr ? "reducto --help"
-                                                      : "reducto help " + FullName(command).substr(8);
+  const size_t program = std::string("reducto ").size();
+  std::string help = command.get_parent() == nullptr
+                         ? "reducto --help"
+                         : "reducto help " + FullName(command).substr(program);
   return Status::InvalidArgument(FullName(command) + " has no option " + name +
                                  (nearest.empty() ? "" : ": did you mean " + nearest + "?") +
                                  " (`" + help + "` lists the options)");
@@ -187,7 +190,8 @@ const std::map<std::string, std::string>& ValueNames() {
   static const std::map<std::string, std::string> names = {
       {"--config", "FILE"},         {"--corpus", "DIR"},          {"--output", "FILE"},
       {"input", "FILE"},            {"inputs", "FILE"},           {"samples", "FILE"},
-      {"dir", "DIR"},               {"files", "FILE"},               {"store", "DIR"},             {"log", "FILE"},
+      {"dir", "DIR"},               {"files", "FILE"},            {"store", "DIR"},
+      {"log", "FILE"},
       {"--from", "DIR"},            {"--level", "N"},             {"--threads", "N"},
       {"--normalization", "N"},     {"--max-counted-chunks", "N"}, {"--profile", "PROFILE"},
       {"--fallback", "MODE"},       {"--block-size", "SIZE"},     {"--cache-size", "SIZE"},

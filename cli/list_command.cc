@@ -109,7 +109,8 @@ struct ListCommand {
 
   static Result<ContainerDescription> Describe(const std::string& file, const EnvelopeKey& key) {
     ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(file));
-    ASSIGN_OR_RETURN(ContainerDescription d, DescribeContainer(*source, key.empty() ? nullptr : &key));
+    const EnvelopeKey* unlock = key.empty() ? nullptr : &key;
+    ASSIGN_OR_RETURN(ContainerDescription d, DescribeContainer(*source, unlock));
     if (!d.readable) {
       std::error_code ec;
       d.container_bytes = std::filesystem::file_size(file, ec);

@@ -52,7 +52,8 @@ int Main(int argc, char** argv) {
   RegisterCommands(&app, ctx);
   NameOptionValues(&app);
 
-  std::vector<std::string> args = RewriteHelpCommand(std::vector<std::string>(argv + 1, argv + argc));
+  std::vector<std::string> args =
+      RewriteHelpCommand(std::vector<std::string>(argv + 1, argv + argc));
   if (Status s = CheckCommandLine(app, args); !s.ok()) {
     std::fprintf(stderr, "reducto: %s\n", s.message().c_str());
     return kExitUsage;

@@ -156,7 +156,8 @@ Status ApplyFile(const std::string& path, Settings* s) {
     } else {
       return Status::InvalidArgument(
           "unknown key '" + k + "' in " + path +
-          " (known: corpus, fallback, level, block_size, threads, cache_size, max_output, trusted_keys, usage, audit_log, "
+          " (known: corpus, fallback, level, block_size, threads, cache_size, max_output, "
+          "trusted_keys, usage, audit_log, "
           "audit_sign_key, [chunking], [retention])");
     }
   }

@@ -357,7 +357,8 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
                               "store that holds it (`reducto corpus list STORE` shows the ids)");
     }
     ASSIGN_OR_RETURN(std::string dir, LocateCorpus(corpus_dir, id));
-    auto opened = CorpusReader::Open(dir, CorpusReaderOptions{options.cache_size, options.corpus_key});
+    auto opened =
+        CorpusReader::Open(dir, CorpusReaderOptions{options.cache_size, options.corpus_key});
     if (!opened.ok()) return opened.status().WithContext(needed);
     corpus = std::move(opened).value();
     RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));

@@ -224,7 +224,8 @@ TEST(CompressApiTest, MissingCorpusFallsBackToStandaloneWhenAsked) {
 TEST(CompressApiTest, MissingCorpusIsNotFoundByDefault) {
   ScratchDir dir;
   std::string container;
-  auto stats = CompressBytes(dir.Join("nowhere"), RandomBytes(10, 1), CompressOptions(), &container);
+  auto stats =
+      CompressBytes(dir.Join("nowhere"), RandomBytes(10, 1), CompressOptions(), &container);
   EXPECT_EQ(stats.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(stats.status().message(),
             "corpus " + dir.Join("nowhere") +
