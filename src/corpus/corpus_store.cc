@@ -48,7 +48,8 @@ std::string HowToGet(const std::string& id) {
 
 Result<std::string> LocateCorpus(const std::string& dir, const std::string& id) {
   struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) {
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return dir;  // Opening it says what is wrong.
     return Status::NotFound("corpus " + id + " is needed, and " + dir + " does not exist" +
                             HowToGet(id));
   }
