@@ -229,6 +229,9 @@ struct DecompressCommand {
       options.max_output = *limit;
     }
     ctx.audit.corpus_dir = corpus_dir;
+    Detail(ctx, "corpus " + (corpus_dir.empty() ? "none given" : corpus_dir) + " (from " +
+                    (corpus ? "-c" : settings->corpus_source) + "), threads " +
+                    (options.threads == 0 ? "one per core" : std::to_string(options.threads)));
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
     if (test && output != "-") {

@@ -62,6 +62,8 @@ expect_ok "-v says where settings and corpus come from" env REDUCTO_CORPUS=corpu
 check "  the settings' source" grep -q "^reducto: settings from built-in defaults" "$W/err"
 check "  the corpus and where it came from" grep -q "^reducto: corpus corpus (from REDUCTO_CORPUS)" "$W/err"
 check "  threads and level" grep -q "^reducto: profile default, level 3, block size 4.0 MiB, threads one per core" "$W/err"
+expect_ok "decompress -v names the corpus" env REDUCTO_CORPUS=corpus "$R" decompress -v v.rdc -o v.out
+check "  and where it came from" grep -q "^reducto: corpus corpus (from REDUCTO_CORPUS), threads" "$W/err"
 expect_ok "without -v, none of it" "$R" compress -c corpus new -o v2.rdc
 check "  (no detail lines)" sh -c "! grep -q '^reducto: settings' '$W/err'"
 finish
