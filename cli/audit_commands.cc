@@ -23,7 +23,8 @@ namespace {
 const std::set<std::string>& AuditedOperations() {
   static const std::set<std::string> operations = {
       "compress",      "decompress",   "corpus build", "corpus update", "corpus optimize",
-      "corpus prune",  "corpus delete", "corpus sign", "corpus verify", "gc"};
+      "corpus prune",  "corpus delete", "corpus sign", "corpus verify", "gc",
+      "test"};
   return operations;
 }
 
@@ -87,6 +88,26 @@ std::string CorpusOf(const CLI::App& command) {
   return "";
 }
 
+// The corpus the command reported using (AuditNote), else the one its options name.
+std::string CorpusOf(const CLI::App& command, const AuditNote& note) {
+  if (!note.corpus_id.empty()) return note.corpus_id;
+  if (!note.corpus_dir.empty()) {
+    if (auto info = ReadCorpusInfo(note.corpus_dir); info.ok()) return info->id;
+  }
+  return CorpusOf(command);
+}
+
+// "ok", "ok: <note>" or "failed: <message>" (docs/audit.md).
+std::string Outcome(int exit_code, const AuditNote& note) {
+  if (exit_code == 0) return note.outcome_note.empty() ? "ok" : "ok: " + note.outcome_note;
+  if (LastFailure().empty()) return "failed (exit " + std::to_string(exit_code) + ")";
+  return "failed: " + LastFailure();
+}
+
+bool Succeeded(const AuditEntry& entry) {
+  return entry.outcome == "ok" || entry.outcome.starts_with("ok: ");
+}
+
 }  // namespace
 
 void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code) {
@@ -98,11 +119,9 @@ void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code
   if (!log) return;
   AuditEntry entry;
   entry.operation = operation;
-  entry.corpus = CorpusOf(command);
+  entry.corpus = CorpusOf(command, ctx.audit);
   entry.args = Arguments(command);
-  entry.outcome = exit_code == 0 ? "ok"
-                  : LastFailure().empty() ? "failed (exit " + std::to_string(exit_code) + ")"
-                                          : "failed: " + LastFailure();
+  entry.outcome = Outcome(exit_code, ctx.audit);
   std::optional<SecretKey> key;
   if (settings->audit_sign_key) {
     auto read = ReadSecretKeyFile(*settings->audit_sign_key);
@@ -214,7 +233,7 @@ struct AuditShowCommand {
     for (const AuditEntry& e : *entries) {
       if (operation && e.operation != *operation) continue;
       if (corpus && e.corpus.rfind(*corpus, 0) != 0) continue;
-      if (outcome && (e.outcome == "ok") != (*outcome == "ok")) continue;
+      if (outcome && Succeeded(e) != (*outcome == "ok")) continue;
       if (!cutoff.empty() && e.time < cutoff) continue;
       PrintEntry(e);
     }

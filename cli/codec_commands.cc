@@ -3,8 +3,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "reducto/codec.h"
 #include "reducto/corpus.h"
@@ -109,6 +111,7 @@ struct CompressSetup {
   EnvelopeKey unlock;
   CompressOptions options;
   std::string corpus_dir;
+  std::string corpus_source;  // Where corpus_dir came from: -c, the config file, ...
   bool record_usage = false;
 };
 
@@ -119,14 +122,15 @@ struct CompressCommand {
   std::string profile = "default";
   std::optional<std::string> block_size;
   bool standalone = false;
-  bool no_fallback = false;
+  std::optional<std::string> fallback;  // --fallback error|standalone.
+  bool no_fallback = false;             // --fallback error, kept for old scripts.
   ResourceFlags resources;
   CorpusUseFlags origin;
   UsageFlags usage;
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
-  int Run(const Context& ctx) const {
+  int Run(Context& ctx) const {
     if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
     CompressSetup setup;
     if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
@@ -136,8 +140,9 @@ struct CompressCommand {
   }
 
   // The settings, keys and options that all inputs share.
-  Status Prepare(const Context& ctx, CompressSetup* setup) const {
+  Status Prepare(Context& ctx, CompressSetup* setup) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    ASSIGN_OR_RETURN(bool fall_back, FallBackToStandalone(settings));
     ASSIGN_OR_RETURN(setup->key, encryption.Load());
     ASSIGN_OR_RETURN(setup->unlock, corpus_key.Load());
     CompressOptions& options = setup->options;
@@ -148,7 +153,7 @@ struct CompressCommand {
     options.level = level ? level : settings.level;
     ASSIGN_OR_RETURN(options.profile, ParseProfile(profile));
     options.standalone = standalone;
-    options.fallback_to_standalone = !no_fallback;
+    options.fallback_to_standalone = fall_back;
     uint64_t block = settings.block_size;
     if (block_size) {
       ASSIGN_OR_RETURN(block, ParseSize(*block_size));
@@ -156,16 +161,19 @@ struct CompressCommand {
     if (block > UINT32_MAX) return Status::InvalidArgument("--block-size must be at most 64M");
     options.block_size = static_cast<uint32_t>(block);
     setup->corpus_dir = corpus.value_or(settings.corpus.value_or(""));
+    setup->corpus_source = corpus ? "-c" : settings.corpus_source;
     if (setup->corpus_dir.empty() && !standalone) {
       return Status::InvalidArgument(
           "compress needs a corpus: pass -c DIR (or set `corpus` in the config file or REDUCTO_CORPUS), "
           "or pass --standalone for a container that needs none");
     }
+    if (!standalone) ctx.audit.corpus_dir = setup->corpus_dir;
+    ReportSettings(ctx, settings, *setup);
     return origin.Apply(settings, &options);
   }
 
   // Compresses `input` into `output`; the exit status.
-  int CompressOne(const Context& ctx, const CompressSetup& setup, const std::string& input,
+  int CompressOne(Context& ctx, const CompressSetup& setup, const std::string& input,
                   const std::string& output) const {
     CompressOptions options = setup.options;
     CorpusUsageRecorder recorder;
@@ -190,15 +198,11 @@ struct CompressCommand {
     options.progress = progress.observer();
     auto stats = Compress(standalone ? "" : setup.corpus_dir, **source, out, options);
     progress.Finish();
-    if (!stats.ok()) return Fail(stats.status());
+    if (!stats.ok()) return Fail(NameCorpusSource(stats.status(), setup));
     if (Status s = out.Commit(); !s.ok()) return Fail(s);
     if (setup.record_usage) RecordUsageOrWarn(recorder, setup.corpus_dir, *stats);
     WarnIfCorpusDamaged(*stats, setup.corpus_dir);
-    if (stats->fell_back) {
-      std::fprintf(stderr, "reducto: warning: corpus %s not found; wrote a standalone container "
-                           "(literals only). Pass --no-fallback to make this an error.\n",
-                   setup.corpus_dir.c_str());
-    }
+    if (stats->fell_back) ReportFallBack(ctx, setup);
     if (ctx.quiet) return 0;
     if (input == "-" && stats->input_bytes == 0 && !(*source)->file_info()) {
       std::fprintf(stderr, "reducto: note: stdin was empty: the container holds an empty input\n");
@@ -207,6 +211,41 @@ struct CompressCommand {
     WarnIfPoorMatch(*stats, input);
     ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
     return 0;
+  }
+
+  // --fallback, else --no-fallback, else the settings (`fallback`, REDUCTO_FALLBACK).
+  Result<bool> FallBackToStandalone(const Settings& settings) const {
+    if (fallback) return ParseFallback(*fallback, "--fallback");
+    return no_fallback ? false : settings.fallback_standalone;
+  }
+
+  // A corpus that cannot be found: says where its path came from when -c did not give it.
+  Status NameCorpusSource(const Status& status, const CompressSetup& setup) const {
+    if (status.code() != StatusCode::kNotFound || corpus || standalone) return status;
+    return status.WithContext("the corpus directory of " + setup.corpus_source);
+  }
+
+  void ReportFallBack(Context& ctx, const CompressSetup& setup) const {
+    std::string what = "corpus " + setup.corpus_dir + " (from " + setup.corpus_source +
+                       ") not found: wrote a standalone container (fallback: standalone)";
+    ctx.audit.outcome_note = "fell back to a standalone container: " + what;
+    std::fprintf(stderr, "reducto: warning: %s (literals only; it decompresses without a "
+                         "corpus)\n", what.c_str());
+  }
+
+  // -v: where the settings and the corpus come from, and what the run will use.
+  void ReportSettings(const Context& ctx, const Settings& settings,
+                      const CompressSetup& setup) const {
+    if (!ctx.verbose) return;
+    const CompressOptions& options = setup.options;
+    std::string file = settings.source.empty() ? "built-in defaults" : settings.source;
+    Detail(ctx, "settings from " + file + " and the environment");
+    Detail(ctx, standalone ? std::string("corpus: none (--standalone)")
+                           : "corpus " + setup.corpus_dir + " (from " + setup.corpus_source + ")");
+    Detail(ctx, "profile " + profile + ", level " +
+                    std::to_string(options.level.value_or(DefaultLevel(options.profile))) +
+                    ", block size " + HumanBytes(options.block_size) + ", threads " +
+                    (options.threads == 0 ? "one per core" : std::to_string(options.threads)));
   }
 
   void PrintSummary(const CompressStats& stats, double seconds, const std::string& input) const {
@@ -235,22 +274,31 @@ struct DecompressCommand {
   std::optional<std::string> corpus;
   FileArguments files;
   std::optional<std::string> max_output;
+  bool test = false;  // -t: verify everything, write nothing.
   ResourceFlags resources;
   CorpusUseFlags origin;
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
-  int Run(const Context& ctx) const {
+  int Run(Context& ctx) const {
     if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
+    if (test && (files.output || files.remove_inputs)) {
+      return Fail(Status::InvalidArgument("-t writes nothing (and removes nothing): drop -o and "
+                                          "--rm"));
+    }
     DecompressSetup setup;
     if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
-    return files.ForEachInput(DecompressedName, [&](const std::string& in, const std::string& out) {
+    auto name_output = test ? NoOutputName : DecompressedName;
+    return files.ForEachInput(name_output, [&](const std::string& in, const std::string& out) {
       return DecompressOne(ctx, setup, in, out);
     });
   }
 
+  // -t writes no file: any name will do.
+  static Result<std::string> NoOutputName(const std::string&) { return std::string("-"); }
+
   // The settings, keys and options that all inputs share.
-  Status Prepare(const Context& ctx, DecompressSetup* setup) const {
+  Status Prepare(Context& ctx, DecompressSetup* setup) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
     ASSIGN_OR_RETURN(setup->key, encryption.Load());
     ASSIGN_OR_RETURN(setup->unlock, corpus_key.Load());
@@ -259,6 +307,10 @@ struct DecompressCommand {
     options.corpus_key = setup->unlock.empty() ? &setup->key : &setup->unlock;
     RETURN_IF_ERROR(resources.Apply(settings, &options));
     setup->corpus_dir = corpus.value_or(settings.corpus.value_or(""));
+    ctx.audit.corpus_dir = setup->corpus_dir;
+    Detail(ctx, "corpus " + (setup->corpus_dir.empty() ? "none given" : setup->corpus_dir) +
+                    " (from " + (corpus ? "-c" : settings.corpus_source) + "), threads " +
+                    (options.threads == 0 ? "one per core" : std::to_string(options.threads)));
     RETURN_IF_ERROR(origin.Apply(settings, &options));
     options.max_output = settings.max_output;
     if (max_output) {
@@ -270,11 +322,12 @@ struct DecompressCommand {
   }
 
   // Decompresses `input` into `output`; the exit status.
-  int DecompressOne(const Context& ctx, const DecompressSetup& setup, const std::string& input,
+  int DecompressOne(Context& ctx, const DecompressSetup& setup, const std::string& input,
                     const std::string& output) const {
     auto source = OpenSource(input);
     if (!source.ok()) return Fail(source.status());
-    auto sink = OpenOutput(output, input, **source, files.force);
+    // -t: every block rebuilt and verified, the bytes dropped.
+    auto sink = test ? OpenSink("/dev/null", true) : OpenOutput(output, input, **source, files.force);
     if (!sink.ok()) return Fail(sink.status());
     auto start = std::chrono::steady_clock::now();
     // Plain containers pass through the decrypting source unchanged.
@@ -285,14 +338,45 @@ struct DecompressCommand {
     auto stats = Decompress(setup.corpus_dir, *decrypted, **sink, options);
     progress.Finish();
     if (!stats.ok()) return Fail(stats.status());
+    ctx.audit.corpus_id = stats->corpus_id;
     if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
-    if (!ctx.quiet) {
+    if (test && !ctx.quiet) {
+      std::fprintf(stderr, "%s: OK: %s, %llu blocks and the whole output verified\n",
+                   InputName(input).c_str(), HumanBytes(stats->output_bytes).c_str(),
+                   static_cast<unsigned long long>(stats->blocks));
+    } else if (!ctx.quiet) {
       std::fprintf(stderr, "%s: %s -> %s, %llu blocks verified, %.2f s\n", InputName(input).c_str(),
                    HumanBytes(stats->input_bytes).c_str(), HumanBytes(stats->output_bytes).c_str(),
                    static_cast<unsigned long long>(stats->blocks), SecondsSince(start));
       ReportCache(setup.options.cache_size, stats->cache_size, stats->cache_drops);
     }
     return 0;
+  }
+};
+
+// The options of decompress that say how to read a container (not where to write it).
+void RegisterReadOptions(CLI::App* d, DecompressCommand& decompress) {
+  d->add_option("-c,--corpus", decompress.corpus,
+                "corpus directory, or a store that holds the container's corpus (not needed "
+                "for standalone containers)");
+  d->add_option("--max-output", decompress.max_output,
+                "refuse a container that would produce more than SIZE bytes (default: no limit)");
+  decompress.resources.Register(d);
+  decompress.origin.Register(d);
+  decompress.encryption.Register(d, "--decrypt-key");
+  decompress.corpus_key.Register(d, "--corpus-key");
+}
+
+// reducto test FILE...: decompress -t of each; the worst exit status.
+struct TestCommand {
+  std::vector<std::string> inputs;
+  DecompressCommand decompress;
+
+  int Run(Context& ctx) const {
+    DecompressCommand all = decompress;
+    all.files.inputs = inputs;
+    all.test = true;
+    return all.Run(ctx);
   }
 };
 
@@ -309,8 +393,13 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
                 "how hard to search the corpus: fast (whole chunks), default, max");
   c->add_option("--block-size", compress.block_size, "output bytes per container block (default 4M)");
   c->add_flag("--standalone", compress.standalone, "literals only: decodable without any corpus");
+  c->add_option("--fallback", compress.fallback,
+                "when the corpus cannot be found: error (the default) or standalone (write a "
+                "container that needs no corpus, with the ratio of zstd alone)")
+      ->check(CLI::IsMember({"error", "standalone"}));
   c->add_flag("--no-fallback", compress.no_fallback,
-              "fail instead of writing a standalone container when the corpus is missing");
+              "the same as --fallback error (the default; kept for old scripts)")
+      ->excludes("--fallback");
   compress.resources.Register(c);
   compress.origin.Register(c);
   compress.usage.Register(c);
@@ -319,15 +408,17 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx) {
 
   static DecompressCommand decompress;
   auto* d = AddCommand(app, ctx, decompress, "decompress", "rebuild and verify the original from a container");
-  d->add_option("-c,--corpus", decompress.corpus, "corpus directory (not needed for standalone containers)");
   decompress.files.Register(d, "containers, or - for stdin (the default); several are each "
                                 "written to their name without .rdc");
-  d->add_option("--max-output", decompress.max_output,
-                "refuse a container that would produce more than SIZE bytes (default: no limit)");
-  decompress.resources.Register(d);
-  decompress.origin.Register(d);
-  decompress.encryption.Register(d, "--decrypt-key");
-  decompress.corpus_key.Register(d, "--corpus-key");
+  d->add_flag("-t,--test", decompress.test,
+              "verify the container fully (every block and the whole output), write nothing");
+  RegisterReadOptions(d, decompress);
+
+  static TestCommand test;
+  auto* t = AddCommand(app, ctx, test, "test",
+                       "verify containers fully against their corpus, write nothing");
+  t->add_option("inputs", test.inputs, "container files")->required();
+  RegisterReadOptions(t, test.decompress);
 }
 
 }  // namespace reducto::cli

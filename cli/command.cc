@@ -19,6 +19,15 @@ int Fail(const Status& status) {
   return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
+void Detail(const Context& ctx, const std::string& text) {
+  if (ctx.verbose) std::fprintf(stderr, "reducto: %s\n", text.c_str());
+}
+
+void RegisterOutputFlags(CLI::App* command, Context& ctx) {
+  command->add_flag("-q,--quiet", ctx.quiet, "print nothing but errors");
+  command->add_flag("-v,--verbose", ctx.verbose, "more detail on stderr");
+}
+
 void RegisterNoFineIndexFlag(CLI::App* cmd, bool* no_fine_index, const char* cost) {
   cmd->add_flag("--no-fine-index", *no_fine_index,
                 std::string("do not write a fine index (") + cost +

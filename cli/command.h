@@ -26,25 +26,44 @@ int Fail(const Status& status);
 // The last status Fail() printed ("" when none): the audit log records it.
 const std::string& LastFailure();
 
+// What a command tells the audit log beyond its arguments and exit status.
+struct AuditNote {
+  // The corpus the command used, when the options do not say (it came from the config
+  // file or the environment, or from a store): its directory, or its id when known.
+  std::string corpus_dir;
+  std::string corpus_id;
+  // Appended to a successful outcome ("ok: <note>"), e.g. that compress fell back.
+  std::string outcome_note;
+};
+
 // Shared by all subcommands; the chosen subcommand's callback sets exit_code.
 struct Context {
   std::optional<std::string> config_path;
   bool quiet = false;
+  bool verbose = false;  // -v: more detail on stderr (settings, corpus, threads, timings).
   int exit_code = kExitUsage;
+  AuditNote audit;
 
   // Flags over environment over configuration file over defaults (settings.h).
   Result<Settings> LoadSettings() const { return cli::LoadSettings(config_path); }
 };
 
+// With -v: prints "reducto: <text>" to stderr.
+void Detail(const Context& ctx, const std::string& text);
+
 // After a subcommand ran: appends its entry to the audit log when it is one of the
 // audited operations (cli/audit_commands.cc, docs/audit.md).
 void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code);
+
+// Lists -q and -v in `command`'s help (the top level's flags, which every command takes).
+void RegisterOutputFlags(CLI::App* command, Context& ctx);
 
 // Adds `name` as a subcommand whose callback stores Run()'s exit status in ctx.
 template <typename Command>
 CLI::App* AddCommand(CLI::App* parent, Context& ctx, Command& command, const std::string& name,
                      const std::string& description) {
   CLI::App* sub = parent->add_subcommand(name, description);
+  RegisterOutputFlags(sub, ctx);
   sub->callback([&ctx, &command, sub] {
     ctx.exit_code = command.Run(ctx);
     RecordInAuditLog(ctx, *sub, ctx.exit_code);
@@ -81,7 +100,10 @@ void RegisterKeyCommands(CLI::App* app, Context& ctx);
 void RegisterCorpusPruneCommand(CLI::App* corpus, Context& ctx);
 // corpus delete, and gc at the top level.
 void RegisterRetentionCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
+// compress, decompress and test.
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
+// list: what containers hold.
+void RegisterListCommand(CLI::App* app, Context& ctx);
 // audit verify | show.
 void RegisterAuditCommands(CLI::App* app, Context& ctx);
 

@@ -50,33 +50,55 @@ struct CorpusSignCommand {
   }
 };
 
-// Prints one line per check and remembers the first failure.
+// Prints one line per check and remembers the first failure. The checks counted are
+// the OK and FAILED lines it printed, so the summary agrees with them; NOTE lines are
+// advice, not checks.
 class VerifyReport {
  public:
   explicit VerifyReport(bool quiet) : quiet_(quiet) {}
 
-  void Add(const char* outcome, const char* check, const std::string& detail) {
-    if (!quiet_) std::printf("%-7s %-15s %s\n", outcome, check, detail.c_str());
+  void Ok(const char* check, const std::string& detail) {
+    ++checks_;
+    Add("OK", check, detail);
   }
-  void Ok(const char* check, const std::string& detail) { Add("OK", check, detail); }
-  void Note(const char* check, const std::string& detail) { Add("NOTE", check, detail); }
+  void Note(const char* check, const std::string& detail) {
+    ++notes_;
+    Add("NOTE", check, detail);
+  }
   void Failed(const char* check, const Status& status) {
+    ++checks_;
     Add("FAILED", check, status.message());
     if (failures_++ == 0) first_ = status;
   }
-  // Exit status: 0, or the first failure's, its message prefixed with the count.
-  int Finish(const std::string& dir, int checks) {
+  // Exit status: 0, or the first failure's, its message prefixed with the counts.
+  int Finish(const std::string& dir) {
     if (failures_ == 0) {
-      if (!quiet_) std::printf("corpus %s verified\n", dir.c_str());
+      if (!quiet_) {
+        std::printf("corpus %s verified: %d of %d checks passed%s\n", dir.c_str(), checks_,
+                    checks_, NotesText().c_str());
+      }
       return WriteStdout("");
     }
     std::fflush(stdout);
     return Fail(first_.WithContext("corpus " + dir + " failed " + std::to_string(failures_) +
-                                   " of " + std::to_string(checks) + " checks; the first"));
+                                   " of " + std::to_string(checks_) + " checks" + NotesText() +
+                                   "; the first"));
   }
 
  private:
+  void Add(const char* outcome, const char* check, const std::string& detail) const {
+    if (!quiet_) std::printf("%-7s %-15s %s\n", outcome, check, detail.c_str());
+  }
+
+  // " (2 notes)": the NOTE lines, so that every line printed is accounted for.
+  std::string NotesText() const {
+    if (notes_ == 0) return "";
+    return " (" + std::to_string(notes_) + (notes_ == 1 ? " note)" : " notes)");
+  }
+
   bool quiet_;
+  int checks_ = 0;
+  int notes_ = 0;
   int failures_ = 0;
   Status first_;
 };
@@ -95,11 +117,12 @@ struct CorpusVerifyCommand {
     auto info = ReadCorpusInfo(dir);
     if (!info.ok()) {
       report.Failed("manifest", info.status());
-      return report.Finish(dir, 1);
+      return report.Finish(dir);
     }
     if (!ctx.quiet) std::printf("corpus %s at %s\n", info->id.c_str(), dir.c_str());
     report.Ok("manifest", dir + "/manifest.json, blake3 " + ToHex(info->manifest_digest));
-    int checks = 1 + CheckSignatures(*info, *trusted, report) + CheckAncestors(*info, report);
+    CheckSignatures(*info, *trusted, report);
+    CheckAncestors(*info, report);
     if (Status s = VerifyCorpus(dir, &*unlock); s.ok()) {
       report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
                                       std::to_string(info->pack_bytes()) + " bytes, " +
@@ -109,45 +132,43 @@ struct CorpusVerifyCommand {
     } else {
       report.Failed("pack and index", s);
     }
-    return report.Finish(dir, checks + 1);
+    return report.Finish(dir);
   }
 
   // A version: reports where its ancestors were found (their bytes are checked with
-  // the pack and index). Returns the number of checks.
-  static int CheckAncestors(const CorpusInfo& info, VerifyReport& report) {
-    if (!info.is_version()) return 0;
+  // the pack and index).
+  static void CheckAncestors(const CorpusInfo& info, VerifyReport& report) {
+    if (!info.is_version()) return;
     auto chain = ReadCorpusChain(info.path);
     if (!chain.ok()) {
       report.Failed("ancestors", chain.status());
-      return 1;
+      return;
     }
     std::string found;
     for (size_t i = 1; i < chain->size(); ++i) {
       found += (i > 1 ? ", " : "") + (*chain)[i].id + " at " + (*chain)[i].path;
     }
     report.Ok("ancestors", found + ": manifest digests match");
-    return 1;
   }
 
   // Without trusted keys, compress and decompress use only a corpus made here (the
-  // same manifest digest in the record): verify applies the same rule. One check.
-  static int CheckOrigin(const CorpusInfo& info, VerifyReport& report) {
+  // same manifest digest in the record): verify applies the same rule.
+  static void CheckOrigin(const CorpusInfo& info, VerifyReport& report) {
     if (Status s = CheckMadeHere(info); !s.ok()) {
       report.Failed("trust", s);
-      return 1;
+      return;
     }
     report.Ok("trust", "no trusted keys configured; made by this user on this machine (" +
                            MadeHereRecordPath() + "), manifest unchanged since");
-    return 1;
   }
 
-  // Reports each signature file and the trust policy; returns the number of checks.
-  static int CheckSignatures(const CorpusInfo& info, const std::vector<PublicKey>& trusted,
+  // Reports each signature file and the trust policy.
+  static void CheckSignatures(const CorpusInfo& info, const std::vector<PublicKey>& trusted,
                              VerifyReport& report) {
     auto signatures = CheckCorpusSignatures(info, trusted);
     if (!signatures.ok()) {
       report.Failed("signatures", signatures.status());
-      return 1;
+      return;
     }
     for (const SignatureCheck& check : *signatures) {
       if (check.valid) {
@@ -161,8 +182,10 @@ struct CorpusVerifyCommand {
       report.Note("signatures",
                   "none: sign with `reducto corpus sign " + info.path + " --sign-key KEY`");
     }
-    int checks = static_cast<int>(signatures->size());
-    if (trusted.empty()) return checks + CheckOrigin(info, report);
+    if (trusted.empty()) {
+      CheckOrigin(info, report);
+      return;
+    }
     auto by_trusted = std::find_if(signatures->begin(), signatures->end(),
                                    [](const SignatureCheck& c) { return c.trusted; });
     if (by_trusted != signatures->end()) {
@@ -170,7 +193,6 @@ struct CorpusVerifyCommand {
     } else {
       report.Failed("trust", CheckCorpusTrust(info, trusted));
     }
-    return checks + 1;
   }
 };
 
@@ -206,6 +228,7 @@ struct CorpusListCommand {
                      c.info.status().ToString().c_str());
       }
     }
+    if (corpora.empty() && !json) return WriteStdout("no corpora in " + store + "\n");
     return WriteStdout(json ? Json(corpora) : Table(corpora));
   }
 

@@ -120,6 +120,10 @@ Status ApplyFile(const std::string& path, Settings* s) {
       auto v = node.value<std::string>();
       if (!v) return Status::InvalidArgument(path + ": corpus must be a string (a corpus directory)");
       s->corpus = *v;
+      s->corpus_source = "`corpus` in " + path;
+    } else if (k == "fallback") {
+      auto v = node.value<std::string>();
+      ASSIGN_OR_RETURN(s->fallback_standalone, ParseFallback(v.value_or(""), path + ": fallback"));
     } else if (k == "level") {
       auto v = node.value<int64_t>();
       if (!v) return Status::InvalidArgument(path + ": level must be an integer 1..22");
@@ -155,7 +159,8 @@ Status ApplyFile(const std::string& path, Settings* s) {
     } else {
       return Status::InvalidArgument(
           "unknown key '" + k + "' in " + path +
-          " (known: corpus, level, block_size, threads, cache_size, max_output, trusted_keys, usage, audit_log, "
+          " (known: corpus, fallback, level, block_size, threads, cache_size, max_output, "
+          "trusted_keys, usage, audit_log, "
           "audit_sign_key, [chunking], [retention])");
     }
   }
@@ -164,7 +169,13 @@ Status ApplyFile(const std::string& path, Settings* s) {
 }
 
 Status ApplyEnvironment(Settings* s) {
-  if (const char* v = std::getenv("REDUCTO_CORPUS"); v != nullptr && *v != '\0') s->corpus = v;
+  if (const char* v = std::getenv("REDUCTO_CORPUS"); v != nullptr && *v != '\0') {
+    s->corpus = v;
+    s->corpus_source = "REDUCTO_CORPUS";
+  }
+  if (const char* v = std::getenv("REDUCTO_FALLBACK"); v != nullptr && *v != '\0') {
+    ASSIGN_OR_RETURN(s->fallback_standalone, ParseFallback(v, "REDUCTO_FALLBACK"));
+  }
   if (const char* v = std::getenv("REDUCTO_LEVEL"); v != nullptr && *v != '\0') {
     ASSIGN_OR_RETURN(int64_t level, ParseInt(v, "REDUCTO_LEVEL"));
     s->level = static_cast<int>(level);
@@ -235,6 +246,13 @@ Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path) {
   }
   RETURN_IF_ERROR(ApplyEnvironment(&settings));
   return settings;
+}
+
+Result<bool> ParseFallback(const std::string& text, const std::string& where) {
+  if (text == "standalone") return true;
+  if (text == "error") return false;
+  return Status::InvalidArgument(where + " takes \"error\" (fail when the corpus cannot be "
+                                 "found, the default) or \"standalone\", got '" + text + "'");
 }
 
 Result<uint64_t> ParseSize(const std::string& text) {

@@ -19,6 +19,11 @@ inline constexpr int kMaxThreads = 256;
 
 struct Settings {
   std::optional<std::string> corpus;  // Default corpus directory (key `corpus`).
+  // Where `corpus` came from, for messages: "REDUCTO_CORPUS" or "`corpus` in FILE".
+  std::string corpus_source;
+  // When the corpus cannot be found, compress writes a standalone container instead of
+  // failing (key `fallback` = "standalone" | "error", env REDUCTO_FALLBACK, --fallback).
+  bool fallback_standalone = false;
   std::optional<int> level;           // zstd level (key `level`); unset: the profile's.
   uint64_t block_size = 4u << 20;     // Container block size (key `block_size`).
   int threads = 0;                    // compress/decompress threads, 0 = one per core (key `threads`).
@@ -52,6 +57,10 @@ Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path);
 // $`variable`/reducto, else $HOME/`under_home`/reducto (the XDG base directories);
 // nullopt without either.
 std::optional<std::string> XdgReductoDirectory(const char* variable, const char* under_home);
+
+// "standalone" (true) or "error" (false), the values of --fallback, `fallback` and
+// REDUCTO_FALLBACK; InvalidArgument naming `where` otherwise.
+Result<bool> ParseFallback(const std::string& text, const std::string& where);
 
 // "8192", "8K", "8KiB", "4M", "1G" (binary multiples). InvalidArgument otherwise.
 Result<uint64_t> ParseSize(const std::string& text);

@@ -26,8 +26,9 @@ struct UsageFlags {
 CorpusUsageRecorder MakeUsageRecorder(const std::string& corpus_dir);
 
 // Records what `recorder` saw into the usage store of `corpus_dir` for the corpus that
-// `stats` names. Never fails: when the store cannot be written it prints one warning
-// and the command goes on. Nothing is recorded for a standalone container.
+// `stats` names. Never fails: when the store cannot be written it prints a warning
+// the first time for that corpus (a marker under $XDG_STATE_HOME/reducto/usage-warned/
+// remembers it) and the command goes on. Nothing is recorded for a standalone container.
 void RecordUsageOrWarn(const CorpusUsageRecorder& recorder, const std::string& corpus_dir,
                        const CompressStats& stats);
 

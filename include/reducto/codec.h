@@ -56,9 +56,11 @@ struct CompressOptions {
   Profile profile = Profile::kDefault;
   std::optional<int> level;          // zstd level, 1..22; unset: DefaultLevel(profile).
   bool standalone = false;           // Literals only; no corpus is read.
-  // When the corpus directory does not exist: write a standalone container (true) or
-  // fail with NotFound (false). A corpus that exists but is corrupt always fails.
-  bool fallback_to_standalone = true;
+  // When the corpus directory does not exist: fail with NotFound, naming the path
+  // looked for (false, the default: a mistyped path must not pass for a compression), or
+  // write a standalone container and set CompressStats::fell_back (true). A corpus that
+  // exists but does not open always fails.
+  bool fallback_to_standalone = false;
   uint32_t block_size = 4u << 20;    // Target output bytes per block (64 KiB..64 MiB).
   // Chunking for standalone containers (a corpus brings its own parameters).
   ChunkerParams standalone_chunking = ChunkerParams::ForAverage(8192);
@@ -168,6 +170,39 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
                                    const DecompressOptions& options);
 // The same with default options (no trust policy).
 Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out);
+
+// What a container says about itself, read without its corpus (`reducto list`).
+struct ContainerDescription {
+  uint64_t container_bytes = 0;  // The bytes read: the whole file, envelope included.
+  // Encrypted (docs/encryption.md). Without the key only `container_bytes` and `lock`
+  // are known, and `readable` is false.
+  bool encrypted = false;
+  bool readable = true;
+  std::string lock;              // When !readable: what the container is locked with.
+  uint16_t format_version = 0;
+  bool standalone = false;
+  std::string corpus_id;         // Empty when standalone.
+  Digest corpus_manifest_digest{};
+  int level = 0;                 // The zstd level it was written at.
+  ChunkerParams chunking;
+  uint32_t block_size = 0;
+  uint64_t blocks = 0;
+  uint64_t original_bytes = 0;   // What it decompresses to (the trailer's count).
+  uint64_t literal_bytes = 0;    // Original bytes sent as literals.
+  uint64_t copy_bytes = 0;       // Original bytes copied from the corpus.
+  uint64_t delta_bytes = 0;      // Original bytes delta-encoded against the corpus.
+  // Distinct corpus bytes that copies and delta references read: what a receiver must
+  // hold of the corpus to decompress it.
+  uint64_t corpus_bytes_referenced = 0;
+};
+
+// Reads the container in `in` (decrypting it with `key` when it is encrypted and a key
+// is given) and describes it. Checks every record's checksum, decompresses the
+// instructions and checks the trailer's counts; does not rebuild the output, so the
+// output digests are not checked (Decompress does that). A container encrypted with a
+// key other than `key` (or with none given) is described as unreadable, not an error;
+// other errors are those of Decompress.
+Result<ContainerDescription> DescribeContainer(ByteSource& in, const EnvelopeKey* key = nullptr);
 
 }  // namespace reducto
 

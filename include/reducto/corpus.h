@@ -169,6 +169,13 @@ Result<std::vector<CorpusInfo>> ReadCorpusChain(const std::string& dir);
 // corpora. The manifests are not read. NotFound when `store` is not a directory.
 Result<std::vector<std::string>> ListCorpora(const std::string& store);
 
+// Where the corpus `id` is for a command given `dir`: `dir` itself when it is a corpus
+// (holds a manifest.json; whether its id matches is the caller's check), else the
+// corpus of the store `dir` (ListCorpora) whose manifest names `id`. NotFound, naming
+// the id and what was looked in and saying how to get that corpus, when `dir` does not
+// exist or is a store without it.
+Result<std::string> LocateCorpus(const std::string& dir, const std::string& id);
+
 // Reads the whole corpus and checks it against its manifest: each pack segment's
 // BLAKE3, the index's entry count and digest, and every index entry against the bytes
 // it points at. Integrity on a mismatch. Costs a full read; ReadCorpusInfo and

@@ -130,10 +130,12 @@ class Decoder {
     const CorpusInfo& info = corpus_->info();
     auto id = ParseCorpusId(info.id);
     if (!id.ok() || *id != header_.corpus_id) {
-      return Status::InvalidArgument("container " + in_.name() + " was made against corpus " +
-                                     stats_.corpus_id + " (manifest digest " +
-                                     ToHex(header_.manifest_digest) + "), but " + info.path +
-                                     " is corpus " + info.id + ": pass the matching corpus");
+      return Status::NotFound("container " + in_.name() + " was made against corpus " +
+                              stats_.corpus_id + " (manifest digest " +
+                              ToHex(header_.manifest_digest) + "), but " + info.path +
+                              " is corpus " + info.id + ": pass -c with corpus " +
+                              stats_.corpus_id + ", or a store that holds it (`reducto corpus "
+                              "list STORE` shows the ids)");
     }
     if (!DigestEqual(info.manifest_digest, header_.manifest_digest)) {
       return Status::Integrity(
@@ -364,9 +366,15 @@ Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in
                                    const DecompressOptions& options) {
   std::unique_ptr<CorpusReader> corpus;
   auto resolve = [&](const ContainerHeader& header) -> Result<const CorpusReader*> {
-    std::string needed = "this container needs corpus " + FormatCorpusId(header.corpus_id);
-    if (corpus_dir.empty()) return Status::NotFound(needed + ": pass -c DIR");
-    auto opened = CorpusReader::Open(corpus_dir, CorpusReaderOptions{options.cache_size, options.corpus_key});
+    const std::string id = FormatCorpusId(header.corpus_id);
+    std::string needed = "this container needs corpus " + id;
+    if (corpus_dir.empty()) {
+      return Status::NotFound(needed + ": pass -c DIR with that corpus, or -c STORE with a "
+                              "store that holds it (`reducto corpus list STORE` shows the ids)");
+    }
+    ASSIGN_OR_RETURN(std::string dir, LocateCorpus(corpus_dir, id));
+    auto opened =
+        CorpusReader::Open(dir, CorpusReaderOptions{options.cache_size, options.corpus_key});
     if (!opened.ok()) return opened.status().WithContext(needed);
     corpus = std::move(opened).value();
     RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));

@@ -840,6 +840,21 @@ Result<Profile> ParseProfile(const std::string& name) {
   return Status::InvalidArgument("unknown profile '" + name + "': pass fast, default or max");
 }
 
+namespace {
+
+// NotFound for a corpus directory that does not exist, naming the path looked for.
+Status MissingCorpus(const std::string& corpus_dir) {
+  std::error_code ec;
+  std::string absolute = std::filesystem::absolute(corpus_dir, ec).lexically_normal().string();
+  std::string tried = ec || absolute == corpus_dir ? "" : " (looked for " + absolute + ")";
+  return Status::NotFound("corpus " + corpus_dir + " not found: no such directory" + tried +
+                          ": pass the right corpus directory (`reducto corpus list STORE` "
+                          "lists the corpora of a store), or --standalone for a container "
+                          "that needs no corpus");
+}
+
+}  // namespace
+
 Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
                                const CompressOptions& options) {
   RETURN_IF_ERROR(ValidateOptions(options, kMinPublicBlockSize));
@@ -854,11 +869,7 @@ Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, By
   std::error_code ec;
   bool exists = std::filesystem::exists(corpus_dir, ec);
   if (!ec && !exists) {
-    if (!options.fallback_to_standalone) {
-      return Status::NotFound("corpus " + corpus_dir +
-                              " not found: pass the right -c, build it with `reducto corpus "
-                              "build`, or use --standalone");
-    }
+    if (!options.fallback_to_standalone) return MissingCorpus(corpus_dir);
     ASSIGN_OR_RETURN(CompressStats stats, EncodeContainer(nullptr, in, out, options));
     stats.fell_back = true;
     return stats;

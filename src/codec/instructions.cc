@@ -270,4 +270,46 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
   return Status::Ok();
 }
 
+Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version,
+                         InstructionTally* tally) {
+  const bool has_delta = version >= format::kVersion2;
+  InstructionParser parser(instructions);
+  uint64_t previous_end = 0;
+  while (!parser.done()) {
+    uint8_t opcode = parser.ReadOpcode();
+    if (opcode == format::kOpLiteral) {
+      ASSIGN_OR_RETURN(uint64_t length, parser.ReadVarint());
+      if (length > parser.remaining()) {
+        return Status::Corrupt("a literal runs past the end of the instruction stream");
+      }
+      parser.ReadBytes(length);
+      tally->literal_bytes += length;
+    } else if (opcode == format::kOpCopy) {
+      ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
+      ASSIGN_OR_RETURN(uint64_t length, parser.ReadVarint());
+      uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
+      tally->corpus_ranges.emplace_back(address, length);
+      tally->copy_bytes += length;
+      previous_end = address + length;
+    } else if (opcode == format::kOpDelta && has_delta) {
+      ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
+      ASSIGN_OR_RETURN(uint64_t reference_length, parser.ReadVarint());
+      ASSIGN_OR_RETURN(uint64_t length, parser.ReadVarint());
+      ASSIGN_OR_RETURN(uint64_t payload_size, parser.ReadVarint());
+      if (payload_size > parser.remaining()) {
+        return Status::Corrupt("a delta payload runs past the end of the instruction stream");
+      }
+      parser.ReadBytes(payload_size);
+      uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
+      tally->corpus_ranges.emplace_back(address, reference_length);
+      tally->delta_bytes += length;
+      previous_end = address + reference_length;
+    } else {
+      return Status::Corrupt("unknown opcode " + OpcodeName(opcode) + " at instruction byte " +
+                             std::to_string(parser.position() - 1));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace reducto

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "codec/format.h"
@@ -72,6 +73,21 @@ struct ExecuteContext {
 Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusReader* corpus,
                            std::span<uint8_t> output, std::vector<uint8_t>* scratch,
                            const ExecuteContext& context = {});
+
+// What an instruction stream holds, by kind, and the corpus ranges it reads.
+struct InstructionTally {
+  uint64_t literal_bytes = 0;
+  uint64_t copy_bytes = 0;
+  uint64_t delta_bytes = 0;
+  // [address, address + length) of each copy and delta reference, in stream order.
+  std::vector<std::pair<uint64_t, uint64_t>> corpus_ranges;
+};
+
+// Parses `instructions` without executing them (no corpus, no delta payload decoded)
+// and adds what it holds to *tally. Corrupt when the stream is malformed or an opcode is
+// unknown to `version`.
+Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version,
+                         InstructionTally* tally);
 
 }  // namespace reducto
 

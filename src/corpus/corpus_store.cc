@@ -35,4 +35,34 @@ Result<std::vector<std::string>> ListCorpora(const std::string& store) {
   return corpora;
 }
 
+namespace {
+
+// What to do when the corpus `id` is not where the user looked.
+std::string HowToGet(const std::string& id) {
+  return ": pass -c with the directory of corpus " + id + ", or of a store that holds it "
+         "(`reducto corpus list STORE` shows each corpus's id); or get a copy of corpus " + id +
+         " from whoever made the container";
+}
+
+}  // namespace
+
+Result<std::string> LocateCorpus(const std::string& dir, const std::string& id) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return dir;  // Opening it says what is wrong.
+    return Status::NotFound("corpus " + id + " is needed, and " + dir + " does not exist" +
+                            HowToGet(id));
+  }
+  std::string manifest = dir + "/" + kManifestFileName;
+  if (!S_ISDIR(st.st_mode) || ::stat(manifest.c_str(), &st) == 0) return dir;
+  ASSIGN_OR_RETURN(std::vector<std::string> corpora, ListCorpora(dir));
+  for (const std::string& corpus : corpora) {
+    auto info = ReadCorpusInfo(corpus);
+    if (info.ok() && info->id == id) return corpus;
+  }
+  return Status::NotFound("corpus " + id + " is needed, and " + dir + " is neither that corpus "
+                          "nor a store that holds it (it holds " +
+                          std::to_string(corpora.size()) + " corpora)" + HowToGet(id));
+}
+
 }  // namespace reducto

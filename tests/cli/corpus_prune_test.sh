@@ -54,6 +54,13 @@ if "$R" -q compress -c ro small-new -o ro.rdc 2>"$W/err"; then
     ok "an unwritable usage store: one warning, compress succeeds, output exact"
   else bad "unwritable usage store: warning or output wrong"; fi
 else bad "compress failed because the usage store is unwritable"; fi
+# Said once per corpus (a read-only mount would warn on every run otherwise).
+expect_ok "  a second compress against it" "$R" -q compress -c ro small-new -o ro2.rdc
+check "  does not warn again" sh -c "! grep -q 'not recorded' '$W/err'"
+check "  the marker is under \$XDG_STATE_HOME" test -f "$XDG_STATE_HOME/reducto/usage-warned/$(sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' ro/manifest.json | head -1)"
+"$R" -q corpus build -o ro-other small-new; touch ro-other.usage
+expect_ok "  another corpus's store unwritable" "$R" -q compress -c ro-other small -o ro3.rdc
+check "  warns once for that one" grep -q "not recorded" "$W/err"
 
 # --- prune --keep-for ---
 expect_ok "prune --keep-for" "$R" corpus prune --keep-for new -o pruned c

@@ -204,12 +204,13 @@ TEST(CodecDamageTest, WrongCorpusIsRefused) {
 
   FakeCorpus other = MakeCorpus("11111111-2222-4333-8444-555555555555");
   Status s = ExpectDecodeFails(container, &other);
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("was made against corpus 0f8fad5b-d9cb-469f-a165-70867728950e"),
             std::string::npos)
       << s.ToString();
   EXPECT_NE(s.message().find("is corpus 11111111-2222-4333-8444-555555555555"), std::string::npos);
-  EXPECT_NE(s.message().find("pass the matching corpus"), std::string::npos);
+  EXPECT_NE(s.message().find("pass -c with corpus 0f8fad5b-d9cb-469f-a165-70867728950e"),
+            std::string::npos);
 
   FakeCorpus modified = MakeCorpus();
   modified.mutable_info().manifest_digest[0] ^= 1;

@@ -126,6 +126,57 @@ TEST_F(RealCorpusTest, DecompressNeedsTheCorpus) {
       << missing.status().ToString();
   auto gone = DecompressBytes(dir_.Join("nowhere"), container, &output);
   EXPECT_EQ(gone.status().code(), StatusCode::kNotFound) << gone.status().ToString();
+  // It names the corpus needed and how to get it, never building one under the missing
+  // name (a new corpus can never match).
+  EXPECT_NE(gone.status().message().find("corpus " + info_.id + " is needed, and " +
+                                         dir_.Join("nowhere") + " does not exist"),
+            std::string::npos)
+      << gone.status().ToString();
+  EXPECT_EQ(gone.status().message().find("corpus build"), std::string::npos);
+}
+
+// -c STORE: the corpus is found in the store by the container's id.
+TEST_F(RealCorpusTest, DecompressFindsTheCorpusInAStore) {
+  std::string container, output;
+  ASSERT_TRUE(CompressBytes(corpus_dir(), target_, CompressOptions(), &container).ok());
+  auto found = DecompressBytes(dir_.path(), container, &output);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_TRUE(output == AsString(target_));
+  ScratchDir empty_store;
+  auto absent = DecompressBytes(empty_store.path(), container, &output);
+  EXPECT_EQ(absent.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(absent.status().message().find("is neither that corpus nor a store that holds it"),
+            std::string::npos)
+      << absent.status().ToString();
+}
+
+// DescribeContainer reads, without the corpus, what Compress reported writing.
+TEST_F(RealCorpusTest, DescribeContainerAgreesWithCompress) {
+  for (Profile profile : {Profile::kFast, Profile::kMax}) {
+    std::string container;
+    CompressOptions options;
+    options.profile = profile;
+    auto stats = CompressBytes(corpus_dir(), target_, options, &container);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    auto source = MemorySource(AsBytes(container), "target.rdc");
+    auto d = DescribeContainer(*source);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(d->container_bytes, container.size());
+    EXPECT_EQ(d->original_bytes, stats->input_bytes);
+    EXPECT_EQ(d->copy_bytes, stats->copy_bytes);
+    EXPECT_EQ(d->literal_bytes, stats->literal_bytes);
+    EXPECT_EQ(d->delta_bytes, stats->delta_bytes);
+    EXPECT_EQ(d->blocks, stats->blocks);
+    EXPECT_EQ(d->corpus_id, info_.id);
+    EXPECT_EQ(d->level, DefaultLevel(profile));
+    EXPECT_FALSE(d->encrypted);
+    EXPECT_GT(d->corpus_bytes_referenced, 0u);
+  }
+  std::string container;
+  ASSERT_TRUE(CompressBytes(corpus_dir(), target_, CompressOptions(), &container).ok());
+  container.resize(container.size() - 1);
+  auto source = MemorySource(AsBytes(container), "cut.rdc");
+  EXPECT_EQ(DescribeContainer(*source).status().code(), StatusCode::kCorrupt);
 }
 
 TEST_F(RealCorpusTest, AnotherCorpusIsRefused) {
@@ -135,8 +186,9 @@ TEST_F(RealCorpusTest, AnotherCorpusIsRefused) {
   options.chunking = ChunkerParams::ForAverage(4096);
   ASSERT_TRUE(BuildCorpus({dir_.Join("reference")}, dir_.Join("other"), options).ok());
   auto result = DecompressBytes(dir_.Join("other"), container, &output);
-  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(result.status().message().find("pass the matching corpus"), std::string::npos)
+  // A corpus problem, not a wrong command line: NotFound (exit 1), naming the one needed.
+  EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(result.status().message().find("pass -c with corpus " + info_.id), std::string::npos)
       << result.status().ToString();
 }
 
@@ -152,11 +204,13 @@ TEST_F(RealCorpusTest, StandaloneIgnoresTheCorpus) {
   EXPECT_TRUE(output == AsString(target_));
 }
 
-TEST(CompressApiTest, MissingCorpusFallsBackToStandalone) {
+TEST(CompressApiTest, MissingCorpusFallsBackToStandaloneWhenAsked) {
   ScratchDir dir;
   auto input = RandomBytes(100000, 5);
   std::string container, output;
-  auto stats = CompressBytes(dir.Join("nowhere"), input, CompressOptions(), &container);
+  CompressOptions options;
+  options.fallback_to_standalone = true;
+  auto stats = CompressBytes(dir.Join("nowhere"), input, options, &container);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_TRUE(stats->fell_back);
   EXPECT_TRUE(stats->standalone);
@@ -165,17 +219,19 @@ TEST(CompressApiTest, MissingCorpusFallsBackToStandalone) {
   EXPECT_TRUE(output == AsString(input));
 }
 
-TEST(CompressApiTest, MissingCorpusWithoutFallbackIsNotFound) {
+// The default: a missing corpus (a mistyped path) is an error, never a standalone
+// container that passes for a compression.
+TEST(CompressApiTest, MissingCorpusIsNotFoundByDefault) {
   ScratchDir dir;
-  CompressOptions options;
-  options.fallback_to_standalone = false;
   std::string container;
-  auto stats = CompressBytes(dir.Join("nowhere"), RandomBytes(10, 1), options, &container);
+  auto stats =
+      CompressBytes(dir.Join("nowhere"), RandomBytes(10, 1), CompressOptions(), &container);
   EXPECT_EQ(stats.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(stats.status().message(),
             "corpus " + dir.Join("nowhere") +
-                " not found: pass the right -c, build it with `reducto corpus build`, or use "
-                "--standalone");
+                " not found: no such directory: pass the right corpus directory (`reducto corpus "
+                "list STORE` lists the corpora of a store), or --standalone for a container that "
+                "needs no corpus");
   EXPECT_TRUE(container.empty());
 }
 
