@@ -1,5 +1,6 @@
 #include "command.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace reducto::cli {
@@ -63,6 +64,22 @@ Result<ChunkerParams> ChunkingFlags::Resolve(const Settings& settings) const {
   if (max_size) params.max_size = static_cast<uint32_t>(*max_size);
   RETURN_IF_ERROR(params.Validate());
   return params;
+}
+
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t k = 0; k < row.size(); ++k) widths[k] = std::max(widths[k], row[k].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t k = 0; k < row.size(); ++k) {
+      out += row[k];
+      if (k + 1 < row.size()) out += std::string(widths[k] - row[k].size() + 2, ' ');
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 std::string Ratio(uint64_t original, uint64_t compressed) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "reducto/chunker.h"
 #include "reducto/status.h"
@@ -85,6 +86,9 @@ void RegisterNoFineIndexFlag(CLI::App* cmd, bool* no_fine_index,
                              const char* cost = "about 29% of the pack");
 
 std::string Ratio(uint64_t original, uint64_t compressed);
+// `rows` (the first is the header) as left-aligned columns two spaces apart, one line
+// each. REQUIRES: rows is not empty and every row has the first row's length.
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
 double SecondsSince(std::chrono::steady_clock::time_point start);
 
 void RegisterChunkCommand(CLI::App* app, Context& ctx);

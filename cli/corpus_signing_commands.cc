@@ -245,19 +245,7 @@ struct CorpusListCommand {
                       HumanBytes(i.own_pack_bytes()), HumanBytes(i.chunking.avg_size),
                       DescribeSigners(c.signatures), c.path});
     }
-    std::vector<size_t> widths(rows[0].size(), 0);
-    for (const auto& row : rows) {
-      for (size_t k = 0; k < row.size(); ++k) widths[k] = std::max(widths[k], row[k].size());
-    }
-    std::string out;
-    for (const auto& row : rows) {
-      for (size_t k = 0; k < row.size(); ++k) {
-        out += row[k];
-        if (k + 1 < row.size()) out += std::string(widths[k] - row[k].size() + 2, ' ');
-      }
-      out += "\n";
-    }
-    return out;
+    return FormatTable(rows);
   }
 
   static std::string Json(const std::vector<ListedCorpus>& corpora) {

@@ -41,22 +41,6 @@ std::vector<std::string> Row(const ListedContainer& c) {
           d.standalone ? "-" : HumanBytes(d.corpus_bytes_referenced)};
 }
 
-std::string Table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t k = 0; k < row.size(); ++k) widths[k] = std::max(widths[k], row[k].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    for (size_t k = 0; k < row.size(); ++k) {
-      out += row[k];
-      if (k + 1 < row.size()) out += std::string(widths[k] - row[k].size() + 2, ' ');
-    }
-    out += "\n";
-  }
-  return out;
-}
-
 nlohmann::ordered_json Json(const ListedContainer& c) {
   nlohmann::ordered_json j;
   j["file"] = c.file;
@@ -139,7 +123,7 @@ struct ListCommand {
     for (const ListedContainer& c : listed) {
       if (c.description.ok()) rows.push_back(Row(c));
     }
-    return rows.size() > 1 ? Table(rows) : "";
+    return rows.size() > 1 ? FormatTable(rows) : "";
   }
 
   static std::string Dump(const std::vector<ListedContainer>& listed) {
