@@ -9,7 +9,7 @@ PACKAGES=(
   libsodium-dev libcurl4-openssl-dev libcpp-httplib-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   xdelta3 time bc python3 python3-matplotlib valgrind
-  help2man zsh util-linux tar gzip
+  help2man man-db zsh util-linux tar gzip
   clang-14 libclang-rt-14-dev llvm-14
   bsdutils  # script(1): a terminal for the CLI tests of stdin on a TTY
 )
