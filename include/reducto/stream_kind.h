@@ -31,6 +31,14 @@ inline constexpr size_t kStreamKindProbeBytes = 512;
 // kStreamKindProbeBytes of them; fewer when the stream is shorter).
 StreamKind DetectStreamKind(std::span<const uint8_t> head);
 
+// Whether `bytes` hold a tar header's magic ("ustar\0" "00" or "ustar  \0") anywhere.
+// A corpus made by `corpus optimize` or `prune` need not start where its tar input did,
+// but it keeps tar headers; the encoder looks for them in kCorpusKindSamples windows
+// of kCorpusKindSampleBytes spread over the pack (1 MiB in all, whatever its size).
+bool HoldsTarHeader(std::span<const uint8_t> bytes);
+inline constexpr int kCorpusKindSamples = 16;
+inline constexpr size_t kCorpusKindSampleBytes = 64u << 10;
+
 // True for gzip, xz, zstd and bzip2.
 bool IsCompressedKind(StreamKind kind);
 

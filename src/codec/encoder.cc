@@ -309,11 +309,27 @@ class Encoder {
     header.manifest_digest = info.manifest_digest;
     stats_.corpus_id = info.id;
     stats_.cache_size = corpus_->cache_bytes();
-    ASSIGN_OR_RETURN(std::span<const uint8_t> head,
-                     corpus_->Read(0, std::min<uint64_t>(corpus_->size(), kStreamKindProbeBytes),
-                                   &delta_scratch_));
-    stats_.corpus_kind = DetectStreamKind(head);
+    ASSIGN_OR_RETURN(stats_.corpus_kind, CorpusKind());
     return header;
+  }
+
+  // What the corpus was built from: its pack's first bytes, or tar when a tar header
+  // turns up in samples spread over the pack (HoldsTarHeader).
+  Result<StreamKind> CorpusKind() {
+    const uint64_t size = corpus_->size();
+    ASSIGN_OR_RETURN(std::span<const uint8_t> head,
+                     corpus_->Read(0, std::min<uint64_t>(size, kStreamKindProbeBytes),
+                                   &delta_scratch_));
+    StreamKind kind = DetectStreamKind(head);
+    if (kind != StreamKind::kOther) return kind;
+    for (int i = 0; i < kCorpusKindSamples; ++i) {
+      const uint64_t at = size / kCorpusKindSamples * static_cast<uint64_t>(i);
+      ASSIGN_OR_RETURN(std::span<const uint8_t> sample,
+                       corpus_->Read(at, std::min<uint64_t>(size - at, kCorpusKindSampleBytes),
+                                     &delta_scratch_));
+      if (HoldsTarHeader(sample)) return StreamKind::kTar;
+    }
+    return StreamKind::kOther;
   }
 
   // Corpus containers. Chunks of the target that the corpus holds exactly are anchors;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string_view>
 
 namespace reducto {
 namespace {
@@ -37,6 +38,12 @@ StreamKind DetectStreamKind(std::span<const uint8_t> head) {
 bool IsCompressedKind(StreamKind kind) {
   return kind == StreamKind::kGzip || kind == StreamKind::kXz || kind == StreamKind::kZstd ||
          kind == StreamKind::kBzip2;
+}
+
+bool HoldsTarHeader(std::span<const uint8_t> bytes) {
+  static constexpr std::string_view kPosix("ustar\0" "00", 8), kGnu("ustar  \0", 8);
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return text.find(kPosix) != std::string_view::npos || text.find(kGnu) != std::string_view::npos;
 }
 
 const char* StreamKindName(StreamKind kind) {

@@ -98,6 +98,17 @@ TEST(StreamKindTest, RecognisesMagicNumbers) {
   EXPECT_FALSE(IsCompressedKind(StreamKind::kTar));
 }
 
+TEST(StreamKindTest, TarHeadersAreFoundAnywhere) {
+  std::vector<uint8_t> pack = RandomBytes(40000, 3);
+  EXPECT_FALSE(HoldsTarHeader(pack));
+  for (const std::string& magic : {std::string("ustar\0" "00", 8), std::string("ustar  \0", 8)}) {
+    std::vector<uint8_t> reordered = pack;  // A header far from the start, unaligned.
+    std::copy(magic.begin(), magic.end(), reordered.begin() + 30001);
+    EXPECT_EQ(DetectStreamKind(reordered), StreamKind::kOther);
+    EXPECT_TRUE(HoldsTarHeader(reordered));
+  }
+}
+
 TEST_F(MatchReportTest, TarOfTheFilesAgainstACorpusOfTheFilesIsPoor) {
   std::string container;
   auto stats = CompressTo(dir_.Join("files-corpus"), Concatenated(/*tar=*/true),
