@@ -277,7 +277,7 @@ class Encoder {
     trailer.output_digest = whole_.Final();
     RETURN_IF_ERROR(writer_.WriteTrailer(trailer));
     stats_.output_bytes = writer_.bytes_written();
-    stats_.poor_match = IsPoorMatch(stats_);
+    stats_.poor_match = IsPoorMatch(stats_, options_.profile);
     ReportProgress();
     return stats_;
   }
@@ -825,11 +825,11 @@ Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in
   return encoder.Run(in);
 }
 
-bool IsPoorMatch(const CompressStats& stats) {
+bool IsPoorMatch(const CompressStats& stats, Profile profile) {
   if (stats.standalone || stats.input_bytes == 0) return false;
   const double literal_share =
       static_cast<double>(stats.literal_bytes) / static_cast<double>(stats.input_bytes);
-  if (literal_share > kPoorMatchLiteralShare) return true;
+  if (profile != Profile::kFast && literal_share > kPoorMatchLiteralShare) return true;
   const bool tar_against_files =
       stats.target_kind == StreamKind::kTar && stats.corpus_kind != StreamKind::kTar;
   return tar_against_files && literal_share > kPoorTarMatchLiteralShare;

@@ -132,6 +132,23 @@ TEST_F(MatchReportTest, TarAgainstACorpusBuiltFromTheTarIsGood) {
   EXPECT_FALSE(stats->poor_match);
 }
 
+// An edit every 2,000 bytes breaks every chunk: the fast profile sends nearly all of it
+// as literals, which says how fast searches, not that the corpus is the wrong one; the
+// default profile finds it between the edits.
+TEST_F(MatchReportTest, ScatteredEditsAreNotAPoorMatchInAnyProfile) {
+  std::vector<uint8_t> target = Concatenated(/*tar=*/false);
+  for (size_t at = 1000; at < target.size(); at += 2000) target[at] ^= 0x55;
+  for (Profile profile : {Profile::kFast, Profile::kDefault}) {
+    CompressOptions options;
+    options.profile = profile;
+    std::string container;
+    auto stats = CompressTo(dir_.Join("files-corpus"), target, options, &container);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_FALSE(stats->poor_match) << ProfileName(profile) << ": " << stats->literal_bytes
+                                    << " of " << stats->input_bytes << " bytes literal";
+  }
+}
+
 TEST_F(MatchReportTest, PlainTargetThatTheCorpusHoldsIsGood) {
   std::string container;
   auto stats = CompressTo(dir_.Join("files-corpus"), Concatenated(/*tar=*/false),
