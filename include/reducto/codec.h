@@ -13,6 +13,7 @@
 
 #include "reducto/chunker.h"
 #include "reducto/corpus.h"
+#include "reducto/corpus_handle.h"
 #include "reducto/io.h"
 #include "reducto/progress.h"
 #include "reducto/signing.h"
@@ -48,9 +49,6 @@ class CorpusUseObserver {
   virtual ~CorpusUseObserver() = default;
   virtual void OnUse(uint64_t address, uint64_t length) = 0;
 };
-
-// A caller's own condition on the corpus a run is about to use.
-using CorpusPolicy = std::function<Status(const CorpusInfo& info)>;
 
 struct CompressOptions {
   Profile profile = Profile::kDefault;
@@ -129,8 +127,20 @@ inline constexpr double kPoorTarMatchLiteralShare = 0.01;
 // the shares above: false for a standalone container or an empty target.
 bool IsPoorMatch(const CompressStats& stats, Profile profile);
 
-// Writes a container for `in` to `out`. `corpus_dir` may be empty only when
-// options.standalone is set. Does not Commit() `out`.
+// Writes a container for `in` to `out` against the open `corpus` (Corpus::Open, a
+// CorpusResolver); options.standalone writes a container that needs no corpus instead.
+// options.trusted_keys and corpus_policy are checked against the corpus's manifest
+// again; options.cache_size, corpus_key and fallback_to_standalone are for opening,
+// which the handle already did. Does not Commit() `out`.
+Result<CompressStats> Compress(const Corpus& corpus, ByteSource& in, ByteSink& out,
+                               const CompressOptions& options);
+// The same for a container that needs no corpus (options.standalone is implied).
+Result<CompressStats> CompressStandalone(ByteSource& in, ByteSink& out,
+                                         const CompressOptions& options);
+// Opens the corpus at `corpus_dir` (Corpus::Open with the options' cache size, key and
+// trust rules; or falls back as options.fallback_to_standalone says) and compresses
+// against it. `corpus_dir` may be empty only when options.standalone is set. For many
+// targets against one corpus, open it once and use the call above.
 Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
                                const CompressOptions& options);
 
@@ -166,8 +176,18 @@ struct DecompressOptions {
 };
 
 // Decodes the container in `in` to `out`, writing each block only after its digest
-// verified, and returns OK only after the trailer verified. `corpus_dir` may be empty
-// for a standalone container. Does not Commit() `out`.
+// verified, and returns OK only after the trailer verified. The corpus the container
+// names (its id and manifest digest) is asked of `corpora` only when the container
+// needs one; options.trusted_keys and corpus_policy are checked against it, its cache
+// size and key are the resolver's. Does not Commit() `out`.
+Result<DecompressStats> Decompress(CorpusResolver& corpora, ByteSource& in, ByteSink& out,
+                                   const DecompressOptions& options);
+// The same against one open corpus: the container must name it (Integrity otherwise).
+Result<DecompressStats> Decompress(const Corpus& corpus, ByteSource& in, ByteSink& out,
+                                   const DecompressOptions& options);
+// The same, looking for the corpus at `corpus_dir`: that corpus, or a store that holds
+// it (LocalCorpusResolver, with the options' cache size, key and trust rules).
+// `corpus_dir` may be empty for a standalone container.
 Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
                                    const DecompressOptions& options);
 // The same with default options (no trust policy).

@@ -12,6 +12,7 @@
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "codec/zstd_context.h"
+#include "corpus/corpus_handle_access.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
 #include "util/fuzzing.h"
@@ -73,7 +74,7 @@ class Decoder {
     workers_.resize(static_cast<size_t>(std::max(1, pipeline_.workers())));
   }
 
-  Result<DecompressStats> Run(const CorpusResolver& resolve) {
+  Result<DecompressStats> Run(const HeaderCorpusSource& resolve) {
     RETURN_IF_ERROR(ReadHeader());
     if (!header_.standalone()) {
       ASSIGN_OR_RETURN(corpus_, resolve(header_));
@@ -353,7 +354,7 @@ class Decoder {
 }  // namespace
 
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
-                                        const CorpusResolver& resolve, int threads,
+                                        const HeaderCorpusSource& resolve, int threads,
                                         uint64_t max_output, ProgressObserver* progress) {
   // Reading records costs little next to rebuilding blocks: with several threads, all
   // of them rebuild, and the reading thread comes on top.
@@ -362,27 +363,74 @@ Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
   return decoder.Run(resolve);
 }
 
-Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
+namespace {
+
+// The trust rules of `options`, checked against the corpus a container asked for.
+Status CheckCorpusRules(const Corpus& corpus, const DecompressOptions& options) {
+  RETURN_IF_ERROR(CheckCorpusTrust(corpus.info(), options.trusted_keys));
+  if (options.corpus_policy) RETURN_IF_ERROR(options.corpus_policy(corpus.info()));
+  return Status::Ok();
+}
+
+Result<DecompressStats> DecodeWith(ByteSource& in, ByteSink& out, const HeaderCorpusSource& source,
                                    const DecompressOptions& options) {
-  std::unique_ptr<CorpusReader> corpus;
-  auto resolve = [&](const ContainerHeader& header) -> Result<const CorpusReader*> {
+  return DecodeContainer(in, out, source, options.threads, options.max_output, options.progress);
+}
+
+}  // namespace
+
+Result<DecompressStats> Decompress(CorpusResolver& corpora, ByteSource& in, ByteSink& out,
+                                   const DecompressOptions& options) {
+  CorpusHandle corpus;  // Held until the decoder is done with it.
+  auto source = [&](const ContainerHeader& header) -> Result<const CorpusReader*> {
     const std::string id = FormatCorpusId(header.corpus_id);
-    std::string needed = "this container needs corpus " + id;
-    if (corpus_dir.empty()) {
+    ASSIGN_OR_RETURN(corpus, corpora.Resolve(CorpusReference{"", id, header.manifest_digest}));
+    RETURN_IF_ERROR(CheckCorpusRules(*corpus, options));
+    return &ReaderOf(*corpus);
+  };
+  return DecodeWith(in, out, source, options);
+}
+
+Result<DecompressStats> Decompress(const Corpus& corpus, ByteSource& in, ByteSink& out,
+                                   const DecompressOptions& options) {
+  auto source = [&](const ContainerHeader&) -> Result<const CorpusReader*> {
+    RETURN_IF_ERROR(CheckCorpusRules(corpus, options));
+    return &ReaderOf(corpus);
+  };
+  return DecodeWith(in, out, source, options);
+}
+
+namespace {
+
+// Resolves a container's corpus in one local directory: that corpus, or a store.
+class DirectoryResolver : public CorpusResolver {
+ public:
+  DirectoryResolver(std::string dir, const DecompressOptions& options)
+      : dir_(std::move(dir)), local_(CorpusOpenOptions{options.cache_size, options.corpus_key, {}, {}}) {}
+
+  Result<CorpusHandle> Resolve(const CorpusReference& reference) override {
+    const std::string needed = "this container needs corpus " + reference.id;
+    if (dir_.empty()) {
       return Status::NotFound(needed + ": pass -c DIR with that corpus, or -c STORE with a "
                               "store that holds it (`reducto corpus list STORE` shows the ids)");
     }
-    ASSIGN_OR_RETURN(std::string dir, LocateCorpus(corpus_dir, id));
-    auto opened =
-        CorpusReader::Open(dir, CorpusReaderOptions{options.cache_size, options.corpus_key});
+    ASSIGN_OR_RETURN(std::string dir, LocateCorpus(dir_, reference.id));
+    auto opened = local_.Resolve(CorpusReference{dir, "", reference.manifest_digest});
     if (!opened.ok()) return opened.status().WithContext(needed);
-    corpus = std::move(opened).value();
-    RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
-    if (options.corpus_policy) RETURN_IF_ERROR(options.corpus_policy(corpus->info()));
-    return static_cast<const CorpusReader*>(corpus.get());
-  };
-  return DecodeContainer(in, out, resolve, options.threads, options.max_output,
-                         options.progress);
+    return opened;
+  }
+
+ private:
+  std::string dir_;
+  LocalCorpusResolver local_;
+};
+
+}  // namespace
+
+Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
+                                   const DecompressOptions& options) {
+  DirectoryResolver corpora(corpus_dir, options);
+  return Decompress(corpora, in, out, options);
 }
 
 Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out) {

@@ -21,7 +21,7 @@ namespace reducto {
 // container that needs a corpus; the reader must stay valid until DecodeContainer
 // returns. The decoder itself checks that the reader's id and manifest digest are the
 // header's, so a resolver cannot hand over the wrong corpus by mistake.
-using CorpusResolver = std::function<Result<const CorpusReader*>(const ContainerHeader& header)>;
+using HeaderCorpusSource = std::function<Result<const CorpusReader*>(const ContainerHeader& header)>;
 
 // Decodes the container in `in` to `out`. Returns OK only when every block and the
 // trailer verified and nothing follows the trailer; on error, `out` may hold verified
@@ -32,7 +32,7 @@ using CorpusResolver = std::function<Result<const CorpusReader*>(const Container
 // `max_output` (0: none) bounds the output as DecompressOptions::max_output. Does not
 // Commit() `out`.
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
-                                        const CorpusResolver& resolve, int threads = 1,
+                                        const HeaderCorpusSource& resolve, int threads = 1,
                                         uint64_t max_output = 0,
                                         ProgressObserver* progress = nullptr);
 

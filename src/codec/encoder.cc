@@ -17,6 +17,7 @@
 #include "codec/instructions.h"
 #include "codec/matcher.h"
 #include "codec/zstd_context.h"
+#include "corpus/corpus_handle_access.h"
 #include "hashing/weak_key.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
@@ -869,12 +870,33 @@ Status MissingCorpus(const std::string& corpus_dir) {
                           "that needs no corpus");
 }
 
+// The trust rules of `options`, checked against an open corpus.
+Status CheckCorpusRules(const Corpus& corpus, const CompressOptions& options) {
+  RETURN_IF_ERROR(CheckCorpusTrust(corpus.info(), options.trusted_keys));
+  if (options.corpus_policy) RETURN_IF_ERROR(options.corpus_policy(corpus.info()));
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
+Result<CompressStats> Compress(const Corpus& corpus, ByteSource& in, ByteSink& out,
                                const CompressOptions& options) {
   RETURN_IF_ERROR(ValidateOptions(options, kMinPublicBlockSize));
   if (options.standalone) return EncodeContainer(nullptr, in, out, options);
+  RETURN_IF_ERROR(CheckCorpusRules(corpus, options));
+  return EncodeContainer(&ReaderOf(corpus), in, out, options);
+}
+
+Result<CompressStats> CompressStandalone(ByteSource& in, ByteSink& out,
+                                         const CompressOptions& options) {
+  RETURN_IF_ERROR(ValidateOptions(options, kMinPublicBlockSize));
+  return EncodeContainer(nullptr, in, out, options);
+}
+
+Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
+                               const CompressOptions& options) {
+  if (options.standalone) return CompressStandalone(in, out, options);
+  RETURN_IF_ERROR(ValidateOptions(options, kMinPublicBlockSize));
   if (corpus_dir.empty()) {
     return Status::InvalidArgument(
         "compress needs a corpus directory: pass -c DIR, or --standalone for a container "
@@ -886,15 +908,14 @@ Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, By
   bool exists = std::filesystem::exists(corpus_dir, ec);
   if (!ec && !exists) {
     if (!options.fallback_to_standalone) return MissingCorpus(corpus_dir);
-    ASSIGN_OR_RETURN(CompressStats stats, EncodeContainer(nullptr, in, out, options));
+    ASSIGN_OR_RETURN(CompressStats stats, CompressStandalone(in, out, options));
     stats.fell_back = true;
     return stats;
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> corpus,
-                   CorpusReader::Open(corpus_dir, CorpusReaderOptions{options.cache_size, options.corpus_key}));
-  RETURN_IF_ERROR(CheckCorpusTrust(corpus->info(), options.trusted_keys));
-  if (options.corpus_policy) RETURN_IF_ERROR(options.corpus_policy(corpus->info()));
-  return EncodeContainer(corpus.get(), in, out, options);
+  CorpusOpenOptions open{options.cache_size, options.corpus_key, options.trusted_keys,
+                         options.corpus_policy};
+  ASSIGN_OR_RETURN(CorpusHandle corpus, Corpus::Open(corpus_dir, open));
+  return EncodeContainer(&ReaderOf(*corpus), in, out, options);
 }
 
 }  // namespace reducto

@@ -1,0 +1,72 @@
+#include <filesystem>
+
+#include "corpus/corpus_handle_access.h"
+#include "reducto/signing.h"
+
+namespace reducto {
+
+const CorpusReader& ReaderOf(const Corpus& corpus) { return *corpus.reader_; }
+
+Corpus::Corpus(std::unique_ptr<CorpusReader> reader) : reader_(std::move(reader)) {}
+
+Corpus::~Corpus() = default;
+
+const CorpusInfo& Corpus::info() const { return reader_->info(); }
+
+uint64_t Corpus::cache_size() const { return reader_->cache_bytes(); }
+
+Result<CorpusHandle> Corpus::Open(const std::string& dir, const CorpusOpenOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader,
+                   CorpusReader::Open(dir, CorpusReaderOptions{options.cache_size, options.key}));
+  RETURN_IF_ERROR(CheckCorpusTrust(reader->info(), options.trusted_keys));
+  if (options.policy) RETURN_IF_ERROR(options.policy(reader->info()));
+  return CorpusHandle(new Corpus(std::move(reader)));
+}
+
+LocalCorpusResolver::LocalCorpusResolver(CorpusOpenOptions options)
+    : options_(std::move(options)) {}
+
+Result<std::string> LocalCorpusResolver::Locate(const CorpusReference& reference) const {
+  if (reference.id.empty()) return reference.location;
+  return LocateCorpus(reference.location, reference.id);
+}
+
+namespace {
+
+// The key under which an open corpus is kept: its directory, made absolute and free of
+// symbolic links when it exists.
+std::string CanonicalDirectory(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path canonical = std::filesystem::canonical(dir, ec);
+  return ec ? dir : canonical.string();
+}
+
+// Whether `corpus` is still what `dir` holds: the manifest there has the same digest
+// (`expected` when the reference pins one). A corpus replaced at the same path is
+// opened again.
+bool StillCurrent(const Corpus& corpus, const std::string& dir,
+                  const std::optional<Digest>& expected) {
+  if (expected) return DigestEqual(*expected, corpus.info().manifest_digest);
+  Result<CorpusInfo> info = ReadCorpusInfo(dir);
+  return info.ok() && DigestEqual(info->manifest_digest, corpus.info().manifest_digest);
+}
+
+}  // namespace
+
+Result<CorpusHandle> LocalCorpusResolver::Resolve(const CorpusReference& reference) {
+  ASSIGN_OR_RETURN(std::string dir, Locate(reference));
+  const std::string key = CanonicalDirectory(dir);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = open_.find(key); it != open_.end()) {
+    if (CorpusHandle held = it->second.lock();
+        held && StillCurrent(*held, dir, reference.manifest_digest)) {
+      return held;
+    }
+  }
+  ASSIGN_OR_RETURN(CorpusHandle opened, Corpus::Open(dir, options_));
+  std::erase_if(open_, [](const auto& entry) { return entry.second.expired(); });
+  open_[key] = opened;
+  return opened;
+}
+
+}  // namespace reducto
