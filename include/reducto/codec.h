@@ -97,6 +97,7 @@ struct CompressStats {
   bool standalone = false;
   bool fell_back = false;       // The corpus was missing; a standalone container was written.
   std::string corpus_id;        // Empty when standalone.
+  // EXPERIMENTAL (docs/api.md): cache statistics may change between minor versions.
   uint64_t cache_size = 0;      // The corpus cache in effect (0 when standalone).
   uint64_t cache_drops = 0;     // Times the mapped pack pages were dropped to stay in it.
   // Chunks whose pack bytes differ from the digest the corpus's index holds for them:
@@ -150,7 +151,7 @@ struct DecompressStats {
   uint64_t blocks = 0;
   bool standalone = false;
   std::string corpus_id;
-  uint64_t cache_size = 0;      // As CompressStats.
+  uint64_t cache_size = 0;      // As CompressStats (EXPERIMENTAL).
   uint64_t cache_drops = 0;
 };
 

@@ -29,6 +29,7 @@ inline constexpr uint64_t kDefaultCorpusCacheSize = 128u << 20;
 // to it.
 inline constexpr uint64_t kMinCorpusCacheSize = 16u << 20;
 
+// EXPERIMENTAL (docs/api.md): fine-index internals may change between minor versions.
 // The fine index of a pack segment (docs/corpus.md, "Fine index"): a sample of its
 // positions, so that the encoder finds content that moved anywhere in the corpus at the
 // granularity of a few dozen bytes.
@@ -45,6 +46,7 @@ struct CorpusSegment {
   uint64_t size = 0;
   Digest blake3{};
   // Absent for a segment built without one (encrypted corpora, earlier builders).
+  // EXPERIMENTAL, as FineIndexFile.
   std::optional<FineIndexFile> fine;
 };
 
@@ -198,6 +200,7 @@ struct OptimizeOptions {
   // and chunking.normalization); each in 4 KiB..64 KiB. Empty: no table.
   std::vector<uint32_t> candidate_averages = {4u << 10, 8u << 10, 16u << 10, 32u << 10,
                                               64u << 10};
+  // EXPERIMENTAL (docs/api.md), a tuning knob that may go away.
   // Distinct chunks counted in memory per pass (about 100 bytes each). Beyond it the
   // counts spill into a RocksDB scratch database in <out_dir>.tmp-count-*, removed
   // afterwards; the result is the same.
@@ -231,7 +234,7 @@ struct OptimizeReport {
   uint64_t sample_chunks = 0;   // At the corpus's chunking.
   uint64_t distinct_chunks = 0;
   uint64_t distinct_bytes = 0;
-  bool counts_spilled = false;  // The count outgrew max_counted_chunks (RocksDB scratch).
+  bool counts_spilled = false;  // EXPERIMENTAL: the count outgrew max_counted_chunks.
   double dedup_potential = 0;   // 1 - distinct_bytes / sample_bytes (0 when no bytes).
   uint64_t selected_chunks = 0; // Chunks stored in the corpus.
   uint64_t covered_bytes = 0;   // Sample bytes in chunks the corpus holds.

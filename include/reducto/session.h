@@ -1,3 +1,5 @@
+// EXPERIMENTAL (docs/api.md): new; its settings may still change.
+//
 // The policies that every front end (the command line, the C ABI, Python, `serve`)
 // applies the same way, in one object made from the settings:
 //

@@ -1,3 +1,6 @@
+// EXPERIMENTAL (docs/api.md): the kinds and their detection may change between minor
+// versions.
+//
 // What the first bytes of a stream say it is: the formats that decide how well it can
 // match a corpus (a tar stream interleaves headers with its files' bytes; a compressed
 // stream hides its content).
