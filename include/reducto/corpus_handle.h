@@ -96,16 +96,21 @@ class CorpusResolver {
 };
 
 // Resolves references to local directories and stores, opening each corpus once: while
-// any handle to a corpus is held, resolving it again returns that handle.
+// any handle to a corpus is held, resolving it again returns that handle. A reference
+// without a location is looked for in `locations` (corpus directories or stores), in
+// order; NotFound, saying what to pass, when there are none.
 class LocalCorpusResolver : public CorpusResolver {
  public:
-  explicit LocalCorpusResolver(CorpusOpenOptions options = {});
+  explicit LocalCorpusResolver(CorpusOpenOptions options = {},
+                               std::vector<std::string> locations = {});
   Result<CorpusHandle> Resolve(const CorpusReference& reference) override;
 
  private:
   Result<std::string> Locate(const CorpusReference& reference) const;
+  Result<CorpusHandle> OpenOnce(const std::string& dir, const std::optional<Digest>& digest);
 
   CorpusOpenOptions options_;
+  std::vector<std::string> locations_;
   std::mutex mutex_;
   std::map<std::string, std::weak_ptr<const Corpus>> open_;  // By canonical directory.
 };

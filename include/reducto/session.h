@@ -90,6 +90,12 @@ class Session {
   // Corpus::Open with the origin rule.
   Result<CorpusHandle> OpenCorpus(const std::string& dir, uint64_t cache_size = 0,
                                   const EnvelopeKey* key = nullptr) const;
+  // A resolver over `locations` (corpus directories or stores) that opens corpora with
+  // the origin rule; each corpus is opened once while a handle to it is held, so the
+  // containers of one command share it. It refers to this session: keep the session.
+  std::unique_ptr<LocalCorpusResolver> Resolver(std::vector<std::string> locations,
+                                                uint64_t cache_size = 0,
+                                                const EnvelopeKey* key = nullptr) const;
 
   // ---- operations, each with the origin rule, usage recording and an audit entry ----
   Result<CompressStats> Compress(const Corpus& corpus, ByteSource& in, ByteSink& out,
@@ -97,6 +103,11 @@ class Session {
   // As reducto::Compress(corpus_dir, ...): opens the corpus, or falls back.
   Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
                                  CompressOptions options) const;
+  // The corpus a container names is asked of `corpora` (made by Resolver(), so that it
+  // applies the origin rule, or any resolver: the rule is applied again).
+  Result<DecompressStats> Decompress(CorpusResolver& corpora, ByteSource& in, ByteSink& out,
+                                     DecompressOptions options) const;
+  // As above, with Resolver({corpus_dir}, options.cache_size, options.corpus_key).
   Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in,
                                      ByteSink& out, DecompressOptions options) const;
   Result<CorpusInfo> BuildCorpus(const std::vector<std::string>& inputs,

@@ -400,36 +400,12 @@ Result<DecompressStats> Decompress(const Corpus& corpus, ByteSource& in, ByteSin
   return DecodeWith(in, out, source, options);
 }
 
-namespace {
-
-// Resolves a container's corpus in one local directory: that corpus, or a store.
-class DirectoryResolver : public CorpusResolver {
- public:
-  DirectoryResolver(std::string dir, const DecompressOptions& options)
-      : dir_(std::move(dir)), local_(CorpusOpenOptions{options.cache_size, options.corpus_key, {}, {}}) {}
-
-  Result<CorpusHandle> Resolve(const CorpusReference& reference) override {
-    const std::string needed = "this container needs corpus " + reference.id;
-    if (dir_.empty()) {
-      return Status::NotFound(needed + ": pass -c DIR with that corpus, or -c STORE with a "
-                              "store that holds it (`reducto corpus list STORE` shows the ids)");
-    }
-    ASSIGN_OR_RETURN(std::string dir, LocateCorpus(dir_, reference.id));
-    auto opened = local_.Resolve(CorpusReference{dir, "", reference.manifest_digest});
-    if (!opened.ok()) return opened.status().WithContext(needed);
-    return opened;
-  }
-
- private:
-  std::string dir_;
-  LocalCorpusResolver local_;
-};
-
-}  // namespace
-
 Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in, ByteSink& out,
                                    const DecompressOptions& options) {
-  DirectoryResolver corpora(corpus_dir, options);
+  std::vector<std::string> locations;
+  if (!corpus_dir.empty()) locations.push_back(corpus_dir);
+  LocalCorpusResolver corpora(CorpusOpenOptions{options.cache_size, options.corpus_key, {}, {}},
+                              std::move(locations));
   return Decompress(corpora, in, out, options);
 }
 

@@ -859,17 +859,6 @@ Result<Profile> ParseProfile(const std::string& name) {
 
 namespace {
 
-// NotFound for a corpus directory that does not exist, naming the path looked for.
-Status MissingCorpus(const std::string& corpus_dir) {
-  std::error_code ec;
-  std::string absolute = std::filesystem::absolute(corpus_dir, ec).lexically_normal().string();
-  std::string tried = ec || absolute == corpus_dir ? "" : " (looked for " + absolute + ")";
-  return Status::NotFound("corpus " + corpus_dir + " not found: no such directory" + tried +
-                          ": pass the right corpus directory (`reducto corpus list STORE` "
-                          "lists the corpora of a store), or --standalone for a container "
-                          "that needs no corpus");
-}
-
 // The trust rules of `options`, checked against an open corpus.
 Status CheckCorpusRules(const Corpus& corpus, const CompressOptions& options) {
   RETURN_IF_ERROR(CheckCorpusTrust(corpus.info(), options.trusted_keys));
@@ -907,7 +896,7 @@ Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, By
   std::error_code ec;
   bool exists = std::filesystem::exists(corpus_dir, ec);
   if (!ec && !exists) {
-    if (!options.fallback_to_standalone) return MissingCorpus(corpus_dir);
+    if (!options.fallback_to_standalone) return MissingCorpusDirectory(corpus_dir);
     ASSIGN_OR_RETURN(CompressStats stats, CompressStandalone(in, out, options));
     stats.fell_back = true;
     return stats;

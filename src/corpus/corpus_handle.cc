@@ -15,7 +15,19 @@ const CorpusInfo& Corpus::info() const { return reader_->info(); }
 
 uint64_t Corpus::cache_size() const { return reader_->cache_bytes(); }
 
+Status MissingCorpusDirectory(const std::string& dir) {
+  std::error_code ec;
+  std::string absolute = std::filesystem::absolute(dir, ec).lexically_normal().string();
+  std::string tried = ec || absolute == dir ? "" : " (looked for " + absolute + ")";
+  return Status::NotFound("corpus " + dir + " not found: no such directory" + tried +
+                          ": pass the right corpus directory (`reducto corpus list STORE` "
+                          "lists the corpora of a store), or --standalone for a container "
+                          "that needs no corpus");
+}
+
 Result<CorpusHandle> Corpus::Open(const std::string& dir, const CorpusOpenOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec) && !ec) return MissingCorpusDirectory(dir);
   ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader,
                    CorpusReader::Open(dir, CorpusReaderOptions{options.cache_size, options.key}));
   RETURN_IF_ERROR(CheckCorpusTrust(reader->info(), options.trusted_keys));
@@ -23,12 +35,27 @@ Result<CorpusHandle> Corpus::Open(const std::string& dir, const CorpusOpenOption
   return CorpusHandle(new Corpus(std::move(reader)));
 }
 
-LocalCorpusResolver::LocalCorpusResolver(CorpusOpenOptions options)
-    : options_(std::move(options)) {}
+LocalCorpusResolver::LocalCorpusResolver(CorpusOpenOptions options,
+                                         std::vector<std::string> locations)
+    : options_(std::move(options)), locations_(std::move(locations)) {}
 
 Result<std::string> LocalCorpusResolver::Locate(const CorpusReference& reference) const {
-  if (reference.id.empty()) return reference.location;
-  return LocateCorpus(reference.location, reference.id);
+  if (!reference.location.empty()) {
+    if (reference.id.empty()) return reference.location;
+    return LocateCorpus(reference.location, reference.id);
+  }
+  const std::string needed = "this container needs corpus " + reference.id;
+  if (locations_.empty()) {
+    return Status::NotFound(needed + ": pass -c DIR with that corpus, or -c STORE with a "
+                            "store that holds it (`reducto corpus list STORE` shows the ids)");
+  }
+  Status first_miss;
+  for (const std::string& location : locations_) {
+    Result<std::string> found = LocateCorpus(location, reference.id);
+    if (found.ok() || found.status().code() != StatusCode::kNotFound) return found;
+    if (first_miss.ok()) first_miss = found.status();
+  }
+  return first_miss;
 }
 
 namespace {
@@ -55,11 +82,20 @@ bool StillCurrent(const Corpus& corpus, const std::string& dir,
 
 Result<CorpusHandle> LocalCorpusResolver::Resolve(const CorpusReference& reference) {
   ASSIGN_OR_RETURN(std::string dir, Locate(reference));
+  Result<CorpusHandle> handle = OpenOnce(dir, reference.manifest_digest);
+  if (!handle.ok() && reference.location.empty()) {
+    return handle.status().WithContext("this container needs corpus " + reference.id);
+  }
+  return handle;
+}
+
+Result<CorpusHandle> LocalCorpusResolver::OpenOnce(const std::string& dir,
+                                                   const std::optional<Digest>& digest) {
   const std::string key = CanonicalDirectory(dir);
   std::lock_guard<std::mutex> lock(mutex_);
   if (auto it = open_.find(key); it != open_.end()) {
     if (CorpusHandle held = it->second.lock();
-        held && StillCurrent(*held, dir, reference.manifest_digest)) {
+        held && StillCurrent(*held, dir, digest)) {
       return held;
     }
   }

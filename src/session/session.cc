@@ -172,12 +172,26 @@ void Session::RecordUsage(const CorpusUsageRecorder& recorder, const std::string
        "recording; this is said once per corpus)");
 }
 
-Result<DecompressStats> Session::Decompress(const std::string& corpus_dir, ByteSource& in,
+std::unique_ptr<LocalCorpusResolver> Session::Resolver(std::vector<std::string> locations,
+                                                       uint64_t cache_size,
+                                                       const EnvelopeKey* key) const {
+  return std::make_unique<LocalCorpusResolver>(OpenOptions(cache_size, key), std::move(locations));
+}
+
+Result<DecompressStats> Session::Decompress(CorpusResolver& corpora, ByteSource& in,
                                             ByteSink& out, DecompressOptions options) const {
   options.corpus_policy = [this](const CorpusInfo& info) { return CheckOrigin(info); };
-  Result<DecompressStats> stats = reducto::Decompress(corpus_dir, in, out, options);
+  Result<DecompressStats> stats = reducto::Decompress(corpora, in, out, options);
   RecordOperation("decompress", stats.ok() ? stats->corpus_id : "", stats.status());
   return stats;
+}
+
+Result<DecompressStats> Session::Decompress(const std::string& corpus_dir, ByteSource& in,
+                                            ByteSink& out, DecompressOptions options) const {
+  std::vector<std::string> locations;
+  if (!corpus_dir.empty()) locations.push_back(corpus_dir);
+  auto corpora = Resolver(std::move(locations), options.cache_size, options.corpus_key);
+  return Decompress(*corpora, in, out, std::move(options));
 }
 
 Result<CorpusInfo> Session::BuildCorpus(const std::vector<std::string>& inputs,

@@ -176,6 +176,21 @@ TEST_F(CorpusHandleTest, ResolverOpensEachCorpusOnceWhileItIsHeld) {
   EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(CorpusHandleTest, ResolverLooksInItsLocationsForAReferenceWithoutOne) {
+  auto opened = Corpus::Open(dir_.Join("corpus"));
+  ASSERT_TRUE(opened.ok());
+  const std::string id = (*opened)->info().id;
+  LocalCorpusResolver nowhere;
+  auto missing = nowhere.Resolve(CorpusReference{"", id, std::nullopt});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("pass -c DIR"), std::string::npos)
+      << missing.status().ToString();
+  LocalCorpusResolver stores({}, {dir_.Join("empty-store-that-does-not-exist"), dir_.path()});
+  auto found = stores.Resolve(CorpusReference{"", id, std::nullopt});
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ((*found)->info().id, id);
+}
+
 TEST_F(CorpusHandleTest, ResolverReopensACorpusReplacedAtItsPath) {
   LocalCorpusResolver resolver;
   auto first = resolver.Resolve(CorpusReference{dir_.Join("corpus"), "", std::nullopt});
