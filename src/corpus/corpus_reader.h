@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "corpus/corpus_chain.h"
 #include "reducto/corpus.h"
 #include "reducto/digest.h"
 #include "reducto/status.h"
+#include "storage/storage.h"
 
 namespace reducto {
 
@@ -58,8 +60,22 @@ class CorpusReader {
   // Lookup() consults them all. NotFound when `dir` or an ancestor does not exist;
   // Integrity when an ancestor is not the pinned one; Corrupt when a corpus exists but
   // is not complete.
+  // Through LocalDirectoryStorage(dir), the index in <dir>/index, and the ancestors
+  // beside `dir` (ReadLocalCorpusChain).
   static Result<std::unique_ptr<CorpusReader>> Open(const std::string& dir,
                                                     const CorpusReaderOptions& options = {});
+  // The same for a corpus whose manifest, pack segments and fine indexes are read
+  // through `storage`, and whose chunk index is the local RocksDB directory
+  // `index_dir`. Segments and fine indexes are used through StorageFile::view() where
+  // the storage gives one (a local directory maps them); otherwise each is read whole
+  // through ranged reads when the reader opens. A version's parent (and, asked again,
+  // each further ancestor) comes from `find_parent`; without one a version fails with
+  // NotFound. info().path is storage->location(). An encrypted corpus is read only
+  // from a LocalDirectoryStorage (Unavailable otherwise). Errors as above.
+  static Result<std::unique_ptr<CorpusReader>> Open(std::shared_ptr<const Storage> storage,
+                                                    const std::string& index_dir,
+                                                    const CorpusReaderOptions& options = {},
+                                                    const ParentFinder& find_parent = {});
   virtual ~CorpusReader() = default;
 
   virtual const CorpusInfo& info() const = 0;
