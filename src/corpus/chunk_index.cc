@@ -207,11 +207,12 @@ Result<std::unique_ptr<ChunkIndexReader>> ChunkIndexReader::Open(const std::stri
       rocksdb::NewLRUCache(std::max<size_t>(cache_bytes, size_t{1} << 20));
   rocksdb::Options options = CommonOptions(cache);
   options.create_if_missing = false;
-  options.skip_stats_update_on_db_open = true;
-  std::unique_ptr<rocksdb::Env> env = index_key ? NewEncryptedIndexEnv(*index_key) : nullptr;
-  if (env) options.env = env.get();
+  // Read-only and with no background work: no lock, no new files, no threads, so
+  // readers never conflict with one another and opening costs little.
+  std::unique_ptr<rocksdb::Env> env =
+      NewReadOnlyEnv(index_key ? NewEncryptedIndexEnv(*index_key) : nullptr);
+  ReadOnlyRocksOptions(&options, env.get());
   rocksdb::DB* db = nullptr;
-  // Read-only: no lock, no new files, so readers never conflict with one another.
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::OpenForReadOnly(options, dir, &db),
                             "cannot open chunk index " + dir, kReadAdvice));
   return std::unique_ptr<ChunkIndexReader>(
