@@ -56,12 +56,12 @@ class CorpusReader {
  public:
   // Reads the manifest (ReadCorpusInfo) and, for a version, its ancestors
   // (ReadCorpusChain); maps every pack segment of the address space from the directory
-  // that holds it and opens each member's index read-only, without writing anything.
-  // Lookup() consults them all. NotFound when `dir` or an ancestor does not exist;
-  // Integrity when an ancestor is not the pinned one; Corrupt when a corpus exists but
-  // is not complete.
-  // Through LocalDirectoryStorage(dir), the index in <dir>/index, and the ancestors
-  // beside `dir` (ReadLocalCorpusChain).
+  // that holds it and opens each member's index read-only, without writing anything
+  // and without starting threads. Lookup() consults them all. The files are read
+  // through LocalDirectoryStorage(dir), the index is <dir>/index, the ancestors are
+  // found beside `dir` (ReadLocalCorpusChain). NotFound when `dir` or an ancestor does
+  // not exist; Integrity when an ancestor is not the pinned one; Corrupt when a corpus
+  // exists but is not complete.
   static Result<std::unique_ptr<CorpusReader>> Open(const std::string& dir,
                                                     const CorpusReaderOptions& options = {});
   // The same for a corpus whose manifest, pack segments and fine indexes are read
