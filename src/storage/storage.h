@@ -34,6 +34,7 @@ namespace reducto {
 // One opened file of a storage. It keeps reading the file that was opened even when its
 // name is replaced or removed meanwhile (a local file stays open; a remote one would pin
 // the version it saw), so that a reader that opened a corpus finishes with that corpus.
+// It may outlive the Storage that opened it.
 class StorageFile {
  public:
   virtual ~StorageFile() = default;
