@@ -8,55 +8,30 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
-#include <cstdarg>
 #include <cstring>
 #include <filesystem>
 
 #include "corpus/index_encryption.h"
+#include "util/endian.h"
+#include "util/rocks.h"
 
 namespace reducto {
 namespace {
 
-void StoreBigEndian64(uint64_t v, char* out) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-}
-
-uint64_t LoadBigEndian64(const char* in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-
-void StoreLittleEndian32(uint32_t v, char* out) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-uint32_t LoadLittleEndian32(const char* in) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-
-// Swallows RocksDB's informational log: without it, RocksDB creates LOG files inside
-// the index directory, and a read-only open would even rename an existing LOG.
-class NullLogger final : public rocksdb::Logger {
- public:
-  NullLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
-  void Logv(const char* /*format*/, va_list /*ap*/) override {}
-  void Logv(const rocksdb::InfoLogLevel /*level*/, const char* /*format*/,
-            va_list /*ap*/) override {}
-};
+// What the index's errors say: a reader's index must be readable as it is.
+constexpr RocksErrorAdvice kReadAdvice{StatusCode::kCorrupt,
+                                       " (check the directory's permissions)",
+                                       ": the corpus is damaged; rebuild or re-fetch it", ""};
+constexpr RocksErrorAdvice kWriteAdvice{
+    StatusCode::kIo, " (check the directory's permissions)",
+    " (check free space and permissions of the output directory)",
+    " (check free space and permissions of the output directory)"};
 
 // Options shared by the writer and the readers. The prefix extractor and the filter
 // must agree between them, or RocksDB silently stops using the bloom filters.
 rocksdb::Options CommonOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::Options options;
-  options.info_log = std::make_shared<NullLogger>();
-  options.stats_dump_period_sec = 0;
-  options.stats_persist_period_sec = 0;
+  QuietRocksOptions(&options);
   options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kIndexPrefixSize));
   rocksdb::BlockBasedTableOptions table;
   // Look-ups are always by prefix, so filter on prefixes only.
@@ -80,29 +55,17 @@ Status ParseEntry(const rocksdb::Slice& key, const rocksdb::Slice& value, const 
         std::to_string(value.size()) + " bytes, expected " + std::to_string(kIndexKeySize) + "+" +
         std::to_string(kIndexValueSize) + ": the corpus is damaged; rebuild or re-fetch it");
   }
-  *weak_key = LoadBigEndian64(key.data());
-  chunk->address = LoadBigEndian64(key.data() + kIndexPrefixSize);
+  *weak_key = LoadBe<uint64_t>(key.data());
+  chunk->address = LoadBe<uint64_t>(key.data() + kIndexPrefixSize);
   std::memcpy(chunk->digest.data(), value.data(), chunk->digest.size());
-  chunk->length = LoadLittleEndian32(value.data() + chunk->digest.size());
+  chunk->length = LoadLe<uint32_t>(value.data() + chunk->digest.size());
   return Status::Ok();
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what, StatusCode code) {
-  if (s.ok()) return Status::Ok();
-  std::string msg = what + ": " + s.ToString();
-  if (s.IsIOError() && s.ToString().find("Permission denied") != std::string::npos) {
-    return Status::Permission(msg + " (check the directory's permissions)");
-  }
-  if (code == StatusCode::kCorrupt) {
-    return Status::Corrupt(msg + ": the corpus is damaged; rebuild or re-fetch it");
-  }
-  return Status::Io(msg + " (check free space and permissions of the output directory)");
 }
 
 Status LookupIn(rocksdb::DB* db, const std::string& dir, uint64_t weak_key,
                 std::vector<ChunkCandidate>* out) {
   char prefix[kIndexPrefixSize];
-  StoreBigEndian64(weak_key, prefix);
+  StoreBe(prefix, weak_key);
   rocksdb::ReadOptions read;
   read.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
@@ -113,14 +76,15 @@ Status LookupIn(rocksdb::DB* db, const std::string& dir, uint64_t weak_key,
     RETURN_IF_ERROR(ParseEntry(it->key(), it->value(), dir, &key, &chunk));
     out->push_back(chunk);
   }
-  return FromRocks(it->status(), "cannot read chunk index " + dir, StatusCode::kCorrupt);
+  if (it->status().ok()) return Status::Ok();  // No message built on every look-up.
+  return FromRocks(it->status(), "cannot read chunk index " + dir, kReadAdvice);
 }
 
 // The digest input per entry: len(key) u32 LE || key || len(value) u32 LE || value.
 void HashEntry(const rocksdb::Slice& key, const rocksdb::Slice& value, Blake3Hasher* hasher) {
   char len[4];
   for (const rocksdb::Slice* part : {&key, &value}) {
-    StoreLittleEndian32(static_cast<uint32_t>(part->size()), len);
+    StoreLe(len, static_cast<uint32_t>(part->size()));
     hasher->Update({reinterpret_cast<const uint8_t*>(len), sizeof len});
     hasher->Update({reinterpret_cast<const uint8_t*>(part->data()), part->size()});
   }
@@ -142,7 +106,7 @@ Result<IndexSummary> ScanDb(rocksdb::DB* db, const std::string& dir,
     HashEntry(it->key(), it->value(), &hasher);
     ++summary.entries;
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "cannot read chunk index " + dir, StatusCode::kCorrupt));
+  RETURN_IF_ERROR(FromRocks(it->status(), "cannot read chunk index " + dir, kReadAdvice));
   summary.digest = hasher.Final();
   return summary;
 }
@@ -151,15 +115,15 @@ Result<IndexSummary> ScanDb(rocksdb::DB* db, const std::string& dir,
 
 std::string EncodeIndexKey(uint64_t weak_key, uint64_t address) {
   std::string key(kIndexKeySize, '\0');
-  StoreBigEndian64(weak_key, key.data());
-  StoreBigEndian64(address, key.data() + kIndexPrefixSize);
+  StoreBe(key.data(), weak_key);
+  StoreBe(key.data() + kIndexPrefixSize, address);
   return key;
 }
 
 std::string EncodeIndexValue(const Digest& digest, uint32_t length) {
   std::string value(kIndexValueSize, '\0');
   std::memcpy(value.data(), digest.data(), digest.size());
-  StoreLittleEndian32(length, value.data() + digest.size());
+  StoreLe(value.data() + digest.size(), length);
   return value;
 }
 
@@ -187,7 +151,7 @@ Result<std::unique_ptr<ChunkIndexWriter>> ChunkIndexWriter::Create(const std::st
   options.target_file_size_base = 256u << 20;
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db),
-                            "cannot create chunk index " + dir, StatusCode::kIo));
+                            "cannot create chunk index " + dir, kWriteAdvice));
   return std::unique_ptr<ChunkIndexWriter>(
       new ChunkIndexWriter(dir, std::move(cache), std::move(env), db));
 }
@@ -202,22 +166,22 @@ Status ChunkIndexWriter::Add(uint64_t weak_key, const ChunkCandidate& chunk) {
   write.disableWAL = true;
   return FromRocks(db_->Put(write, EncodeIndexKey(weak_key, chunk.address),
                             EncodeIndexValue(chunk.digest, chunk.length)),
-                   "cannot write chunk index " + dir_, StatusCode::kIo);
+                   "cannot write chunk index " + dir_, kWriteAdvice);
 }
 
 Result<IndexSummary> ChunkIndexWriter::Finish() {
   rocksdb::FlushOptions flush;
   flush.wait = true;
   RETURN_IF_ERROR(
-      FromRocks(db_->Flush(flush), "cannot flush chunk index " + dir_, StatusCode::kIo));
+      FromRocks(db_->Flush(flush), "cannot flush chunk index " + dir_, kWriteAdvice));
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, nullptr, nullptr),
-                            "cannot compact chunk index " + dir_, StatusCode::kIo));
+                            "cannot compact chunk index " + dir_, kWriteAdvice));
   ASSIGN_OR_RETURN(IndexSummary summary, ScanDb(db_.get(), dir_, nullptr));
   rocksdb::Status closed = db_->Close();
   db_.reset();
-  RETURN_IF_ERROR(FromRocks(closed, "cannot close chunk index " + dir_, StatusCode::kIo));
+  RETURN_IF_ERROR(FromRocks(closed, "cannot close chunk index " + dir_, kWriteAdvice));
   return summary;
 }
 
@@ -243,13 +207,14 @@ Result<std::unique_ptr<ChunkIndexReader>> ChunkIndexReader::Open(const std::stri
       rocksdb::NewLRUCache(std::max<size_t>(cache_bytes, size_t{1} << 20));
   rocksdb::Options options = CommonOptions(cache);
   options.create_if_missing = false;
-  options.skip_stats_update_on_db_open = true;
-  std::unique_ptr<rocksdb::Env> env = index_key ? NewEncryptedIndexEnv(*index_key) : nullptr;
-  if (env) options.env = env.get();
+  // Read-only and with no background work: no lock, no new files, no threads, so
+  // readers never conflict with one another and opening costs little.
+  std::unique_ptr<rocksdb::Env> env =
+      NewReadOnlyEnv(index_key ? NewEncryptedIndexEnv(*index_key) : nullptr);
+  ReadOnlyRocksOptions(&options, env.get());
   rocksdb::DB* db = nullptr;
-  // Read-only: no lock, no new files, so readers never conflict with one another.
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::OpenForReadOnly(options, dir, &db),
-                            "cannot open chunk index " + dir, StatusCode::kCorrupt));
+                            "cannot open chunk index " + dir, kReadAdvice));
   return std::unique_ptr<ChunkIndexReader>(
       new ChunkIndexReader(dir, std::move(cache), std::move(env), db));
 }

@@ -102,7 +102,7 @@ class ChunkIndexReader {
                    std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db);
   std::string dir_;
   std::shared_ptr<rocksdb::Cache> cache_;
-  std::unique_ptr<rocksdb::Env> env_;  // Null, or the decrypting one; outlives db_.
+  std::unique_ptr<rocksdb::Env> env_;  // NewReadOnlyEnv (over the decrypting one); outlives db_.
   std::unique_ptr<rocksdb::DB> db_;
 };
 

@@ -13,7 +13,9 @@
 #include <filesystem>
 #include <vector>
 
+#include "util/endian.h"
 #include "util/file.h"
+#include "util/rocks.h"
 
 namespace reducto {
 namespace {
@@ -31,18 +33,15 @@ constexpr size_t kBatchEntries = 1u << 16;
 
 std::string TallyValue(uint64_t count, uint32_t length) {
   std::string value(kTallyValueSize, '\0');
-  for (int i = 0; i < 8; ++i) value[i] = static_cast<char>(count >> (8 * i));
-  for (int i = 0; i < 4; ++i) value[8 + i] = static_cast<char>(length >> (8 * i));
+  StoreLe(value.data(), count);
+  StoreLe(value.data() + 8, length);
   return value;
 }
 
 bool ParseTallyValue(const rocksdb::Slice& value, uint64_t* count, uint32_t* length) {
   if (value.size() != kTallyValueSize) return false;
-  const auto* p = reinterpret_cast<const uint8_t*>(value.data());
-  *count = 0;
-  *length = 0;
-  for (int i = 7; i >= 0; --i) *count = (*count << 8) | p[i];
-  for (int i = 3; i >= 0; --i) *length = (*length << 8) | p[8 + i];
+  *count = LoadLe<uint64_t>(value.data());
+  *length = LoadLe<uint32_t>(value.data() + 8);
   return true;
 }
 
@@ -63,8 +62,8 @@ double Score(uint64_t count, uint32_t length, uint64_t per_chunk_bytes) {
 // score sorts first.
 std::string RankKey(double score, const rocksdb::Slice& digest) {
   uint64_t inverted = ~std::bit_cast<uint64_t>(score);
-  std::string key(1, kRankPrefix);
-  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>(inverted >> (8 * i)));
+  std::string key(9, kRankPrefix);
+  StoreBe(key.data() + 1, inverted);
   key.append(digest.data(), digest.size());
   return key;
 }
@@ -84,10 +83,12 @@ class CountMerge final : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "reducto.ChunkTallyCount"; }
 };
 
+constexpr char kTallyRemedy[] = " (check free space beside the output directory)";
+constexpr RocksErrorAdvice kTallyAdvice{StatusCode::kIo, kTallyRemedy, kTallyRemedy, kTallyRemedy};
+
 Status FromRocks(const rocksdb::Status& s, const std::string& dir) {
   if (s.ok()) return Status::Ok();
-  return Status::Io("the chunk count database " + dir + " failed: " + s.ToString() +
-                    " (check free space beside the output directory)");
+  return reducto::FromRocks(s, "the chunk count database " + dir + " failed", kTallyAdvice);
 }
 
 Status Corrupted(const std::string& dir) {
@@ -178,6 +179,7 @@ Status ChunkTally::Spill() {
     }
     scratch_dir_ = pattern;
     rocksdb::Options options;
+    QuietRocksOptions(&options);  // No LOG beside the output.
     options.create_if_missing = true;
     options.merge_operator = std::make_shared<CountMerge>();
     options.compression = rocksdb::kNoCompression;

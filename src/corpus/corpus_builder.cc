@@ -139,6 +139,7 @@ Status MakeDirectory(const std::string& path) {
 CorpusBuilder::CorpusBuilder(std::string dir, const ChunkerParams& params, ChunkFilter keep,
                              const CorpusReader* parent, const CorpusKeys* keys)
     : dir_(std::move(dir)),
+      storage_(dir_),
       params_(params),
       keep_(std::move(keep)),
       parent_(parent),
@@ -203,22 +204,25 @@ Status CorpusBuilder::Finish() {
   info.index_entries = index.entries;
   info.index_digest = index.digest;
   std::string manifest = SerializeManifest(info);
-  return WriteFileAtomic(dir_ + "/" + kManifestFileName,
-                         {reinterpret_cast<const uint8_t*>(manifest.data()), manifest.size()});
+  return storage_.Publish(kManifestFileName, {reinterpret_cast<const uint8_t*>(manifest.data()),
+                                              manifest.size()});
 }
 
 // The fine index of the own segment, read back from the file just written (plain
 // corpora only: the fine index would show which windows an encrypted pack holds).
 Result<std::optional<FineIndexFile>> CorpusBuilder::WriteOwnFineIndex() {
   if (keys_ != nullptr || !fine_index_) return std::optional<FineIndexFile>();
-  ASSIGN_OR_RETURN(MappedFile pack, MappedFile::Open(dir_ + "/" + OwnSegmentFile()));
+  ASSIGN_OR_RETURN(std::unique_ptr<StorageFile> pack,
+                   storage_.Open(OwnSegmentFile(), FileAccess::kView));
+  std::optional<std::span<const uint8_t>> bytes = pack->view();
+  if (!bytes) return Status::Io("cannot map " + storage_.PathOf(OwnSegmentFile()));
   RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kFineDirName));
   // The pack is read once, in order; its pages are given back as it goes, so that a
   // pack larger than memory is indexed in bounded memory.
   ASSIGN_OR_RETURN(FineIndexFile fine,
-                   WriteFineIndex(pack.bytes(), dir_, FineFileName(OwnSegmentNumber()),
+                   WriteFineIndex(*bytes, storage_, FineFileName(OwnSegmentNumber()),
                                   kFineDefaultStride, kFineDefaultMaxBytes,
-                                  [&pack] { pack.DropResidentPages(); }));
+                                  [&pack] { pack->DropResidentPages(); }));
   RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kFineDirName));
   if (fine.stride == 0) return std::optional<FineIndexFile>();
   return std::optional<FineIndexFile>(std::move(fine));

@@ -16,6 +16,7 @@
 
 #include "corpus/chunk_index.h"
 #include "corpus/pack_writer.h"
+#include "storage/local_directory_storage.h"
 #include "reducto/chunker.h"
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
@@ -84,6 +85,9 @@ class CorpusBuilder {
   static void InheritSegments(const CorpusInfo& parent, CorpusInfo* info);
 
   std::string dir_;
+  // dir_, through which the manifest and the fine index are published and the pack is
+  // read back; the pack and the index are written as files (streamed; RocksDB).
+  LocalDirectoryStorage storage_;
   ChunkerParams params_;
   ChunkFilter keep_;
   const CorpusReader* parent_;

@@ -10,6 +10,7 @@
 
 #include "corpus/corpus_format.h"
 #include "corpus/manifest.h"
+#include "storage/local_directory_storage.h"
 
 namespace reducto {
 namespace {
@@ -119,27 +120,97 @@ std::vector<std::string> SegmentPaths(const std::vector<CorpusInfo>& chain) {
   return paths;
 }
 
-Result<std::vector<CorpusInfo>> ReadCorpusChain(const std::string& dir) {
-  std::vector<CorpusInfo> chain;
-  ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(dir));
-  chain.push_back(std::move(info));
-  while (chain.back().is_version()) {
+namespace {
+
+// A member whose files are in the local directory info.path.
+ChainMember LocalMember(CorpusInfo info) {
+  CorpusSource source{std::make_shared<LocalDirectoryStorage>(info.path),
+                      info.path + "/" + kIndexDirName};
+  return ChainMember{std::move(info), std::move(source)};
+}
+
+// The chain from `root`, each parent found by `find_parent` (which returns it read and
+// with the pinned id and manifest digest).
+Result<std::vector<ChainMember>> FollowParents(
+    ChainMember root, const std::function<Result<ChainMember>(const CorpusInfo&)>& find_parent) {
+  const std::string where = root.info.path;
+  std::vector<ChainMember> chain;
+  chain.push_back(std::move(root));
+  while (chain.back().info.is_version()) {
     if (chain.size() >= kMaxCorpusChain) {
-      return Status::Corrupt("corpus " + dir + " has more than " +
+      return Status::Corrupt("corpus " + where + " has more than " +
                              std::to_string(kMaxCorpusChain) +
                              " ancestors: rebuild it with `reducto corpus build`");
     }
-    ASSIGN_OR_RETURN(CorpusInfo parent, FindParent(chain.back()));
-    RETURN_IF_ERROR(CheckVersionOf(chain.back(), parent));
-    for (const CorpusInfo& member : chain) {
-      if (member.id == parent.id) {
-        return Status::Corrupt("corpus " + member.path + " is its own ancestor (through " +
-                               parent.path + "): the store is damaged; rebuild the corpora");
+    ASSIGN_OR_RETURN(ChainMember parent, find_parent(chain.back().info));
+    RETURN_IF_ERROR(CheckVersionOf(chain.back().info, parent.info));
+    for (const ChainMember& member : chain) {
+      if (member.info.id == parent.info.id) {
+        return Status::Corrupt("corpus " + member.info.path + " is its own ancestor (through " +
+                               parent.info.path +
+                               "): the store is damaged; rebuild the corpora");
       }
     }
     chain.push_back(std::move(parent));
   }
   return chain;
+}
+
+}  // namespace
+
+Result<std::vector<ChainMember>> ReadLocalCorpusChain(const std::string& dir) {
+  ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(dir));
+  return FollowParents(LocalMember(std::move(info)),
+                       [](const CorpusInfo& child) -> Result<ChainMember> {
+                         ASSIGN_OR_RETURN(CorpusInfo parent, FindParent(child));
+                         return LocalMember(std::move(parent));
+                       });
+}
+
+Result<std::vector<ChainMember>> ReadCorpusChain(CorpusSource root,
+                                                 const ParentFinder& find_parent) {
+  ASSIGN_OR_RETURN(CorpusInfo info, ReadCorpusInfo(*root.storage));
+  auto find = [&](const CorpusInfo& child) -> Result<ChainMember> {
+    if (!find_parent) {
+      return Status::NotFound(Needed(child) +
+                              ", and no way to find its ancestors was given: open it from its "
+                              "directory, beside its parent");
+    }
+    ASSIGN_OR_RETURN(CorpusSource source, find_parent(child));
+    Result<CorpusInfo> parent = ReadCorpusInfo(*source.storage);
+    if (!parent.ok()) return parent.status().WithContext("parent of " + child.path);
+    if (parent->id != *child.parent_id ||
+        !DigestEqual(parent->manifest_digest, *child.parent_manifest_digest)) {
+      return Status::Integrity(Needed(child) + ", but " + parent->path + " holds corpus " +
+                               parent->id + " with manifest blake3 " +
+                               ToHex(parent->manifest_digest) +
+                               ": put the original parent back (re-fetch it) or rebuild " +
+                               child.path);
+    }
+    return ChainMember{std::move(parent).value(), std::move(source)};
+  };
+  return FollowParents(ChainMember{std::move(info), std::move(root)}, find);
+}
+
+Result<std::vector<CorpusInfo>> ReadCorpusChain(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::vector<ChainMember> members, ReadLocalCorpusChain(dir));
+  std::vector<CorpusInfo> chain;
+  for (ChainMember& member : members) chain.push_back(std::move(member.info));
+  return chain;
+}
+
+std::vector<const Storage*> SegmentStorages(const std::vector<ChainMember>& chain) {
+  std::map<std::string, const Storage*> storages;  // Corpus id -> its storage.
+  for (const ChainMember& member : chain) {
+    storages.emplace(member.info.id, member.source.storage.get());
+  }
+  const CorpusInfo& info = chain.front().info;
+  std::vector<const Storage*> result;
+  for (size_t i = 0; i < info.segments.size(); ++i) {
+    result.push_back(i < info.segment_owners.size() ? storages.at(info.segment_owners[i])
+                                                    : chain.front().source.storage.get());
+  }
+  return result;
 }
 
 }  // namespace reducto

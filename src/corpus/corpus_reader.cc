@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "corpus/fine_index.h"
 #include "crypto/corpus_keys.h"
 #include "hashing/weak_key.h"
+#include "storage/local_directory_storage.h"
 #include "util/file.h"
 #include "util/memory.h"
 
@@ -30,11 +32,24 @@ std::string OutOfRange(uint64_t address, uint64_t length, uint64_t size) {
          " bytes): the data was made with another corpus or is damaged";
 }
 
+// A pack segment's bytes: a view of the storage's file (mapped, for a local directory);
+// where the storage gives no view, a copy read whole through ranged reads; for an
+// encrypted corpus, the decrypted plaintext.
+struct Segment {
+  std::unique_ptr<StorageFile> file;  // Null for a copy.
+  MappedFile copy;                    // Anonymous memory; empty for a view.
+  std::span<const uint8_t> bytes;
+
+  void DropResidentPages() const {
+    if (file) file->DropResidentPages();
+  }
+};
+
 // A corpus and its ancestors (one element in `chain` for a root corpus): the segments
 // of the whole address space mapped, one index per member.
 class MappedCorpusReader final : public CorpusReader {
  public:
-  MappedCorpusReader(std::vector<CorpusInfo> chain, std::vector<MappedFile> segments,
+  MappedCorpusReader(std::vector<CorpusInfo> chain, std::vector<Segment> segments,
                      std::vector<std::unique_ptr<ChunkIndexReader>> indexes,
                      std::vector<std::optional<FineIndex>> fine, uint64_t cache_bytes)
       : chain_(std::move(chain)),
@@ -68,7 +83,7 @@ class MappedCorpusReader final : public CorpusReader {
     // look-up would fault a page back in (the dump pair, one thread, on a corpus whose
     // pages the cache held as small folios: 48,074 -> 24,836 page faults, 0.81 -> 0.65 s).
     // They go too when they alone hold 3/4 of the share.
-    for (const MappedFile& segment : segments_) segment.DropResidentPages();
+    for (const Segment& segment : segments_) segment.DropResidentPages();
     mapped = MappedBytes();
     if (!mapped || *mapped > pack_budget_ / 4 * 3) {
       for (const FineIndexView& fine : fine_views_) fine.index->DropResidentPages();
@@ -102,7 +117,7 @@ class MappedCorpusReader final : public CorpusReader {
     size_t i = SegmentAt(address);
     uint64_t offset = address - info().segments[i].base;
     if (length <= info().segments[i].size - offset) {
-      return segments_[i].bytes().subspan(offset, length);
+      return segments_[i].bytes.subspan(offset, length);
     }
     return Gather(i, offset, length, scratch);
   }
@@ -110,7 +125,7 @@ class MappedCorpusReader final : public CorpusReader {
   // Element 0 is info(); then the parent, and so on.
   const std::vector<CorpusInfo>& chain() const { return chain_; }
   const ChunkIndexReader& index(size_t member) const { return *indexes_[member]; }
-  std::span<const uint8_t> segment_bytes(size_t i) const { return segments_[i].bytes(); }
+  std::span<const uint8_t> segment_bytes(size_t i) const { return segments_[i].bytes; }
   // The fine index of segment i, or nullptr.
   const FineIndex* segment_fine_index(size_t i) const {
     return fine_[i] ? &*fine_[i] : nullptr;
@@ -137,7 +152,7 @@ class MappedCorpusReader final : public CorpusReader {
     }
     uint64_t done = 0;
     for (; done < length; ++i, offset = 0) {
-      std::span<const uint8_t> bytes = segments_[i].bytes();
+      std::span<const uint8_t> bytes = segments_[i].bytes;
       uint64_t n = std::min<uint64_t>(length - done, bytes.size() - offset);
       std::copy_n(bytes.data() + offset, n, scratch->data() + done);
       done += n;
@@ -146,7 +161,7 @@ class MappedCorpusReader final : public CorpusReader {
   }
 
   std::vector<CorpusInfo> chain_;
-  std::vector<MappedFile> segments_;
+  std::vector<Segment> segments_;
   std::vector<std::unique_ptr<ChunkIndexReader>> indexes_;
   std::vector<std::optional<FineIndex>> fine_;  // Per segment; empty without one.
   std::vector<FineIndexView> fine_views_;       // Of those that have one.
@@ -168,19 +183,38 @@ uint64_t EffectiveCacheBytes(uint64_t requested) {
   return std::max(cache, kMinCorpusCacheBytes);
 }
 
-// Segment `number` of an encrypted corpus, decrypted into anonymous memory: every
-// sealed chunk authenticates before any of it is used.
-Result<MappedFile> DecryptSegment(const std::string& path, uint32_t number, uint64_t size,
-                                  const CorpusKeys& keys) {
-  ASSIGN_OR_RETURN(MappedFile sealed, MappedFile::Open(path));
-  if (sealed.size() != CorpusKeys::SealedSize(size)) {
+// The whole of `file` (`path` in messages) in anonymous memory, read through ranged
+// reads: for a storage that gives no view.
+Result<MappedFile> ReadWhole(const StorageFile& file, const std::string& path) {
+  constexpr uint64_t kStep = 16u << 20;
+  ASSIGN_OR_RETURN(MappedFile copy, MappedFile::Anonymous(file.size(), "reading " + path));
+  std::span<uint8_t> out = copy.fill();
+  for (uint64_t at = 0; at < out.size(); at += kStep) {
+    RETURN_IF_ERROR(file.ReadAt(at, out.subspan(at, std::min<uint64_t>(kStep, out.size() - at))));
+  }
+  return copy;
+}
+
+// Segment `number` of an encrypted corpus, `name` in `storage`, decrypted into anonymous
+// memory: every sealed chunk authenticates before any of it is used.
+Result<MappedFile> DecryptSegment(const Storage& storage, const std::string& name,
+                                  uint32_t number, uint64_t size, const CorpusKeys& keys) {
+  const std::string path = storage.PathOf(name);
+  ASSIGN_OR_RETURN(std::unique_ptr<StorageFile> file, storage.Open(name, FileAccess::kView));
+  if (file->size() != CorpusKeys::SealedSize(size)) {
     return Status::Corrupt("encrypted pack segment " + path + " is " +
-                           std::to_string(sealed.size()) + " bytes, expected " +
+                           std::to_string(file->size()) + " bytes, expected " +
                            std::to_string(CorpusKeys::SealedSize(size)) + " for the " +
                            std::to_string(size) + " bytes the manifest says" + kDamaged);
   }
+  MappedFile read;  // The sealed bytes, where the storage gives no view.
+  std::optional<std::span<const uint8_t>> view = file->view();
+  if (!view) {
+    ASSIGN_OR_RETURN(read, ReadWhole(*file, path));
+    view = read.bytes();
+  }
   ASSIGN_OR_RETURN(MappedFile plain, MappedFile::Anonymous(size, "decrypting " + path));
-  std::span<const uint8_t> in = sealed.bytes();
+  std::span<const uint8_t> in = *view;
   std::span<uint8_t> out = plain.fill();
   const uint64_t chunks = (size + kPackChunkSize - 1) / kPackChunkSize;
   if (chunks == 0) return plain;
@@ -211,81 +245,109 @@ Result<MappedFile> DecryptSegment(const std::string& path, uint32_t number, uint
   return plain;
 }
 
-// The pack segments of `chain`'s address space: mapped, or decrypted for an encrypted
-// corpus (a root, so `chain` holds only it).
-Result<std::vector<MappedFile>> OpenSegments(const std::vector<CorpusInfo>& chain,
-                                             const CorpusKeys* keys) {
-  const CorpusInfo& info = chain.front();
-  std::vector<std::string> paths = SegmentPaths(chain);
-  std::vector<MappedFile> segments;
+// The pack segments of `chain`'s address space, each from the storage of the member
+// that holds it: viewed (mapped), read whole where the storage gives no view, or
+// decrypted for an encrypted corpus (a root, so `chain` holds only it).
+Result<std::vector<Segment>> OpenSegments(const std::vector<ChainMember>& chain,
+                                          const CorpusKeys* keys) {
+  const CorpusInfo& info = chain.front().info;
+  std::vector<const Storage*> storages = SegmentStorages(chain);
+  std::vector<Segment> segments;
   for (size_t i = 0; i < info.segments.size(); ++i) {
+    const Storage& storage = *storages[i];
+    const std::string& name = info.segments[i].file;
     const uint64_t size = info.segments[i].size;
+    Segment segment;
     if (keys != nullptr) {
-      ASSIGN_OR_RETURN(MappedFile plain,
-                       DecryptSegment(paths[i], static_cast<uint32_t>(i), size, *keys));
-      segments.push_back(std::move(plain));
+      ASSIGN_OR_RETURN(segment.copy,
+                       DecryptSegment(storage, name, static_cast<uint32_t>(i), size, *keys));
+      segment.bytes = segment.copy.bytes();
+      segments.push_back(std::move(segment));
       continue;
     }
-    ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(paths[i]));
-    if (file.size() != size) {
-      return Status::Corrupt("pack segment " + paths[i] + " is " + std::to_string(file.size()) +
-                             " bytes, manifest says " + std::to_string(size) + kDamaged);
+    ASSIGN_OR_RETURN(std::unique_ptr<StorageFile> file, storage.Open(name, FileAccess::kView));
+    if (file->size() != size) {
+      return Status::Corrupt("pack segment " + storage.PathOf(name) + " is " +
+                             std::to_string(file->size()) + " bytes, manifest says " +
+                             std::to_string(size) + kDamaged);
     }
-    segments.push_back(std::move(file));
+    if (std::optional<std::span<const uint8_t>> view = file->view()) {
+      segment.bytes = *view;
+      segment.file = std::move(file);
+    } else {
+      ASSIGN_OR_RETURN(segment.copy, ReadWhole(*file, storage.PathOf(name)));
+      segment.bytes = segment.copy.bytes();
+    }
+    segments.push_back(std::move(segment));
   }
   return segments;
 }
 
 // The fine index of each segment of `chain`'s address space (empty for one without).
 Result<std::vector<std::optional<FineIndex>>> OpenFineIndexes(
-    const std::vector<CorpusInfo>& chain) {
-  const CorpusInfo& info = chain.front();
-  std::vector<std::string> dirs = SegmentDirs(chain);
+    const std::vector<ChainMember>& chain) {
+  const CorpusInfo& info = chain.front().info;
+  std::vector<const Storage*> storages = SegmentStorages(chain);
   std::vector<std::optional<FineIndex>> result(info.segments.size());
   for (size_t i = 0; i < info.segments.size(); ++i) {
     const CorpusSegment& segment = info.segments[i];
     if (!segment.fine) continue;
-    ASSIGN_OR_RETURN(result[i], FineIndex::Open(dirs[i] + "/" + segment.fine->file,
-                                                *segment.fine, segment.size));
+    ASSIGN_OR_RETURN(result[i],
+                     FineIndex::Open(*storages[i], segment.fine->file, *segment.fine, segment.size));
   }
   return result;
 }
 
-// The corpus keys of an encrypted corpus (nullopt for a plain one).
-Result<std::optional<CorpusKeys>> OpenKeys(const CorpusInfo& info, const EnvelopeKey* key) {
+// The corpus keys of an encrypted corpus (nullopt for a plain one). The wrapped key is
+// read from a local directory only (CorpusKeys::Open reads a path).
+Result<std::optional<CorpusKeys>> OpenKeys(const ChainMember& member, const EnvelopeKey* key) {
+  const CorpusInfo& info = member.info;
   if (!info.is_encrypted()) return std::optional<CorpusKeys>();
+  if (dynamic_cast<const LocalDirectoryStorage*>(member.source.storage.get()) == nullptr) {
+    return Status::Unavailable("corpus " + info.id + " at " + info.path +
+                               " is encrypted, and this reducto reads encrypted corpora only "
+                               "from a local directory: copy it to one");
+  }
   EnvelopeKey none;
-  auto keys = CorpusKeys::Open(info.path + "/" + kDataKeyFileName, key ? *key : none,
+  auto keys = CorpusKeys::Open(member.source.storage->PathOf(kDataKeyFileName), key ? *key : none,
                                info.encryption);
   if (!keys.ok()) return keys.status().WithContext("corpus " + info.id + " at " + info.path);
   return std::optional<CorpusKeys>(std::move(keys).value());
 }
 
-Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
-                                                       const CorpusReaderOptions& options) {
-  ASSIGN_OR_RETURN(std::vector<CorpusInfo> chain, ReadCorpusChain(dir));
-  for (size_t m = 1; m < chain.size(); ++m) {
-    if (chain[m].is_encrypted()) {
-      return Status::Corrupt("corpus " + chain[m].id + " at " + chain[m].path +
+Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(
+    const std::vector<ChainMember>& members, const CorpusReaderOptions& options) {
+  const std::string& dir = members.front().info.path;
+  for (size_t m = 1; m < members.size(); ++m) {
+    if (members[m].info.is_encrypted()) {
+      return Status::Corrupt("corpus " + members[m].info.id + " at " + members[m].info.path +
                              " is encrypted and cannot be the parent of " + dir + kDamaged);
     }
   }
-  ASSIGN_OR_RETURN(std::optional<CorpusKeys> keys, OpenKeys(chain.front(), options.key));
+  ASSIGN_OR_RETURN(std::optional<CorpusKeys> keys, OpenKeys(members.front(), options.key));
   const CorpusKeys* corpus_keys = keys ? &*keys : nullptr;
-  ASSIGN_OR_RETURN(std::vector<MappedFile> segments, OpenSegments(chain, corpus_keys));
+  ASSIGN_OR_RETURN(std::vector<Segment> segments, OpenSegments(members, corpus_keys));
   // The members' indexes share the index's quarter of the cache.
   const uint64_t cache_bytes = EffectiveCacheBytes(options.cache_bytes);
   std::vector<std::unique_ptr<ChunkIndexReader>> indexes;
-  for (const CorpusInfo& member : chain) {
+  for (const ChainMember& member : members) {
     ASSIGN_OR_RETURN(std::unique_ptr<ChunkIndexReader> index,
-                     ChunkIndexReader::Open(member.path + "/" + kIndexDirName,
-                                            cache_bytes / 4 / chain.size(),
+                     ChunkIndexReader::Open(member.source.index_dir,
+                                            cache_bytes / 4 / members.size(),
                                             corpus_keys ? &corpus_keys->index_key() : nullptr));
     indexes.push_back(std::move(index));
   }
-  ASSIGN_OR_RETURN(std::vector<std::optional<FineIndex>> fine, OpenFineIndexes(chain));
+  ASSIGN_OR_RETURN(std::vector<std::optional<FineIndex>> fine, OpenFineIndexes(members));
+  std::vector<CorpusInfo> chain;
+  for (const ChainMember& member : members) chain.push_back(member.info);
   return std::make_unique<MappedCorpusReader>(std::move(chain), std::move(segments),
                                               std::move(indexes), std::move(fine), cache_bytes);
+}
+
+Result<std::unique_ptr<MappedCorpusReader>> OpenMapped(const std::string& dir,
+                                                       const CorpusReaderOptions& options) {
+  ASSIGN_OR_RETURN(std::vector<ChainMember> chain, ReadLocalCorpusChain(dir));
+  return OpenMapped(chain, options);
 }
 
 // BLAKE3 of bytes the reader maps, hashed in steps, each noted to the reader so that
@@ -365,20 +427,37 @@ Status VerifyMember(const MappedCorpusReader& reader, size_t m) {
   return Status::Ok();
 }
 
+
+// Opens the corpus that `read_chain` finds. A corpus replaced (--force) while this
+// opened it looks incomplete for a moment: its manifest read from the old directory,
+// its files from the new one. Replacement is one rename, so a second attempt sees one
+// complete corpus; only a corpus that is damaged fails twice.
+Result<std::unique_ptr<CorpusReader>> OpenOnceMore(
+    const std::function<Result<std::vector<ChainMember>>()>& read_chain,
+    const CorpusReaderOptions& options) {
+  auto open = [&]() -> Result<std::unique_ptr<MappedCorpusReader>> {
+    ASSIGN_OR_RETURN(std::vector<ChainMember> chain, read_chain());
+    return OpenMapped(chain, options);
+  };
+  Result<std::unique_ptr<MappedCorpusReader>> reader = open();
+  if (!reader.ok() && reader.status().code() == StatusCode::kCorrupt) reader = open();
+  if (!reader.ok()) return reader.status();
+  return std::unique_ptr<CorpusReader>(std::move(reader).value());
+}
+
 }  // namespace
 
 Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& dir,
                                                          const CorpusReaderOptions& options) {
-  Result<std::unique_ptr<MappedCorpusReader>> reader = OpenMapped(dir, options);
-  // A corpus replaced (--force) while this opened it looks incomplete for a moment: its
-  // manifest read from the old directory, its files from the new one. Replacement is
-  // one rename, so a second attempt sees one complete corpus; only a corpus that is
-  // damaged fails twice.
-  if (!reader.ok() && reader.status().code() == StatusCode::kCorrupt) {
-    reader = OpenMapped(dir, options);
-  }
-  if (!reader.ok()) return reader.status();
-  return std::unique_ptr<CorpusReader>(std::move(reader).value());
+  return OpenOnceMore([&] { return ReadLocalCorpusChain(dir); }, options);
+}
+
+Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::shared_ptr<const Storage> storage,
+                                                         const std::string& index_dir,
+                                                         const CorpusReaderOptions& options,
+                                                         const ParentFinder& find_parent) {
+  CorpusSource root{std::move(storage), index_dir};
+  return OpenOnceMore([&] { return ReadCorpusChain(root, find_parent); }, options);
 }
 
 Status RefuseEncrypted(const CorpusInfo& info, const std::string& action) {

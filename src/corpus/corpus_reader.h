@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "corpus/corpus_chain.h"
 #include "reducto/corpus.h"
 #include "reducto/digest.h"
 #include "reducto/status.h"
+#include "storage/storage.h"
 
 namespace reducto {
 
@@ -54,12 +56,26 @@ class CorpusReader {
  public:
   // Reads the manifest (ReadCorpusInfo) and, for a version, its ancestors
   // (ReadCorpusChain); maps every pack segment of the address space from the directory
-  // that holds it and opens each member's index read-only, without writing anything.
-  // Lookup() consults them all. NotFound when `dir` or an ancestor does not exist;
-  // Integrity when an ancestor is not the pinned one; Corrupt when a corpus exists but
-  // is not complete.
+  // that holds it and opens each member's index read-only, without writing anything
+  // and without starting threads. Lookup() consults them all. The files are read
+  // through LocalDirectoryStorage(dir), the index is <dir>/index, the ancestors are
+  // found beside `dir` (ReadLocalCorpusChain). NotFound when `dir` or an ancestor does
+  // not exist; Integrity when an ancestor is not the pinned one; Corrupt when a corpus
+  // exists but is not complete.
   static Result<std::unique_ptr<CorpusReader>> Open(const std::string& dir,
                                                     const CorpusReaderOptions& options = {});
+  // The same for a corpus whose manifest, pack segments and fine indexes are read
+  // through `storage`, and whose chunk index is the local RocksDB directory
+  // `index_dir`. Segments and fine indexes are used through StorageFile::view() where
+  // the storage gives one (a local directory maps them); otherwise each is read whole
+  // through ranged reads when the reader opens. A version's parent (and, asked again,
+  // each further ancestor) comes from `find_parent`; without one a version fails with
+  // NotFound. info().path is storage->location(). An encrypted corpus is read only
+  // from a LocalDirectoryStorage (Unavailable otherwise). Errors as above.
+  static Result<std::unique_ptr<CorpusReader>> Open(std::shared_ptr<const Storage> storage,
+                                                    const std::string& index_dir,
+                                                    const CorpusReaderOptions& options = {},
+                                                    const ParentFinder& find_parent = {});
   virtual ~CorpusReader() = default;
 
   virtual const CorpusInfo& info() const = 0;

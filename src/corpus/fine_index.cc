@@ -1,15 +1,12 @@
 #include "corpus/fine_index.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
 
+#include "storage/local_directory_storage.h"
 #include "util/endian.h"
 
 namespace reducto {
@@ -63,6 +60,13 @@ std::string FineFileName(uint32_t segment_number) {
 Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std::string& dir,
                                      const std::string& relative_file, uint32_t min_stride,
                                      uint64_t max_bytes, const std::function<void()>& step_done) {
+  LocalDirectoryStorage storage(dir);
+  return WriteFineIndex(segment, storage, relative_file, min_stride, max_bytes, step_done);
+}
+
+Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, Storage& storage,
+                                     const std::string& relative_file, uint32_t min_stride,
+                                     uint64_t max_bytes, const std::function<void()>& step_done) {
   uint32_t stride = std::max<uint32_t>(1, min_stride);
   while (stride <= kFineMaxStride &&
          FileSize(BucketCount(PositionCount(segment.size(), stride))) > max_bytes) {
@@ -85,7 +89,7 @@ Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std
     Insert(table, buckets, FineHash(segment.data() + offset), offset);
     if (step_done && (i + 1) % positions_per_step == 0) step_done();
   }
-  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + relative_file, file));
+  RETURN_IF_ERROR(storage.Publish(relative_file, file));
   return FineIndexFile{relative_file, file.size(), Blake3(file), stride};
 }
 
@@ -124,52 +128,42 @@ Status CheckFineHeader(std::span<const uint8_t> bytes, const FineIndexFile& expe
   return Status::Ok();
 }
 
-Result<FineIndex> FineIndex::Open(const std::string& path, const FineIndexFile& expected,
-                                  uint64_t segment_size) {
-  // One open file for both ways of reading, so that they read the same file even when
-  // the corpus is replaced meanwhile.
+Result<FineIndex> FineIndex::Open(const Storage& storage, const std::string& name,
+                                  const FineIndexFile& expected, uint64_t segment_size) {
+  const std::string path = storage.PathOf(name);
   FineIndex index;
-  index.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (index.fd_ < 0) return ErrnoStatus("open fine index", path, errno);
-  ASSIGN_OR_RETURN(MappedFile file, MappedFile::Map(index.fd_, path));
-  RETURN_IF_ERROR(CheckFineHeader(file.bytes(), expected, segment_size, path));
-  index.bucket_count_ = LoadLe64(file.bytes().data() + kFineBucketCountOffset);
-  index.table_ = file.bytes().data() + kFineHeaderSize;
-  index.file_ = std::move(file);
+  Result<std::unique_ptr<StorageFile>> file = storage.Open(name, FileAccess::kView);
+  if (!file.ok()) return file.status().WithContext("cannot open fine index");
+  index.file_ = std::move(file).value();
+  if (std::optional<std::span<const uint8_t>> view = index.file_->view()) {
+    index.bytes_ = *view;
+  } else {
+    // The size is checked before the file is read whole.
+    if (index.file_->size() != expected.size) {
+      return Status::Corrupt("fine index " + path + " is " + std::to_string(index.file_->size()) +
+                             " bytes, the manifest says " + std::to_string(expected.size) +
+                             kDamaged);
+    }
+    index.copy_.resize(index.file_->size());
+    RETURN_IF_ERROR(index.file_->ReadAt(0, index.copy_));
+    index.bytes_ = index.copy_;
+  }
+  RETURN_IF_ERROR(CheckFineHeader(index.bytes_, expected, segment_size, path));
+  index.bucket_count_ = LoadLe64(index.bytes_.data() + kFineBucketCountOffset);
+  index.table_ = index.bytes_.data() + kFineHeaderSize;
   return index;
 }
 
-FineIndex::FineIndex(FineIndex&& other) noexcept
-    : file_(std::move(other.file_)),
-      fd_(std::exchange(other.fd_, -1)),
-      table_(std::exchange(other.table_, nullptr)),
-      bucket_count_(std::exchange(other.bucket_count_, 0)) {}
-
-FineIndex& FineIndex::operator=(FineIndex&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    file_ = std::move(other.file_);
-    fd_ = std::exchange(other.fd_, -1);
-    table_ = std::exchange(other.table_, nullptr);
-    bucket_count_ = std::exchange(other.bucket_count_, 0);
-  }
-  return *this;
-}
-
-FineIndex::~FineIndex() {
-  if (fd_ >= 0) ::close(fd_);
+Result<FineIndex> FineIndex::Open(const std::string& path, const FineIndexFile& expected,
+                                  uint64_t segment_size) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return Open(LocalDirectoryStorage("."), path, expected, segment_size);
+  return Open(LocalDirectoryStorage(path.substr(0, slash)), path.substr(slash + 1), expected,
+              segment_size);
 }
 
 bool FineIndex::ReadBucket(uint64_t b, uint8_t* out) const {
-  const off_t at = static_cast<off_t>(kFineHeaderSize + b * kFineBucketSize);
-  size_t done = 0;
-  while (done < kFineBucketSize) {
-    ssize_t n = ::pread(fd_, out + done, kFineBucketSize - done, at + static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
+  return file_->ReadAt(kFineHeaderSize + b * kFineBucketSize, {out, kFineBucketSize}).ok();
 }
 
 }  // namespace reducto

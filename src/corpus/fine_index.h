@@ -15,13 +15,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "reducto/corpus.h"
 #include "reducto/status.h"
+#include "storage/storage.h"
 #include "util/endian.h"
-#include "util/file.h"
 
 namespace reducto {
 
@@ -90,13 +92,19 @@ inline double FineBytesPerSegmentByte() {
 // pack/000000.seg -> fine/000000.fine.
 std::string FineFileName(uint32_t segment_number);
 
-// Builds the fine index of `segment` (a segment's plaintext bytes) and writes it to
-// `dir`/`relative_file` (atomically, synced). The stride is the smallest power of two
+// Builds the fine index of `segment` (a segment's plaintext bytes) and publishes it as
+// `relative_file` in `storage` (atomically, synced; replacing a file of that name). The stride is the smallest power of two
 // from `min_stride` whose file fits `max_bytes`; a segment too large for that gets
 // none (returns a FineIndexFile with stride 0 and writes nothing). `step_done`, when
 // given, is called after every kFineStepBytes of the segment were indexed (a mapped
 // segment's reader drops the pages read so far).
 inline constexpr uint64_t kFineStepBytes = 64u << 20;
+Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, Storage& storage,
+                                     const std::string& relative_file,
+                                     uint32_t min_stride = kFineDefaultStride,
+                                     uint64_t max_bytes = kFineDefaultMaxBytes,
+                                     const std::function<void()>& step_done = {});
+// The same into the local directory `dir`.
 Result<FineIndexFile> WriteFineIndex(std::span<const uint8_t> segment, const std::string& dir,
                                      const std::string& relative_file,
                                      uint32_t min_stride = kFineDefaultStride,
@@ -110,18 +118,24 @@ Status CheckFineHeader(std::span<const uint8_t> bytes, const FineIndexFile& expe
 
 class FineIndex {
  public:
-  // Maps `path` and checks its size and header (CheckFineHeader).
+  // Opens `name` of `storage` for a view (mapped, for a local directory; read whole
+  // into memory where the storage gives no view) and checks its size and header
+  // (CheckFineHeader).
+  static Result<FineIndex> Open(const Storage& storage, const std::string& name,
+                                const FineIndexFile& expected, uint64_t segment_size);
+  // The same for the local file `path`.
   static Result<FineIndex> Open(const std::string& path, const FineIndexFile& expected,
                                 uint64_t segment_size);
   FineIndex() = default;
-  FineIndex(FineIndex&& other) noexcept;
-  FineIndex& operator=(FineIndex&& other) noexcept;
-  ~FineIndex();
+  FineIndex(FineIndex&& other) noexcept = default;
+  FineIndex& operator=(FineIndex&& other) noexcept = default;
+  ~FineIndex() = default;
 
   // How a look-up reads the buckets: through the mapping (fast once its pages are
-  // mapped), or with pread (a system call each, but nothing mapped: this kernel maps
-  // whole large folios on a fault, so a few hundred scattered look-ups through the
-  // mapping map nearly the whole file).
+  // mapped), or with ranged reads (StorageFile::ReadAt, pread for a local file: a
+  // system call each, but nothing mapped: this kernel maps whole large folios on a
+  // fault, so a few hundred scattered look-ups through the mapping map nearly the
+  // whole file).
   enum class Access { kMapped, kRead };
 
   // Calls f(offset) for each indexed segment offset whose window hash had `hash`'s
@@ -150,16 +164,19 @@ class FineIndex {
     __builtin_prefetch(table_ + FineBucket(hash, bucket_count_) * kFineBucketSize);
   }
   // The whole file, as mapped (for verification).
-  std::span<const uint8_t> bytes() const { return file_.bytes(); }
-  // As MappedFile::DropResidentPages.
-  void DropResidentPages() const { file_.DropResidentPages(); }
+  std::span<const uint8_t> bytes() const { return bytes_; }
+  // As StorageFile::DropResidentPages.
+  void DropResidentPages() const { file_->DropResidentPages(); }
 
  private:
-  // pread of bucket `b` into `out` (kFineBucketSize bytes); false on a short read.
+  // A ranged read of bucket `b` into `out` (kFineBucketSize bytes); false when it fails.
   bool ReadBucket(uint64_t b, uint8_t* out) const;
 
-  MappedFile file_;
-  int fd_ = -1;  // For Access::kRead.
+  // One open file for both ways of reading, so that they read the same file even when
+  // the corpus is replaced meanwhile.
+  std::unique_ptr<StorageFile> file_;
+  std::vector<uint8_t> copy_;  // The file, where the storage gives no view.
+  std::span<const uint8_t> bytes_;
   const uint8_t* table_ = nullptr;
   uint64_t bucket_count_ = 0;
 };

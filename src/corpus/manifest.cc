@@ -13,6 +13,7 @@
 #include "corpus/corpus_format.h"
 #include "corpus/fine_index.h"
 #include "crypto/corpus_keys.h"
+#include "storage/local_directory_storage.h"
 #include "util/file.h"
 
 namespace reducto {
@@ -392,27 +393,31 @@ std::string Dump(const OrderedJson& j) {
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
 }
 
-// The size of the regular file `path` of the corpus, which the manifest names as a
-// `what` ("pack segment", "fine index"): Corrupt when it is missing or not a file.
-Result<uint64_t> CorpusFileSize(const std::string& path, const std::string& what) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status::Corrupt(what + " " + path + " is missing" + kDamaged);
-    return ErrnoStatus("stat " + what, path, errno);
+// The size of the regular file `name` of the corpus in `storage`, which the manifest
+// names as a `what` ("pack segment", "fine index"): Corrupt when it is missing or not a
+// file.
+Result<uint64_t> CorpusFileSize(const Storage& storage, const std::string& name,
+                                const std::string& what) {
+  Result<uint64_t> size = storage.Size(name);
+  if (size.ok()) return size;
+  const std::string path = storage.PathOf(name);
+  switch (size.status().code()) {
+    case StatusCode::kNotFound:
+      return Status::Corrupt(what + " " + path + " is missing" + kDamaged);
+    case StatusCode::kInvalidArgument:
+      return Status::Corrupt(what + " " + path + " is not a regular file" + kDamaged);
+    default:
+      return size.status().WithContext(what + " " + path);
   }
-  if (!S_ISREG(st.st_mode)) {
-    return Status::Corrupt(what + " " + path + " is not a regular file" + kDamaged);
-  }
-  return static_cast<uint64_t>(st.st_size);
 }
 
 // The corpus's own segment files and fine indexes; an ancestor's are checked by
 // ReadCorpusChain.
-Status CheckSegmentFiles(const CorpusInfo& info) {
+Status CheckSegmentFiles(const Storage& storage, const CorpusInfo& info) {
   for (size_t i = info.segment_owners.size(); i < info.segments.size(); ++i) {
     const CorpusSegment& segment = info.segments[i];
-    std::string path = info.path + "/" + segment.file;
-    ASSIGN_OR_RETURN(uint64_t size, CorpusFileSize(path, "pack segment"));
+    std::string path = storage.PathOf(segment.file);
+    ASSIGN_OR_RETURN(uint64_t size, CorpusFileSize(storage, segment.file, "pack segment"));
     // An encrypted segment holds each chunk sealed, a tag longer.
     uint64_t expected =
         info.is_encrypted() ? CorpusKeys::SealedSize(segment.size) : segment.size;
@@ -422,8 +427,8 @@ Status CheckSegmentFiles(const CorpusInfo& info) {
                              std::to_string(segment.size) + " bytes the manifest says" + kDamaged);
     }
     if (!segment.fine) continue;
-    path = info.path + "/" + segment.fine->file;
-    ASSIGN_OR_RETURN(size, CorpusFileSize(path, "fine index"));
+    path = storage.PathOf(segment.fine->file);
+    ASSIGN_OR_RETURN(size, CorpusFileSize(storage, segment.fine->file, "fine index"));
     if (size != segment.fine->size) {
       return Status::Corrupt("fine index " + path + " is " + std::to_string(size) +
                              " bytes, the manifest says " + std::to_string(segment.fine->size) +
@@ -489,6 +494,24 @@ std::string HumanBytes(uint64_t bytes) {
   return text;
 }
 
+Result<CorpusInfo> ReadManifest(const Storage& storage) {
+  Result<std::string> text = storage.ReadSmall(kManifestFileName, kMaxManifestBytes);
+  if (!text.ok() && text.status().code() == StatusCode::kNotFound) {
+    return Status::NotFound(NotACorpus(storage.location(), "no manifest.json"));
+  }
+  if (!text.ok()) return text.status();
+  ASSIGN_OR_RETURN(CorpusInfo info, ParseManifest(*text, storage.PathOf(kManifestFileName)));
+  info.path = storage.location();
+  info.manifest_digest = Blake3({reinterpret_cast<const uint8_t*>(text->data()), text->size()});
+  return info;
+}
+
+Result<CorpusInfo> ReadCorpusInfo(const Storage& storage) {
+  ASSIGN_OR_RETURN(CorpusInfo info, ReadManifest(storage));
+  RETURN_IF_ERROR(CheckSegmentFiles(storage, info));
+  return info;
+}
+
 Result<CorpusInfo> ReadManifestFile(const std::string& dir) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {
@@ -500,21 +523,12 @@ Result<CorpusInfo> ReadManifestFile(const std::string& dir) {
     return ErrnoStatus("open corpus", dir, errno);
   }
   if (!S_ISDIR(st.st_mode)) return Status::NotFound(NotACorpus(dir, "not a directory"));
-  std::string manifest_path = dir + "/" + kManifestFileName;
-  if (::stat(manifest_path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status::NotFound(NotACorpus(dir, "no manifest.json"));
-    return ErrnoStatus("open", manifest_path, errno);
-  }
-  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(manifest_path, kMaxManifestBytes));
-  ASSIGN_OR_RETURN(CorpusInfo info, ParseManifest(text, manifest_path));
-  info.path = dir;
-  info.manifest_digest = Blake3({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
-  return info;
+  return ReadManifest(LocalDirectoryStorage(dir));
 }
 
 Result<CorpusInfo> ReadCorpusInfo(const std::string& dir) {
   ASSIGN_OR_RETURN(CorpusInfo info, ReadManifestFile(dir));
-  RETURN_IF_ERROR(CheckSegmentFiles(info));
+  RETURN_IF_ERROR(CheckSegmentFiles(LocalDirectoryStorage(dir), info));
   return info;
 }
 

@@ -8,6 +8,7 @@
 
 #include "reducto/corpus.h"
 #include "reducto/status.h"
+#include "storage/storage.h"
 
 namespace reducto {
 
@@ -26,6 +27,13 @@ Result<CorpusInfo> ParseManifest(const std::string& text, const std::string& whe
 // Reads and parses <dir>/manifest.json and computes its digest, without looking at the
 // segment files (ReadCorpusInfo does both). Errors as ReadCorpusInfo's.
 Result<CorpusInfo> ReadManifestFile(const std::string& dir);
+
+// The same through a storage: manifest.json read and parsed, its digest computed;
+// `path` is the storage's location(). NotFound when there is no manifest.json.
+Result<CorpusInfo> ReadManifest(const Storage& storage);
+// ReadManifest, and the sizes of the corpus's own segment files and fine indexes in
+// `storage` checked against the manifest (ReadCorpusInfo(dir) through a storage).
+Result<CorpusInfo> ReadCorpusInfo(const Storage& storage);
 
 // A random UUID version 4, lowercase 8-4-4-4-12.
 std::string NewCorpusId();

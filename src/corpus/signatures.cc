@@ -1,18 +1,14 @@
 #include "corpus/signatures.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 #include "corpus/corpus_format.h"
 #include "crypto/ed25519.h"
 #include "crypto/key_format.h"
 #include "crypto/text_record.h"
-#include "util/file.h"
+#include "storage/local_directory_storage.h"
 
 namespace reducto {
 namespace {
@@ -98,12 +94,13 @@ Status CheckSignature(const SignatureFile& file, const std::string& path, const 
   return Status::Ok();
 }
 
-SignatureCheck CheckSignatureFile(const std::string& path, const std::string& name,
+SignatureCheck CheckSignatureFile(const Storage& storage, const std::string& name,
                                   const CorpusInfo& info, const std::vector<PublicKey>& trusted) {
+  const std::string path = storage.PathOf(std::string(kSignaturesDirName) + "/" + name);
   SignatureCheck check;
   check.file = path;
   check.key_id = name.substr(0, name.size() - std::strlen(kSignatureSuffix));
-  auto text = ReadSmallFile(path, kMaxKeyFileBytes);
+  auto text = storage.ReadSmall(std::string(kSignaturesDirName) + "/" + name, kMaxKeyFileBytes);
   if (!text.ok()) {
     check.problem = text.status();
     return check;
@@ -122,23 +119,11 @@ SignatureCheck CheckSignatureFile(const std::string& path, const std::string& na
   return check;
 }
 
-// The names of the regular files in `dir` that end in ".sig", sorted. A missing
-// directory holds none.
-Result<std::vector<std::string>> ListSignatureFiles(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> names;
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec);
-  if (ec == std::errc::no_such_file_or_directory) return names;
-  if (ec) return ErrnoStatus("list", dir, ec.value());
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (name.ends_with(kSignatureSuffix) && fs::is_regular_file(it->symlink_status(ec))) {
-      names.push_back(std::move(name));
-    }
-  }
-  if (ec) return ErrnoStatus("list", dir, ec.value());
-  std::sort(names.begin(), names.end());
+// The names of the regular files in signatures/ of `storage` that end in ".sig",
+// sorted. A missing folder holds none.
+Result<std::vector<std::string>> ListSignatureFiles(const Storage& storage) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, storage.List(kSignaturesDirName));
+  std::erase_if(names, [](const std::string& name) { return !name.ends_with(kSignatureSuffix); });
   return names;
 }
 
@@ -178,14 +163,8 @@ std::vector<uint8_t> SignatureMessage(const std::string& corpus_id, const Digest
   return std::vector<uint8_t>(message.begin(), message.end());
 }
 
-Result<std::string> WriteCorpusSignature(const std::string& dir, const CorpusInfo& info,
+Result<std::string> WriteCorpusSignature(Storage& storage, const CorpusInfo& info,
                                          const SecretKey& key) {
-  std::string signatures = dir + "/" + kSignaturesDirName;
-  if (::mkdir(signatures.c_str(), 0755) == 0) {
-    RETURN_IF_ERROR(SyncDirectory(dir));
-  } else if (errno != EEXIST) {
-    return ErrnoStatus("create directory", signatures, errno);
-  }
   PublicKey public_key = key.public_key();
   auto signature = key.Sign(SignatureMessage(info.id, info.manifest_digest));
   std::string text =
@@ -194,10 +173,16 @@ Result<std::string> WriteCorpusSignature(const std::string& dir, const CorpusInf
                                           {kSignatureCorpusIdField, info.id},
                                           {kSignatureManifestField, ToHex(info.manifest_digest)},
                                           {kSignatureValueField, ToBase64(signature)}});
-  std::string path = signatures + "/" + SignatureFileName(public_key.id());
+  std::string name = std::string(kSignaturesDirName) + "/" + SignatureFileName(public_key.id());
   RETURN_IF_ERROR(
-      WriteFileAtomic(path, {reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
-  return path;
+      storage.Publish(name, {reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
+  return storage.PathOf(name);
+}
+
+Result<std::string> WriteCorpusSignature(const std::string& dir, const CorpusInfo& info,
+                                         const SecretKey& key) {
+  LocalDirectoryStorage storage(dir);
+  return WriteCorpusSignature(storage, info, key);
 }
 
 Result<std::vector<SecretKey>> ReadSigningKeys(const std::vector<std::string>& paths) {
@@ -226,15 +211,20 @@ Result<std::string> SignCorpus(const std::string& dir, const SecretKey& key,
   return WriteCorpusSignature(dir, info, key);
 }
 
-Result<std::vector<SignatureCheck>> CheckCorpusSignatures(const CorpusInfo& info,
+Result<std::vector<SignatureCheck>> CheckCorpusSignatures(const Storage& storage,
+                                                          const CorpusInfo& info,
                                                           const std::vector<PublicKey>& trusted) {
-  std::string dir = info.path + "/" + kSignaturesDirName;
-  ASSIGN_OR_RETURN(std::vector<std::string> names, ListSignatureFiles(dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListSignatureFiles(storage));
   std::vector<SignatureCheck> checks;
   for (const std::string& name : names) {
-    checks.push_back(CheckSignatureFile(dir + "/" + name, name, info, trusted));
+    checks.push_back(CheckSignatureFile(storage, name, info, trusted));
   }
   return checks;
+}
+
+Result<std::vector<SignatureCheck>> CheckCorpusSignatures(const CorpusInfo& info,
+                                                          const std::vector<PublicKey>& trusted) {
+  return CheckCorpusSignatures(LocalDirectoryStorage(info.path), info, trusted);
 }
 
 Status CheckCorpusTrust(const CorpusInfo& info, const std::vector<PublicKey>& trusted) {

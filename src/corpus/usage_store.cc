@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdarg>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -32,7 +31,9 @@
 #include "reducto/corpus.h"
 #include "reducto/digest.h"
 #include "reducto/io.h"
+#include "util/endian.h"
 #include "util/file.h"
+#include "util/rocks.h"
 
 namespace reducto {
 namespace {
@@ -45,30 +46,15 @@ struct UsageValue {
   int64_t last_use = 0;
 };
 
-template <typename T>
-void StoreLittleEndian(T v, char* out) {
-  auto u = static_cast<std::make_unsigned_t<T>>(v);
-  for (size_t i = 0; i < sizeof(T); ++i) out[i] = static_cast<char>((u >> (8 * i)) & 0xff);
-}
-
-template <typename T>
-T LoadLittleEndian(const char* in) {
-  std::make_unsigned_t<T> u = 0;
-  for (size_t i = sizeof(T); i-- > 0;) u = (u << 8) | static_cast<uint8_t>(in[i]);
-  return static_cast<T>(u);
-}
-
 std::string ChunkKey(uint64_t address) {
   std::string key(kUsageChunkKeySize, '\0');
   key[0] = kUsageChunkTag;
-  for (int i = 0; i < 8; ++i) key[1 + i] = static_cast<char>((address >> (56 - 8 * i)) & 0xff);
+  StoreBe(key.data() + 1, address);
   return key;
 }
 
 uint64_t ChunkAddress(const rocksdb::Slice& key) {
-  uint64_t v = 0;
-  for (size_t i = 1; i < kUsageChunkKeySize; ++i) v = (v << 8) | static_cast<uint8_t>(key[i]);
-  return v;
+  return LoadBe<uint64_t>(key.data() + 1);
 }
 
 bool IsChunkKey(const rocksdb::Slice& key) {
@@ -77,17 +63,17 @@ bool IsChunkKey(const rocksdb::Slice& key) {
 
 std::string EncodeValue(const UsageValue& v) {
   std::string out(kUsageValueSize, '\0');
-  StoreLittleEndian(v.length, out.data());
-  StoreLittleEndian(v.count, out.data() + 4);
-  StoreLittleEndian(v.last_use, out.data() + 12);
+  StoreLe(out.data(), v.length);
+  StoreLe(out.data() + 4, v.count);
+  StoreLe(out.data() + 12, v.last_use);
   return out;
 }
 
 bool DecodeValue(const rocksdb::Slice& in, UsageValue* v) {
   if (in.size() != kUsageValueSize) return false;
-  v->length = LoadLittleEndian<uint32_t>(in.data());
-  v->count = LoadLittleEndian<uint64_t>(in.data() + 4);
-  v->last_use = LoadLittleEndian<int64_t>(in.data() + 12);
+  v->length = LoadLe<uint32_t>(in.data());
+  v->count = LoadLe<uint64_t>(in.data() + 4);
+  v->last_use = LoadLe<int64_t>(in.data() + 12);
   return true;
 }
 
@@ -109,18 +95,9 @@ class UsageMergeOperator final : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return kUsageMergeOperatorName; }
 };
 
-class NullLogger final : public rocksdb::Logger {
- public:
-  NullLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
-  void Logv(const char* /*format*/, va_list /*ap*/) override {}
-  void Logv(const rocksdb::InfoLogLevel /*level*/, const char* /*format*/, va_list /*ap*/) override {}
-};
-
 rocksdb::Options UsageDbOptions() {
   rocksdb::Options options;
-  options.info_log = std::make_shared<NullLogger>();
-  options.stats_dump_period_sec = 0;
-  options.stats_persist_period_sec = 0;
+  QuietRocksOptions(&options);
   options.merge_operator = std::make_shared<UsageMergeOperator>();
   options.compression = rocksdb::kNoCompression;
   // Each fold flushes one small table; the fold compacts when they pile up, so no
@@ -150,18 +127,14 @@ std::string NoUsageMessage(const std::string& corpus_dir, const std::string& id)
          "or prune with --keep-for FILE";
 }
 
+constexpr RocksErrorAdvice kUsageAdvice{
+    StatusCode::kIo, " (the usage store's directory is not writable)",
+    ": the usage store is damaged; delete that directory (its recorded usage is lost) or prune "
+    "with --keep-for",
+    ""};
+
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  std::string msg = what + ": " + s.ToString();
-  if (s.ToString().find("Permission denied") != std::string::npos ||
-      s.ToString().find("Read-only file system") != std::string::npos) {
-    return Status::Permission(msg + " (the usage store's directory is not writable)");
-  }
-  if (s.IsCorruption()) {
-    return Status::Corrupt(msg + ": the usage store is damaged; delete that directory (its "
-                                 "recorded usage is lost) or prune with --keep-for");
-  }
-  return Status::Io(msg);
+  return reducto::FromRocks(s, what, kUsageAdvice);
 }
 
 // An exclusive lock on <store>/lock, released on destruction.
@@ -224,7 +197,7 @@ Status Seed(rocksdb::DB* db, const std::string& corpus_dir, const std::string& c
   });
   RETURN_IF_ERROR(scanned.status());
   std::string seeded(4, '\0');
-  StoreLittleEndian(kUsageFormatVersion, seeded.data());
+  StoreLe(seeded.data(), kUsageFormatVersion);
   seeded += corpus_id;
   RETURN_IF_ERROR(FromRocks(batch.Put(kUsageSeededKey, seeded), "cannot seed the usage store"));
   rocksdb::WriteOptions write;
@@ -238,7 +211,7 @@ Status CheckSeeded(rocksdb::DB* db, const std::string& corpus_dir, const std::st
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kUsageSeededKey, &seeded);
   if (s.IsNotFound()) return Status::NotFound(NoUsageMessage(corpus_dir, corpus_id));
   RETURN_IF_ERROR(FromRocks(s, "cannot read the usage store of " + corpus_dir));
-  if (seeded.size() < 4 || LoadLittleEndian<uint32_t>(seeded.data()) != kUsageFormatVersion) {
+  if (seeded.size() < 4 || LoadLe<uint32_t>(seeded.data()) != kUsageFormatVersion) {
     return Status::InvalidArgument("the usage store " + StoreDirFor(corpus_dir, corpus_id) +
                                    " has another format version: upgrade reducto, or delete it");
   }
@@ -276,12 +249,12 @@ std::vector<std::pair<uint64_t, uint64_t>> MergeRanges(std::vector<std::pair<uin
 std::string EncodeRun(int64_t now, const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
   std::string out(kUsageRunHeaderSize + ranges.size() * kUsageRunRangeSize, '\0');
   std::memcpy(out.data(), kUsageRunMagic, 8);
-  StoreLittleEndian(now, out.data() + 8);
-  StoreLittleEndian(static_cast<uint64_t>(ranges.size()), out.data() + 16);
+  StoreLe(out.data() + 8, now);
+  StoreLe(out.data() + 16, static_cast<uint64_t>(ranges.size()));
   char* p = out.data() + kUsageRunHeaderSize;
   for (const auto& [start, end] : ranges) {
-    StoreLittleEndian(start, p);
-    StoreLittleEndian(end, p + 8);
+    StoreLe(p, start);
+    StoreLe(p + 8, end);
     p += kUsageRunRangeSize;
   }
   Digest digest = Blake3({reinterpret_cast<const uint8_t*>(out.data()), out.size()});
@@ -298,20 +271,20 @@ struct Run {
 bool ParseRun(const std::string& bytes, Run* run) {
   if (bytes.size() < kUsageRunHeaderSize + kUsageRunDigestSize) return false;
   if (std::memcmp(bytes.data(), kUsageRunMagic, 8) != 0) return false;
-  uint64_t n = LoadLittleEndian<uint64_t>(bytes.data() + 16);
+  uint64_t n = LoadLe<uint64_t>(bytes.data() + 16);
   size_t body = bytes.size() - kUsageRunHeaderSize - kUsageRunDigestSize;
   if (body % kUsageRunRangeSize != 0 || n != body / kUsageRunRangeSize) return false;
   Digest digest = Blake3({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size() - kUsageRunDigestSize});
   if (std::memcmp(digest.data(), bytes.data() + bytes.size() - kUsageRunDigestSize, kUsageRunDigestSize) != 0) {
     return false;
   }
-  run->time = LoadLittleEndian<int64_t>(bytes.data() + 8);
+  run->time = LoadLe<int64_t>(bytes.data() + 8);
   run->ranges.resize(n);
   const char* p = bytes.data() + kUsageRunHeaderSize;
   uint64_t previous_end = 0;
   for (auto& [start, end] : run->ranges) {
-    start = LoadLittleEndian<uint64_t>(p);
-    end = LoadLittleEndian<uint64_t>(p + 8);
+    start = LoadLe<uint64_t>(p);
+    end = LoadLe<uint64_t>(p + 8);
     if (start >= end || (&start != &run->ranges.front().first && start <= previous_end)) return false;
     previous_end = end;
     p += kUsageRunRangeSize;

@@ -9,6 +9,7 @@
 #include "crypto/envelope_format.h"
 #include "reducto/digest.h"
 #include "reducto/io.h"
+#include "util/endian.h"
 
 namespace reducto {
 namespace {
@@ -20,8 +21,8 @@ constexpr uint64_t kIndexSubkey = 2;
 
 std::array<uint8_t, 24> PackNonce(uint32_t segment, uint64_t chunk) {
   std::array<uint8_t, 24> nonce{};
-  for (int i = 0; i < 4; ++i) nonce[i] = static_cast<uint8_t>(segment >> (8 * i));
-  for (int i = 0; i < 8; ++i) nonce[4 + i] = static_cast<uint8_t>(chunk >> (8 * i));
+  StoreLe32(nonce.data(), segment);
+  StoreLe64(nonce.data() + 4, chunk);
   return nonce;
 }
 

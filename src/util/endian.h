@@ -1,6 +1,9 @@
-// Little-endian fixed-width integers in byte buffers: the byte order of every Reducto
-// format (containers, envelopes, fine indexes). Written byte by byte, so they work on
-// any host and at any alignment; compilers turn them into single loads and stores.
+// Fixed-width integers in byte buffers, the one place that spells out byte orders.
+// Little-endian is the byte order of every Reducto format (containers, envelopes, fine
+// indexes, values in the RocksDB databases, usage runs); big-endian is for database keys
+// that must sort as the numbers they hold (chunk index, usage store, optimize's ranking).
+// Written byte by byte, so they work on any host and at any alignment; compilers turn
+// them into single loads and stores. Signed types are stored as their two's complement.
 #ifndef REDUCTO_UTIL_ENDIAN_H_
 #define REDUCTO_UTIL_ENDIAN_H_
 
@@ -18,6 +21,38 @@ inline T LoadLe(const uint8_t* p) {
   T v = 0;
   for (int i = static_cast<int>(sizeof(T)) - 1; i >= 0; --i) v = static_cast<T>(v << 8 | p[i]);
   return v;
+}
+
+// The same over bytes held as char (RocksDB slices, std::string buffers).
+template <typename T>
+inline void StoreLe(char* p, T v) {
+  StoreLe(reinterpret_cast<uint8_t*>(p), v);
+}
+template <typename T>
+inline T LoadLe(const char* p) {
+  return LoadLe<T>(reinterpret_cast<const uint8_t*>(p));
+}
+
+// Big-endian: the most significant byte first.
+template <typename T>
+inline void StoreBe(uint8_t* p, T v) {
+  for (unsigned i = 0; i < sizeof(T); ++i) {
+    p[i] = static_cast<uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
+  }
+}
+template <typename T>
+inline T LoadBe(const uint8_t* p) {
+  T v = 0;
+  for (unsigned i = 0; i < sizeof(T); ++i) v = static_cast<T>(v << 8 | p[i]);
+  return v;
+}
+template <typename T>
+inline void StoreBe(char* p, T v) {
+  StoreBe(reinterpret_cast<uint8_t*>(p), v);
+}
+template <typename T>
+inline T LoadBe(const char* p) {
+  return LoadBe<T>(reinterpret_cast<const uint8_t*>(p));
 }
 
 inline void StoreLe16(uint8_t* p, uint16_t v) { StoreLe(p, v); }
