@@ -16,6 +16,7 @@
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "codec/matcher.h"
+#include "codec/profiles.h"
 #include "codec/zstd_context.h"
 #include "hashing/weak_key.h"
 #include "reducto/chunker.h"
@@ -54,11 +55,6 @@ constexpr size_t kMinZstdFrameSize = 9;
 constexpr size_t kSmallZstdInput = 16u << 10;
 bool UsesSmallInputTreeSearch(int level, size_t input_size) {
   return input_size <= kSmallZstdInput && (level == 9 || level == 10);
-}
-
-// The zstd level a run compresses at: the caller's, else the profile's.
-int LevelOf(const CompressOptions& options) {
-  return options.level.value_or(DefaultLevel(options.profile));
 }
 
 // A finished block on its way through the pipeline: the instructions and output that
@@ -251,7 +247,7 @@ class Encoder {
           ByteSink& out)
       : corpus_(corpus),
         options_(options),
-        level_(LevelOf(options)),
+        level_(LevelFor(options)),
         writer_(out),
         // With one thread nobody else would hash the blocks: they are hashed as built.
         block_(&stats_, options.use_observer,
@@ -770,32 +766,8 @@ class Encoder {
   OrderedPipeline<BlockJob> pipeline_;
 };
 
-// The search each profile runs. Chosen by measurement on the bench pairs (see
-// docs/format.md, "Defaults and why").
-MatchParams ParamsFor(Profile profile) {
-  MatchParams params;
-  switch (profile) {
-    case Profile::kFast:
-      params.extend = false;
-      params.resync = false;
-      break;
-    case Profile::kDefault:
-      params.skipped_bits = 20;
-      params.fine = true;
-      break;
-    case Profile::kMax:
-      params.behind = params.ahead = 32u << 10;
-      params.skip_log = 6;
-      params.skipped_bits = 21;
-      params.fine = true;
-      params.delta = true;
-      break;
-  }
-  return params;
-}
-
 Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) {
-  int level = LevelOf(options);
+  int level = LevelFor(options);
   if (level < format::kMinLevel || level > format::kMaxLevel) {
     return Status::InvalidArgument("zstd level " + std::to_string(level) +
                                    " is out of range: pass a level from 1 (fastest) to 22 "
@@ -833,27 +805,6 @@ bool IsPoorMatch(const CompressStats& stats, Profile profile) {
   const bool tar_against_files =
       stats.target_kind == StreamKind::kTar && stats.corpus_kind != StreamKind::kTar;
   return tar_against_files && literal_share > kPoorTarMatchLiteralShare;
-}
-
-const char* ProfileName(Profile profile) {
-  switch (profile) {
-    case Profile::kFast:
-      return "fast";
-    case Profile::kDefault:
-      return "default";
-    case Profile::kMax:
-      return "max";
-  }
-  return "?";
-}
-
-int DefaultLevel(Profile profile) { return profile == Profile::kMax ? 9 : 3; }
-
-Result<Profile> ParseProfile(const std::string& name) {
-  for (Profile p : {Profile::kFast, Profile::kDefault, Profile::kMax}) {
-    if (name == ProfileName(p)) return p;
-  }
-  return Status::InvalidArgument("unknown profile '" + name + "': pass fast, default or max");
 }
 
 namespace {
