@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "codec/block_stream.h"
+#include "codec/chunk_lookup.h"
 #include "codec/container.h"
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "codec/matcher.h"
 #include "codec/profiles.h"
 #include "codec/zstd_context.h"
-#include "hashing/weak_key.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
@@ -336,6 +336,8 @@ class Encoder {
     view_ = &view;
     LocalMatcher matcher(view, params_);
     matcher_ = &matcher;
+    ChunkLookup lookup(*corpus_, view);
+    lookup_ = &lookup;
     const ChunkerParams& chunking = corpus_->info().chunking;
     Chunker chunker(chunking);
     const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
@@ -360,8 +362,10 @@ class Encoder {
       chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
     }
     RETURN_IF_ERROR(FillGap(window, cursor, window.end(), std::nullopt));
+    stats_.damaged_chunks = lookup.damaged_chunks();
     view_ = nullptr;
     matcher_ = nullptr;
+    lookup_ = nullptr;
     return Status::Ok();
   }
 
@@ -370,7 +374,7 @@ class Encoder {
                      uint64_t* cursor) {
     if (chunk_end <= *cursor) return Status::Ok();  // Copied already.
     std::span<const uint8_t> chunk = window.Bytes(chunk_start, chunk_end);
-    ASSIGN_OR_RETURN(std::optional<uint64_t> found, FindCopy(chunk));
+    ASSIGN_OR_RETURN(std::optional<uint64_t> found, lookup_->Find(chunk));
     if (!found) {
       // Without a local search there is nothing to wait for; otherwise the gap grows
       // until the next anchor, up to kMaxGap.
@@ -617,40 +621,6 @@ class Encoder {
 
   void Consume(std::span<const uint8_t> bytes) { stats_.input_bytes += bytes.size(); }
 
-  // The corpus address of a stored chunk equal to `chunk`, if any. The chunk's BLAKE3
-  // is computed only when a candidate of the same length exists, and at most once. The
-  // pack bytes of a candidate whose digest matches are compared too: a damaged pack is
-  // counted (CompressStats::damaged_chunks) and never copied from.
-  Result<std::optional<uint64_t>> FindCopy(std::span<const uint8_t> chunk) {
-    candidates_.clear();
-    RETURN_IF_ERROR(corpus_->Lookup(WeakKey(chunk), &candidates_));
-    std::optional<Digest> digest;
-    for (const ChunkCandidate& candidate : candidates_) {
-      if (candidate.length != chunk.size()) continue;
-      if (!digest) digest = Blake3(chunk);
-      if (!DigestEqual(candidate.digest, *digest)) continue;
-      if (candidate.address > corpus_->size() ||
-          candidate.length > corpus_->size() - candidate.address) {
-        return Status::Corrupt("the chunk index of the corpus at " + corpus_->info().path +
-                               " names bytes outside its pack (address " +
-                               std::to_string(candidate.address) +
-                               "): the corpus is damaged; rebuild or fetch it again");
-      }
-      if (!PackHolds(candidate.address, chunk)) continue;
-      return std::optional<uint64_t>(candidate.address);
-    }
-    return std::optional<uint64_t>();
-  }
-
-  // Whether the pack holds `chunk` at `address`: false, and counted, when its bytes
-  // differ from the chunk whose digest the index gave for them.
-  bool PackHolds(uint64_t address, std::span<const uint8_t> chunk) {
-    const uint8_t* stored = view_->At(address, chunk.size());
-    if (stored != nullptr && std::memcmp(stored, chunk.data(), chunk.size()) == 0) return true;
-    ++stats_.damaged_chunks;
-    return false;
-  }
-
   // Adds the next target bytes (a copy from `address`, or a literal) to the current
   // block. Blocks are filled to the block size; a piece that does not fit is split.
   Status Append(std::span<const uint8_t> bytes, std::optional<uint64_t> address) {
@@ -743,7 +713,6 @@ class Encoder {
   ContainerWriter writer_;
   Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by WriteBlock).
   BlockBuilder block_;
-  std::vector<ChunkCandidate> candidates_;
   MatchParams params_;
   std::optional<uint64_t> last_alignment_;
  // Corpus address - target offset of the last copy.
@@ -756,6 +725,7 @@ class Encoder {
   InstructionWriter estimate_;
   const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
   LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
+  ChunkLookup* lookup_ = nullptr;       // While EncodeChunks runs.
   std::vector<Piece> pieces_;
   std::optional<BlockJob> held_block_;  // Ended, not yet submitted (FlushBlock).
   BlockStreamCompressor stream_{level_};
