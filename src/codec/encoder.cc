@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "codec/block_builder.h"
 #include "codec/block_stream.h"
 #include "codec/chunk_lookup.h"
 #include "codec/container.h"
@@ -56,151 +57,6 @@ constexpr size_t kSmallZstdInput = 16u << 10;
 bool UsesSmallInputTreeSearch(int level, size_t input_size) {
   return input_size <= kSmallZstdInput && (level == 9 || level == 10);
 }
-
-// A finished block on its way through the pipeline: the instructions and output that
-// the encoder decided, the digest (computed by a worker, unless the block was hashed as
-// it was built), then the record of its compressed instructions.
-struct BlockJob {
-  std::vector<uint8_t> instructions;
-  std::vector<uint8_t> output;  // Empty when hashed.
-  uint64_t output_size = 0;
-  bool hashed = false;  // `digest` is set and the bytes are in the whole target's digest.
-  bool last = false;  // The container's last block: its payload ends the zstd frame.
-  Digest digest{};
-  BlockRecord record;
-};
-
-// Hashing a block's bytes in steps of this size keeps them in the cache between the
-// copy into the block's buffer and the two digests.
-constexpr size_t kHashStage = 64u << 10;
-
-// One block being built. Merges adjacent literals and contiguous copies, and sends copies
-// shorter than format::kMinCopyLength as literals. Invariant: a pending copy is at least
-// kMinCopyLength bytes long.
-//
-// The bytes the block produces either stay with it, for a worker thread to hash (the
-// pipeline has workers), or, given `whole` (one thread), are hashed as they come into
-// the block's digest and into `whole`, the target's, every kHashStage bytes (copies of
-// that size straight from the target): copying every target byte into fresh block
-// buffers and hashing them from there afterwards cost the kernel pair 10% of its
-// single-thread time. Either way the pending literal run is the tail of output_.
-class BlockBuilder {
- public:
-  BlockBuilder(CompressStats* stats, CorpusUseObserver* observer, Blake3Hasher* whole)
-      : stats_(stats), observer_(observer), whole_(whole) {
-    if (whole_ != nullptr) block_hasher_.emplace();
-  }
-
-  void AddLiteral(std::span<const uint8_t> bytes) {
-    if (pending_ != Pending::kLiteral) {
-      EmitPending();
-      pending_ = Pending::kLiteral;
-      literal_start_ = output_.size();
-    }
-    Produce(bytes);
-    stats_->literal_bytes += bytes.size();
-  }
-
-  // `bytes` are the target bytes the copy stands for: equal to the corpus bytes at
-  // `address` (the caller verified their BLAKE3).
-  void AddCopy(uint64_t address, std::span<const uint8_t> bytes) {
-    bool continues = pending_ == Pending::kCopy && copy_address_ + copy_length_ == address;
-    if (!continues && bytes.size() < format::kMinCopyLength) return AddLiteral(bytes);
-    if (continues) {
-      copy_length_ += bytes.size();
-    } else {
-      EmitPending();
-      pending_ = Pending::kCopy;
-      copy_address_ = address;
-      copy_length_ = bytes.size();
-    }
-    Produce(bytes);
-    stats_->copy_bytes += bytes.size();
-  }
-
-  // `bytes` are the target bytes that `payload` decodes to with corpus
-  // [address, address + reference_length) as its prefix.
-  void AddDelta(uint64_t address, uint64_t reference_length, std::span<const uint8_t> bytes,
-                std::span<const uint8_t> payload) {
-    EmitPending();
-    writer_.Delta(address, reference_length, bytes.size(), payload);
-    if (observer_ != nullptr) observer_->OnUse(address, reference_length);
-    Produce(bytes);
-    stats_->delta_bytes += bytes.size();
-    ++stats_->deltas;
-  }
-
-  uint64_t output_size() const { return output_size_; }
-
-  // Moves the complete instruction stream to job->instructions and the block's output
-  // (or, when hashing as it comes, its digest) to the job, and starts the next block.
-  void Finish(BlockJob* job) {
-    EmitPending();
-    job->instructions = writer_.TakeBytes();
-    job->output_size = output_size_;
-    output_size_ = 0;
-    if (whole_ != nullptr) {
-      HashKept();
-      job->digest = block_hasher_->Final();
-      job->hashed = true;
-      block_hasher_.emplace();
-      return;
-    }
-    job->output.swap(output_);
-    output_.clear();
-    output_.reserve(job->output.size());  // The next block is as long, but the last.
-  }
-
- private:
-  enum class Pending { kNone, kLiteral, kCopy };
-
-  void Produce(std::span<const uint8_t> bytes) {
-    output_size_ += bytes.size();
-    if (whole_ != nullptr && output_.empty() && pending_ != Pending::kLiteral &&
-        bytes.size() >= kHashStage) {
-      return Hash(bytes);
-    }
-    output_.insert(output_.end(), bytes.begin(), bytes.end());
-    if (whole_ != nullptr && output_.size() >= kHashStage) HashKept();
-  }
-
-  void Hash(std::span<const uint8_t> bytes) {
-    block_hasher_->Update(bytes);
-    whole_->Update(bytes);
-  }
-
-  // Hashes the bytes output_ keeps and drops them, all but a pending literal run.
-  void HashKept() {
-    const size_t end = pending_ == Pending::kLiteral ? literal_start_ : output_.size();
-    if (end == 0) return;
-    Hash(std::span<const uint8_t>(output_).first(end));
-    output_.erase(output_.begin(), output_.begin() + static_cast<ptrdiff_t>(end));
-    literal_start_ = 0;
-  }
-
-  void EmitPending() {
-    if (pending_ == Pending::kLiteral) {
-      writer_.Literal(std::span<const uint8_t>(output_).subspan(literal_start_));
-    } else if (pending_ == Pending::kCopy) {
-      writer_.Copy(copy_address_, copy_length_);
-      if (observer_ != nullptr) observer_->OnUse(copy_address_, copy_length_);
-      ++stats_->copies;
-    }
-    pending_ = Pending::kNone;
-  }
-
-  CompressStats* stats_;
-  CorpusUseObserver* observer_;  // May be nullptr.
-  Blake3Hasher* whole_;          // nullptr: the block's output is kept in output_.
-  uint64_t output_size_ = 0;     // Bytes the block produces so far.
-  std::vector<uint8_t> output_;  // They, or (hashing as they come) those not hashed yet.
-  std::optional<Blake3Hasher> block_hasher_;  // The digest of those hashed, when hashing.
-  Pending pending_ = Pending::kNone;
-  size_t literal_start_ = 0;  // The pending literal run is output_[literal_start_, end).
-  uint64_t copy_address_ = 0;  // The pending copy.
-  uint64_t copy_length_ = 0;
-  InstructionWriter writer_;
-};
 
 // The target bytes the encoder may still look at: from the oldest undecided byte to a
 // lookahead, read from the source in large steps. Memory: `capacity` bytes.
@@ -249,28 +105,18 @@ class Encoder {
         options_(options),
         level_(LevelFor(options)),
         writer_(out),
-        // With one thread nobody else would hash the blocks: they are hashed as built.
-        block_(&stats_, options.use_observer,
-               ResolveThreadCount(options.threads) > 1 ? nullptr : &whole_),
         params_(params),
-        pipeline_(
-            ResolveThreadCount(options.threads),
-            [](BlockJob& job, int) { return HashBlock(job); },
-            [this](BlockJob& job) { return WriteBlock(job); }) {}
+        blocks_(writer_, level_, options.block_size, ResolveThreadCount(options.threads), &stats_,
+                options.use_observer, [this](uint64_t block_bytes) { BlockEnded(block_bytes); }) {}
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
     RETURN_IF_ERROR(writer_.WriteHeader(header));
-    Status encoded = corpus_ != nullptr ? EncodeChunks(in) : EncodeLiterals(in);
-    if (encoded.ok() && block_.output_size() > 0) encoded = FlushBlock();
-    if (encoded.ok() && held_block_) encoded = SubmitHeldBlock(/*last=*/true);
-    Status written = pipeline_.Finish();
-    RETURN_IF_ERROR(written);
-    RETURN_IF_ERROR(encoded);
+    RETURN_IF_ERROR(blocks_.Finish(corpus_ != nullptr ? EncodeChunks(in) : EncodeLiterals(in)));
     Trailer trailer;
     trailer.output_size = stats_.input_bytes;
     trailer.block_count = stats_.blocks;
-    trailer.output_digest = whole_.Final();
+    trailer.output_digest = blocks_.TargetDigest();
     RETURN_IF_ERROR(writer_.WriteTrailer(trailer));
     stats_.output_bytes = writer_.bytes_written();
     stats_.poor_match = IsPoorMatch(stats_, options_.profile);
@@ -397,7 +243,7 @@ class Encoder {
     if (params_.extend) {
       end += ExtendForward(*view_, window.Bytes(chunk_end, window.end()), *found + chunk.size());
     }
-    RETURN_IF_ERROR(Append(window.Bytes(start, end), address));
+    RETURN_IF_ERROR(blocks_.Append(window.Bytes(start, end), address));
     last_alignment_ = address - start;
     matcher_->NoteCopy(start, address, end - start);
     *cursor = end;
@@ -424,7 +270,7 @@ class Encoder {
         continue;
       }
       // A run: the pieces up to the next kept copy, within one block and delta_max_run.
-      const uint64_t room = options_.block_size - block_.output_size();
+      const uint64_t room = blocks_.room();
       const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, room);
       const uint64_t start = pieces_[i].offset;
       size_t j = i;
@@ -464,9 +310,9 @@ class Encoder {
 
   Status AppendPiece(const TargetWindow& window, const Piece& piece) {
     auto bytes = window.Bytes(piece.offset, piece.offset + piece.length);
-    if (!piece.copy) return Append(bytes, std::nullopt);
+    if (!piece.copy) return blocks_.Append(bytes, std::nullopt);
     last_alignment_ = piece.address - piece.offset;
-    return Append(bytes, piece.address);
+    return blocks_.Append(bytes, piece.address);
   }
 
   // Pieces [i, j) form a run with no kept copy. Sends it as one DELTA against the corpus
@@ -545,10 +391,9 @@ class Encoder {
     // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
     // stay within the bound of docs/format.md.
     if (delta_cost >= pieces_cost || delta_cost > raw.size()) return as_pieces();
-    Consume(run);
-    block_.AddDelta(ref_address, ref_length, run, std::span(delta_payload_).first(payload_size));
+    RETURN_IF_ERROR(blocks_.AddDelta(ref_address, ref_length, run,
+                                     std::span(delta_payload_).first(payload_size)));
     if (after) last_alignment_ = after;
-    if (block_.output_size() == options_.block_size) RETURN_IF_ERROR(FlushBlock());
     return Status::Ok();
   }
 
@@ -614,45 +459,16 @@ class Encoder {
     for (;;) {
       ASSIGN_OR_RETURN(size_t n, in.ReadFull(buffer));
       if (n == 0) return Status::Ok();
-      RETURN_IF_ERROR(Append(std::span<const uint8_t>(buffer).first(n), std::nullopt));
+      RETURN_IF_ERROR(blocks_.Append(std::span<const uint8_t>(buffer).first(n), std::nullopt));
       if (n < buffer.size()) return Status::Ok();  // ReadFull stops short only at the end.
     }
   }
 
-  void Consume(std::span<const uint8_t> bytes) { stats_.input_bytes += bytes.size(); }
-
-  // Adds the next target bytes (a copy from `address`, or a literal) to the current
-  // block. Blocks are filled to the block size; a piece that does not fit is split.
-  Status Append(std::span<const uint8_t> bytes, std::optional<uint64_t> address) {
-    Consume(bytes);
-    const uint32_t block_size = options_.block_size;
-    while (!bytes.empty()) {
-      size_t n = std::min<uint64_t>(bytes.size(), block_size - block_.output_size());
-      if (address) {
-        block_.AddCopy(*address, bytes.first(n));
-        *address += n;
-      } else {
-        block_.AddLiteral(bytes.first(n));
-      }
-      bytes = bytes.subspan(n);
-      if (block_.output_size() == block_size) RETURN_IF_ERROR(FlushBlock());
-    }
-    return Status::Ok();
-  }
-
-  // Ends the current block. It is held back until the next block ends or the input
-  // does, because the last block's payload must end the zstd frame.
-  Status FlushBlock() {
-    if (held_block_) RETURN_IF_ERROR(SubmitHeldBlock(/*last=*/false));
-    held_block_.emplace();
-    block_.Finish(&*held_block_);
-    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(held_block_->output_size))) {
-      ++stats_.cache_drops;
-    }
-    encoded_bytes_ += held_block_->output_size;
-    ++encoded_blocks_;
+  // Each time a block ends: tells the corpus how much of it was read, and reports
+  // progress.
+  void BlockEnded(uint64_t block_bytes) {
+    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(block_bytes))) ++stats_.cache_drops;
     ReportProgress();
-    return Status::Ok();
   }
 
   // Once per block, on the caller's thread (stats_.blocks belongs to the pipeline).
@@ -660,18 +476,9 @@ class Encoder {
     if (options_.progress == nullptr) return;
     Progress progress;
     progress.input_bytes = stats_.input_bytes;
-    progress.output_bytes = encoded_bytes_;
-    progress.blocks = encoded_blocks_;
+    progress.output_bytes = blocks_.ended_bytes();
+    progress.blocks = blocks_.ended_blocks();
     options_.progress->OnProgress(progress);
-  }
-
-  // Hands the held block to the pipeline, which hashes it on a worker (HashBlock), then
-  // compresses and writes it in order (WriteBlock).
-  Status SubmitHeldBlock(bool last) {
-    held_block_->last = last;
-    Status submitted = pipeline_.Submit(std::move(*held_block_));
-    held_block_.reset();
-    return submitted;
   }
 
   // The corpus bytes read since the previous block, about: copies, extensions and delta
@@ -690,29 +497,11 @@ class Encoder {
     return read;
   }
 
-  // On a worker thread.
-  static Status HashBlock(BlockJob& job) {
-    if (!job.hashed) job.digest = Blake3(job.output);
-    return Status::Ok();
-  }
-
-  // One call at a time, in block order: the blocks are one zstd stream.
-  Status WriteBlock(BlockJob& job) {
-    RETURN_IF_ERROR(stream_.Compress(job.instructions, static_cast<uint32_t>(job.output_size),
-                                     job.digest, job.last, &job.record));
-    if (!job.hashed) whole_.Update(job.output);
-    RETURN_IF_ERROR(writer_.WriteBlockRecord(job.record));
-    ++stats_.blocks;
-    return Status::Ok();
-  }
-
   const CorpusReader* corpus_;
   const CompressOptions& options_;
   const int level_;  // options_.level, or the profile's default.
   CompressStats stats_;  // `blocks` belongs to WriteBlock until the pipeline finished.
   ContainerWriter writer_;
-  Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by WriteBlock).
-  BlockBuilder block_;
   MatchParams params_;
   std::optional<uint64_t> last_alignment_;
  // Corpus address - target offset of the last copy.
@@ -727,13 +516,9 @@ class Encoder {
   LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
   ChunkLookup* lookup_ = nullptr;       // While EncodeChunks runs.
   std::vector<Piece> pieces_;
-  std::optional<BlockJob> held_block_;  // Ended, not yet submitted (FlushBlock).
-  BlockStreamCompressor stream_{level_};
   uint64_t indexed_bytes_noted_ = 0;      // matcher_->stats().indexed_bytes at the last block.
-  uint64_t encoded_bytes_ = 0;   // Target bytes in the blocks ended so far.
-  uint64_t encoded_blocks_ = 0;  // Blocks ended so far.
   // Last: destroyed first, so that its workers stop before the state they use goes.
-  OrderedPipeline<BlockJob> pipeline_;
+  BlockPipeline blocks_;
 };
 
 Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) {
