@@ -1,7 +1,5 @@
 #include "codec/encoder.h"
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -12,14 +10,12 @@
 #include <vector>
 
 #include "codec/block_builder.h"
-#include "codec/block_stream.h"
 #include "codec/chunk_lookup.h"
 #include "codec/container.h"
+#include "codec/delta_choice.h"
 #include "codec/format.h"
-#include "codec/instructions.h"
 #include "codec/matcher.h"
 #include "codec/profiles.h"
-#include "codec/zstd_context.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
@@ -41,22 +37,6 @@ constexpr uint64_t kLookahead = 1u << 20;
 constexpr uint64_t kReadSlack = 2u << 20;
 // An extension that ends this far past its chunk makes chunking restart at its end.
 constexpr uint64_t kRechunkDistance = 8u << 10;
-
-// The smallest zstd frame that declares its content size: magic (4), frame header
-// descriptor (1), content size (at least 1), one block header (3) and one byte (RLE).
-constexpr size_t kMinZstdFrameSize = 9;
-
-// zstd's parameter tables give inputs of at most 16 KiB a binary-tree search (btlazy2)
-// at levels 9 and 10, where larger inputs get the hash-chain search (lazy2). For a
-// DELTA, whose input is mostly its reference, the tree costs inserting the reference:
-// 32 us against 7 us for lazy2 on a 5 KB reference and a 550-byte run, same output.
-// Measured with max (level 9), one thread: the dump 0.95 -> 0.70 s with the same
-// container (none of its 4,882 trials wins), the kernel 2.40 -> 1.79 s and 2,517 bytes
-// (0.03%) larger, ci-build and vm-ext4 about 80 bytes larger. Such DELTAs use lazy2.
-constexpr size_t kSmallZstdInput = 16u << 10;
-bool UsesSmallInputTreeSearch(int level, size_t input_size) {
-  return input_size <= kSmallZstdInput && (level == 9 || level == 10);
-}
 
 // The target bytes the encoder may still look at: from the oldest undecided byte to a
 // lookahead, read from the source in large steps. Memory: `capacity` bytes.
@@ -161,14 +141,14 @@ class Encoder {
     const uint64_t size = corpus_->size();
     ASSIGN_OR_RETURN(std::span<const uint8_t> head,
                      corpus_->Read(0, std::min<uint64_t>(size, kStreamKindProbeBytes),
-                                   &delta_scratch_));
+                                   &scratch_));
     StreamKind kind = DetectStreamKind(head);
     if (kind != StreamKind::kOther) return kind;
     for (int i = 0; i < kCorpusKindSamples; ++i) {
       const uint64_t at = size / kCorpusKindSamples * static_cast<uint64_t>(i);
       ASSIGN_OR_RETURN(std::span<const uint8_t> sample,
                        corpus_->Read(at, std::min<uint64_t>(size - at, kCorpusKindSampleBytes),
-                                     &delta_scratch_));
+                                     &scratch_));
       if (HoldsTarHeader(sample)) return StreamKind::kTar;
     }
     return StreamKind::kOther;
@@ -184,6 +164,8 @@ class Encoder {
     matcher_ = &matcher;
     ChunkLookup lookup(*corpus_, view);
     lookup_ = &lookup;
+    std::optional<DeltaChooser> delta;
+    if (params_.delta) delta_ = &delta.emplace(*corpus_, params_, level_);
     const ChunkerParams& chunking = corpus_->info().chunking;
     Chunker chunker(chunking);
     const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
@@ -207,11 +189,12 @@ class Encoder {
       // chunk or two), rather than cutting through all the copied bytes.
       chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
     }
-    RETURN_IF_ERROR(FillGap(window, cursor, window.end(), std::nullopt));
+    RETURN_IF_ERROR(EncodeGap(window, cursor, window.end(), std::nullopt));
     stats_.damaged_chunks = lookup.damaged_chunks();
     view_ = nullptr;
     matcher_ = nullptr;
     lookup_ = nullptr;
+    delta_ = nullptr;
     return Status::Ok();
   }
 
@@ -225,7 +208,7 @@ class Encoder {
       // Without a local search there is nothing to wait for; otherwise the gap grows
       // until the next anchor, up to kMaxGap.
       if (!params_.resync || chunk_end - *cursor >= kMaxGap) {
-        RETURN_IF_ERROR(FillGap(window, *cursor, chunk_end, std::nullopt));
+        RETURN_IF_ERROR(EncodeGap(window, *cursor, chunk_end, std::nullopt));
         *cursor = chunk_end;
       }
       return Status::Ok();
@@ -238,7 +221,7 @@ class Encoder {
       start -= back;
       address -= back;
     }
-    RETURN_IF_ERROR(FillGap(window, *cursor, start, address));
+    RETURN_IF_ERROR(EncodeGap(window, *cursor, start, address));
     uint64_t end = chunk_end;
     if (params_.extend) {
       end += ExtendForward(*view_, window.Bytes(chunk_end, window.end()), *found + chunk.size());
@@ -250,62 +233,40 @@ class Encoder {
     return Status::Ok();
   }
 
-  // Decides target [from, to) through the local search and appends the pieces.
-  // `next_address` is the corpus address that byte `to` is copied from, when known.
-  Status FillGap(const TargetWindow& window, uint64_t from, uint64_t to,
-                 std::optional<uint64_t> next_address) {
+  // Decides target [from, to) (the local search, then in the max profile delta choice)
+  // and appends it to the blocks. `next_address` is the corpus address that byte `to`
+  // is copied from, when known.
+  Status EncodeGap(const TargetWindow& window, uint64_t from, uint64_t to,
+                   std::optional<uint64_t> next_address) {
     if (from >= to) return Status::Ok();
     pieces_.clear();
     matcher_->FillGap(window.Bytes(from, to), from, next_address, &pieces_);
-    if (!params_.delta) {
-      for (const Piece& piece : pieces_) RETURN_IF_ERROR(AppendPiece(window, piece));
-      return Status::Ok();
-    }
+    if (!params_.delta) return AppendPieces(window, pieces_);
     std::optional<uint64_t> next_alignment;
     if (next_address) next_alignment = *next_address - to;
     size_t i = 0;
     while (i < pieces_.size()) {
-      if (IsKeptCopy(pieces_[i])) {
+      if (IsKeptCopy(pieces_[i], params_)) {
         RETURN_IF_ERROR(AppendPiece(window, pieces_[i++]));
         continue;
       }
       // A run: the pieces up to the next kept copy, within one block and delta_max_run.
-      const uint64_t room = blocks_.room();
-      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, room);
-      const uint64_t start = pieces_[i].offset;
-      size_t j = i;
-      while (j < pieces_.size() && !IsKeptCopy(pieces_[j])) {
-        const Piece& piece = pieces_[j];
-        if (piece.offset + piece.length - start > cap) {
-          if (piece.offset - start < cap) SplitPiece(j++, start + cap);
-          break;
-        }
-        ++j;
-      }
+      const size_t j = EndOfRun(&pieces_, i, std::min<uint64_t>(params_.delta_max_run, blocks_.room()),
+                                params_);
       std::optional<uint64_t> after = next_alignment;
       if (j < pieces_.size()) {
         after = pieces_[j].copy ? std::optional(pieces_[j].address - pieces_[j].offset)
                                 : std::nullopt;
       }
-      RETURN_IF_ERROR(EncodeRun(window, i, j, after));
+      RETURN_IF_ERROR(EncodeRun(window, std::span(pieces_).subspan(i, j - i), after));
       i = j;
     }
     return Status::Ok();
   }
 
-  bool IsKeptCopy(const Piece& piece) const {
-    return piece.copy && piece.length >= params_.delta_keep_copy;
-  }
-
-  // Splits pieces_[i] in two at target offset `at`. REQUIRES: inside the piece.
-  void SplitPiece(size_t i, uint64_t at) {
-    Piece tail = pieces_[i];
-    uint64_t head_length = at - tail.offset;
-    pieces_[i].length = head_length;
-    tail.offset = at;
-    tail.length -= head_length;
-    if (tail.copy) tail.address += head_length;
-    pieces_.insert(pieces_.begin() + static_cast<ptrdiff_t>(i) + 1, tail);
+  Status AppendPieces(const TargetWindow& window, std::span<const Piece> pieces) {
+    for (const Piece& piece : pieces) RETURN_IF_ERROR(AppendPiece(window, piece));
+    return Status::Ok();
   }
 
   Status AppendPiece(const TargetWindow& window, const Piece& piece) {
@@ -315,141 +276,19 @@ class Encoder {
     return blocks_.Append(bytes, piece.address);
   }
 
-  // Pieces [i, j) form a run with no kept copy. Sends it as one DELTA against the corpus
-  // region that its neighbours point to (`after`: the alignment of the copy after it)
-  // when that is smaller than what the pieces' own instructions cost in the block's
-  // compressed stream (PiecesCost). REQUIRES: the run fits in the current block.
-  Status EncodeRun(const TargetWindow& window, size_t i, size_t j,
+  // Sends a run (pieces with no kept copy; `after`: the alignment of the copy after it)
+  // as one DELTA when DeltaChooser finds that smaller, else as its pieces.
+  // REQUIRES: the run fits in the current block.
+  Status EncodeRun(const TargetWindow& window, std::span<const Piece> run,
                    std::optional<uint64_t> after) {
-    const uint64_t start = pieces_[i].offset;
-    const uint64_t end = pieces_[j - 1].offset + pieces_[j - 1].length;
-    auto as_pieces = [&]() -> Status {
-      for (size_t k = i; k < j; ++k) RETURN_IF_ERROR(AppendPiece(window, pieces_[k]));
-      return Status::Ok();
-    };
-    bool has_literal = false;
-    for (size_t k = i; k < j; ++k) has_literal |= !pieces_[k].copy;
-    if (!has_literal || end - start < params_.delta_min_run || (!last_alignment_ && !after)) {
-      return as_pieces();
-    }
-    // The reference: the corpus bytes the neighbours and the run's own copies point to.
-    const int64_t corpus_size = static_cast<int64_t>(corpus_->size());
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    auto cover = [&](int64_t a, int64_t b) {
-      lo = std::min(lo, a);
-      hi = std::max(hi, b);
-    };
-    auto aligned = [&](uint64_t alignment) {
-      int64_t a = static_cast<int64_t>(start + alignment);
-      return std::pair(a, a + static_cast<int64_t>(end - start));
-    };
-    if (last_alignment_) cover(aligned(*last_alignment_).first, aligned(*last_alignment_).second);
-    if (after) cover(aligned(*after).first, aligned(*after).second);
-    for (size_t k = i; k < j; ++k) {
-      if (pieces_[k].copy) {
-        int64_t a = static_cast<int64_t>(pieces_[k].address);
-        cover(a, a + static_cast<int64_t>(pieces_[k].length));
-      }
-    }
-    const int64_t margin = params_.delta_margin;
-    const int64_t max_reference = params_.delta_max_reference;
-    if (hi - lo + 2 * margin > max_reference) {
-      // Scattered: keep the region around the preceding copy's alignment.
-      auto [a, b] = aligned(last_alignment_ ? *last_alignment_ : *after);
-      lo = a;
-      hi = b;
-    }
-    lo = std::max<int64_t>(0, lo - margin);
-    hi = std::min({corpus_size, hi + margin, lo + max_reference});
-    if (lo >= hi) return as_pieces();
-    const uint64_t ref_address = static_cast<uint64_t>(lo);
-    const uint64_t ref_length = static_cast<uint64_t>(hi - lo);
-    std::span<const uint8_t> run = window.Bytes(start, end);
-    // What the pieces would cost: their instructions, priced by the shadow stream.
-    estimate_.Clear();
-    for (size_t k = i; k < j; ++k) {
-      const Piece& piece = pieces_[k];
-      if (piece.copy && piece.length >= format::kMinCopyLength) {
-        estimate_.Copy(piece.address, piece.length);
-      } else {
-        estimate_.Literal(window.Bytes(piece.offset, piece.offset + piece.length));
-      }
-    }
-    const std::vector<uint8_t>& raw = estimate_.bytes();
-    ASSIGN_OR_RETURN(size_t pieces_cost, PiecesCost(raw));
-    // No DELTA can be cheaper than one with the smallest zstd frame: then skip the
-    // compression (most runs of a dump: an edited field between two copies).
-    if (InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), kMinZstdFrameSize) >=
-        pieces_cost) {
-      return as_pieces();
-    }
-    ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
-                     corpus_->Read(ref_address, ref_length, &delta_scratch_));
-    ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
-    size_t delta_cost =
-        InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), payload_size);
-    // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
-    // stay within the bound of docs/format.md.
-    if (delta_cost >= pieces_cost || delta_cost > raw.size()) return as_pieces();
-    RETURN_IF_ERROR(blocks_.AddDelta(ref_address, ref_length, run,
-                                     std::span(delta_payload_).first(payload_size)));
+    const uint64_t start = run.front().offset;
+    std::span<const uint8_t> bytes = window.Bytes(start, run.back().offset + run.back().length);
+    ASSIGN_OR_RETURN(std::optional<DeltaChoice> delta,
+                     delta_->Choose(run, bytes, last_alignment_, after));
+    if (!delta) return AppendPieces(window, run);
+    RETURN_IF_ERROR(blocks_.AddDelta(delta->address, delta->reference_length, bytes, delta->payload));
     if (after) last_alignment_ = after;
     return Status::Ok();
-  }
-
-  // What instruction bytes `raw` cost in the block's compressed stream: a shadow zstd
-  // stream of the block's runs compresses them after everything before them in the
-  // block, as the block's own compression will (literals of new files compress much
-  // better in context than alone), and its flushed output is the cost.
-  Result<size_t> PiecesCost(std::span<const uint8_t> raw) {
-    ZSTD_CCtx* cctx = shadow_cctx_.get();
-    if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
-    if (!shadow_started_) {
-      RETURN_IF_ERROR(ConfigureBlockStream(cctx, level_));
-      shadow_started_ = true;
-    }
-    ZSTD_inBuffer in{raw.data(), raw.size(), 0};
-    size_t produced = 0;
-    for (;;) {
-      shadow_out_.resize(std::max<size_t>(shadow_out_.size(), ZSTD_CStreamOutSize()));
-      ZSTD_outBuffer out{shadow_out_.data(), shadow_out_.size(), 0};
-      size_t left = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_flush);
-      if (ZSTD_isError(left)) {
-        return Status::Unavailable(std::string("zstd: ") + ZSTD_getErrorName(left));
-      }
-      produced += out.pos;
-      if (left == 0) return produced;
-    }
-  }
-
-  // Compresses `run` into delta_payload_ with `reference` as the zstd prefix.
-  Result<size_t> CompressDelta(std::span<const uint8_t> run, std::span<const uint8_t> reference) {
-    ZSTD_CCtx* cctx = delta_cctx_.get();
-    if (cctx == nullptr) {
-      return Status::Unavailable("cannot allocate a zstd compression context");
-    }
-    int window_log = 10;  // zstd's smallest window.
-    while (window_log < 30 && (uint64_t{1} << window_log) < reference.size() + run.size()) {
-      ++window_log;
-    }
-    size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
-    if (!ZSTD_isError(r) && UsesSmallInputTreeSearch(level_, reference.size() + run.size())) {
-      r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_strategy, ZSTD_lazy2);
-    }
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_refPrefix(cctx, reference.data(), reference.size());
-    if (!ZSTD_isError(r)) {
-      delta_payload_.resize(ZSTD_compressBound(run.size()));
-      r = ZSTD_compress2(cctx, delta_payload_.data(), delta_payload_.size(), run.data(),
-                         run.size());
-    }
-    if (ZSTD_isError(r)) {
-      return Status::Unavailable(std::string("zstd could not compress a delta: ") +
-                                 ZSTD_getErrorName(r));
-    }
-    return r;
   }
 
   // Standalone containers hold literals only, so the target needs no chunking: it is
@@ -503,18 +342,12 @@ class Encoder {
   CompressStats stats_;  // `blocks` belongs to WriteBlock until the pipeline finished.
   ContainerWriter writer_;
   MatchParams params_;
-  std::optional<uint64_t> last_alignment_;
- // Corpus address - target offset of the last copy.
-  ZstdCCtxPtr delta_cctx_{ZSTD_createCCtx()};
-  ZstdCCtxPtr shadow_cctx_{ZSTD_createCCtx()};
-  bool shadow_started_ = false;  // The shadow stream has started (it runs across blocks).
-  std::vector<uint8_t> shadow_out_;
-  std::vector<uint8_t> delta_payload_;
-  std::vector<uint8_t> delta_scratch_;
-  InstructionWriter estimate_;
+  std::optional<uint64_t> last_alignment_;  // Corpus address - target offset of the last copy.
+  std::vector<uint8_t> scratch_;  // For CorpusKind's reads.
   const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
   LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
   ChunkLookup* lookup_ = nullptr;       // While EncodeChunks runs.
+  DeltaChooser* delta_ = nullptr;       // While EncodeChunks runs, in the max profile.
   std::vector<Piece> pieces_;
   uint64_t indexed_bytes_noted_ = 0;      // matcher_->stats().indexed_bytes at the last block.
   // Last: destroyed first, so that its workers stop before the state they use goes.
