@@ -1,7 +1,6 @@
 #include "codec/encoder.h"
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -16,6 +15,7 @@
 #include "codec/format.h"
 #include "codec/matcher.h"
 #include "codec/profiles.h"
+#include "codec/target_window.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
@@ -37,45 +37,6 @@ constexpr uint64_t kLookahead = 1u << 20;
 constexpr uint64_t kReadSlack = 2u << 20;
 // An extension that ends this far past its chunk makes chunking restart at its end.
 constexpr uint64_t kRechunkDistance = 8u << 10;
-
-// The target bytes the encoder may still look at: from the oldest undecided byte to a
-// lookahead, read from the source in large steps. Memory: `capacity` bytes.
-class TargetWindow {
- public:
-  TargetWindow(ByteSource& in, size_t capacity) : in_(in), buffer_(capacity) {}
-
-  // Reads until bytes up to offset `want` are present or the input ended, dropping the
-  // bytes before `keep`. REQUIRES: begin() <= keep <= end(), want - keep <= capacity.
-  Status Fill(uint64_t keep, uint64_t want) {
-    if (end() >= want || eof_) return Status::Ok();
-    size_t drop = keep - base_;
-    if (drop > 0) {
-      std::memmove(buffer_.data(), buffer_.data() + drop, size_ - drop);
-      base_ += drop;
-      size_ -= drop;
-    }
-    while (!eof_ && size_ < buffer_.size()) {
-      ASSIGN_OR_RETURN(size_t n, in_.Read(std::span(buffer_).subspan(size_)));
-      if (n == 0) eof_ = true;
-      size_ += n;
-    }
-    return Status::Ok();
-  }
-
-  uint64_t begin() const { return base_; }
-  uint64_t end() const { return base_ + size_; }
-  // REQUIRES: begin() <= from <= to <= end().
-  std::span<const uint8_t> Bytes(uint64_t from, uint64_t to) const {
-    return std::span<const uint8_t>(buffer_).subspan(from - base_, to - from);
-  }
-
- private:
-  ByteSource& in_;
-  std::vector<uint8_t> buffer_;
-  uint64_t base_ = 0;  // Target offset of buffer_[0].
-  size_t size_ = 0;
-  bool eof_ = false;
-};
 
 class Encoder {
  public:
