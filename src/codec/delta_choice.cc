@@ -103,12 +103,13 @@ Result<std::optional<DeltaChoice>> DeltaChooser::Choose(std::span<const Piece> p
   ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
                    corpus_.Read(ref->address, ref->length, &scratch_));
   ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
-  size_t delta_cost = InstructionWriter::DeltaSize(UINT64_MAX, ref->length, run.size(), payload_size);
+  size_t delta_cost =
+      InstructionWriter::DeltaSize(UINT64_MAX, ref->length, run.size(), payload_size);
   // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
   // stay within the bound of docs/format.md.
   if (delta_cost >= pieces_cost || delta_cost > estimate_.bytes().size()) return none;
-  return std::optional(
-      DeltaChoice{ref->address, ref->length, std::span<const uint8_t>(payload_).first(payload_size)});
+  std::span<const uint8_t> payload = std::span<const uint8_t>(payload_).first(payload_size);
+  return std::optional(DeltaChoice{ref->address, ref->length, payload});
 }
 
 bool DeltaChooser::MayReplace(std::span<const Piece> pieces, uint64_t run_size,
@@ -187,7 +188,9 @@ Result<size_t> DeltaChooser::CompressDelta(std::span<const uint8_t> run,
   const size_t input_size = reference.size() + run.size();
   size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
-  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, WindowLogFor(input_size));
+  if (!ZSTD_isError(r)) {
+    r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, WindowLogFor(input_size));
+  }
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
   if (!ZSTD_isError(r) && UsesSmallInputTreeSearch(level_, input_size)) {
     r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_strategy, ZSTD_lazy2);

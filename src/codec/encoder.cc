@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "codec/block_builder.h"
@@ -38,6 +39,22 @@ constexpr uint64_t kReadSlack = 2u << 20;
 // An extension that ends this far past its chunk makes chunking restart at its end.
 constexpr uint64_t kRechunkDistance = 8u << 10;
 
+// The corpus side of the search, while a corpus container is encoded: the corpus's
+// bytes, the local search around them, the exact chunk look-up and (max profile) delta
+// selection.
+struct CorpusSearch {
+  CorpusSearch(CorpusView corpus_view, const CorpusReader& corpus, const MatchParams& params,
+               int level)
+      : view(std::move(corpus_view)), matcher(view, params), lookup(corpus, view) {
+    if (params.delta) delta.emplace(corpus, params, level);
+  }
+
+  CorpusView view;
+  LocalMatcher matcher;
+  ChunkLookup lookup;
+  std::optional<DeltaChooser> delta;  // When params.delta.
+};
+
 class Encoder {
  public:
   Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
@@ -48,7 +65,8 @@ class Encoder {
         writer_(out),
         params_(params),
         blocks_(writer_, level_, options.block_size, ResolveThreadCount(options.threads), &stats_,
-                options.use_observer, [this](uint64_t block_bytes) { BlockEnded(block_bytes); }) {}
+                options.use_observer,
+                [this](uint64_t block_bytes) { BlockEnded(block_bytes); }) {}
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
@@ -120,13 +138,16 @@ class Encoder {
   // the local search (MatchParams says how much of this a profile does).
   Status EncodeChunks(ByteSource& in) {
     ASSIGN_OR_RETURN(CorpusView view, CorpusView::Open(*corpus_));
-    view_ = &view;
-    LocalMatcher matcher(view, params_);
-    matcher_ = &matcher;
-    ChunkLookup lookup(*corpus_, view);
-    lookup_ = &lookup;
-    std::optional<DeltaChooser> delta;
-    if (params_.delta) delta_ = &delta.emplace(*corpus_, params_, level_);
+    CorpusSearch search(std::move(view), *corpus_, params_, level_);
+    search_ = &search;
+    Status encoded = ScanChunks(in);
+    stats_.damaged_chunks = search.lookup.damaged_chunks();
+    search_ = nullptr;
+    return encoded;
+  }
+
+  // Chunks the target and encodes chunk by chunk, then what is left after the last.
+  Status ScanChunks(ByteSource& in) {
     const ChunkerParams& chunking = corpus_->info().chunking;
     Chunker chunker(chunking);
     const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
@@ -150,13 +171,7 @@ class Encoder {
       // chunk or two), rather than cutting through all the copied bytes.
       chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
     }
-    RETURN_IF_ERROR(EncodeGap(window, cursor, window.end(), std::nullopt));
-    stats_.damaged_chunks = lookup.damaged_chunks();
-    view_ = nullptr;
-    matcher_ = nullptr;
-    lookup_ = nullptr;
-    delta_ = nullptr;
-    return Status::Ok();
+    return EncodeGap(window, cursor, window.end(), std::nullopt);
   }
 
   // Target [cursor, chunk_end) is undecided; [chunk_start, chunk_end) is the next chunk.
@@ -164,7 +179,7 @@ class Encoder {
                      uint64_t* cursor) {
     if (chunk_end <= *cursor) return Status::Ok();  // Copied already.
     std::span<const uint8_t> chunk = window.Bytes(chunk_start, chunk_end);
-    ASSIGN_OR_RETURN(std::optional<uint64_t> found, lookup_->Find(chunk));
+    ASSIGN_OR_RETURN(std::optional<uint64_t> found, search_->lookup.Find(chunk));
     if (!found) {
       // Without a local search there is nothing to wait for; otherwise the gap grows
       // until the next anchor, up to kMaxGap.
@@ -178,18 +193,19 @@ class Encoder {
     uint64_t start = std::max(chunk_start, *cursor);
     uint64_t address = *found + (start - chunk_start);
     if (params_.extend && start == chunk_start) {
-      uint64_t back = ExtendBackward(*view_, window.Bytes(*cursor, start), address);
+      uint64_t back = ExtendBackward(search_->view, window.Bytes(*cursor, start), address);
       start -= back;
       address -= back;
     }
     RETURN_IF_ERROR(EncodeGap(window, *cursor, start, address));
     uint64_t end = chunk_end;
     if (params_.extend) {
-      end += ExtendForward(*view_, window.Bytes(chunk_end, window.end()), *found + chunk.size());
+      end += ExtendForward(search_->view, window.Bytes(chunk_end, window.end()),
+                           *found + chunk.size());
     }
     RETURN_IF_ERROR(blocks_.Append(window.Bytes(start, end), address));
     last_alignment_ = address - start;
-    matcher_->NoteCopy(start, address, end - start);
+    search_->matcher.NoteCopy(start, address, end - start);
     *cursor = end;
     return Status::Ok();
   }
@@ -201,7 +217,7 @@ class Encoder {
                    std::optional<uint64_t> next_address) {
     if (from >= to) return Status::Ok();
     pieces_.clear();
-    matcher_->FillGap(window.Bytes(from, to), from, next_address, &pieces_);
+    search_->matcher.FillGap(window.Bytes(from, to), from, next_address, &pieces_);
     if (!params_.delta) return AppendPieces(window, pieces_);
     std::optional<uint64_t> next_alignment;
     if (next_address) next_alignment = *next_address - to;
@@ -212,8 +228,8 @@ class Encoder {
         continue;
       }
       // A run: the pieces up to the next kept copy, within one block and delta_max_run.
-      const size_t j = EndOfRun(&pieces_, i, std::min<uint64_t>(params_.delta_max_run, blocks_.room()),
-                                params_);
+      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, blocks_.room());
+      const size_t j = EndOfRun(&pieces_, i, cap, params_);
       std::optional<uint64_t> after = next_alignment;
       if (j < pieces_.size()) {
         after = pieces_[j].copy ? std::optional(pieces_[j].address - pieces_[j].offset)
@@ -245,9 +261,10 @@ class Encoder {
     const uint64_t start = run.front().offset;
     std::span<const uint8_t> bytes = window.Bytes(start, run.back().offset + run.back().length);
     ASSIGN_OR_RETURN(std::optional<DeltaChoice> delta,
-                     delta_->Choose(run, bytes, last_alignment_, after));
+                     search_->delta->Choose(run, bytes, last_alignment_, after));
     if (!delta) return AppendPieces(window, run);
-    RETURN_IF_ERROR(blocks_.AddDelta(delta->address, delta->reference_length, bytes, delta->payload));
+    RETURN_IF_ERROR(
+        blocks_.AddDelta(delta->address, delta->reference_length, bytes, delta->payload));
     if (after) last_alignment_ = after;
     return Status::Ok();
   }
@@ -267,7 +284,9 @@ class Encoder {
   // Each time a block ends: tells the corpus how much of it was read, and reports
   // progress.
   void BlockEnded(uint64_t block_bytes) {
-    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(block_bytes))) ++stats_.cache_drops;
+    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(block_bytes))) {
+      ++stats_.cache_drops;
+    }
     ReportProgress();
   }
 
@@ -286,11 +305,11 @@ class Encoder {
   // indexed.
   uint64_t CorpusBytesRead(uint64_t block_bytes) {
     uint64_t read = 2 * block_bytes;
-    if (matcher_ != nullptr) {
+    if (search_ != nullptr) {
       // A fine index look-up reads a bucket (and maps its page when read through the
       // mapping).
-      const uint64_t indexed =
-          matcher_->stats().indexed_bytes + kFineBucketSize * matcher_->stats().fine_lookups;
+      const LocalMatcher::Stats& searched = search_->matcher.stats();
+      const uint64_t indexed = searched.indexed_bytes + kFineBucketSize * searched.fine_lookups;
       read += indexed - indexed_bytes_noted_;
       indexed_bytes_noted_ = indexed;
     }
@@ -305,12 +324,11 @@ class Encoder {
   MatchParams params_;
   std::optional<uint64_t> last_alignment_;  // Corpus address - target offset of the last copy.
   std::vector<uint8_t> scratch_;  // For CorpusKind's reads.
-  const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
-  LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
-  ChunkLookup* lookup_ = nullptr;       // While EncodeChunks runs.
-  DeltaChooser* delta_ = nullptr;       // While EncodeChunks runs, in the max profile.
-  std::vector<Piece> pieces_;
-  uint64_t indexed_bytes_noted_ = 0;      // matcher_->stats().indexed_bytes at the last block.
+  CorpusSearch* search_ = nullptr;  // While EncodeChunks runs.
+  std::vector<Piece> pieces_;       // The current gap's, from the local search.
+  // The matcher's indexed bytes and fine look-ups (as CorpusBytesRead counts them) at
+  // the last block.
+  uint64_t indexed_bytes_noted_ = 0;
   // Last: destroyed first, so that its workers stop before the state they use goes.
   BlockPipeline blocks_;
 };
