@@ -17,6 +17,8 @@
 #include "codec/matcher.h"
 #include "codec/profiles.h"
 #include "codec/target_window.h"
+#include "codec/zstd_context.h"
+#include "hashing/weak_key.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
