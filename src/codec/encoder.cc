@@ -1,24 +1,23 @@
 #include "codec/encoder.h"
 
-#include <zstd.h>
-
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
-#include "codec/block_stream.h"
+#include "codec/block_builder.h"
+#include "codec/chunk_lookup.h"
 #include "codec/container.h"
+#include "codec/delta_choice.h"
 #include "codec/format.h"
-#include "codec/instructions.h"
 #include "codec/matcher.h"
-#include "codec/zstd_context.h"
+#include "codec/profiles.h"
+#include "codec/target_window.h"
 #include "corpus/corpus_handle_access.h"
-#include "hashing/weak_key.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
@@ -41,209 +40,20 @@ constexpr uint64_t kReadSlack = 2u << 20;
 // An extension that ends this far past its chunk makes chunking restart at its end.
 constexpr uint64_t kRechunkDistance = 8u << 10;
 
-// The smallest zstd frame that declares its content size: magic (4), frame header
-// descriptor (1), content size (at least 1), one block header (3) and one byte (RLE).
-constexpr size_t kMinZstdFrameSize = 9;
-
-// zstd's parameter tables give inputs of at most 16 KiB a binary-tree search (btlazy2)
-// at levels 9 and 10, where larger inputs get the hash-chain search (lazy2). For a
-// DELTA, whose input is mostly its reference, the tree costs inserting the reference:
-// 32 us against 7 us for lazy2 on a 5 KB reference and a 550-byte run, same output.
-// Measured with max (level 9), one thread: the dump 0.95 -> 0.70 s with the same
-// container (none of its 4,882 trials wins), the kernel 2.40 -> 1.79 s and 2,517 bytes
-// (0.03%) larger, ci-build and vm-ext4 about 80 bytes larger. Such DELTAs use lazy2.
-constexpr size_t kSmallZstdInput = 16u << 10;
-bool UsesSmallInputTreeSearch(int level, size_t input_size) {
-  return input_size <= kSmallZstdInput && (level == 9 || level == 10);
-}
-
-// The zstd level a run compresses at: the caller's, else the profile's.
-int LevelOf(const CompressOptions& options) {
-  return options.level.value_or(DefaultLevel(options.profile));
-}
-
-// A finished block on its way through the pipeline: the instructions and output that
-// the encoder decided, the digest (computed by a worker, unless the block was hashed as
-// it was built), then the record of its compressed instructions.
-struct BlockJob {
-  std::vector<uint8_t> instructions;
-  std::vector<uint8_t> output;  // Empty when hashed.
-  uint64_t output_size = 0;
-  bool hashed = false;  // `digest` is set and the bytes are in the whole target's digest.
-  bool last = false;  // The container's last block: its payload ends the zstd frame.
-  Digest digest{};
-  BlockRecord record;
-};
-
-// Hashing a block's bytes in steps of this size keeps them in the cache between the
-// copy into the block's buffer and the two digests.
-constexpr size_t kHashStage = 64u << 10;
-
-// One block being built. Merges adjacent literals and contiguous copies, and sends copies
-// shorter than format::kMinCopyLength as literals. Invariant: a pending copy is at least
-// kMinCopyLength bytes long.
-//
-// The bytes the block produces either stay with it, for a worker thread to hash (the
-// pipeline has workers), or, given `whole` (one thread), are hashed as they come into
-// the block's digest and into `whole`, the target's, every kHashStage bytes (copies of
-// that size straight from the target): copying every target byte into fresh block
-// buffers and hashing them from there afterwards cost the kernel pair 10% of its
-// single-thread time. Either way the pending literal run is the tail of output_.
-class BlockBuilder {
- public:
-  BlockBuilder(CompressStats* stats, CorpusUseObserver* observer, Blake3Hasher* whole)
-      : stats_(stats), observer_(observer), whole_(whole) {
-    if (whole_ != nullptr) block_hasher_.emplace();
+// The corpus side of the search, while a corpus container is encoded: the corpus's
+// bytes, the local search around them, the exact chunk look-up and (max profile) delta
+// selection.
+struct CorpusSearch {
+  CorpusSearch(CorpusView corpus_view, const CorpusReader& corpus, const MatchParams& params,
+               int level)
+      : view(std::move(corpus_view)), matcher(view, params), lookup(corpus, view) {
+    if (params.delta) delta.emplace(corpus, params, level);
   }
 
-  void AddLiteral(std::span<const uint8_t> bytes) {
-    if (pending_ != Pending::kLiteral) {
-      EmitPending();
-      pending_ = Pending::kLiteral;
-      literal_start_ = output_.size();
-    }
-    Produce(bytes);
-    stats_->literal_bytes += bytes.size();
-  }
-
-  // `bytes` are the target bytes the copy stands for: equal to the corpus bytes at
-  // `address` (the caller verified their BLAKE3).
-  void AddCopy(uint64_t address, std::span<const uint8_t> bytes) {
-    bool continues = pending_ == Pending::kCopy && copy_address_ + copy_length_ == address;
-    if (!continues && bytes.size() < format::kMinCopyLength) return AddLiteral(bytes);
-    if (continues) {
-      copy_length_ += bytes.size();
-    } else {
-      EmitPending();
-      pending_ = Pending::kCopy;
-      copy_address_ = address;
-      copy_length_ = bytes.size();
-    }
-    Produce(bytes);
-    stats_->copy_bytes += bytes.size();
-  }
-
-  // `bytes` are the target bytes that `payload` decodes to with corpus
-  // [address, address + reference_length) as its prefix.
-  void AddDelta(uint64_t address, uint64_t reference_length, std::span<const uint8_t> bytes,
-                std::span<const uint8_t> payload) {
-    EmitPending();
-    writer_.Delta(address, reference_length, bytes.size(), payload);
-    if (observer_ != nullptr) observer_->OnUse(address, reference_length);
-    Produce(bytes);
-    stats_->delta_bytes += bytes.size();
-    ++stats_->deltas;
-  }
-
-  uint64_t output_size() const { return output_size_; }
-
-  // Moves the complete instruction stream to job->instructions and the block's output
-  // (or, when hashing as it comes, its digest) to the job, and starts the next block.
-  void Finish(BlockJob* job) {
-    EmitPending();
-    job->instructions = writer_.TakeBytes();
-    job->output_size = output_size_;
-    output_size_ = 0;
-    if (whole_ != nullptr) {
-      HashKept();
-      job->digest = block_hasher_->Final();
-      job->hashed = true;
-      block_hasher_.emplace();
-      return;
-    }
-    job->output.swap(output_);
-    output_.clear();
-    output_.reserve(job->output.size());  // The next block is as long, but the last.
-  }
-
- private:
-  enum class Pending { kNone, kLiteral, kCopy };
-
-  void Produce(std::span<const uint8_t> bytes) {
-    output_size_ += bytes.size();
-    if (whole_ != nullptr && output_.empty() && pending_ != Pending::kLiteral &&
-        bytes.size() >= kHashStage) {
-      return Hash(bytes);
-    }
-    output_.insert(output_.end(), bytes.begin(), bytes.end());
-    if (whole_ != nullptr && output_.size() >= kHashStage) HashKept();
-  }
-
-  void Hash(std::span<const uint8_t> bytes) {
-    block_hasher_->Update(bytes);
-    whole_->Update(bytes);
-  }
-
-  // Hashes the bytes output_ keeps and drops them, all but a pending literal run.
-  void HashKept() {
-    const size_t end = pending_ == Pending::kLiteral ? literal_start_ : output_.size();
-    if (end == 0) return;
-    Hash(std::span<const uint8_t>(output_).first(end));
-    output_.erase(output_.begin(), output_.begin() + static_cast<ptrdiff_t>(end));
-    literal_start_ = 0;
-  }
-
-  void EmitPending() {
-    if (pending_ == Pending::kLiteral) {
-      writer_.Literal(std::span<const uint8_t>(output_).subspan(literal_start_));
-    } else if (pending_ == Pending::kCopy) {
-      writer_.Copy(copy_address_, copy_length_);
-      if (observer_ != nullptr) observer_->OnUse(copy_address_, copy_length_);
-      ++stats_->copies;
-    }
-    pending_ = Pending::kNone;
-  }
-
-  CompressStats* stats_;
-  CorpusUseObserver* observer_;  // May be nullptr.
-  Blake3Hasher* whole_;          // nullptr: the block's output is kept in output_.
-  uint64_t output_size_ = 0;     // Bytes the block produces so far.
-  std::vector<uint8_t> output_;  // They, or (hashing as they come) those not hashed yet.
-  std::optional<Blake3Hasher> block_hasher_;  // The digest of those hashed, when hashing.
-  Pending pending_ = Pending::kNone;
-  size_t literal_start_ = 0;  // The pending literal run is output_[literal_start_, end).
-  uint64_t copy_address_ = 0;  // The pending copy.
-  uint64_t copy_length_ = 0;
-  InstructionWriter writer_;
-};
-
-// The target bytes the encoder may still look at: from the oldest undecided byte to a
-// lookahead, read from the source in large steps. Memory: `capacity` bytes.
-class TargetWindow {
- public:
-  TargetWindow(ByteSource& in, size_t capacity) : in_(in), buffer_(capacity) {}
-
-  // Reads until bytes up to offset `want` are present or the input ended, dropping the
-  // bytes before `keep`. REQUIRES: begin() <= keep <= end(), want - keep <= capacity.
-  Status Fill(uint64_t keep, uint64_t want) {
-    if (end() >= want || eof_) return Status::Ok();
-    size_t drop = keep - base_;
-    if (drop > 0) {
-      std::memmove(buffer_.data(), buffer_.data() + drop, size_ - drop);
-      base_ += drop;
-      size_ -= drop;
-    }
-    while (!eof_ && size_ < buffer_.size()) {
-      ASSIGN_OR_RETURN(size_t n, in_.Read(std::span(buffer_).subspan(size_)));
-      if (n == 0) eof_ = true;
-      size_ += n;
-    }
-    return Status::Ok();
-  }
-
-  uint64_t begin() const { return base_; }
-  uint64_t end() const { return base_ + size_; }
-  // REQUIRES: begin() <= from <= to <= end().
-  std::span<const uint8_t> Bytes(uint64_t from, uint64_t to) const {
-    return std::span<const uint8_t>(buffer_).subspan(from - base_, to - from);
-  }
-
- private:
-  ByteSource& in_;
-  std::vector<uint8_t> buffer_;
-  uint64_t base_ = 0;  // Target offset of buffer_[0].
-  size_t size_ = 0;
-  bool eof_ = false;
+  CorpusView view;
+  LocalMatcher matcher;
+  ChunkLookup lookup;
+  std::optional<DeltaChooser> delta;  // When params.delta.
 };
 
 class Encoder {
@@ -252,30 +62,21 @@ class Encoder {
           ByteSink& out)
       : corpus_(corpus),
         options_(options),
-        level_(LevelOf(options)),
+        level_(LevelFor(options)),
         writer_(out),
-        // With one thread nobody else would hash the blocks: they are hashed as built.
-        block_(&stats_, options.use_observer,
-               ResolveThreadCount(options.threads) > 1 ? nullptr : &whole_),
         params_(params),
-        pipeline_(
-            ResolveThreadCount(options.threads),
-            [](BlockJob& job, int) { return HashBlock(job); },
-            [this](BlockJob& job) { return WriteBlock(job); }) {}
+        blocks_(writer_, level_, options.block_size, ResolveThreadCount(options.threads), &stats_,
+                options.use_observer,
+                [this](uint64_t block_bytes) { BlockEnded(block_bytes); }) {}
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
     RETURN_IF_ERROR(writer_.WriteHeader(header));
-    Status encoded = corpus_ != nullptr ? EncodeChunks(in) : EncodeLiterals(in);
-    if (encoded.ok() && block_.output_size() > 0) encoded = FlushBlock();
-    if (encoded.ok() && held_block_) encoded = SubmitHeldBlock(/*last=*/true);
-    Status written = pipeline_.Finish();
-    RETURN_IF_ERROR(written);
-    RETURN_IF_ERROR(encoded);
+    RETURN_IF_ERROR(blocks_.Finish(corpus_ != nullptr ? EncodeChunks(in) : EncodeLiterals(in)));
     Trailer trailer;
     trailer.output_size = stats_.input_bytes;
     trailer.block_count = stats_.blocks;
-    trailer.output_digest = whole_.Final();
+    trailer.output_digest = blocks_.TargetDigest();
     RETURN_IF_ERROR(writer_.WriteTrailer(trailer));
     stats_.output_bytes = writer_.bytes_written();
     stats_.poor_match = IsPoorMatch(stats_, options_.profile);
@@ -320,14 +121,14 @@ class Encoder {
     const uint64_t size = corpus_->size();
     ASSIGN_OR_RETURN(std::span<const uint8_t> head,
                      corpus_->Read(0, std::min<uint64_t>(size, kStreamKindProbeBytes),
-                                   &delta_scratch_));
+                                   &scratch_));
     StreamKind kind = DetectStreamKind(head);
     if (kind != StreamKind::kOther) return kind;
     for (int i = 0; i < kCorpusKindSamples; ++i) {
       const uint64_t at = size / kCorpusKindSamples * static_cast<uint64_t>(i);
       ASSIGN_OR_RETURN(std::span<const uint8_t> sample,
                        corpus_->Read(at, std::min<uint64_t>(size - at, kCorpusKindSampleBytes),
-                                     &delta_scratch_));
+                                     &scratch_));
       if (HoldsTarHeader(sample)) return StreamKind::kTar;
     }
     return StreamKind::kOther;
@@ -338,9 +139,16 @@ class Encoder {
   // the local search (MatchParams says how much of this a profile does).
   Status EncodeChunks(ByteSource& in) {
     ASSIGN_OR_RETURN(CorpusView view, CorpusView::Open(*corpus_));
-    view_ = &view;
-    LocalMatcher matcher(view, params_);
-    matcher_ = &matcher;
+    CorpusSearch search(std::move(view), *corpus_, params_, level_);
+    search_ = &search;
+    Status encoded = ScanChunks(in);
+    stats_.damaged_chunks = search.lookup.damaged_chunks();
+    search_ = nullptr;
+    return encoded;
+  }
+
+  // Chunks the target and encodes chunk by chunk, then what is left after the last.
+  Status ScanChunks(ByteSource& in) {
     const ChunkerParams& chunking = corpus_->info().chunking;
     Chunker chunker(chunking);
     const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
@@ -364,10 +172,7 @@ class Encoder {
       // chunk or two), rather than cutting through all the copied bytes.
       chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
     }
-    RETURN_IF_ERROR(FillGap(window, cursor, window.end(), std::nullopt));
-    view_ = nullptr;
-    matcher_ = nullptr;
-    return Status::Ok();
+    return EncodeGap(window, cursor, window.end(), std::nullopt);
   }
 
   // Target [cursor, chunk_end) is undecided; [chunk_start, chunk_end) is the next chunk.
@@ -375,12 +180,12 @@ class Encoder {
                      uint64_t* cursor) {
     if (chunk_end <= *cursor) return Status::Ok();  // Copied already.
     std::span<const uint8_t> chunk = window.Bytes(chunk_start, chunk_end);
-    ASSIGN_OR_RETURN(std::optional<uint64_t> found, FindCopy(chunk));
+    ASSIGN_OR_RETURN(std::optional<uint64_t> found, search_->lookup.Find(chunk));
     if (!found) {
       // Without a local search there is nothing to wait for; otherwise the gap grows
       // until the next anchor, up to kMaxGap.
       if (!params_.resync || chunk_end - *cursor >= kMaxGap) {
-        RETURN_IF_ERROR(FillGap(window, *cursor, chunk_end, std::nullopt));
+        RETURN_IF_ERROR(EncodeGap(window, *cursor, chunk_end, std::nullopt));
         *cursor = chunk_end;
       }
       return Status::Ok();
@@ -389,223 +194,80 @@ class Encoder {
     uint64_t start = std::max(chunk_start, *cursor);
     uint64_t address = *found + (start - chunk_start);
     if (params_.extend && start == chunk_start) {
-      uint64_t back = ExtendBackward(*view_, window.Bytes(*cursor, start), address);
+      uint64_t back = ExtendBackward(search_->view, window.Bytes(*cursor, start), address);
       start -= back;
       address -= back;
     }
-    RETURN_IF_ERROR(FillGap(window, *cursor, start, address));
+    RETURN_IF_ERROR(EncodeGap(window, *cursor, start, address));
     uint64_t end = chunk_end;
     if (params_.extend) {
-      end += ExtendForward(*view_, window.Bytes(chunk_end, window.end()), *found + chunk.size());
+      end += ExtendForward(search_->view, window.Bytes(chunk_end, window.end()),
+                           *found + chunk.size());
     }
-    RETURN_IF_ERROR(Append(window.Bytes(start, end), address));
+    RETURN_IF_ERROR(blocks_.Append(window.Bytes(start, end), address));
     last_alignment_ = address - start;
-    matcher_->NoteCopy(start, address, end - start);
+    search_->matcher.NoteCopy(start, address, end - start);
     *cursor = end;
     return Status::Ok();
   }
 
-  // Decides target [from, to) through the local search and appends the pieces.
-  // `next_address` is the corpus address that byte `to` is copied from, when known.
-  Status FillGap(const TargetWindow& window, uint64_t from, uint64_t to,
-                 std::optional<uint64_t> next_address) {
+  // Decides target [from, to) (the local search, then in the max profile delta choice)
+  // and appends it to the blocks. `next_address` is the corpus address that byte `to`
+  // is copied from, when known.
+  Status EncodeGap(const TargetWindow& window, uint64_t from, uint64_t to,
+                   std::optional<uint64_t> next_address) {
     if (from >= to) return Status::Ok();
     pieces_.clear();
-    matcher_->FillGap(window.Bytes(from, to), from, next_address, &pieces_);
-    if (!params_.delta) {
-      for (const Piece& piece : pieces_) RETURN_IF_ERROR(AppendPiece(window, piece));
-      return Status::Ok();
-    }
+    search_->matcher.FillGap(window.Bytes(from, to), from, next_address, &pieces_);
+    if (!params_.delta) return AppendPieces(window, pieces_);
     std::optional<uint64_t> next_alignment;
     if (next_address) next_alignment = *next_address - to;
     size_t i = 0;
     while (i < pieces_.size()) {
-      if (IsKeptCopy(pieces_[i])) {
+      if (IsKeptCopy(pieces_[i], params_)) {
         RETURN_IF_ERROR(AppendPiece(window, pieces_[i++]));
         continue;
       }
       // A run: the pieces up to the next kept copy, within one block and delta_max_run.
-      const uint64_t room = options_.block_size - block_.output_size();
-      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, room);
-      const uint64_t start = pieces_[i].offset;
-      size_t j = i;
-      while (j < pieces_.size() && !IsKeptCopy(pieces_[j])) {
-        const Piece& piece = pieces_[j];
-        if (piece.offset + piece.length - start > cap) {
-          if (piece.offset - start < cap) SplitPiece(j++, start + cap);
-          break;
-        }
-        ++j;
-      }
+      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, blocks_.room());
+      const size_t j = EndOfRun(&pieces_, i, cap, params_);
       std::optional<uint64_t> after = next_alignment;
       if (j < pieces_.size()) {
         after = pieces_[j].copy ? std::optional(pieces_[j].address - pieces_[j].offset)
                                 : std::nullopt;
       }
-      RETURN_IF_ERROR(EncodeRun(window, i, j, after));
+      RETURN_IF_ERROR(EncodeRun(window, std::span(pieces_).subspan(i, j - i), after));
       i = j;
     }
     return Status::Ok();
   }
 
-  bool IsKeptCopy(const Piece& piece) const {
-    return piece.copy && piece.length >= params_.delta_keep_copy;
-  }
-
-  // Splits pieces_[i] in two at target offset `at`. REQUIRES: inside the piece.
-  void SplitPiece(size_t i, uint64_t at) {
-    Piece tail = pieces_[i];
-    uint64_t head_length = at - tail.offset;
-    pieces_[i].length = head_length;
-    tail.offset = at;
-    tail.length -= head_length;
-    if (tail.copy) tail.address += head_length;
-    pieces_.insert(pieces_.begin() + static_cast<ptrdiff_t>(i) + 1, tail);
+  Status AppendPieces(const TargetWindow& window, std::span<const Piece> pieces) {
+    for (const Piece& piece : pieces) RETURN_IF_ERROR(AppendPiece(window, piece));
+    return Status::Ok();
   }
 
   Status AppendPiece(const TargetWindow& window, const Piece& piece) {
     auto bytes = window.Bytes(piece.offset, piece.offset + piece.length);
-    if (!piece.copy) return Append(bytes, std::nullopt);
+    if (!piece.copy) return blocks_.Append(bytes, std::nullopt);
     last_alignment_ = piece.address - piece.offset;
-    return Append(bytes, piece.address);
+    return blocks_.Append(bytes, piece.address);
   }
 
-  // Pieces [i, j) form a run with no kept copy. Sends it as one DELTA against the corpus
-  // region that its neighbours point to (`after`: the alignment of the copy after it)
-  // when that is smaller than what the pieces' own instructions cost in the block's
-  // compressed stream (PiecesCost). REQUIRES: the run fits in the current block.
-  Status EncodeRun(const TargetWindow& window, size_t i, size_t j,
+  // Sends a run (pieces with no kept copy; `after`: the alignment of the copy after it)
+  // as one DELTA when DeltaChooser finds that smaller, else as its pieces.
+  // REQUIRES: the run fits in the current block.
+  Status EncodeRun(const TargetWindow& window, std::span<const Piece> run,
                    std::optional<uint64_t> after) {
-    const uint64_t start = pieces_[i].offset;
-    const uint64_t end = pieces_[j - 1].offset + pieces_[j - 1].length;
-    auto as_pieces = [&]() -> Status {
-      for (size_t k = i; k < j; ++k) RETURN_IF_ERROR(AppendPiece(window, pieces_[k]));
-      return Status::Ok();
-    };
-    bool has_literal = false;
-    for (size_t k = i; k < j; ++k) has_literal |= !pieces_[k].copy;
-    if (!has_literal || end - start < params_.delta_min_run || (!last_alignment_ && !after)) {
-      return as_pieces();
-    }
-    // The reference: the corpus bytes the neighbours and the run's own copies point to.
-    const int64_t corpus_size = static_cast<int64_t>(corpus_->size());
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    auto cover = [&](int64_t a, int64_t b) {
-      lo = std::min(lo, a);
-      hi = std::max(hi, b);
-    };
-    auto aligned = [&](uint64_t alignment) {
-      int64_t a = static_cast<int64_t>(start + alignment);
-      return std::pair(a, a + static_cast<int64_t>(end - start));
-    };
-    if (last_alignment_) cover(aligned(*last_alignment_).first, aligned(*last_alignment_).second);
-    if (after) cover(aligned(*after).first, aligned(*after).second);
-    for (size_t k = i; k < j; ++k) {
-      if (pieces_[k].copy) {
-        int64_t a = static_cast<int64_t>(pieces_[k].address);
-        cover(a, a + static_cast<int64_t>(pieces_[k].length));
-      }
-    }
-    const int64_t margin = params_.delta_margin;
-    const int64_t max_reference = params_.delta_max_reference;
-    if (hi - lo + 2 * margin > max_reference) {
-      // Scattered: keep the region around the preceding copy's alignment.
-      auto [a, b] = aligned(last_alignment_ ? *last_alignment_ : *after);
-      lo = a;
-      hi = b;
-    }
-    lo = std::max<int64_t>(0, lo - margin);
-    hi = std::min({corpus_size, hi + margin, lo + max_reference});
-    if (lo >= hi) return as_pieces();
-    const uint64_t ref_address = static_cast<uint64_t>(lo);
-    const uint64_t ref_length = static_cast<uint64_t>(hi - lo);
-    std::span<const uint8_t> run = window.Bytes(start, end);
-    // What the pieces would cost: their instructions, priced by the shadow stream.
-    estimate_.Clear();
-    for (size_t k = i; k < j; ++k) {
-      const Piece& piece = pieces_[k];
-      if (piece.copy && piece.length >= format::kMinCopyLength) {
-        estimate_.Copy(piece.address, piece.length);
-      } else {
-        estimate_.Literal(window.Bytes(piece.offset, piece.offset + piece.length));
-      }
-    }
-    const std::vector<uint8_t>& raw = estimate_.bytes();
-    ASSIGN_OR_RETURN(size_t pieces_cost, PiecesCost(raw));
-    // No DELTA can be cheaper than one with the smallest zstd frame: then skip the
-    // compression (most runs of a dump: an edited field between two copies).
-    if (InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), kMinZstdFrameSize) >=
-        pieces_cost) {
-      return as_pieces();
-    }
-    ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
-                     corpus_->Read(ref_address, ref_length, &delta_scratch_));
-    ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
-    size_t delta_cost =
-        InstructionWriter::DeltaSize(UINT64_MAX, ref_length, run.size(), payload_size);
-    // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
-    // stay within the bound of docs/format.md.
-    if (delta_cost >= pieces_cost || delta_cost > raw.size()) return as_pieces();
-    Consume(run);
-    block_.AddDelta(ref_address, ref_length, run, std::span(delta_payload_).first(payload_size));
+    const uint64_t start = run.front().offset;
+    std::span<const uint8_t> bytes = window.Bytes(start, run.back().offset + run.back().length);
+    ASSIGN_OR_RETURN(std::optional<DeltaChoice> delta,
+                     search_->delta->Choose(run, bytes, last_alignment_, after));
+    if (!delta) return AppendPieces(window, run);
+    RETURN_IF_ERROR(
+        blocks_.AddDelta(delta->address, delta->reference_length, bytes, delta->payload));
     if (after) last_alignment_ = after;
-    if (block_.output_size() == options_.block_size) RETURN_IF_ERROR(FlushBlock());
     return Status::Ok();
-  }
-
-  // What instruction bytes `raw` cost in the block's compressed stream: a shadow zstd
-  // stream of the block's runs compresses them after everything before them in the
-  // block, as the block's own compression will (literals of new files compress much
-  // better in context than alone), and its flushed output is the cost.
-  Result<size_t> PiecesCost(std::span<const uint8_t> raw) {
-    ZSTD_CCtx* cctx = shadow_cctx_.get();
-    if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
-    if (!shadow_started_) {
-      RETURN_IF_ERROR(ConfigureBlockStream(cctx, level_));
-      shadow_started_ = true;
-    }
-    ZSTD_inBuffer in{raw.data(), raw.size(), 0};
-    size_t produced = 0;
-    for (;;) {
-      shadow_out_.resize(std::max<size_t>(shadow_out_.size(), ZSTD_CStreamOutSize()));
-      ZSTD_outBuffer out{shadow_out_.data(), shadow_out_.size(), 0};
-      size_t left = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_flush);
-      if (ZSTD_isError(left)) {
-        return Status::Unavailable(std::string("zstd: ") + ZSTD_getErrorName(left));
-      }
-      produced += out.pos;
-      if (left == 0) return produced;
-    }
-  }
-
-  // Compresses `run` into delta_payload_ with `reference` as the zstd prefix.
-  Result<size_t> CompressDelta(std::span<const uint8_t> run, std::span<const uint8_t> reference) {
-    ZSTD_CCtx* cctx = delta_cctx_.get();
-    if (cctx == nullptr) {
-      return Status::Unavailable("cannot allocate a zstd compression context");
-    }
-    int window_log = 10;  // zstd's smallest window.
-    while (window_log < 30 && (uint64_t{1} << window_log) < reference.size() + run.size()) {
-      ++window_log;
-    }
-    size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
-    if (!ZSTD_isError(r) && UsesSmallInputTreeSearch(level_, reference.size() + run.size())) {
-      r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_strategy, ZSTD_lazy2);
-    }
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_refPrefix(cctx, reference.data(), reference.size());
-    if (!ZSTD_isError(r)) {
-      delta_payload_.resize(ZSTD_compressBound(run.size()));
-      r = ZSTD_compress2(cctx, delta_payload_.data(), delta_payload_.size(), run.data(),
-                         run.size());
-    }
-    if (ZSTD_isError(r)) {
-      return Status::Unavailable(std::string("zstd could not compress a delta: ") +
-                                 ZSTD_getErrorName(r));
-    }
-    return r;
   }
 
   // Standalone containers hold literals only, so the target needs no chunking: it is
@@ -615,79 +277,18 @@ class Encoder {
     for (;;) {
       ASSIGN_OR_RETURN(size_t n, in.ReadFull(buffer));
       if (n == 0) return Status::Ok();
-      RETURN_IF_ERROR(Append(std::span<const uint8_t>(buffer).first(n), std::nullopt));
+      RETURN_IF_ERROR(blocks_.Append(std::span<const uint8_t>(buffer).first(n), std::nullopt));
       if (n < buffer.size()) return Status::Ok();  // ReadFull stops short only at the end.
     }
   }
 
-  void Consume(std::span<const uint8_t> bytes) { stats_.input_bytes += bytes.size(); }
-
-  // The corpus address of a stored chunk equal to `chunk`, if any. The chunk's BLAKE3
-  // is computed only when a candidate of the same length exists, and at most once. The
-  // pack bytes of a candidate whose digest matches are compared too: a damaged pack is
-  // counted (CompressStats::damaged_chunks) and never copied from.
-  Result<std::optional<uint64_t>> FindCopy(std::span<const uint8_t> chunk) {
-    candidates_.clear();
-    RETURN_IF_ERROR(corpus_->Lookup(WeakKey(chunk), &candidates_));
-    std::optional<Digest> digest;
-    for (const ChunkCandidate& candidate : candidates_) {
-      if (candidate.length != chunk.size()) continue;
-      if (!digest) digest = Blake3(chunk);
-      if (!DigestEqual(candidate.digest, *digest)) continue;
-      if (candidate.address > corpus_->size() ||
-          candidate.length > corpus_->size() - candidate.address) {
-        return Status::Corrupt("the chunk index of the corpus at " + corpus_->info().path +
-                               " names bytes outside its pack (address " +
-                               std::to_string(candidate.address) +
-                               "): the corpus is damaged; rebuild or fetch it again");
-      }
-      if (!PackHolds(candidate.address, chunk)) continue;
-      return std::optional<uint64_t>(candidate.address);
-    }
-    return std::optional<uint64_t>();
-  }
-
-  // Whether the pack holds `chunk` at `address`: false, and counted, when its bytes
-  // differ from the chunk whose digest the index gave for them.
-  bool PackHolds(uint64_t address, std::span<const uint8_t> chunk) {
-    const uint8_t* stored = view_->At(address, chunk.size());
-    if (stored != nullptr && std::memcmp(stored, chunk.data(), chunk.size()) == 0) return true;
-    ++stats_.damaged_chunks;
-    return false;
-  }
-
-  // Adds the next target bytes (a copy from `address`, or a literal) to the current
-  // block. Blocks are filled to the block size; a piece that does not fit is split.
-  Status Append(std::span<const uint8_t> bytes, std::optional<uint64_t> address) {
-    Consume(bytes);
-    const uint32_t block_size = options_.block_size;
-    while (!bytes.empty()) {
-      size_t n = std::min<uint64_t>(bytes.size(), block_size - block_.output_size());
-      if (address) {
-        block_.AddCopy(*address, bytes.first(n));
-        *address += n;
-      } else {
-        block_.AddLiteral(bytes.first(n));
-      }
-      bytes = bytes.subspan(n);
-      if (block_.output_size() == block_size) RETURN_IF_ERROR(FlushBlock());
-    }
-    return Status::Ok();
-  }
-
-  // Ends the current block. It is held back until the next block ends or the input
-  // does, because the last block's payload must end the zstd frame.
-  Status FlushBlock() {
-    if (held_block_) RETURN_IF_ERROR(SubmitHeldBlock(/*last=*/false));
-    held_block_.emplace();
-    block_.Finish(&*held_block_);
-    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(held_block_->output_size))) {
+  // Each time a block ends: tells the corpus how much of it was read, and reports
+  // progress.
+  void BlockEnded(uint64_t block_bytes) {
+    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(block_bytes))) {
       ++stats_.cache_drops;
     }
-    encoded_bytes_ += held_block_->output_size;
-    ++encoded_blocks_;
     ReportProgress();
-    return Status::Ok();
   }
 
   // Once per block, on the caller's thread (stats_.blocks belongs to the pipeline).
@@ -695,18 +296,9 @@ class Encoder {
     if (options_.progress == nullptr) return;
     Progress progress;
     progress.input_bytes = stats_.input_bytes;
-    progress.output_bytes = encoded_bytes_;
-    progress.blocks = encoded_blocks_;
+    progress.output_bytes = blocks_.ended_bytes();
+    progress.blocks = blocks_.ended_blocks();
     options_.progress->OnProgress(progress);
-  }
-
-  // Hands the held block to the pipeline, which hashes it on a worker (HashBlock), then
-  // compresses and writes it in order (WriteBlock).
-  Status SubmitHeldBlock(bool last) {
-    held_block_->last = last;
-    Status submitted = pipeline_.Submit(std::move(*held_block_));
-    held_block_.reset();
-    return submitted;
   }
 
   // The corpus bytes read since the previous block, about: copies, extensions and delta
@@ -714,31 +306,15 @@ class Encoder {
   // indexed.
   uint64_t CorpusBytesRead(uint64_t block_bytes) {
     uint64_t read = 2 * block_bytes;
-    if (matcher_ != nullptr) {
+    if (search_ != nullptr) {
       // A fine index look-up reads a bucket (and maps its page when read through the
       // mapping).
-      const uint64_t indexed =
-          matcher_->stats().indexed_bytes + kFineBucketSize * matcher_->stats().fine_lookups;
+      const LocalMatcher::Stats& searched = search_->matcher.stats();
+      const uint64_t indexed = searched.indexed_bytes + kFineBucketSize * searched.fine_lookups;
       read += indexed - indexed_bytes_noted_;
       indexed_bytes_noted_ = indexed;
     }
     return read;
-  }
-
-  // On a worker thread.
-  static Status HashBlock(BlockJob& job) {
-    if (!job.hashed) job.digest = Blake3(job.output);
-    return Status::Ok();
-  }
-
-  // One call at a time, in block order: the blocks are one zstd stream.
-  Status WriteBlock(BlockJob& job) {
-    RETURN_IF_ERROR(stream_.Compress(job.instructions, static_cast<uint32_t>(job.output_size),
-                                     job.digest, job.last, &job.record));
-    if (!job.hashed) whole_.Update(job.output);
-    RETURN_IF_ERROR(writer_.WriteBlockRecord(job.record));
-    ++stats_.blocks;
-    return Status::Ok();
   }
 
   const CorpusReader* corpus_;
@@ -746,57 +322,20 @@ class Encoder {
   const int level_;  // options_.level, or the profile's default.
   CompressStats stats_;  // `blocks` belongs to WriteBlock until the pipeline finished.
   ContainerWriter writer_;
-  Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by WriteBlock).
-  BlockBuilder block_;
-  std::vector<ChunkCandidate> candidates_;
   MatchParams params_;
-  std::optional<uint64_t> last_alignment_;
- // Corpus address - target offset of the last copy.
-  ZstdCCtxPtr delta_cctx_{ZSTD_createCCtx()};
-  ZstdCCtxPtr shadow_cctx_{ZSTD_createCCtx()};
-  bool shadow_started_ = false;  // The shadow stream has started (it runs across blocks).
-  std::vector<uint8_t> shadow_out_;
-  std::vector<uint8_t> delta_payload_;
-  std::vector<uint8_t> delta_scratch_;
-  InstructionWriter estimate_;
-  const CorpusView* view_ = nullptr;    // While EncodeChunks runs.
-  LocalMatcher* matcher_ = nullptr;     // While EncodeChunks runs.
-  std::vector<Piece> pieces_;
-  std::optional<BlockJob> held_block_;  // Ended, not yet submitted (FlushBlock).
-  BlockStreamCompressor stream_{level_};
-  uint64_t indexed_bytes_noted_ = 0;      // matcher_->stats().indexed_bytes at the last block.
-  uint64_t encoded_bytes_ = 0;   // Target bytes in the blocks ended so far.
-  uint64_t encoded_blocks_ = 0;  // Blocks ended so far.
+  std::optional<uint64_t> last_alignment_;  // Corpus address - target offset of the last copy.
+  std::vector<uint8_t> scratch_;  // For CorpusKind's reads.
+  CorpusSearch* search_ = nullptr;  // While EncodeChunks runs.
+  std::vector<Piece> pieces_;       // The current gap's, from the local search.
+  // The matcher's indexed bytes and fine look-ups (as CorpusBytesRead counts them) at
+  // the last block.
+  uint64_t indexed_bytes_noted_ = 0;
   // Last: destroyed first, so that its workers stop before the state they use goes.
-  OrderedPipeline<BlockJob> pipeline_;
+  BlockPipeline blocks_;
 };
 
-// The search each profile runs. Chosen by measurement on the bench pairs (see
-// docs/format.md, "Defaults and why").
-MatchParams ParamsFor(Profile profile) {
-  MatchParams params;
-  switch (profile) {
-    case Profile::kFast:
-      params.extend = false;
-      params.resync = false;
-      break;
-    case Profile::kDefault:
-      params.skipped_bits = 20;
-      params.fine = true;
-      break;
-    case Profile::kMax:
-      params.behind = params.ahead = 32u << 10;
-      params.skip_log = 6;
-      params.skipped_bits = 21;
-      params.fine = true;
-      params.delta = true;
-      break;
-  }
-  return params;
-}
-
 Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) {
-  int level = LevelOf(options);
+  int level = LevelFor(options);
   if (level < format::kMinLevel || level > format::kMaxLevel) {
     return Status::InvalidArgument("zstd level " + std::to_string(level) +
                                    " is out of range: pass a level from 1 (fastest) to 22 "
@@ -834,27 +373,6 @@ bool IsPoorMatch(const CompressStats& stats, Profile profile) {
   const bool tar_against_files =
       stats.target_kind == StreamKind::kTar && stats.corpus_kind != StreamKind::kTar;
   return tar_against_files && literal_share > kPoorTarMatchLiteralShare;
-}
-
-const char* ProfileName(Profile profile) {
-  switch (profile) {
-    case Profile::kFast:
-      return "fast";
-    case Profile::kDefault:
-      return "default";
-    case Profile::kMax:
-      return "max";
-  }
-  return "?";
-}
-
-int DefaultLevel(Profile profile) { return profile == Profile::kMax ? 9 : 3; }
-
-Result<Profile> ParseProfile(const std::string& name) {
-  for (Profile p : {Profile::kFast, Profile::kDefault, Profile::kMax}) {
-    if (name == ProfileName(p)) return p;
-  }
-  return Status::InvalidArgument("unknown profile '" + name + "': pass fast, default or max");
 }
 
 namespace {

@@ -1,7 +1,9 @@
 // The encoder: chunks a target with the corpus's parameters; chunks that the corpus
-// holds (same BLAKE3) are anchors, extended byte-wise past their edges; the bytes
-// between anchors go through the local search (codec/matcher.h) and, in the max
-// profile, may become DELTAs. Writes the instructions as a container (docs/format.md).
+// holds (same BLAKE3, codec/chunk_lookup.h) are anchors, extended byte-wise past their
+// edges; the bytes between anchors go through the local search (codec/matcher.h) and,
+// in the max profile, may become DELTAs (codec/delta_choice.h). What a profile does is
+// codec/profiles.h. The decided pieces become blocks of instructions, written as a
+// container (docs/format.md) by codec/block_builder.h.
 // Compress() in reducto/codec.h opens the corpus and calls EncodeContainer.
 //
 // Thread safety: each call is independent; the corpus is only read.

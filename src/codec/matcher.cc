@@ -342,157 +342,248 @@ std::optional<uint64_t> LocalMatcher::LookUpSkipped(uint64_t hash) {
   return (slot & ~kFingerprintMask) - 1;
 }
 
+// The scan of one gap. At each position it looks for the longest match, cheapest
+// sources first: the alignments of recent copies and of the next anchor
+// (TryAlignments), the previous alignment a few bytes on after a substitution
+// (TryResumeAfterSubstitution), then the indexes (TryIndexes). A match becomes a copy
+// (TakeMatch); a miss moves on, in growing steps while misses last (StepPastMiss).
+class LocalMatcher::GapScan {
+ public:
+  GapScan(LocalMatcher& matcher, std::span<const uint8_t> gap, uint64_t offset,
+          std::optional<uint64_t> next_address, std::vector<Piece>* out)
+      : m_(matcher),
+        gap_(gap),
+        offset_(offset),
+        out_(out),
+        need_(std::max<uint32_t>(8, matcher.params_.window)),
+        has_next_(next_address.has_value()),
+        next_alignment_(has_next_ ? *next_address - (offset + gap.size()) : 0) {}
+
+  void Run() {
+    while (m_.params_.resync && pos_ + need_ <= gap_.size()) {
+      if (FindMatch()) {
+        TakeMatch();
+      } else {
+        StepPastMiss();
+      }
+    }
+    EmitLiteral(gap_.size());
+  }
+
+ private:
+  // The positions (the scan only moves forward) for which the index holds the whole
+  // region around the address that `alignment` predicts, as long as no interval of the
+  // index changes (generation).
+  struct Covered {
+    uint64_t alignment = 0, from = 0, until = 0, generation = 0;
+
+    bool Covers(uint64_t a, uint64_t target, uint64_t index_generation) const {
+      return generation == index_generation && alignment == a && target >= from &&
+             target < until;
+    }
+  };
+
+  // Sets best_ (and source_) to the longest match at pos_; false when there is none.
+  bool FindMatch() {
+    ++m_.stats_.positions;
+    target_ = offset_ + pos_;
+    here_ = Load64(gap_.data() + pos_);
+    best_ = {};
+    source_ = Source::kRepeat;
+    TryAlignments();
+    if (best_.length == 0 && m_.repeats_known_ > 0 && pos_ == literal_start_) {
+      TryResumeAfterSubstitution();
+    }
+    if (best_.length == 0) TryIndexes();
+    return best_.length > 0;
+  }
+
+  void TryAlignments() {
+    for (int i = 0; i < m_.repeats_known_; ++i) {
+      const uint64_t address = target_ + m_.repeat_[i];
+      if (SameFirst8(address)) Consider(Source::kRepeat, address, m_.params_.min_repeat_copy);
+    }
+    if (has_next_ && SameFirst8(target_ + next_alignment_)) {
+      Consider(Source::kNext, target_ + next_alignment_, m_.params_.min_repeat_copy);
+    }
+  }
+
+  // Right after a copy, a substitution: the previous alignment usually resumes a few
+  // bytes on, which is cheaper to find, and to encode, than what the tables offer.
+  void TryResumeAfterSubstitution() {
+    const size_t limit = std::min<size_t>(kRepeatLookahead, gap_.size() - need_ - pos_);
+    for (size_t ahead = 1; ahead <= limit; ++ahead) {
+      const uint64_t address = target_ + ahead + m_.repeat_[0];
+      const uint8_t* c = m_.corpus_.At(address, 8);
+      if (c != nullptr && Load64(c) == Load64(gap_.data() + pos_ + ahead)) {
+        Match m = m_.TryAt(gap_, offset_, pos_ + ahead, literal_start_, address);
+        if (m.length >= m_.params_.min_repeat_copy) best_ = m;
+        return;
+      }
+    }
+  }
+
+  void TryIndexes() {
+    IndexAroundPredictions();
+    const uint64_t hash = hashed_pos_ == pos_ ? pos_hash_ : m_.Hash(gap_.data() + pos_);
+    TryLocalIndex(hash);
+    if (!m_.skipped_.empty() && ((hash >> 24) & kSkippedSampleMask) == 0) TrySkippedIndex(hash);
+    if (!m_.fine_.empty() && pos_ + kFineWindow <= gap_.size()) TryFineIndexes();
+  }
+
+  // Makes sure the local index holds the corpus around the addresses that the region's
+  // alignment and the next anchor's predict for this position.
+  void IndexAroundPredictions() {
+    // Indexing around one prediction changes the index's generation for the next.
+    if (m_.has_region_ &&
+        !region_covered_.Covers(m_.region_alignment_, target_, m_.index_generation_)) {
+      IndexAround(&region_covered_, m_.region_alignment_);
+    }
+    if (has_next_ && !next_covered_.Covers(next_alignment_, target_, m_.index_generation_)) {
+      IndexAround(&next_covered_, next_alignment_);
+    }
+  }
+
+  // Indexes the corpus around the address that `alignment` predicts for this position,
+  // and records in *covered the positions that need nothing more.
+  void IndexAround(Covered* covered, uint64_t alignment) {
+    const uint64_t corpus_size = m_.corpus_.size();
+    const uint64_t center = target_ + alignment;
+    if (center >= corpus_size) return;
+    const uint64_t lo = center > m_.params_.behind ? center - m_.params_.behind : 0;
+    const uint64_t hi = std::min<uint64_t>(corpus_size, center + m_.params_.ahead);
+    const Interval* inside = m_.FindIndexed(lo, hi);
+    if (inside == nullptr) {
+      // Over-index ahead so that a scan moving forward does not come back every byte.
+      m_.EnsureIndexed(lo, std::min<uint64_t>(corpus_size, hi + m_.params_.ahead / 4));
+      inside = m_.FindIndexed(lo, hi);
+      if (inside == nullptr) return;  // An empty region (no bytes before or after).
+    }
+    *covered = {alignment, target_, target_ + (inside->hi - hi) + 1, m_.index_generation_};
+  }
+
+  void TryLocalIndex(uint64_t hash) {
+    const uint64_t entry = m_.table_[m_.Slot(hash)];
+    if (entry >> 32 != m_.Fingerprint(hash)) return;
+    const uint64_t near = m_.has_region_ ? m_.region_alignment_ : next_alignment_;
+    const uint64_t candidate = Unpack(static_cast<uint32_t>(entry), target_ + near);
+    if (SameFirst8(candidate)) Consider(Source::kLocal, candidate, m_.params_.min_copy);
+  }
+
+  void TrySkippedIndex(uint64_t hash) {
+    std::optional<uint64_t> address = m_.LookUpSkipped(hash);
+    if (address && SameFirst8(*address)) Consider(Source::kSkipped, *address, m_.params_.min_copy);
+  }
+
+  void TryFineIndexes() {
+    m_.NoteFineLookup(target_);
+    const uint64_t fine_hash =
+        hashed_pos_ == pos_ && fine_hashed_ ? pos_fine_hash_ : FineHash(gap_.data() + pos_);
+    for (const FineIndexView& view : m_.fine_) {
+      view.index->ForEachCandidate(fine_hash, m_.fine_access_, [&](uint64_t at) {
+        if (SameFirst8(view.base + at)) {
+          Consider(Source::kFine, view.base + at, m_.params_.fine_min_copy);
+        }
+      });
+    }
+  }
+
+  // The first 8 bytes decide whether a candidate is worth extending.
+  bool SameFirst8(uint64_t address) const {
+    const uint8_t* c = m_.corpus_.At(address, 8);
+    return c != nullptr && Load64(c) == here_;
+  }
+
+  // Takes the match at corpus `address` as best_ if it is at least `min_length` long
+  // and longer than best_.
+  void Consider(Source from, uint64_t address, uint64_t min_length) {
+    Match m = m_.TryAt(gap_, offset_, pos_, literal_start_, address);
+    if (m.length >= min_length && m.length > best_.length) {
+      best_ = m;
+      source_ = from;
+    }
+  }
+
+  // Emits best_ (after the literal bytes before it) and goes on after it.
+  void TakeMatch() {
+    m_.stats_.copies[static_cast<int>(source_)]++;
+    m_.stats_.bytes[static_cast<int>(source_)] += best_.length;
+    if (source_ == Source::kSkipped) m_.skipped_yield_ += best_.length;
+    if (source_ == Source::kFine) m_.fine_yield_ += best_.length;
+    EmitLiteral(best_.start - offset_);
+    out_->push_back({best_.start, best_.length, true, best_.address});
+    m_.NoteCopy(best_.start, best_.address, best_.length);
+    pos_ = best_.start - offset_ + best_.length;
+    literal_start_ = pos_;
+    misses_ = 0;
+  }
+
+  // Moves on; the step grows by one every 2^skip_log misses in a row.
+  void StepPastMiss() {
+    pos_ += 1 + (misses_++ >> (m_.fine_.empty() ? m_.params_.skip_log : m_.params_.fine_skip_log));
+    if (pos_ + need_ <= gap_.size()) PrefetchSlots();
+  }
+
+  // The tables are larger than the caches: starts loading the slots of pos_'s windows.
+  void PrefetchSlots() {
+    pos_hash_ = m_.Hash(gap_.data() + pos_);
+    hashed_pos_ = pos_;
+    __builtin_prefetch(&m_.table_[m_.Slot(pos_hash_)]);
+    if (!m_.skipped_.empty()) {
+      __builtin_prefetch(&m_.skipped_[pos_hash_ >> (64 - m_.params_.skipped_bits)]);
+    }
+    fine_hashed_ = m_.fine_access_ == FineIndex::Access::kMapped && !m_.fine_.empty() &&
+                   pos_ + kFineWindow <= gap_.size();
+    if (fine_hashed_) {
+      pos_fine_hash_ = FineHash(gap_.data() + pos_);
+      m_.PrefetchFine(pos_fine_hash_);
+    }
+  }
+
+  // Emits the undecided bytes before gap position `end` as a literal.
+  void EmitLiteral(size_t end) {
+    if (end > literal_start_) {
+      out_->push_back({offset_ + literal_start_, end - literal_start_, false, 0});
+    }
+  }
+
+  LocalMatcher& m_;
+  const std::span<const uint8_t> gap_;
+  const uint64_t offset_;  // Target offset of gap_[0].
+  std::vector<Piece>* const out_;
+  const size_t need_;  // Bytes a window reads.
+  // Alignment of the next anchor: the bytes before it are often its corpus predecessors.
+  const bool has_next_;
+  const uint64_t next_alignment_;
+  size_t pos_ = 0;            // The gap position looked at.
+  size_t literal_start_ = 0;  // Gap bytes [literal_start_, pos_) are literal so far.
+  uint32_t misses_ = 0;       // Positions without a match since the last one.
+  // The hashes of the windows at hashed_pos_ (the fine one only when fine_hashed_),
+  // computed ahead to prefetch their slots.
+  uint64_t pos_hash_ = 0, pos_fine_hash_ = 0;
+  size_t hashed_pos_ = SIZE_MAX;
+  bool fine_hashed_ = false;
+  Covered region_covered_, next_covered_;
+  // At pos_: its target offset, its first 8 bytes, the best match found so far and
+  // where it came from.
+  uint64_t target_ = 0;
+  uint64_t here_ = 0;
+  Match best_;
+  Source source_ = Source::kRepeat;
+};
+
+const LocalMatcher::Interval* LocalMatcher::FindIndexed(uint64_t lo, uint64_t hi) const {
+  for (const Interval& iv : indexed_) {
+    if (iv.lo <= lo && hi <= iv.hi) return &iv;
+  }
+  return nullptr;
+}
+
 void LocalMatcher::FillGap(std::span<const uint8_t> gap, uint64_t offset,
                            std::optional<uint64_t> next_address, std::vector<Piece>* out) {
   if (fine_.empty() && !fine_all_.empty() && offset >= fine_resume_) fine_ = fine_all_;
   RetireSkippedIfPoor();
-  const size_t need = std::max<uint32_t>(8, params_.window);
-  const uint64_t corpus_size = corpus_.size();
-  // Alignment of the next anchor: the bytes before it are often its corpus predecessors.
-  const bool has_next = next_address.has_value();
-  const uint64_t next_alignment = has_next ? *next_address - (offset + gap.size()) : 0;
-  size_t pos = 0;
-  size_t literal_start = 0;
-  uint32_t misses = 0;
-  // The hashes of the windows at hashed_pos (the fine one only when fine_hashed),
-  // computed ahead to prefetch their slots.
-  uint64_t pos_hash = 0, pos_fine_hash = 0;
-  size_t hashed_pos = SIZE_MAX;
-  bool fine_hashed = false;
-  auto emit_literal = [&](size_t end) {
-    if (end > literal_start) out->push_back({offset + literal_start, end - literal_start, false, 0});
-  };
-  // Indexes the corpus around the address that `alignment` predicts for `target`.
-  // `covered` remembers up to which target offset that needs nothing more (`covers`,
-  // checked by the caller first: it is nearly always so).
-  struct Covered {
-    uint64_t alignment = 0, from = 0, until = 0, generation = 0;
-  };
-  Covered region_covered, next_covered;
-  auto covers = [&](const Covered& covered, uint64_t alignment, uint64_t target) {
-    return covered.generation == index_generation_ && covered.alignment == alignment &&
-           target >= covered.from && target < covered.until;
-  };
-  auto ensure_around = [&](Covered& covered, uint64_t alignment, uint64_t target) {
-    uint64_t center = target + alignment;
-    if (center >= corpus_size) return;
-    uint64_t lo = center > params_.behind ? center - params_.behind : 0;
-    uint64_t hi = std::min<uint64_t>(corpus_size, center + params_.ahead);
-    auto find = [&]() -> const Interval* {
-      for (const Interval& iv : indexed_) {
-        if (iv.lo <= lo && hi <= iv.hi) return &iv;
-      }
-      return nullptr;
-    };
-    const Interval* inside = find();
-    if (inside == nullptr) {
-      // Over-index ahead so that a scan moving forward does not come back every byte.
-      EnsureIndexed(lo, std::min<uint64_t>(corpus_size, hi + params_.ahead / 4));
-      inside = find();
-      if (inside == nullptr) return;  // An empty region (no bytes before or after).
-    }
-    // The targets (the scan only moves forward) whose whole region lies in `inside`, as
-    // long as no interval changes.
-    covered = {alignment, target, target + (inside->hi - hi) + 1, index_generation_};
-  };
-  while (params_.resync && pos + need <= gap.size()) {
-    ++stats_.positions;
-    const uint64_t target = offset + pos;
-    const uint64_t here = Load64(gap.data() + pos);
-    // The first 8 bytes decide whether a candidate is worth extending.
-    auto same8 = [&](uint64_t address) {
-      const uint8_t* c = corpus_.At(address, 8);
-      return c != nullptr && Load64(c) == here;
-    };
-    Match best;
-    Source source = Source::kRepeat;
-    auto consider = [&](Source from, uint64_t address, uint64_t min_length) {
-      Match m = TryAt(gap, offset, pos, literal_start, address);
-      if (m.length >= min_length && m.length > best.length) {
-        best = m;
-        source = from;
-      }
-    };
-    for (int i = 0; i < repeats_known_; ++i) {
-      uint64_t address = target + repeat_[i];
-      if (same8(address)) consider(Source::kRepeat, address, params_.min_repeat_copy);
-    }
-    if (has_next && same8(target + next_alignment)) {
-      consider(Source::kNext, target + next_alignment, params_.min_repeat_copy);
-    }
-    if (best.length == 0 && repeats_known_ > 0 && pos == literal_start) {
-      // Right after a copy, a substitution: the previous alignment usually resumes a few
-      // bytes on, which is cheaper to find, and to encode, than what the tables offer.
-      size_t limit = std::min<size_t>(kRepeatLookahead, gap.size() - need - pos);
-      for (size_t ahead = 1; ahead <= limit; ++ahead) {
-        const uint8_t* c = corpus_.At(target + ahead + repeat_[0], 8);
-        if (c != nullptr && Load64(c) == Load64(gap.data() + pos + ahead)) {
-          Match m = TryAt(gap, offset, pos + ahead, literal_start, target + ahead + repeat_[0]);
-          if (m.length >= params_.min_repeat_copy) best = m;
-          break;
-        }
-      }
-    }
-    if (best.length == 0) {
-      const uint64_t near = has_region_ ? region_alignment_ : next_alignment;
-      if (has_region_ && !covers(region_covered, region_alignment_, target)) {
-        ensure_around(region_covered, region_alignment_, target);
-      }
-      if (has_next && !covers(next_covered, next_alignment, target)) {
-        ensure_around(next_covered, next_alignment, target);
-      }
-      const uint64_t hash = hashed_pos == pos ? pos_hash : Hash(gap.data() + pos);
-      const uint64_t entry = table_[Slot(hash)];
-      if (entry >> 32 == Fingerprint(hash)) {
-        uint64_t candidate = Unpack(static_cast<uint32_t>(entry), target + near);
-        if (same8(candidate)) consider(Source::kLocal, candidate, params_.min_copy);
-      }
-      if (!skipped_.empty() && ((hash >> 24) & kSkippedSampleMask) == 0) {
-        std::optional<uint64_t> address = LookUpSkipped(hash);
-        if (address && same8(*address)) consider(Source::kSkipped, *address, params_.min_copy);
-      }
-      if (!fine_.empty() && pos + kFineWindow <= gap.size()) {
-        NoteFineLookup(target);
-        const uint64_t fine_hash =
-            hashed_pos == pos && fine_hashed ? pos_fine_hash : FineHash(gap.data() + pos);
-        for (const FineIndexView& view : fine_) {
-          view.index->ForEachCandidate(fine_hash, fine_access_, [&](uint64_t at) {
-            if (same8(view.base + at)) consider(Source::kFine, view.base + at, params_.fine_min_copy);
-          });
-        }
-      }
-    }
-    if (best.length == 0) {
-      pos += 1 + (misses++ >> (fine_.empty() ? params_.skip_log : params_.fine_skip_log));
-      // The tables are larger than the caches: start loading the next position's slots.
-      if (pos + need <= gap.size()) {
-        pos_hash = Hash(gap.data() + pos);
-        hashed_pos = pos;
-        __builtin_prefetch(&table_[Slot(pos_hash)]);
-        if (!skipped_.empty()) {
-          __builtin_prefetch(&skipped_[pos_hash >> (64 - params_.skipped_bits)]);
-        }
-        fine_hashed = fine_access_ == FineIndex::Access::kMapped && !fine_.empty() &&
-                      pos + kFineWindow <= gap.size();
-        if (fine_hashed) {
-          pos_fine_hash = FineHash(gap.data() + pos);
-          PrefetchFine(pos_fine_hash);
-        }
-      }
-      continue;
-    }
-    stats_.copies[static_cast<int>(source)]++;
-    stats_.bytes[static_cast<int>(source)] += best.length;
-    if (source == Source::kSkipped) skipped_yield_ += best.length;
-    if (source == Source::kFine) fine_yield_ += best.length;
-    emit_literal(best.start - offset);
-    out->push_back({best.start, best.length, true, best.address});
-    NoteCopy(best.start, best.address, best.length);
-    pos = best.start - offset + best.length;
-    literal_start = pos;
-    misses = 0;
-  }
-  emit_literal(gap.size());
+  GapScan(*this, gap, offset, next_address, out).Run();
 }
 
 }  // namespace reducto

@@ -176,6 +176,8 @@ class LocalMatcher {
     uint64_t address = 0;  // Corpus address of the first byte.
     uint64_t length = 0;
   };
+  // One FillGap call: the scan over the gap's positions, step by step (matcher.cc).
+  class GapScan;
 
   // The 64-bit hash of the window at `p`; its top bits pick a table slot.
   // REQUIRES: max(8, window) readable bytes.
@@ -218,6 +220,8 @@ class LocalMatcher {
   }
   // Makes sure the corpus positions of [lo, hi) are in the table.
   void EnsureIndexed(uint64_t lo, uint64_t hi);
+  // The indexed interval that holds all of [lo, hi), or nullptr.
+  const Interval* FindIndexed(uint64_t lo, uint64_t hi) const;
   void IndexRange(uint64_t lo, uint64_t hi);
   // The match of target bytes at `pos` (gap-relative) with corpus `address`, extended
   // forward to the gap's end and backward to `floor`. Length 0 when the first 8 bytes

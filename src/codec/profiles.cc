@@ -1,0 +1,54 @@
+#include "codec/profiles.h"
+
+#include <string>
+
+namespace reducto {
+
+MatchParams ParamsFor(Profile profile) {
+  MatchParams params;
+  switch (profile) {
+    case Profile::kFast:
+      params.extend = false;
+      params.resync = false;
+      break;
+    case Profile::kDefault:
+      params.skipped_bits = 20;
+      params.fine = true;
+      break;
+    case Profile::kMax:
+      params.behind = params.ahead = 32u << 10;
+      params.skip_log = 6;
+      params.skipped_bits = 21;
+      params.fine = true;
+      params.delta = true;
+      break;
+  }
+  return params;
+}
+
+int DefaultLevel(Profile profile) { return profile == Profile::kMax ? 9 : 3; }
+
+int LevelFor(const CompressOptions& options) {
+  return options.level.value_or(DefaultLevel(options.profile));
+}
+
+const char* ProfileName(Profile profile) {
+  switch (profile) {
+    case Profile::kFast:
+      return "fast";
+    case Profile::kDefault:
+      return "default";
+    case Profile::kMax:
+      return "max";
+  }
+  return "?";
+}
+
+Result<Profile> ParseProfile(const std::string& name) {
+  for (Profile p : {Profile::kFast, Profile::kDefault, Profile::kMax}) {
+    if (name == ProfileName(p)) return p;
+  }
+  return Status::InvalidArgument("unknown profile '" + name + "': pass fast, default or max");
+}
+
+}  // namespace reducto

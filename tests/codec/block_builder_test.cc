@@ -1,0 +1,121 @@
+// The block builder: how pieces become one block's instructions, and how the block
+// pipeline cuts the target into blocks.
+#include "codec/block_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "codec/format.h"
+#include "codec/instructions.h"
+#include "reducto/io.h"
+#include "test_support.h"
+
+namespace reducto {
+namespace {
+
+using testing::RandomBytes;
+
+InstructionTally Tally(const BlockJob& job) {
+  InstructionTally tally;
+  EXPECT_TRUE(TallyInstructions(job.instructions, format::kVersion3, &tally).ok());
+  return tally;
+}
+
+TEST(BlockBuilderTest, MergesNeighboursAndSendsShortCopiesAsLiterals) {
+  const std::vector<uint8_t> bytes = RandomBytes(200, 3);
+  const std::span<const uint8_t> b(bytes);
+  CompressStats stats;
+  BlockBuilder builder(&stats, nullptr, nullptr);
+  builder.AddLiteral(b.subspan(0, 5));
+  builder.AddLiteral(b.subspan(5, 5));
+  builder.AddCopy(1000, b.subspan(10, 40));
+  builder.AddCopy(1040, b.subspan(50, 30));  // Continues the copy before it.
+  builder.AddCopy(5000, b.subspan(80, format::kMinCopyLength - 1));  // Too short to copy.
+  BlockJob job;
+  builder.Finish(&job);
+
+  EXPECT_FALSE(job.hashed);
+  EXPECT_EQ(job.output_size, 80 + format::kMinCopyLength - 1);
+  EXPECT_EQ(job.output, std::vector<uint8_t>(bytes.begin(), bytes.begin() + job.output_size));
+  EXPECT_EQ(stats.copies, 1u);
+  EXPECT_EQ(stats.copy_bytes, 70u);
+  EXPECT_EQ(stats.literal_bytes, 10 + format::kMinCopyLength - 1);
+  InstructionTally tally = Tally(job);
+  EXPECT_EQ(tally.corpus_ranges, (std::vector<std::pair<uint64_t, uint64_t>>{{1000, 70}}));
+  EXPECT_EQ(tally.literal_bytes, stats.literal_bytes);
+}
+
+// With one thread the builder hashes as bytes come: the block's digest and the
+// target's must be those of its bytes, whether they came as copies or literals.
+TEST(BlockBuilderTest, HashingAsBytesComeGivesTheBlocksDigest) {
+  const std::vector<uint8_t> bytes = RandomBytes(3 * kHashStage + 123, 4);
+  const std::span<const uint8_t> b(bytes);
+  CompressStats stats;
+  Blake3Hasher whole;
+  BlockBuilder builder(&stats, nullptr, &whole);
+  builder.AddLiteral(b.first(100));
+  builder.AddCopy(0, b.subspan(100, kHashStage + 7));  // Hashed straight from the span.
+  builder.AddLiteral(b.subspan(kHashStage + 107, kHashStage));
+  builder.AddCopy(7, b.subspan(2 * kHashStage + 107));
+  BlockJob job;
+  builder.Finish(&job);
+
+  EXPECT_TRUE(job.hashed);
+  EXPECT_TRUE(job.output.empty());
+  EXPECT_EQ(job.output_size, bytes.size());
+  EXPECT_TRUE(DigestEqual(job.digest, Blake3(bytes)));
+  EXPECT_TRUE(DigestEqual(whole.Final(), Blake3(bytes)));
+}
+
+TEST(BlockPipelineTest, FillsBlocksToTheBlockSize) {
+  constexpr uint32_t kBlock = format::kMinBlockSize;
+  const std::vector<uint8_t> bytes = RandomBytes(2 * kBlock + kBlock / 2, 5);
+  for (int threads : {1, 3}) {
+    SCOPED_TRACE(threads);
+    std::string container;
+    auto sink = MemorySink(&container);
+    ContainerWriter writer(*sink);
+    CompressStats stats;
+    std::vector<uint64_t> ended;
+    BlockPipeline blocks(writer, 3, kBlock, threads, &stats, nullptr,
+                         [&](uint64_t block_bytes) { ended.push_back(block_bytes); });
+    const std::span<const uint8_t> b(bytes);
+    ASSERT_TRUE(blocks.Append(b.first(kBlock / 2), std::nullopt).ok());
+    EXPECT_EQ(blocks.room(), kBlock / 2);
+    // Split across the first two blocks.
+    ASSERT_TRUE(blocks.Append(b.subspan(kBlock / 2, kBlock), uint64_t{4096}).ok());
+    ASSERT_TRUE(blocks.Append(b.subspan(kBlock + kBlock / 2), std::nullopt).ok());
+    EXPECT_EQ(blocks.ended_blocks(), 2u);
+    ASSERT_TRUE(blocks.Finish(Status::Ok()).ok());
+
+    EXPECT_EQ(ended, (std::vector<uint64_t>{kBlock, kBlock, kBlock / 2}));
+    EXPECT_EQ(blocks.ended_bytes(), bytes.size());
+    EXPECT_EQ(stats.blocks, 3u);
+    EXPECT_EQ(stats.input_bytes, bytes.size());
+    EXPECT_EQ(stats.copies, 2u);  // The copy, split at the block's end.
+    EXPECT_EQ(stats.copy_bytes, kBlock);
+    EXPECT_TRUE(DigestEqual(blocks.TargetDigest(), Blake3(bytes)));
+    EXPECT_FALSE(container.empty());
+  }
+}
+
+TEST(BlockPipelineTest, AnEncoderErrorEndsNoMoreBlocks) {
+  std::string container;
+  auto sink = MemorySink(&container);
+  ContainerWriter writer(*sink);
+  CompressStats stats;
+  int ended = 0;
+  BlockPipeline blocks(writer, 3, format::kMinBlockSize, 1, &stats, nullptr,
+                       [&](uint64_t) { ++ended; });
+  const std::vector<uint8_t> bytes = RandomBytes(100, 6);
+  ASSERT_TRUE(blocks.Append(bytes, std::nullopt).ok());
+  Status s = blocks.Finish(Status::Corrupt("damaged"));
+  EXPECT_EQ(s.code(), StatusCode::kCorrupt);
+  EXPECT_EQ(ended, 0);
+  EXPECT_EQ(stats.blocks, 0u);
+}
+
+}  // namespace
+}  // namespace reducto

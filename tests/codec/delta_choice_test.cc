@@ -1,0 +1,116 @@
+// Delta selection: how the pieces between kept copies form runs, and when a run becomes
+// a DELTA.
+#include "codec/delta_choice.h"
+
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <vector>
+
+#include "codec/profiles.h"
+#include "fake_corpus.h"
+#include "test_support.h"
+
+namespace reducto {
+namespace {
+
+using testing::FakeCorpus;
+using testing::RandomBytes;
+
+Piece Literal(uint64_t offset, uint64_t length) { return {offset, length, false, 0}; }
+Piece Copy(uint64_t offset, uint64_t length, uint64_t address) {
+  return {offset, length, true, address};
+}
+
+TEST(EndOfRunTest, EndsAtAKeptCopy) {
+  const MatchParams params = ParamsFor(Profile::kMax);
+  std::vector<Piece> pieces = {Literal(0, 10), Copy(10, 20, 500), Literal(30, 5),
+                               Copy(35, params.delta_keep_copy, 900), Literal(1059, 3)};
+  EXPECT_EQ(EndOfRun(&pieces, 0, 1u << 20, params), 3u);
+  EXPECT_EQ(pieces.size(), 5u);
+  EXPECT_EQ(EndOfRun(&pieces, 4, 1u << 20, params), 5u);
+}
+
+TEST(EndOfRunTest, SplitsThePieceThatCrossesTheCap) {
+  const MatchParams params = ParamsFor(Profile::kMax);
+  std::vector<Piece> pieces = {Literal(100, 10), Copy(110, 50, 7000), Literal(160, 10)};
+  EXPECT_EQ(EndOfRun(&pieces, 0, 30, params), 2u);
+  ASSERT_EQ(pieces.size(), 4u);
+  EXPECT_EQ(pieces[1].offset, 110u);
+  EXPECT_EQ(pieces[1].length, 20u);
+  // The tail starts the next run, still a copy of the bytes that follow.
+  EXPECT_TRUE(pieces[2].copy);
+  EXPECT_EQ(pieces[2].offset, 130u);
+  EXPECT_EQ(pieces[2].length, 30u);
+  EXPECT_EQ(pieces[2].address, 7020u);
+  // A piece that starts at the cap is not split: the run ends before it.
+  EXPECT_EQ(EndOfRun(&pieces, 2, 30, params), 3u);
+  EXPECT_EQ(pieces.size(), 4u);
+}
+
+class DeltaChooserTest : public ::testing::Test {
+ protected:
+  DeltaChooserTest()
+      : corpus_(RandomBytes(5000, 17), ChunkerParams::ForAverage(256)),
+        params_(ParamsFor(Profile::kMax)),
+        chooser_(corpus_, params_, DefaultLevel(Profile::kMax)) {}
+
+  // Corpus [from, from + length) with every 50th byte changed (a recompiled binary).
+  std::vector<uint8_t> Edited(size_t from, size_t length) const {
+    std::vector<uint8_t> out(corpus_.bytes().begin() + from,
+                             corpus_.bytes().begin() + from + length);
+    for (size_t i = 7; i < out.size(); i += 50) out[i] ^= 0x5a;
+    return out;
+  }
+
+  FakeCorpus corpus_;
+  MatchParams params_;
+  DeltaChooser chooser_;
+};
+
+TEST_F(DeltaChooserTest, AnEditedRegionBecomesADeltaThatDecodesToTheRun) {
+  const std::vector<uint8_t> run = Edited(1000, 2000);
+  const std::vector<Piece> pieces = {Literal(10000, run.size())};
+  const uint64_t before = uint64_t{1000} - 10000;  // Corpus address - target offset.
+  auto chosen = chooser_.Choose(pieces, run, before, std::nullopt);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  ASSERT_TRUE(chosen->has_value());
+  const DeltaChoice& delta = **chosen;
+  // The aligned region and delta_margin bytes around it, within the corpus.
+  EXPECT_EQ(delta.address, 0u);
+  EXPECT_EQ(delta.reference_length, corpus_.bytes().size());
+  EXPECT_LT(delta.payload.size(), run.size() / 2);
+
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  ZSTD_DCtx_refPrefix(dctx, corpus_.bytes().data() + delta.address, delta.reference_length);
+  std::vector<uint8_t> decoded(run.size());
+  size_t n = ZSTD_decompressDCtx(dctx, decoded.data(), decoded.size(), delta.payload.data(),
+                                 delta.payload.size());
+  ZSTD_freeDCtx(dctx);
+  ASSERT_FALSE(ZSTD_isError(n));
+  EXPECT_EQ(decoded, run);
+}
+
+TEST_F(DeltaChooserTest, NoDeltaWithoutANeighbourOrWithoutLiterals) {
+  const std::vector<uint8_t> run = Edited(1000, 2000);
+  const std::vector<Piece> literal = {Literal(10000, run.size())};
+  auto alone = chooser_.Choose(literal, run, std::nullopt, std::nullopt);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_FALSE(alone->has_value());
+
+  const std::vector<Piece> copies = {Copy(10000, 1000, 1000), Copy(11000, 1000, 2000)};
+  auto copied = chooser_.Choose(copies, run, uint64_t{1000} - 10000, std::nullopt);
+  ASSERT_TRUE(copied.ok());
+  EXPECT_FALSE(copied->has_value());
+}
+
+TEST_F(DeltaChooserTest, NoDeltaForNewBytes) {
+  const std::vector<uint8_t> run = RandomBytes(2000, 99);
+  const std::vector<Piece> pieces = {Literal(10000, run.size())};
+  auto chosen = chooser_.Choose(pieces, run, uint64_t{1000} - 10000, std::nullopt);
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_FALSE(chosen->has_value());
+}
+
+}  // namespace
+}  // namespace reducto
