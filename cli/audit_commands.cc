@@ -175,19 +175,19 @@ struct AuditVerifyCommand {
   std::optional<std::string> log;
   TrustFlags trust;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
+    if (!settings.ok()) return settings.status();
     std::optional<std::string> path = log ? log : AuditLogPath(*settings);
-    if (!path) return Fail(Status::InvalidArgument("no audit log: pass LOG or set audit_log"));
+    if (!path) return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
     auto trusted = trust.Resolve(*settings);
-    if (!trusted.ok()) return Fail(trusted.status());
+    if (!trusted.ok()) return trusted.status();
     auto result = VerifyAuditLog(*path, *trusted, AuditAnchorPath(*path));
-    if (!result.ok()) return Fail(result.status().WithContext("audit log " + *path));
+    if (!result.ok()) return result.status().WithContext("audit log " + *path);
     std::printf("audit log %s: %llu entries, chain intact, head matches%s\n", path->c_str(),
                 static_cast<unsigned long long>(result->entries),
                 result->signed_head ? (" (signed by " + result->signer + ")").c_str() : " (unsigned)");
-    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };
 
@@ -209,18 +209,18 @@ struct AuditShowCommand {
   std::optional<std::string> outcome;
   std::optional<std::string> since;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
+    if (!settings.ok()) return settings.status();
     std::optional<std::string> path = log ? log : AuditLogPath(*settings);
-    if (!path) return Fail(Status::InvalidArgument("no audit log: pass LOG or set audit_log"));
+    if (!path) return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
     if (outcome && *outcome != "ok" && *outcome != "failed") {
-      return Fail(Status::InvalidArgument("--outcome takes ok or failed"));
+      return Status::InvalidArgument("--outcome takes ok or failed");
     }
     std::string cutoff;
     if (since) {
       auto seconds = ParseDuration(*since);
-      if (!seconds.ok()) return Fail(seconds.status().WithContext("--since"));
+      if (!seconds.ok()) return seconds.status().WithContext("--since");
       std::time_t t = std::time(nullptr) - static_cast<std::time_t>(*seconds);
       std::tm tm{};
       gmtime_r(&t, &tm);
@@ -229,7 +229,7 @@ struct AuditShowCommand {
       cutoff = buf;
     }
     auto entries = ReadAuditLog(*path);
-    if (!entries.ok()) return Fail(entries.status());
+    if (!entries.ok()) return entries.status();
     for (const AuditEntry& e : *entries) {
       if (operation && e.operation != *operation) continue;
       if (corpus && e.corpus.rfind(*corpus, 0) != 0) continue;
@@ -237,7 +237,7 @@ struct AuditShowCommand {
       if (!cutoff.empty() && e.time < cutoff) continue;
       PrintEntry(e);
     }
-    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };
 

@@ -14,13 +14,13 @@ struct ChunkCommand {
   std::string input = "-";
   bool json = false;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
+    if (!settings.ok()) return settings.status();
     auto params = chunking.Resolve(*settings);
-    if (!params.ok()) return Fail(params.status());
+    if (!params.ok()) return params.status();
     auto source = OpenSource(input);
-    if (!source.ok()) return Fail(source.status());
+    if (!source.ok()) return source.status();
     Status status = ChunkStream(*params, **source, [&](uint64_t offset, std::span<const uint8_t> bytes) {
       std::string hex = ToHex(Blake3(bytes));
       if (json) {
@@ -33,7 +33,7 @@ struct ChunkCommand {
       return Status::Ok();
     });
     if (status.ok() && std::fflush(stdout) != 0) status = Status::Io("cannot write to stdout");
-    return status.ok() ? 0 : Fail(status);
+    return status;
   }
 };
 

@@ -130,10 +130,10 @@ struct CompressCommand {
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
-  int Run(Context& ctx) const {
-    if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
+  CommandResult Run(Context& ctx) const {
+    RETURN_IF_ERROR(CheckFiles(files, encryption, corpus_key));
     CompressSetup setup;
-    if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
+    RETURN_IF_ERROR(Prepare(ctx, &setup));
     return files.ForEachInput(CompressedName, [&](const std::string& in, const std::string& out) {
       return CompressOne(ctx, setup, in, out);
     });
@@ -172,9 +172,9 @@ struct CompressCommand {
     return origin.Apply(settings, &options);
   }
 
-  // Compresses `input` into `output`; the exit status.
-  int CompressOne(Context& ctx, const CompressSetup& setup, const std::string& input,
-                  const std::string& output) const {
+  // Compresses `input` into `output`.
+  Status CompressOne(Context& ctx, const CompressSetup& setup, const std::string& input,
+                     const std::string& output) const {
     CompressOptions options = setup.options;
     CorpusUsageRecorder recorder;
     if (setup.record_usage) {
@@ -182,14 +182,14 @@ struct CompressCommand {
       options.use_observer = &recorder;
     }
     auto source = OpenSource(input);
-    if (!source.ok()) return Fail(source.status());
+    if (!source.ok()) return source.status();
     auto sink = OpenOutput(output, input, **source, files.force);
-    if (!sink.ok()) return Fail(sink.status());
+    if (!sink.ok()) return sink.status();
     // Encrypted, the container goes through the envelope; its Commit() commits the file.
     std::unique_ptr<ByteSink> encrypted;
     if (!setup.key.empty()) {
       auto wrapped = EncryptingSink(**sink, setup.key);
-      if (!wrapped.ok()) return Fail(wrapped.status());
+      if (!wrapped.ok()) return wrapped.status();
       encrypted = std::move(wrapped).value();
     }
     ByteSink& out = encrypted ? *encrypted : **sink;
@@ -198,19 +198,19 @@ struct CompressCommand {
     options.progress = progress.observer();
     auto stats = Compress(standalone ? "" : setup.corpus_dir, **source, out, options);
     progress.Finish();
-    if (!stats.ok()) return Fail(NameCorpusSource(stats.status(), setup));
-    if (Status s = out.Commit(); !s.ok()) return Fail(s);
+    if (!stats.ok()) return NameCorpusSource(stats.status(), setup);
+    RETURN_IF_ERROR(out.Commit());
     if (setup.record_usage) RecordUsageOrWarn(recorder, setup.corpus_dir, *stats);
     WarnIfCorpusDamaged(*stats, setup.corpus_dir);
     if (stats->fell_back) ReportFallBack(ctx, setup);
-    if (ctx.quiet) return 0;
+    if (ctx.quiet) return Status::Ok();
     if (input == "-" && stats->input_bytes == 0 && !(*source)->file_info()) {
       std::fprintf(stderr, "reducto: note: stdin was empty: the container holds an empty input\n");
     }
     PrintSummary(*stats, SecondsSince(start), input);
     WarnIfPoorMatch(*stats, input);
     ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
-    return 0;
+    return Status::Ok();
   }
 
   // --fallback, else --no-fallback, else the settings (`fallback`, REDUCTO_FALLBACK).
@@ -280,14 +280,14 @@ struct DecompressCommand {
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
-  int Run(Context& ctx) const {
-    if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
+  CommandResult Run(Context& ctx) const {
+    RETURN_IF_ERROR(CheckFiles(files, encryption, corpus_key));
     if (test && (files.output || files.remove_inputs)) {
-      return Fail(Status::InvalidArgument("-t writes nothing (and removes nothing): drop -o and "
-                                          "--rm"));
+      return Status::InvalidArgument("-t writes nothing (and removes nothing): drop -o and "
+                                     "--rm");
     }
     DecompressSetup setup;
-    if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
+    RETURN_IF_ERROR(Prepare(ctx, &setup));
     auto name_output = test ? NoOutputName : DecompressedName;
     return files.ForEachInput(name_output, [&](const std::string& in, const std::string& out) {
       return DecompressOne(ctx, setup, in, out);
@@ -321,14 +321,14 @@ struct DecompressCommand {
     return Status::Ok();
   }
 
-  // Decompresses `input` into `output`; the exit status.
-  int DecompressOne(Context& ctx, const DecompressSetup& setup, const std::string& input,
-                    const std::string& output) const {
+  // Decompresses `input` into `output`.
+  Status DecompressOne(Context& ctx, const DecompressSetup& setup, const std::string& input,
+                       const std::string& output) const {
     auto source = OpenSource(input);
-    if (!source.ok()) return Fail(source.status());
+    if (!source.ok()) return source.status();
     // -t: every block rebuilt and verified, the bytes dropped.
     auto sink = test ? OpenSink("/dev/null", true) : OpenOutput(output, input, **source, files.force);
-    if (!sink.ok()) return Fail(sink.status());
+    if (!sink.ok()) return sink.status();
     auto start = std::chrono::steady_clock::now();
     // Plain containers pass through the decrypting source unchanged.
     std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, setup.key);
@@ -337,9 +337,9 @@ struct DecompressCommand {
     options.progress = progress.observer();
     auto stats = Decompress(setup.corpus_dir, *decrypted, **sink, options);
     progress.Finish();
-    if (!stats.ok()) return Fail(stats.status());
+    if (!stats.ok()) return stats.status();
     ctx.audit.corpus_id = stats->corpus_id;
-    if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
+    RETURN_IF_ERROR((*sink)->Commit());
     if (test && !ctx.quiet) {
       std::fprintf(stderr, "%s: OK: %s, %llu blocks and the whole output verified\n",
                    InputName(input).c_str(), HumanBytes(stats->output_bytes).c_str(),
@@ -350,7 +350,7 @@ struct DecompressCommand {
                    static_cast<unsigned long long>(stats->blocks), SecondsSince(start));
       ReportCache(setup.options.cache_size, stats->cache_size, stats->cache_drops);
     }
-    return 0;
+    return Status::Ok();
   }
 };
 
@@ -372,7 +372,7 @@ struct TestCommand {
   std::vector<std::string> inputs;
   DecompressCommand decompress;
 
-  int Run(Context& ctx) const {
+  CommandResult Run(Context& ctx) const {
     DecompressCommand all = decompress;
     all.files.inputs = inputs;
     all.test = true;

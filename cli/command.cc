@@ -14,10 +14,14 @@ std::string& LastFailureText() {
 
 const std::string& LastFailure() { return LastFailureText(); }
 
-int Fail(const Status& status) {
+int ExitCodeFor(const Status& status) {
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+int ReportFailure(const Status& status) {
   LastFailureText() = status.ToString();
   std::fprintf(stderr, "reducto: %s\n", status.ToString().c_str());
-  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  return ExitCodeFor(status);
 }
 
 void Detail(const Context& ctx, const std::string& text) {

@@ -22,25 +22,25 @@ struct CorpusPruneCommand {
   CorpusUseFlags origin;
   bool force = false;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    if (Status s = origin.Check(*settings, source); !s.ok()) return Fail(s);
+    if (!settings.ok()) return settings.status();
+    RETURN_IF_ERROR(origin.Check(*settings, source));
     CorpusPruneOptions options;
     options.keep_for = keep_for;
     if (unused_since) {
       auto seconds = ParseDuration(*unused_since);
-      if (!seconds.ok()) return Fail(seconds.status().WithContext("--unused-since"));
+      if (!seconds.ok()) return seconds.status().WithContext("--unused-since");
       options.unused_since_seconds = *seconds;
     }
     auto parsed_profile = ParseProfile(profile);
-    if (!parsed_profile.ok()) return Fail(parsed_profile.status());
+    if (!parsed_profile.ok()) return parsed_profile.status();
     options.profile = *parsed_profile;
     options.overwrite = force;
     options.sign_keys = sign_keys;
     auto start = std::chrono::steady_clock::now();
     auto result = PruneCorpus(source, output, options);
-    if (!result.ok()) return Fail(result.status());
+    if (!result.ok()) return result.status();
     RememberMadeHere(result->info);
     if (!ctx.quiet) {
       const CorpusInfo& info = result->info;
@@ -57,7 +57,7 @@ struct CorpusPruneCommand {
                    HumanBytes(result->dropped_bytes).c_str());
       ReportSigners(info, sign_keys);
     }
-    return kExitOk;
+    return Status::Ok();
   }
 };
 

@@ -14,12 +14,12 @@ struct CorpusDeleteCommand {
   std::vector<std::string> dirs;
   bool force = false;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     CorpusDeleteOptions options;
     options.force = force;
     for (const std::string& dir : dirs) {
       auto report = DeleteCorpus(dir, options);
-      if (!report.ok()) return Fail(report.status());
+      if (!report.ok()) return report.status();
       if (!ctx.quiet) {
         std::fprintf(stderr, "corpus %s at %s deleted: %llu files, %s overwritten before removal",
                      report->id.c_str(), dir.c_str(), static_cast<unsigned long long>(report->files),
@@ -39,7 +39,7 @@ struct CorpusDeleteCommand {
         std::fprintf(stderr, "\n");
       }
     }
-    return kExitOk;
+    return Status::Ok();
   }
 };
 
@@ -49,27 +49,27 @@ struct GcCommand {
   std::optional<std::string> leftover_age;
   bool dry_run = false;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
+    if (!settings.ok()) return settings.status();
     RetentionPolicy policy;
     std::optional<std::string> corpus_age = max_age ? max_age : settings->corpus_max_age;
     if (corpus_age) {
       auto seconds = ParseDuration(*corpus_age);
-      if (!seconds.ok()) return Fail(seconds.status().WithContext("--max-age / retention.corpus_max_age"));
+      if (!seconds.ok()) return seconds.status().WithContext("--max-age / retention.corpus_max_age");
       policy.corpus_max_age_seconds = *seconds;
     }
     auto leftovers = ParseDuration(leftover_age.value_or(settings->leftover_max_age));
-    if (!leftovers.ok()) return Fail(leftovers.status().WithContext("--leftover-age / retention.leftover_max_age"));
+    if (!leftovers.ok()) return leftovers.status().WithContext("--leftover-age / retention.leftover_max_age");
     policy.leftover_max_age_seconds = *leftovers;
     auto actions = CollectGarbage(store, policy, dry_run);
-    if (!actions.ok()) return Fail(actions.status());
+    if (!actions.ok()) return actions.status();
     for (const GcAction& action : *actions) {
       std::printf("%-9s %s  (%s)\n", action.done ? "deleted" : (dry_run ? "would del" : "kept"),
                   action.path.c_str(), action.reason.c_str());
     }
     if (!ctx.quiet && actions->empty()) std::fprintf(stderr, "gc: nothing to delete in %s\n", store.c_str());
-    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };
 

@@ -19,11 +19,11 @@ std::string Dump(const nlohmann::ordered_json& j) {
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
-int WriteStdout(const std::string& text) {
+Status WriteStdout(const std::string& text) {
   std::fputs(text.c_str(), stdout);
   return std::fflush(stdout) == 0 && !std::ferror(stdout)
-             ? kExitOk
-             : Fail(Status::Io("cannot write to stdout"));
+             ? Status::Ok()
+             : Status::Io("cannot write to stdout");
 }
 
 struct CorpusSignCommand {
@@ -31,18 +31,18 @@ struct CorpusSignCommand {
   std::vector<std::string> sign_keys;
   EncryptionFlags corpus_key;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     if (sign_keys.empty()) {
-      return Fail(Status::InvalidArgument(
-          "corpus sign needs --sign-key KEY (a secret key file from `reducto key generate`)"));
+      return Status::InvalidArgument(
+          "corpus sign needs --sign-key KEY (a secret key file from `reducto key generate`)");
     }
     auto unlock = corpus_key.Load();
-    if (!unlock.ok()) return Fail(unlock.status());
+    if (!unlock.ok()) return unlock.status();
     for (const std::string& path : sign_keys) {
       auto key = ReadSecretKeyFile(path);
-      if (!key.ok()) return Fail(key.status());
+      if (!key.ok()) return key.status();
       auto file = SignCorpus(dir, *key, &*unlock);
-      if (!file.ok()) return Fail(file.status());
+      if (!file.ok()) return file.status();
       if (!ctx.quiet)
         std::printf("signed %s with key %s: %s\n", dir.c_str(), key->id().c_str(), file->c_str());
     }
@@ -70,8 +70,8 @@ class VerifyReport {
     Add("FAILED", check, status.message());
     if (failures_++ == 0) first_ = status;
   }
-  // Exit status: 0, or the first failure's, its message prefixed with the counts.
-  int Finish(const std::string& dir) {
+  // OK, or the first failure, its message prefixed with the counts.
+  Status Finish(const std::string& dir) {
     if (failures_ == 0) {
       if (!quiet_) {
         std::printf("corpus %s verified: %d of %d checks passed%s\n", dir.c_str(), checks_,
@@ -80,9 +80,8 @@ class VerifyReport {
       return WriteStdout("");
     }
     std::fflush(stdout);
-    return Fail(first_.WithContext("corpus " + dir + " failed " + std::to_string(failures_) +
-                                   " of " + std::to_string(checks_) + " checks" + NotesText() +
-                                   "; the first"));
+    return first_.WithContext("corpus " + dir + " failed " + std::to_string(failures_) + " of " +
+                              std::to_string(checks_) + " checks" + NotesText() + "; the first");
   }
 
  private:
@@ -108,11 +107,11 @@ struct CorpusVerifyCommand {
   TrustFlags trust;
   EncryptionFlags corpus_key;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     auto unlock = corpus_key.Load();
-    if (!unlock.ok()) return Fail(unlock.status());
+    if (!unlock.ok()) return unlock.status();
     auto trusted = trust.Load(ctx);
-    if (!trusted.ok()) return Fail(trusted.status());
+    if (!trusted.ok()) return trusted.status();
     VerifyReport report(ctx.quiet);
     auto info = ReadCorpusInfo(dir);
     if (!info.ok()) {
@@ -208,11 +207,11 @@ struct CorpusListCommand {
   bool json = false;
   TrustFlags trust;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     auto trusted = trust.Load(ctx);
-    if (!trusted.ok()) return Fail(trusted.status());
+    if (!trusted.ok()) return trusted.status();
     auto dirs = ListCorpora(store);
-    if (!dirs.ok()) return Fail(dirs.status());
+    if (!dirs.ok()) return dirs.status();
     std::vector<ListedCorpus> corpora;
     for (const std::string& dir : *dirs) {
       ListedCorpus corpus{dir, ReadCorpusInfo(dir), {}};

@@ -57,12 +57,12 @@ struct CorpusUpdateCommand {
   bool force = false;
   bool no_fine_index = false;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    if (Status s = origin.Check(*settings, from); !s.ok()) return Fail(s.WithContext("--from"));
+    if (!settings.ok()) return settings.status();
+    RETURN_IF_ERROR(origin.Check(*settings, from).WithContext("--from"));
     CorpusUpdateOptions options;
-    if (Status s = ReadChunkingClaims(chunking, &options); !s.ok()) return Fail(s);
+    RETURN_IF_ERROR(ReadChunkingClaims(chunking, &options));
     options.overwrite = force;
     options.sign_keys = sign_keys;
     options.fine_index = !no_fine_index;
@@ -71,9 +71,9 @@ struct CorpusUpdateCommand {
     options.progress = progress.observer();
     auto info = UpdateCorpus(from, inputs, output, options);
     progress.Finish();
-    if (!info.ok()) return Fail(info.status());
+    if (!info.ok()) return info.status();
     RememberMadeHere(*info);
-    if (ctx.quiet) return kExitOk;
+    if (ctx.quiet) return Status::Ok();
     uint64_t own = info->own_pack_bytes();
     uint64_t directory = DirectoryBytes(info->path);
     std::fprintf(stderr,
@@ -93,7 +93,7 @@ struct CorpusUpdateCommand {
                  static_cast<unsigned long long>(info->pack_bytes()), info->segments.size(),
                  HumanBytes(info->pack_bytes() - own).c_str());
     ReportSigners(*info, sign_keys);
-    return kExitOk;
+    return Status::Ok();
   }
 };
 
