@@ -113,7 +113,9 @@ bool Succeeded(const AuditEntry& entry) {
 void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code) {
   const std::string operation = OperationName(command);
   if (!AuditedOperations().contains(operation)) return;
-  auto settings = ctx.LoadSettings();
+  // The file and the environment: no flag names the audit log, and the entry is
+  // written even when a flag was wrong.
+  auto settings = cli::LoadSettings(ctx.config_path);
   if (!settings.ok()) return;  // The command already said what is wrong with them.
   std::optional<std::string> log = AuditLogPath(*settings);
   if (!log) return;

@@ -74,9 +74,15 @@ struct Context {
   bool verbose = false;  // -v: more detail on stderr (settings, corpus, threads, timings).
   int exit_code = kExitUsage;
   AuditNote audit;
+  const CLI::App* command = nullptr;  // The subcommand running (set by AddCommand).
 
-  // Flags over environment over configuration file over defaults (settings.h).
-  Result<Settings> LoadSettings() const { return cli::LoadSettings(config_path); }
+  // Its setting flags over environment over configuration file over defaults
+  // (settings.h). With -v, the first load prints each setting not at its default, its
+  // value and where it came from.
+  Result<Settings> LoadSettings() const;
+
+ private:
+  mutable bool settings_reported_ = false;
 };
 
 // With -v: prints "reducto: <text>" to stderr.
@@ -99,18 +105,17 @@ CLI::App* AddCommand(CLI::App* parent, Context& ctx, Command& command, const std
   CLI::App* sub = parent->add_subcommand(name, description);
   RegisterOutputFlags(sub, ctx);
   sub->callback([&ctx, &command, sub] {
+    ctx.command = sub;
     ctx.exit_code = CommandResult(command.Run(ctx)).Finish();
     RecordInAuditLog(ctx, *sub, ctx.exit_code);
   });
   return sub;
 }
 
-// --avg/--min/--max/--normalization, resolved against the settings.
+// --avg/--min/--max/--normalization: the chunking settings as flags.
 struct ChunkingFlags {
-  std::optional<std::string> avg, min, max;
-  std::optional<int> normalization;
-
   void Register(CLI::App* cmd);
+  // The chunking the settings give. InvalidArgument for sizes that do not go together.
   Result<ChunkerParams> Resolve(const Settings& settings) const;
 };
 

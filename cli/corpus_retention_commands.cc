@@ -45,23 +45,14 @@ struct CorpusDeleteCommand {
 
 struct GcCommand {
   std::string store = ".";
-  std::optional<std::string> max_age;
-  std::optional<std::string> leftover_age;
   bool dry_run = false;
 
   Status Run(const Context& ctx) const {
     auto settings = ctx.LoadSettings();
     if (!settings.ok()) return settings.status();
     RetentionPolicy policy;
-    std::optional<std::string> corpus_age = max_age ? max_age : settings->corpus_max_age;
-    if (corpus_age) {
-      auto seconds = ParseDuration(*corpus_age);
-      if (!seconds.ok()) return seconds.status().WithContext("--max-age / retention.corpus_max_age");
-      policy.corpus_max_age_seconds = *seconds;
-    }
-    auto leftovers = ParseDuration(leftover_age.value_or(settings->leftover_max_age));
-    if (!leftovers.ok()) return leftovers.status().WithContext("--leftover-age / retention.leftover_max_age");
-    policy.leftover_max_age_seconds = *leftovers;
+    if (settings->corpus_max_age) policy.corpus_max_age_seconds = *settings->corpus_max_age;
+    policy.leftover_max_age_seconds = settings->leftover_max_age;
     auto actions = CollectGarbage(store, policy, dry_run);
     if (!actions.ok()) return actions.status();
     for (const GcAction& action : *actions) {
@@ -86,10 +77,8 @@ void RegisterRetentionCommands(CLI::App* app, CLI::App* corpus, Context& ctx) {
   auto* g = AddCommand(app, ctx, gc, "gc",
                        "apply the retention policy to a store: expired corpora, leftovers");
   g->add_option("store", gc.store, "directory of corpora (default: the current one)");
-  g->add_option("--max-age", gc.max_age, "delete corpora created longer ago (e.g. 90d; "
-                                         "config retention.corpus_max_age)");
-  g->add_option("--leftover-age", gc.leftover_age, "remove leftovers untouched this long "
-                                                   "(default 1h; retention.leftover_max_age)");
+  AddSettingFlag(g, "retention.corpus_max_age");
+  AddSettingFlag(g, "retention.leftover_max_age");
   g->add_flag("-n,--dry-run", gc.dry_run, "say what would be deleted, delete nothing");
 }
 

@@ -30,8 +30,15 @@ uint64_t DirectoryBytes(const std::string& dir) {
   return total;
 }
 
-// --avg etc. as the claims that CorpusUpdateOptions checks against the parent.
-Status ReadChunkingClaims(const ChunkingFlags& flags, CorpusUpdateOptions* options) {
+// --avg, --min, --max, --normalization of corpus update: not settings (the chunking is
+// the parent's) but what the caller expects it to be.
+struct ChunkingClaims {
+  std::optional<std::string> avg, min, max;
+  std::optional<int> normalization;
+};
+
+// The claims, for CorpusUpdateOptions to check against the parent.
+Status ReadChunkingClaims(const ChunkingClaims& flags, CorpusUpdateOptions* options) {
   auto size = [](const std::optional<std::string>& text,
                  std::optional<uint32_t>* out) -> Status {
     if (!text) return Status::Ok();
@@ -52,7 +59,7 @@ struct CorpusUpdateCommand {
   std::string output;
   std::vector<std::string> inputs;
   std::vector<std::string> sign_keys;
-  ChunkingFlags chunking;
+  ChunkingClaims chunking;
   CorpusUseFlags origin;
   bool force = false;
   bool no_fine_index = false;
