@@ -178,13 +178,11 @@ struct AuditVerifyCommand {
   TrustFlags trust;
 
   Status Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return settings.status();
-    std::optional<std::string> path = log ? log : AuditLogPath(*settings);
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    std::optional<std::string> path = log ? log : AuditLogPath(settings);
     if (!path) return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
-    auto trusted = trust.Resolve(*settings);
-    if (!trusted.ok()) return trusted.status();
-    auto result = VerifyAuditLog(*path, *trusted, AuditAnchorPath(*path));
+    ASSIGN_OR_RETURN(auto trusted, trust.Resolve(settings));
+    auto result = VerifyAuditLog(*path, trusted, AuditAnchorPath(*path));
     if (!result.ok()) return result.status().WithContext("audit log " + *path);
     std::printf("audit log %s: %llu entries, chain intact, head matches%s\n", path->c_str(),
                 static_cast<unsigned long long>(result->entries),
@@ -212,9 +210,8 @@ struct AuditShowCommand {
   std::optional<std::string> since;
 
   Status Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return settings.status();
-    std::optional<std::string> path = log ? log : AuditLogPath(*settings);
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    std::optional<std::string> path = log ? log : AuditLogPath(settings);
     if (!path) return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
     if (outcome && *outcome != "ok" && *outcome != "failed") {
       return Status::InvalidArgument("--outcome takes ok or failed");
@@ -230,9 +227,8 @@ struct AuditShowCommand {
       std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
       cutoff = buf;
     }
-    auto entries = ReadAuditLog(*path);
-    if (!entries.ok()) return entries.status();
-    for (const AuditEntry& e : *entries) {
+    ASSIGN_OR_RETURN(auto entries, ReadAuditLog(*path));
+    for (const AuditEntry& e : entries) {
       if (operation && e.operation != *operation) continue;
       if (corpus && e.corpus.rfind(*corpus, 0) != 0) continue;
       if (outcome && Succeeded(e) != (*outcome == "ok")) continue;

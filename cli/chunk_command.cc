@@ -15,13 +15,10 @@ struct ChunkCommand {
   bool json = false;
 
   Status Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return settings.status();
-    auto params = chunking.Resolve(*settings);
-    if (!params.ok()) return params.status();
-    auto source = OpenSource(input);
-    if (!source.ok()) return source.status();
-    Status status = ChunkStream(*params, **source, [&](uint64_t offset, std::span<const uint8_t> bytes) {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    ASSIGN_OR_RETURN(auto params, chunking.Resolve(settings));
+    ASSIGN_OR_RETURN(auto source, OpenSource(input));
+    Status status = ChunkStream(params, *source, [&](uint64_t offset, std::span<const uint8_t> bytes) {
       std::string hex = ToHex(Blake3(bytes));
       if (json) {
         std::printf("{\"offset\":%llu,\"length\":%zu,\"blake3\":\"%s\"}\n",

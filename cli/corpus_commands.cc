@@ -28,18 +28,15 @@ struct CorpusBuildCommand {
     std::vector<InputFile> read = encryption.Files();
     for (const std::string& input : inputs) read.push_back({"the input", input});
     RETURN_IF_ERROR(CheckOneStdinReader(read));
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return settings.status();
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
     CorpusBuildOptions options;
-    auto params = chunking.Resolve(*settings);
-    if (!params.ok()) return params.status();
-    options.chunking = *params;
+    ASSIGN_OR_RETURN(auto params, chunking.Resolve(settings));
+    options.chunking = params;
     options.overwrite = force;
     options.sign_keys = sign_keys;
     options.fine_index = !no_fine_index;
-    auto key = encryption.Load();
-    if (!key.ok()) return key.status();
-    if (!key->empty()) options.encrypt_key = &*key;
+    ASSIGN_OR_RETURN(auto key, encryption.Load());
+    if (!key.empty()) options.encrypt_key = &key;
     auto start = std::chrono::steady_clock::now();
     TerminalProgress progress(output, inputs, ctx.quiet);
     options.progress = progress.observer();
@@ -64,14 +61,11 @@ struct CorpusInfoCommand {
   TrustFlags trust;
 
   Status Run(const Context& ctx) const {
-    auto trusted = trust.Load(ctx);
-    if (!trusted.ok()) return trusted.status();
-    auto info = ReadCorpusInfo(dir);
-    if (!info.ok()) return info.status();
-    auto signatures = CheckCorpusSignatures(*info, *trusted);
-    if (!signatures.ok()) return signatures.status();
+    ASSIGN_OR_RETURN(auto trusted, trust.Load(ctx));
+    ASSIGN_OR_RETURN(auto info, ReadCorpusInfo(dir));
+    ASSIGN_OR_RETURN(auto signatures, CheckCorpusSignatures(info, trusted));
     Result<std::string> text =
-        json ? JsonWithSignatures(*info, *signatures) : TextWithSignatures(*info, *signatures);
+        json ? JsonWithSignatures(info, signatures) : TextWithSignatures(info, signatures);
     if (!text.ok()) return text.status();
     return Print(*text);
   }

@@ -24,12 +24,10 @@ struct CorpusOptimizeCommand {
   std::optional<uint64_t> max_counted_chunks;
 
   Status Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return settings.status();
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
     OptimizeOptions options;
-    auto params = chunking.Resolve(*settings);
-    if (!params.ok()) return params.status();
-    options.chunking = *params;
+    ASSIGN_OR_RETURN(auto params, chunking.Resolve(settings));
+    options.chunking = params;
     auto size = ParseSize(budget);
     if (!size.ok()) return size.status().WithContext("--budget");
     options.budget = *size;
@@ -38,19 +36,18 @@ struct CorpusOptimizeCommand {
     options.fine_index = !no_fine_index;
     if (max_counted_chunks) options.max_counted_chunks = *max_counted_chunks;
     auto start = std::chrono::steady_clock::now();
-    auto report = OptimizeCorpus(samples, output, options);
-    if (!report.ok()) return report.status();
-    RememberMadeHere(report->corpus);
+    ASSIGN_OR_RETURN(auto report, OptimizeCorpus(samples, output, options));
+    RememberMadeHere(report.corpus);
     if (json) {
-      std::fputs(report->ToJson().c_str(), stdout);
+      std::fputs(report.ToJson().c_str(), stdout);
     } else if (!ctx.quiet) {
-      std::fputs(report->ToText().c_str(), stdout);
+      std::fputs(report.ToText().c_str(), stdout);
     }
     if (std::fflush(stdout) != 0 || std::ferror(stdout)) return Status::Io("cannot write to stdout");
     if (!ctx.quiet) {
-      std::fprintf(stderr, "corpus %s optimized at %s in %.1f s", report->corpus.id.c_str(),
-                   report->corpus.path.c_str(), SecondsSince(start));
-      ReportSigners(report->corpus, sign_keys, ", ", "");
+      std::fprintf(stderr, "corpus %s optimized at %s in %.1f s", report.corpus.id.c_str(),
+                   report.corpus.path.c_str(), SecondsSince(start));
+      ReportSigners(report.corpus, sign_keys, ", ", "");
       std::fputc('\n', stderr);
     }
     return Status::Ok();

@@ -18,22 +18,21 @@ struct CorpusDeleteCommand {
     CorpusDeleteOptions options;
     options.force = force;
     for (const std::string& dir : dirs) {
-      auto report = DeleteCorpus(dir, options);
-      if (!report.ok()) return report.status();
+      ASSIGN_OR_RETURN(auto report, DeleteCorpus(dir, options));
       if (!ctx.quiet) {
         std::fprintf(stderr, "corpus %s at %s deleted: %llu files, %s overwritten before removal",
-                     report->id.c_str(), dir.c_str(), static_cast<unsigned long long>(report->files),
-                     HumanBytes(report->bytes).c_str());
-        if (report->linked_files > 0) {
+                     report.id.c_str(), dir.c_str(), static_cast<unsigned long long>(report.files),
+                     HumanBytes(report.bytes).c_str());
+        if (report.linked_files > 0) {
           std::fprintf(stderr, " (%llu files with other hard links only unlinked)",
-                       static_cast<unsigned long long>(report->linked_files));
+                       static_cast<unsigned long long>(report.linked_files));
         }
-        if (report->crypto_shredded) {
+        if (report.crypto_shredded) {
           std::fprintf(stderr, "; crypto-shredded: its wrapped key was erased first, so what of "
                                "its pack and index survives on the disk (SSD or copy-on-write "
                                "blocks) can never be decrypted");
         }
-        for (const std::string& dependent : report->dependents) {
+        for (const std::string& dependent : report.dependents) {
           std::fprintf(stderr, "\nwarning: %s was built on it and no longer opens", dependent.c_str());
         }
         std::fprintf(stderr, "\n");
@@ -48,18 +47,16 @@ struct GcCommand {
   bool dry_run = false;
 
   Status Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return settings.status();
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
     RetentionPolicy policy;
-    if (settings->corpus_max_age) policy.corpus_max_age_seconds = *settings->corpus_max_age;
-    policy.leftover_max_age_seconds = settings->leftover_max_age;
-    auto actions = CollectGarbage(store, policy, dry_run);
-    if (!actions.ok()) return actions.status();
-    for (const GcAction& action : *actions) {
+    if (settings.corpus_max_age) policy.corpus_max_age_seconds = settings.corpus_max_age;
+    policy.leftover_max_age_seconds = settings.leftover_max_age;
+    ASSIGN_OR_RETURN(auto actions, CollectGarbage(store, policy, dry_run));
+    for (const GcAction& action : actions) {
       std::printf("%-9s %s  (%s)\n", action.done ? "deleted" : (dry_run ? "would del" : "kept"),
                   action.path.c_str(), action.reason.c_str());
     }
-    if (!ctx.quiet && actions->empty()) std::fprintf(stderr, "gc: nothing to delete in %s\n", store.c_str());
+    if (!ctx.quiet && actions.empty()) std::fprintf(stderr, "gc: nothing to delete in %s\n", store.c_str());
     return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };

@@ -36,15 +36,12 @@ struct CorpusSignCommand {
       return Status::InvalidArgument(
           "corpus sign needs --sign-key KEY (a secret key file from `reducto key generate`)");
     }
-    auto unlock = corpus_key.Load();
-    if (!unlock.ok()) return unlock.status();
+    ASSIGN_OR_RETURN(auto unlock, corpus_key.Load());
     for (const std::string& path : sign_keys) {
-      auto key = ReadSecretKeyFile(path);
-      if (!key.ok()) return key.status();
-      auto file = SignCorpus(dir, *key, &*unlock);
-      if (!file.ok()) return file.status();
+      ASSIGN_OR_RETURN(auto key, ReadSecretKeyFile(path));
+      ASSIGN_OR_RETURN(auto file, SignCorpus(dir, key, &unlock));
       if (!ctx.quiet)
-        std::printf("signed %s with key %s: %s\n", dir.c_str(), key->id().c_str(), file->c_str());
+        std::printf("signed %s with key %s: %s\n", dir.c_str(), key.id().c_str(), file.c_str());
     }
     return WriteStdout("");
   }
@@ -108,10 +105,8 @@ struct CorpusVerifyCommand {
   EncryptionFlags corpus_key;
 
   Status Run(const Context& ctx) const {
-    auto unlock = corpus_key.Load();
-    if (!unlock.ok()) return unlock.status();
-    auto trusted = trust.Load(ctx);
-    if (!trusted.ok()) return trusted.status();
+    ASSIGN_OR_RETURN(auto unlock, corpus_key.Load());
+    ASSIGN_OR_RETURN(auto trusted, trust.Load(ctx));
     VerifyReport report(ctx.quiet);
     auto info = ReadCorpusInfo(dir);
     if (!info.ok()) {
@@ -120,9 +115,9 @@ struct CorpusVerifyCommand {
     }
     if (!ctx.quiet) std::printf("corpus %s at %s\n", info->id.c_str(), dir.c_str());
     report.Ok("manifest", dir + "/manifest.json, blake3 " + ToHex(info->manifest_digest));
-    CheckSignatures(*info, *trusted, report);
+    CheckSignatures(*info, trusted, report);
     CheckAncestors(*info, report);
-    if (Status s = VerifyCorpus(dir, &*unlock); s.ok()) {
+    if (Status s = VerifyCorpus(dir, &unlock); s.ok()) {
       report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
                                       std::to_string(info->pack_bytes()) + " bytes, " +
                                       std::to_string(info->index_entries) + " index entries, " +
@@ -208,15 +203,13 @@ struct CorpusListCommand {
   TrustFlags trust;
 
   Status Run(const Context& ctx) const {
-    auto trusted = trust.Load(ctx);
-    if (!trusted.ok()) return trusted.status();
-    auto dirs = ListCorpora(store);
-    if (!dirs.ok()) return dirs.status();
+    ASSIGN_OR_RETURN(auto trusted, trust.Load(ctx));
+    ASSIGN_OR_RETURN(auto dirs, ListCorpora(store));
     std::vector<ListedCorpus> corpora;
-    for (const std::string& dir : *dirs) {
+    for (const std::string& dir : dirs) {
       ListedCorpus corpus{dir, ReadCorpusInfo(dir), {}};
       if (corpus.info.ok()) {
-        auto checks = CheckCorpusSignatures(*corpus.info, *trusted);
+        auto checks = CheckCorpusSignatures(*corpus.info, trusted);
         if (checks.ok()) corpus.signatures = std::move(checks).value();
       }
       corpora.push_back(std::move(corpus));

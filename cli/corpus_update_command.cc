@@ -65,9 +65,8 @@ struct CorpusUpdateCommand {
   bool no_fine_index = false;
 
   Status Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return settings.status();
-    RETURN_IF_ERROR(origin.Check(*settings, from).WithContext("--from"));
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    RETURN_IF_ERROR(origin.Check(settings, from).WithContext("--from"));
     CorpusUpdateOptions options;
     RETURN_IF_ERROR(ReadChunkingClaims(chunking, &options));
     options.overwrite = force;

@@ -78,10 +78,9 @@ struct ListCommand {
   EncryptionFlags encryption;
 
   CommandResult Run(const Context&) const {
-    auto key = encryption.Load();
-    if (!key.ok()) return key.status();
+    ASSIGN_OR_RETURN(auto key, encryption.Load());
     std::vector<ListedContainer> listed;
-    for (const std::string& file : files) listed.push_back({file, Describe(file, *key)});
+    for (const std::string& file : files) listed.push_back({file, Describe(file, key)});
     int exit_code = ReportProblems(listed);
     std::string text = json ? Dump(listed) : Text(listed);
     std::fputs(text.c_str(), stdout);
