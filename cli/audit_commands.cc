@@ -113,7 +113,9 @@ bool Succeeded(const AuditEntry& entry) {
 void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code) {
   const std::string operation = OperationName(command);
   if (!AuditedOperations().contains(operation)) return;
-  auto settings = ctx.LoadSettings();
+  // The file and the environment: no flag names the audit log, and the entry is
+  // written even when a flag was wrong.
+  auto settings = cli::LoadSettings(ctx.config_path);
   if (!settings.ok()) return;  // The command already said what is wrong with them.
   std::optional<std::string> log = AuditLogPath(*settings);
   if (!log) return;
@@ -175,19 +177,17 @@ struct AuditVerifyCommand {
   std::optional<std::string> log;
   TrustFlags trust;
 
-  int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    std::optional<std::string> path = log ? log : AuditLogPath(*settings);
-    if (!path) return Fail(Status::InvalidArgument("no audit log: pass LOG or set audit_log"));
-    auto trusted = trust.Resolve(*settings);
-    if (!trusted.ok()) return Fail(trusted.status());
-    auto result = VerifyAuditLog(*path, *trusted, AuditAnchorPath(*path));
-    if (!result.ok()) return Fail(result.status().WithContext("audit log " + *path));
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    std::optional<std::string> path = log ? log : AuditLogPath(settings);
+    if (!path) return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
+    ASSIGN_OR_RETURN(auto trusted, trust.Resolve(settings));
+    auto result = VerifyAuditLog(*path, trusted, AuditAnchorPath(*path));
+    if (!result.ok()) return result.status().WithContext("audit log " + *path);
     std::printf("audit log %s: %llu entries, chain intact, head matches%s\n", path->c_str(),
                 static_cast<unsigned long long>(result->entries),
                 result->signed_head ? (" (signed by " + result->signer + ")").c_str() : " (unsigned)");
-    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };
 
@@ -209,18 +209,17 @@ struct AuditShowCommand {
   std::optional<std::string> outcome;
   std::optional<std::string> since;
 
-  int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    std::optional<std::string> path = log ? log : AuditLogPath(*settings);
-    if (!path) return Fail(Status::InvalidArgument("no audit log: pass LOG or set audit_log"));
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    std::optional<std::string> path = log ? log : AuditLogPath(settings);
+    if (!path) return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
     if (outcome && *outcome != "ok" && *outcome != "failed") {
-      return Fail(Status::InvalidArgument("--outcome takes ok or failed"));
+      return Status::InvalidArgument("--outcome takes ok or failed");
     }
     std::string cutoff;
     if (since) {
       auto seconds = ParseDuration(*since);
-      if (!seconds.ok()) return Fail(seconds.status().WithContext("--since"));
+      if (!seconds.ok()) return seconds.status().WithContext("--since");
       std::time_t t = std::time(nullptr) - static_cast<std::time_t>(*seconds);
       std::tm tm{};
       gmtime_r(&t, &tm);
@@ -228,16 +227,15 @@ struct AuditShowCommand {
       std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
       cutoff = buf;
     }
-    auto entries = ReadAuditLog(*path);
-    if (!entries.ok()) return Fail(entries.status());
-    for (const AuditEntry& e : *entries) {
+    ASSIGN_OR_RETURN(auto entries, ReadAuditLog(*path));
+    for (const AuditEntry& e : entries) {
       if (operation && e.operation != *operation) continue;
       if (corpus && e.corpus.rfind(*corpus, 0) != 0) continue;
       if (outcome && Succeeded(e) != (*outcome == "ok")) continue;
       if (!cutoff.empty() && e.time < cutoff) continue;
       PrintEntry(e);
     }
-    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };
 

@@ -14,14 +14,11 @@ struct ChunkCommand {
   std::string input = "-";
   bool json = false;
 
-  int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    auto params = chunking.Resolve(*settings);
-    if (!params.ok()) return Fail(params.status());
-    auto source = OpenSource(input);
-    if (!source.ok()) return Fail(source.status());
-    Status status = ChunkStream(*params, **source, [&](uint64_t offset, std::span<const uint8_t> bytes) {
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    ASSIGN_OR_RETURN(auto params, chunking.Resolve(settings));
+    ASSIGN_OR_RETURN(auto source, OpenSource(input));
+    Status status = ChunkStream(params, *source, [&](uint64_t offset, std::span<const uint8_t> bytes) {
       std::string hex = ToHex(Blake3(bytes));
       if (json) {
         std::printf("{\"offset\":%llu,\"length\":%zu,\"blake3\":\"%s\"}\n",
@@ -33,7 +30,7 @@ struct ChunkCommand {
       return Status::Ok();
     });
     if (status.ok() && std::fflush(stdout) != 0) status = Status::Io("cannot write to stdout");
-    return status.ok() ? 0 : Fail(status);
+    return status;
   }
 };
 

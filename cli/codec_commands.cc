@@ -55,27 +55,16 @@ std::string InputName(const std::string& input) { return input == "-" ? "stdin" 
 
 // --threads and --cache-size, shared by compress and decompress.
 struct ResourceFlags {
-  std::optional<int> threads;
-  std::optional<std::string> cache_size;
-
   void Register(CLI::App* command) {
-    command->add_option("-T,--threads", threads,
-                        "threads (default: one per core; the output is the same for any count)")
-        ->check(CLI::Range(0, kMaxThreads));
-    command->add_option("--cache-size", cache_size,
-                        "memory for the corpus index cache and mapped pack pages (default 128M; "
-                        "capped to a quarter of the available memory)");
+    AddSettingFlag(command, "threads");
+    AddSettingFlag(command, "cache_size");
   }
 
   // Fills `threads` and `cache_size` of compress or decompress options.
   template <typename Options>
   Status Apply(const Settings& settings, Options* options) const {
-    options->threads = threads.value_or(settings.threads);
+    options->threads = settings.threads;
     options->cache_size = settings.cache_size;
-    if (cache_size) {
-      ASSIGN_OR_RETURN(options->cache_size, ParseSize(*cache_size));
-      RETURN_IF_ERROR(CheckCacheSize(options->cache_size, "--cache-size"));
-    }
     return Status::Ok();
   }
 };
@@ -112,28 +101,24 @@ struct CompressSetup {
   CompressOptions options;
   std::string corpus_dir;
   std::string corpus_source;  // Where corpus_dir came from: -c, the config file, ...
+  bool corpus_from_flag = false;
   bool record_usage = false;
 };
 
 struct CompressCommand {
-  std::optional<std::string> corpus;
   FileArguments files;
-  std::optional<int> level;
   std::string profile = "default";
-  std::optional<std::string> block_size;
   bool standalone = false;
-  std::optional<std::string> fallback;  // --fallback error|standalone.
-  bool no_fallback = false;             // --fallback error, kept for old scripts.
   ResourceFlags resources;
   CorpusUseFlags origin;
   UsageFlags usage;
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
-  int Run(Context& ctx) const {
-    if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
+  CommandResult Run(Context& ctx) const {
+    RETURN_IF_ERROR(CheckFiles(files, encryption, corpus_key));
     CompressSetup setup;
-    if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
+    RETURN_IF_ERROR(Prepare(ctx, &setup));
     return files.ForEachInput(CompressedName, [&](const std::string& in, const std::string& out) {
       return CompressOne(ctx, setup, in, out);
     });
@@ -142,7 +127,6 @@ struct CompressCommand {
   // The settings, keys and options that all inputs share.
   Status Prepare(Context& ctx, CompressSetup* setup) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
-    ASSIGN_OR_RETURN(bool fall_back, FallBackToStandalone(settings));
     ASSIGN_OR_RETURN(setup->key, encryption.Load());
     ASSIGN_OR_RETURN(setup->unlock, corpus_key.Load());
     CompressOptions& options = setup->options;
@@ -150,18 +134,15 @@ struct CompressCommand {
     options.corpus_key = setup->unlock.empty() ? &setup->key : &setup->unlock;
     RETURN_IF_ERROR(resources.Apply(settings, &options));
     setup->record_usage = !standalone && usage.Enabled(settings);
-    options.level = level ? level : settings.level;
+    options.level = settings.level;
     ASSIGN_OR_RETURN(options.profile, ParseProfile(profile));
     options.standalone = standalone;
-    options.fallback_to_standalone = fall_back;
-    uint64_t block = settings.block_size;
-    if (block_size) {
-      ASSIGN_OR_RETURN(block, ParseSize(*block_size));
-    }
-    if (block > UINT32_MAX) return Status::InvalidArgument("--block-size must be at most 64M");
-    options.block_size = static_cast<uint32_t>(block);
-    setup->corpus_dir = corpus.value_or(settings.corpus.value_or(""));
-    setup->corpus_source = corpus ? "-c" : settings.corpus_source;
+    // `fallback` (--fallback, --no-fallback, REDUCTO_FALLBACK, the file).
+    options.fallback_to_standalone = settings.fallback == "standalone";
+    options.block_size = static_cast<uint32_t>(settings.block_size);  // At most 64M.
+    setup->corpus_dir = settings.corpus.value_or("");
+    setup->corpus_source = settings.SourceOf("corpus");
+    setup->corpus_from_flag = settings.FromFlag("corpus");
     if (setup->corpus_dir.empty() && !standalone) {
       return Status::InvalidArgument(
           "compress needs a corpus: pass -c DIR (or set `corpus` in the config file or REDUCTO_CORPUS), "
@@ -172,9 +153,9 @@ struct CompressCommand {
     return origin.Apply(settings, &options);
   }
 
-  // Compresses `input` into `output`; the exit status.
-  int CompressOne(Context& ctx, const CompressSetup& setup, const std::string& input,
-                  const std::string& output) const {
+  // Compresses `input` into `output`.
+  Status CompressOne(Context& ctx, const CompressSetup& setup, const std::string& input,
+                     const std::string& output) const {
     CompressOptions options = setup.options;
     CorpusUsageRecorder recorder;
     if (setup.record_usage) {
@@ -182,14 +163,14 @@ struct CompressCommand {
       options.use_observer = &recorder;
     }
     auto source = OpenSource(input);
-    if (!source.ok()) return Fail(source.status());
+    if (!source.ok()) return source.status();
     auto sink = OpenOutput(output, input, **source, files.force);
-    if (!sink.ok()) return Fail(sink.status());
+    if (!sink.ok()) return sink.status();
     // Encrypted, the container goes through the envelope; its Commit() commits the file.
     std::unique_ptr<ByteSink> encrypted;
     if (!setup.key.empty()) {
       auto wrapped = EncryptingSink(**sink, setup.key);
-      if (!wrapped.ok()) return Fail(wrapped.status());
+      if (!wrapped.ok()) return wrapped.status();
       encrypted = std::move(wrapped).value();
     }
     ByteSink& out = encrypted ? *encrypted : **sink;
@@ -198,30 +179,26 @@ struct CompressCommand {
     options.progress = progress.observer();
     auto stats = Compress(standalone ? "" : setup.corpus_dir, **source, out, options);
     progress.Finish();
-    if (!stats.ok()) return Fail(NameCorpusSource(stats.status(), setup));
-    if (Status s = out.Commit(); !s.ok()) return Fail(s);
+    if (!stats.ok()) return NameCorpusSource(stats.status(), setup);
+    RETURN_IF_ERROR(out.Commit());
     if (setup.record_usage) RecordUsageOrWarn(recorder, setup.corpus_dir, *stats);
     WarnIfCorpusDamaged(*stats, setup.corpus_dir);
     if (stats->fell_back) ReportFallBack(ctx, setup);
-    if (ctx.quiet) return 0;
+    if (ctx.quiet) return Status::Ok();
     if (input == "-" && stats->input_bytes == 0 && !(*source)->file_info()) {
       std::fprintf(stderr, "reducto: note: stdin was empty: the container holds an empty input\n");
     }
     PrintSummary(*stats, SecondsSince(start), input);
     WarnIfPoorMatch(*stats, input);
     ReportCache(options.cache_size, stats->cache_size, stats->cache_drops);
-    return 0;
-  }
-
-  // --fallback, else --no-fallback, else the settings (`fallback`, REDUCTO_FALLBACK).
-  Result<bool> FallBackToStandalone(const Settings& settings) const {
-    if (fallback) return ParseFallback(*fallback, "--fallback");
-    return no_fallback ? false : settings.fallback_standalone;
+    return Status::Ok();
   }
 
   // A corpus that cannot be found: says where its path came from when -c did not give it.
   Status NameCorpusSource(const Status& status, const CompressSetup& setup) const {
-    if (status.code() != StatusCode::kNotFound || corpus || standalone) return status;
+    if (status.code() != StatusCode::kNotFound || setup.corpus_from_flag || standalone) {
+      return status;
+    }
     return status.WithContext("the corpus directory of " + setup.corpus_source);
   }
 
@@ -271,23 +248,21 @@ struct DecompressSetup {
 };
 
 struct DecompressCommand {
-  std::optional<std::string> corpus;
   FileArguments files;
-  std::optional<std::string> max_output;
   bool test = false;  // -t: verify everything, write nothing.
   ResourceFlags resources;
   CorpusUseFlags origin;
   EncryptionFlags encryption;
   EncryptionFlags corpus_key;
 
-  int Run(Context& ctx) const {
-    if (Status s = CheckFiles(files, encryption, corpus_key); !s.ok()) return Fail(s);
+  CommandResult Run(Context& ctx) const {
+    RETURN_IF_ERROR(CheckFiles(files, encryption, corpus_key));
     if (test && (files.output || files.remove_inputs)) {
-      return Fail(Status::InvalidArgument("-t writes nothing (and removes nothing): drop -o and "
-                                          "--rm"));
+      return Status::InvalidArgument("-t writes nothing (and removes nothing): drop -o and "
+                                     "--rm");
     }
     DecompressSetup setup;
-    if (Status s = Prepare(ctx, &setup); !s.ok()) return Fail(s);
+    RETURN_IF_ERROR(Prepare(ctx, &setup));
     auto name_output = test ? NoOutputName : DecompressedName;
     return files.ForEachInput(name_output, [&](const std::string& in, const std::string& out) {
       return DecompressOne(ctx, setup, in, out);
@@ -306,29 +281,24 @@ struct DecompressCommand {
     // Without --corpus-key, the container's key unlocks an encrypted corpus too.
     options.corpus_key = setup->unlock.empty() ? &setup->key : &setup->unlock;
     RETURN_IF_ERROR(resources.Apply(settings, &options));
-    setup->corpus_dir = corpus.value_or(settings.corpus.value_or(""));
+    setup->corpus_dir = settings.corpus.value_or("");
     ctx.audit.corpus_dir = setup->corpus_dir;
     Detail(ctx, "corpus " + (setup->corpus_dir.empty() ? "none given" : setup->corpus_dir) +
-                    " (from " + (corpus ? "-c" : settings.corpus_source) + "), threads " +
+                    " (from " + settings.SourceOf("corpus") + "), threads " +
                     (options.threads == 0 ? "one per core" : std::to_string(options.threads)));
     RETURN_IF_ERROR(origin.Apply(settings, &options));
     options.max_output = settings.max_output;
-    if (max_output) {
-      auto limit = ParseSize(*max_output);
-      if (!limit.ok()) return limit.status().WithContext("--max-output");
-      options.max_output = *limit;
-    }
     return Status::Ok();
   }
 
-  // Decompresses `input` into `output`; the exit status.
-  int DecompressOne(Context& ctx, const DecompressSetup& setup, const std::string& input,
-                    const std::string& output) const {
+  // Decompresses `input` into `output`.
+  Status DecompressOne(Context& ctx, const DecompressSetup& setup, const std::string& input,
+                       const std::string& output) const {
     auto source = OpenSource(input);
-    if (!source.ok()) return Fail(source.status());
+    if (!source.ok()) return source.status();
     // -t: every block rebuilt and verified, the bytes dropped.
     auto sink = test ? OpenSink("/dev/null", true) : OpenOutput(output, input, **source, files.force);
-    if (!sink.ok()) return Fail(sink.status());
+    if (!sink.ok()) return sink.status();
     auto start = std::chrono::steady_clock::now();
     // Plain containers pass through the decrypting source unchanged.
     std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, setup.key);
@@ -337,9 +307,9 @@ struct DecompressCommand {
     options.progress = progress.observer();
     auto stats = Decompress(setup.corpus_dir, *decrypted, **sink, options);
     progress.Finish();
-    if (!stats.ok()) return Fail(stats.status());
+    if (!stats.ok()) return stats.status();
     ctx.audit.corpus_id = stats->corpus_id;
-    if (Status s = (*sink)->Commit(); !s.ok()) return Fail(s);
+    RETURN_IF_ERROR((*sink)->Commit());
     if (test && !ctx.quiet) {
       std::fprintf(stderr, "%s: OK: %s, %llu blocks and the whole output verified\n",
                    InputName(input).c_str(), HumanBytes(stats->output_bytes).c_str(),
@@ -350,17 +320,16 @@ struct DecompressCommand {
                    static_cast<unsigned long long>(stats->blocks), SecondsSince(start));
       ReportCache(setup.options.cache_size, stats->cache_size, stats->cache_drops);
     }
-    return 0;
+    return Status::Ok();
   }
 };
 
 // The options of decompress that say how to read a container (not where to write it).
 void RegisterReadOptions(CLI::App* d, DecompressCommand& decompress) {
-  d->add_option("-c,--corpus", decompress.corpus,
-                "corpus directory, or a store that holds the container's corpus (not needed "
-                "for standalone containers)");
-  d->add_option("--max-output", decompress.max_output,
-                "refuse a container that would produce more than SIZE bytes (default: no limit)");
+  AddSettingFlag(d, "corpus",
+                 "corpus directory, or a store that holds the container's corpus (not needed "
+                 "for standalone containers)");
+  AddSettingFlag(d, "max_output");
   decompress.resources.Register(d);
   decompress.origin.Register(d);
   decompress.encryption.Register(d, "--decrypt-key");
@@ -372,7 +341,7 @@ struct TestCommand {
   std::vector<std::string> inputs;
   DecompressCommand decompress;
 
-  int Run(Context& ctx) const {
+  CommandResult Run(Context& ctx) const {
     DecompressCommand all = decompress;
     all.files.inputs = inputs;
     all.test = true;
@@ -385,20 +354,17 @@ struct TestCommand {
 void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   static CompressCommand compress;
   auto* c = AddCommand(app, ctx, compress, "compress", "compress a file or stdin against a corpus");
-  c->add_option("-c,--corpus", compress.corpus, "corpus directory");
+  AddSettingFlag(c, "corpus");
   compress.files.Register(c, "files, or - for stdin (the default); several are each written "
                              "to FILE.rdc");
-  c->add_option("-l,--level", compress.level, "zstd level 1..22 (default 3; 9 with --profile max)");
+  AddSettingFlag(c, "level");
   c->add_option("--profile", compress.profile,
                 "how hard to search the corpus: fast (whole chunks), default, max");
-  c->add_option("--block-size", compress.block_size, "output bytes per container block (default 4M)");
+  AddSettingFlag(c, "block_size");
   c->add_flag("--standalone", compress.standalone, "literals only: decodable without any corpus");
-  c->add_option("--fallback", compress.fallback,
-                "when the corpus cannot be found: error (the default) or standalone (write a "
-                "container that needs no corpus, with the ratio of zstd alone)")
-      ->check(CLI::IsMember({"error", "standalone"}));
-  c->add_flag("--no-fallback", compress.no_fallback,
-              "the same as --fallback error (the default; kept for old scripts)")
+  AddSettingFlag(c, "fallback");
+  AddSettingAlias(c, "fallback", "--no-fallback", "error",
+                  "the same as --fallback error (the default; kept for old scripts)")
       ->excludes("--fallback");
   compress.resources.Register(c);
   compress.origin.Register(c);

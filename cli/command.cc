@@ -14,10 +14,28 @@ std::string& LastFailureText() {
 
 const std::string& LastFailure() { return LastFailureText(); }
 
-int Fail(const Status& status) {
+int ExitCodeFor(const Status& status) {
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+int ReportFailure(const Status& status) {
   LastFailureText() = status.ToString();
   std::fprintf(stderr, "reducto: %s\n", status.ToString().c_str());
-  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  return ExitCodeFor(status);
+}
+
+Result<Settings> Context::LoadSettings() const {
+  ASSIGN_OR_RETURN(Settings settings, cli::LoadSettings(config_path, command));
+  if (verbose && !settings_reported_) {
+    settings_reported_ = true;
+    for (const Setting& setting : SettingTable()) {
+      std::string source = settings.SourceOf(setting.key);
+      if (source.empty()) continue;
+      Detail(*this, "setting " + std::string(setting.key) + " = " +
+                        SettingText(settings, setting) + " (from " + source + ")");
+    }
+  }
+  return settings;
 }
 
 void Detail(const Context& ctx, const std::string& text) {
@@ -36,32 +54,17 @@ void RegisterNoFineIndexFlag(CLI::App* cmd, bool* no_fine_index, const char* cos
 }
 
 void ChunkingFlags::Register(CLI::App* cmd) {
-  cmd->add_option("--avg", avg, "average chunk size (e.g. 8K)");
-  cmd->add_option("--min", min, "minimum chunk size (default avg/2)");
-  cmd->add_option("--max", max, "maximum chunk size (default avg*2)");
-  cmd->add_option("--normalization", normalization, "FastCDC normalization level 0..3 (default 1)");
+  for (const char* key : {"chunking.avg", "chunking.min", "chunking.max", "chunking.normalization"}) {
+    AddSettingFlag(cmd, key);
+  }
 }
 
 Result<ChunkerParams> ChunkingFlags::Resolve(const Settings& settings) const {
-  uint64_t avg_size = settings.avg_size;
-  if (avg) {
-    ASSIGN_OR_RETURN(avg_size, ParseSize(*avg));
-  }
-  std::optional<uint64_t> min_size = settings.min_size, max_size = settings.max_size;
-  if (min) {
-    ASSIGN_OR_RETURN(min_size, ParseSize(*min));
-  }
-  if (max) {
-    ASSIGN_OR_RETURN(max_size, ParseSize(*max));
-  }
-  constexpr uint64_t kLimit = uint64_t{1} << 32;
-  if (avg_size >= kLimit || min_size.value_or(0) >= kLimit || max_size.value_or(0) >= kLimit) {
-    return Status::InvalidArgument("chunk sizes must be at most 16M");
-  }
-  ChunkerParams params = ChunkerParams::ForAverage(static_cast<uint32_t>(avg_size),
-                                                   normalization.value_or(settings.normalization));
-  if (min_size) params.min_size = static_cast<uint32_t>(*min_size);
-  if (max_size) params.max_size = static_cast<uint32_t>(*max_size);
+  // The table bounds each size by 16M, so each fits in 32 bits.
+  ChunkerParams params = ChunkerParams::ForAverage(static_cast<uint32_t>(settings.avg_size),
+                                                   settings.normalization);
+  if (settings.min_size) params.min_size = static_cast<uint32_t>(*settings.min_size);
+  if (settings.max_size) params.max_size = static_cast<uint32_t>(*settings.max_size);
   RETURN_IF_ERROR(params.Validate());
   return params;
 }

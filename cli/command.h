@@ -22,10 +22,40 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-// Prints "reducto: <code>: <message>" to stderr; returns the exit status for it.
-int Fail(const Status& status);
-// The last status Fail() printed ("" when none): the audit log records it.
+// The exit status for a failed `status`: kExitUsage for InvalidArgument (the command
+// line or a setting was wrong), kExitFailure otherwise.
+int ExitCodeFor(const Status& status);
+// Prints "reducto: <code>: <message>" to stderr and remembers it (LastFailure);
+// returns ExitCodeFor(status). REQUIRES: !status.ok()
+int ReportFailure(const Status& status);
+// The last status ReportFailure() printed ("" when none): the audit log records it.
 const std::string& LastFailure();
+
+// How a command's Run() ended. Most commands return a Status (it converts implicitly,
+// so Run() can use RETURN_IF_ERROR and ASSIGN_OR_RETURN), which AddCommand reports.
+// A command that goes on past a failure (one of several inputs, one of several
+// containers) reports each as it comes (ReportFailure) and returns Reported(code).
+class CommandResult {
+ public:
+  CommandResult(Status status)  // NOLINT: implicit by design, see above.
+      : status_(std::move(status)) {}
+  // Failures already printed; the command exits with `exit_code`.
+  static CommandResult Reported(int exit_code) {
+    CommandResult result{Status::Ok()};
+    result.reported_exit_code_ = exit_code;
+    return result;
+  }
+
+  // Prints a failure not yet reported; the exit status.
+  int Finish() const {
+    if (!status_.ok()) return ReportFailure(status_);
+    return reported_exit_code_;
+  }
+
+ private:
+  Status status_;
+  int reported_exit_code_ = kExitOk;
+};
 
 // What a command tells the audit log beyond its arguments and exit status.
 struct AuditNote {
@@ -44,9 +74,15 @@ struct Context {
   bool verbose = false;  // -v: more detail on stderr (settings, corpus, threads, timings).
   int exit_code = kExitUsage;
   AuditNote audit;
+  const CLI::App* command = nullptr;  // The subcommand running (set by AddCommand).
 
-  // Flags over environment over configuration file over defaults (settings.h).
-  Result<Settings> LoadSettings() const { return cli::LoadSettings(config_path); }
+  // Its setting flags over environment over configuration file over defaults
+  // (settings.h). With -v, the first load prints each setting not at its default, its
+  // value and where it came from.
+  Result<Settings> LoadSettings() const;
+
+ private:
+  mutable bool settings_reported_ = false;
 };
 
 // With -v: prints "reducto: <text>" to stderr.
@@ -59,25 +95,27 @@ void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code
 // Lists -q and -v in `command`'s help (the top level's flags, which every command takes).
 void RegisterOutputFlags(CLI::App* command, Context& ctx);
 
-// Adds `name` as a subcommand whose callback stores Run()'s exit status in ctx.
+// Adds `name` as a subcommand whose callback runs `command` (its Run(ctx) returns a
+// Status or a CommandResult), prints its failure, stores the exit status in ctx and
+// records the run in the audit log. The one place a command's Status becomes a message
+// and an exit status.
 template <typename Command>
 CLI::App* AddCommand(CLI::App* parent, Context& ctx, Command& command, const std::string& name,
                      const std::string& description) {
   CLI::App* sub = parent->add_subcommand(name, description);
   RegisterOutputFlags(sub, ctx);
   sub->callback([&ctx, &command, sub] {
-    ctx.exit_code = command.Run(ctx);
+    ctx.command = sub;
+    ctx.exit_code = CommandResult(command.Run(ctx)).Finish();
     RecordInAuditLog(ctx, *sub, ctx.exit_code);
   });
   return sub;
 }
 
-// --avg/--min/--max/--normalization, resolved against the settings.
+// --avg/--min/--max/--normalization: the chunking settings as flags.
 struct ChunkingFlags {
-  std::optional<std::string> avg, min, max;
-  std::optional<int> normalization;
-
   void Register(CLI::App* cmd);
+  // The chunking the settings give. InvalidArgument for sizes that do not go together.
   Result<ChunkerParams> Resolve(const Settings& settings) const;
 };
 

@@ -24,28 +24,25 @@ struct CorpusBuildCommand {
   bool force = false;
   bool no_fine_index = false;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     std::vector<InputFile> read = encryption.Files();
     for (const std::string& input : inputs) read.push_back({"the input", input});
-    if (Status s = CheckOneStdinReader(read); !s.ok()) return Fail(s);
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
+    RETURN_IF_ERROR(CheckOneStdinReader(read));
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
     CorpusBuildOptions options;
-    auto params = chunking.Resolve(*settings);
-    if (!params.ok()) return Fail(params.status());
-    options.chunking = *params;
+    ASSIGN_OR_RETURN(auto params, chunking.Resolve(settings));
+    options.chunking = params;
     options.overwrite = force;
     options.sign_keys = sign_keys;
     options.fine_index = !no_fine_index;
-    auto key = encryption.Load();
-    if (!key.ok()) return Fail(key.status());
-    if (!key->empty()) options.encrypt_key = &*key;
+    ASSIGN_OR_RETURN(auto key, encryption.Load());
+    if (!key.empty()) options.encrypt_key = &key;
     auto start = std::chrono::steady_clock::now();
     TerminalProgress progress(output, inputs, ctx.quiet);
     options.progress = progress.observer();
     auto info = BuildCorpus(inputs, output, options);
     progress.Finish();
-    if (!info.ok()) return Fail(info.status());
+    if (!info.ok()) return info.status();
     RememberMadeHere(*info);
     if (!ctx.quiet) {
       std::fprintf(stderr, "corpus %s built at %s in %.1f s: %s of input, %llu chunks, %llu unique, pack %s\n",
@@ -54,7 +51,7 @@ struct CorpusBuildCommand {
                    static_cast<unsigned long long>(info->unique_chunks), HumanBytes(info->pack_bytes()).c_str());
       ReportSigners(*info, sign_keys);
     }
-    return 0;
+    return Status::Ok();
   }
 };
 
@@ -63,16 +60,13 @@ struct CorpusInfoCommand {
   bool json = false;
   TrustFlags trust;
 
-  int Run(const Context& ctx) const {
-    auto trusted = trust.Load(ctx);
-    if (!trusted.ok()) return Fail(trusted.status());
-    auto info = ReadCorpusInfo(dir);
-    if (!info.ok()) return Fail(info.status());
-    auto signatures = CheckCorpusSignatures(*info, *trusted);
-    if (!signatures.ok()) return Fail(signatures.status());
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(auto trusted, trust.Load(ctx));
+    ASSIGN_OR_RETURN(auto info, ReadCorpusInfo(dir));
+    ASSIGN_OR_RETURN(auto signatures, CheckCorpusSignatures(info, trusted));
     Result<std::string> text =
-        json ? JsonWithSignatures(*info, *signatures) : TextWithSignatures(*info, *signatures);
-    if (!text.ok()) return Fail(text.status());
+        json ? JsonWithSignatures(info, signatures) : TextWithSignatures(info, signatures);
+    if (!text.ok()) return text.status();
     return Print(*text);
   }
 
@@ -101,10 +95,10 @@ struct CorpusInfoCommand {
     }
   }
 
-  static int Print(const std::string& text) {
+  static Status Print(const std::string& text) {
     std::fputs(text.c_str(), stdout);
     if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
-    return std::fflush(stdout) == 0 && !std::ferror(stdout) ? 0 : Fail(Status::Io("cannot write to stdout"));
+    return std::fflush(stdout) == 0 && !std::ferror(stdout) ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };
 

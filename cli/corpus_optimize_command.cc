@@ -23,37 +23,34 @@ struct CorpusOptimizeCommand {
   bool json = false;
   std::optional<uint64_t> max_counted_chunks;
 
-  int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
     OptimizeOptions options;
-    auto params = chunking.Resolve(*settings);
-    if (!params.ok()) return Fail(params.status());
-    options.chunking = *params;
+    ASSIGN_OR_RETURN(auto params, chunking.Resolve(settings));
+    options.chunking = params;
     auto size = ParseSize(budget);
-    if (!size.ok()) return Fail(size.status().WithContext("--budget"));
+    if (!size.ok()) return size.status().WithContext("--budget");
     options.budget = *size;
     options.overwrite = force;
     options.sign_keys = sign_keys;
     options.fine_index = !no_fine_index;
     if (max_counted_chunks) options.max_counted_chunks = *max_counted_chunks;
     auto start = std::chrono::steady_clock::now();
-    auto report = OptimizeCorpus(samples, output, options);
-    if (!report.ok()) return Fail(report.status());
-    RememberMadeHere(report->corpus);
+    ASSIGN_OR_RETURN(auto report, OptimizeCorpus(samples, output, options));
+    RememberMadeHere(report.corpus);
     if (json) {
-      std::fputs(report->ToJson().c_str(), stdout);
+      std::fputs(report.ToJson().c_str(), stdout);
     } else if (!ctx.quiet) {
-      std::fputs(report->ToText().c_str(), stdout);
+      std::fputs(report.ToText().c_str(), stdout);
     }
-    if (std::fflush(stdout) != 0 || std::ferror(stdout)) return Fail(Status::Io("cannot write to stdout"));
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) return Status::Io("cannot write to stdout");
     if (!ctx.quiet) {
-      std::fprintf(stderr, "corpus %s optimized at %s in %.1f s", report->corpus.id.c_str(),
-                   report->corpus.path.c_str(), SecondsSince(start));
-      ReportSigners(report->corpus, sign_keys, ", ", "");
+      std::fprintf(stderr, "corpus %s optimized at %s in %.1f s", report.corpus.id.c_str(),
+                   report.corpus.path.c_str(), SecondsSince(start));
+      ReportSigners(report.corpus, sign_keys, ", ", "");
       std::fputc('\n', stderr);
     }
-    return 0;
+    return Status::Ok();
   }
 };
 

@@ -22,42 +22,39 @@ struct CorpusPruneCommand {
   CorpusUseFlags origin;
   bool force = false;
 
-  int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    if (Status s = origin.Check(*settings, source); !s.ok()) return Fail(s);
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    RETURN_IF_ERROR(origin.Check(settings, source));
     CorpusPruneOptions options;
     options.keep_for = keep_for;
     if (unused_since) {
       auto seconds = ParseDuration(*unused_since);
-      if (!seconds.ok()) return Fail(seconds.status().WithContext("--unused-since"));
+      if (!seconds.ok()) return seconds.status().WithContext("--unused-since");
       options.unused_since_seconds = *seconds;
     }
-    auto parsed_profile = ParseProfile(profile);
-    if (!parsed_profile.ok()) return Fail(parsed_profile.status());
-    options.profile = *parsed_profile;
+    ASSIGN_OR_RETURN(auto parsed_profile, ParseProfile(profile));
+    options.profile = parsed_profile;
     options.overwrite = force;
     options.sign_keys = sign_keys;
     auto start = std::chrono::steady_clock::now();
-    auto result = PruneCorpus(source, output, options);
-    if (!result.ok()) return Fail(result.status());
-    RememberMadeHere(result->info);
+    ASSIGN_OR_RETURN(auto result, PruneCorpus(source, output, options));
+    RememberMadeHere(result.info);
     if (!ctx.quiet) {
-      const CorpusInfo& info = result->info;
-      uint64_t chunks = result->kept_chunks + result->dropped_chunks;
-      uint64_t bytes = result->kept_bytes + result->dropped_bytes;
-      double kept_share = bytes ? 100.0 * static_cast<double>(result->kept_bytes) / static_cast<double>(bytes) : 0;
+      const CorpusInfo& info = result.info;
+      uint64_t chunks = result.kept_chunks + result.dropped_chunks;
+      uint64_t bytes = result.kept_bytes + result.dropped_bytes;
+      double kept_share = bytes ? 100.0 * static_cast<double>(result.kept_bytes) / static_cast<double>(bytes) : 0;
       std::fprintf(stderr,
                    "corpus %s pruned from %s at %s in %.1f s: kept %llu of %llu chunks (%s, %.1f%%), "
                    "dropped %llu chunks (%s)\n",
                    info.id.c_str(), source.c_str(), output.c_str(), SecondsSince(start),
-                   static_cast<unsigned long long>(result->kept_chunks),
-                   static_cast<unsigned long long>(chunks), HumanBytes(result->kept_bytes).c_str(),
-                   kept_share, static_cast<unsigned long long>(result->dropped_chunks),
-                   HumanBytes(result->dropped_bytes).c_str());
+                   static_cast<unsigned long long>(result.kept_chunks),
+                   static_cast<unsigned long long>(chunks), HumanBytes(result.kept_bytes).c_str(),
+                   kept_share, static_cast<unsigned long long>(result.dropped_chunks),
+                   HumanBytes(result.dropped_bytes).c_str());
       ReportSigners(info, sign_keys);
     }
-    return kExitOk;
+    return Status::Ok();
   }
 };
 

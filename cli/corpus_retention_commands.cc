@@ -14,62 +14,50 @@ struct CorpusDeleteCommand {
   std::vector<std::string> dirs;
   bool force = false;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     CorpusDeleteOptions options;
     options.force = force;
     for (const std::string& dir : dirs) {
-      auto report = DeleteCorpus(dir, options);
-      if (!report.ok()) return Fail(report.status());
+      ASSIGN_OR_RETURN(auto report, DeleteCorpus(dir, options));
       if (!ctx.quiet) {
         std::fprintf(stderr, "corpus %s at %s deleted: %llu files, %s overwritten before removal",
-                     report->id.c_str(), dir.c_str(), static_cast<unsigned long long>(report->files),
-                     HumanBytes(report->bytes).c_str());
-        if (report->linked_files > 0) {
+                     report.id.c_str(), dir.c_str(), static_cast<unsigned long long>(report.files),
+                     HumanBytes(report.bytes).c_str());
+        if (report.linked_files > 0) {
           std::fprintf(stderr, " (%llu files with other hard links only unlinked)",
-                       static_cast<unsigned long long>(report->linked_files));
+                       static_cast<unsigned long long>(report.linked_files));
         }
-        if (report->crypto_shredded) {
+        if (report.crypto_shredded) {
           std::fprintf(stderr, "; crypto-shredded: its wrapped key was erased first, so what of "
                                "its pack and index survives on the disk (SSD or copy-on-write "
                                "blocks) can never be decrypted");
         }
-        for (const std::string& dependent : report->dependents) {
+        for (const std::string& dependent : report.dependents) {
           std::fprintf(stderr, "\nwarning: %s was built on it and no longer opens", dependent.c_str());
         }
         std::fprintf(stderr, "\n");
       }
     }
-    return kExitOk;
+    return Status::Ok();
   }
 };
 
 struct GcCommand {
   std::string store = ".";
-  std::optional<std::string> max_age;
-  std::optional<std::string> leftover_age;
   bool dry_run = false;
 
-  int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
     RetentionPolicy policy;
-    std::optional<std::string> corpus_age = max_age ? max_age : settings->corpus_max_age;
-    if (corpus_age) {
-      auto seconds = ParseDuration(*corpus_age);
-      if (!seconds.ok()) return Fail(seconds.status().WithContext("--max-age / retention.corpus_max_age"));
-      policy.corpus_max_age_seconds = *seconds;
-    }
-    auto leftovers = ParseDuration(leftover_age.value_or(settings->leftover_max_age));
-    if (!leftovers.ok()) return Fail(leftovers.status().WithContext("--leftover-age / retention.leftover_max_age"));
-    policy.leftover_max_age_seconds = *leftovers;
-    auto actions = CollectGarbage(store, policy, dry_run);
-    if (!actions.ok()) return Fail(actions.status());
-    for (const GcAction& action : *actions) {
+    if (settings.corpus_max_age) policy.corpus_max_age_seconds = settings.corpus_max_age;
+    policy.leftover_max_age_seconds = settings.leftover_max_age;
+    ASSIGN_OR_RETURN(auto actions, CollectGarbage(store, policy, dry_run));
+    for (const GcAction& action : actions) {
       std::printf("%-9s %s  (%s)\n", action.done ? "deleted" : (dry_run ? "would del" : "kept"),
                   action.path.c_str(), action.reason.c_str());
     }
-    if (!ctx.quiet && actions->empty()) std::fprintf(stderr, "gc: nothing to delete in %s\n", store.c_str());
-    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+    if (!ctx.quiet && actions.empty()) std::fprintf(stderr, "gc: nothing to delete in %s\n", store.c_str());
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };
 
@@ -86,10 +74,8 @@ void RegisterRetentionCommands(CLI::App* app, CLI::App* corpus, Context& ctx) {
   auto* g = AddCommand(app, ctx, gc, "gc",
                        "apply the retention policy to a store: expired corpora, leftovers");
   g->add_option("store", gc.store, "directory of corpora (default: the current one)");
-  g->add_option("--max-age", gc.max_age, "delete corpora created longer ago (e.g. 90d; "
-                                         "config retention.corpus_max_age)");
-  g->add_option("--leftover-age", gc.leftover_age, "remove leftovers untouched this long "
-                                                   "(default 1h; retention.leftover_max_age)");
+  AddSettingFlag(g, "retention.corpus_max_age");
+  AddSettingFlag(g, "retention.leftover_max_age");
   g->add_flag("-n,--dry-run", gc.dry_run, "say what would be deleted, delete nothing");
 }
 

@@ -19,11 +19,11 @@ std::string Dump(const nlohmann::ordered_json& j) {
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
-int WriteStdout(const std::string& text) {
+Status WriteStdout(const std::string& text) {
   std::fputs(text.c_str(), stdout);
   return std::fflush(stdout) == 0 && !std::ferror(stdout)
-             ? kExitOk
-             : Fail(Status::Io("cannot write to stdout"));
+             ? Status::Ok()
+             : Status::Io("cannot write to stdout");
 }
 
 struct CorpusSignCommand {
@@ -31,20 +31,17 @@ struct CorpusSignCommand {
   std::vector<std::string> sign_keys;
   EncryptionFlags corpus_key;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     if (sign_keys.empty()) {
-      return Fail(Status::InvalidArgument(
-          "corpus sign needs --sign-key KEY (a secret key file from `reducto key generate`)"));
+      return Status::InvalidArgument(
+          "corpus sign needs --sign-key KEY (a secret key file from `reducto key generate`)");
     }
-    auto unlock = corpus_key.Load();
-    if (!unlock.ok()) return Fail(unlock.status());
+    ASSIGN_OR_RETURN(auto unlock, corpus_key.Load());
     for (const std::string& path : sign_keys) {
-      auto key = ReadSecretKeyFile(path);
-      if (!key.ok()) return Fail(key.status());
-      auto file = SignCorpus(dir, *key, &*unlock);
-      if (!file.ok()) return Fail(file.status());
+      ASSIGN_OR_RETURN(auto key, ReadSecretKeyFile(path));
+      ASSIGN_OR_RETURN(auto file, SignCorpus(dir, key, &unlock));
       if (!ctx.quiet)
-        std::printf("signed %s with key %s: %s\n", dir.c_str(), key->id().c_str(), file->c_str());
+        std::printf("signed %s with key %s: %s\n", dir.c_str(), key.id().c_str(), file.c_str());
     }
     return WriteStdout("");
   }
@@ -70,8 +67,8 @@ class VerifyReport {
     Add("FAILED", check, status.message());
     if (failures_++ == 0) first_ = status;
   }
-  // Exit status: 0, or the first failure's, its message prefixed with the counts.
-  int Finish(const std::string& dir) {
+  // OK, or the first failure, its message prefixed with the counts.
+  Status Finish(const std::string& dir) {
     if (failures_ == 0) {
       if (!quiet_) {
         std::printf("corpus %s verified: %d of %d checks passed%s\n", dir.c_str(), checks_,
@@ -80,9 +77,8 @@ class VerifyReport {
       return WriteStdout("");
     }
     std::fflush(stdout);
-    return Fail(first_.WithContext("corpus " + dir + " failed " + std::to_string(failures_) +
-                                   " of " + std::to_string(checks_) + " checks" + NotesText() +
-                                   "; the first"));
+    return first_.WithContext("corpus " + dir + " failed " + std::to_string(failures_) + " of " +
+                              std::to_string(checks_) + " checks" + NotesText() + "; the first");
   }
 
  private:
@@ -108,11 +104,9 @@ struct CorpusVerifyCommand {
   TrustFlags trust;
   EncryptionFlags corpus_key;
 
-  int Run(const Context& ctx) const {
-    auto unlock = corpus_key.Load();
-    if (!unlock.ok()) return Fail(unlock.status());
-    auto trusted = trust.Load(ctx);
-    if (!trusted.ok()) return Fail(trusted.status());
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(auto unlock, corpus_key.Load());
+    ASSIGN_OR_RETURN(auto trusted, trust.Load(ctx));
     VerifyReport report(ctx.quiet);
     auto info = ReadCorpusInfo(dir);
     if (!info.ok()) {
@@ -121,9 +115,9 @@ struct CorpusVerifyCommand {
     }
     if (!ctx.quiet) std::printf("corpus %s at %s\n", info->id.c_str(), dir.c_str());
     report.Ok("manifest", dir + "/manifest.json, blake3 " + ToHex(info->manifest_digest));
-    CheckSignatures(*info, *trusted, report);
+    CheckSignatures(*info, trusted, report);
     CheckAncestors(*info, report);
-    if (Status s = VerifyCorpus(dir, &*unlock); s.ok()) {
+    if (Status s = VerifyCorpus(dir, &unlock); s.ok()) {
       report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
                                       std::to_string(info->pack_bytes()) + " bytes, " +
                                       std::to_string(info->index_entries) + " index entries, " +
@@ -208,16 +202,14 @@ struct CorpusListCommand {
   bool json = false;
   TrustFlags trust;
 
-  int Run(const Context& ctx) const {
-    auto trusted = trust.Load(ctx);
-    if (!trusted.ok()) return Fail(trusted.status());
-    auto dirs = ListCorpora(store);
-    if (!dirs.ok()) return Fail(dirs.status());
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(auto trusted, trust.Load(ctx));
+    ASSIGN_OR_RETURN(auto dirs, ListCorpora(store));
     std::vector<ListedCorpus> corpora;
-    for (const std::string& dir : *dirs) {
+    for (const std::string& dir : dirs) {
       ListedCorpus corpus{dir, ReadCorpusInfo(dir), {}};
       if (corpus.info.ok()) {
-        auto checks = CheckCorpusSignatures(*corpus.info, *trusted);
+        auto checks = CheckCorpusSignatures(*corpus.info, trusted);
         if (checks.ok()) corpus.signatures = std::move(checks).value();
       }
       corpora.push_back(std::move(corpus));

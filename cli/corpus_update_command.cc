@@ -30,8 +30,15 @@ uint64_t DirectoryBytes(const std::string& dir) {
   return total;
 }
 
-// --avg etc. as the claims that CorpusUpdateOptions checks against the parent.
-Status ReadChunkingClaims(const ChunkingFlags& flags, CorpusUpdateOptions* options) {
+// --avg, --min, --max, --normalization of corpus update: not settings (the chunking is
+// the parent's) but what the caller expects it to be.
+struct ChunkingClaims {
+  std::optional<std::string> avg, min, max;
+  std::optional<int> normalization;
+};
+
+// The claims, for CorpusUpdateOptions to check against the parent.
+Status ReadChunkingClaims(const ChunkingClaims& flags, CorpusUpdateOptions* options) {
   auto size = [](const std::optional<std::string>& text,
                  std::optional<uint32_t>* out) -> Status {
     if (!text) return Status::Ok();
@@ -52,17 +59,16 @@ struct CorpusUpdateCommand {
   std::string output;
   std::vector<std::string> inputs;
   std::vector<std::string> sign_keys;
-  ChunkingFlags chunking;
+  ChunkingClaims chunking;
   CorpusUseFlags origin;
   bool force = false;
   bool no_fine_index = false;
 
-  int Run(const Context& ctx) const {
-    auto settings = ctx.LoadSettings();
-    if (!settings.ok()) return Fail(settings.status());
-    if (Status s = origin.Check(*settings, from); !s.ok()) return Fail(s.WithContext("--from"));
+  Status Run(const Context& ctx) const {
+    ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
+    RETURN_IF_ERROR(origin.Check(settings, from).WithContext("--from"));
     CorpusUpdateOptions options;
-    if (Status s = ReadChunkingClaims(chunking, &options); !s.ok()) return Fail(s);
+    RETURN_IF_ERROR(ReadChunkingClaims(chunking, &options));
     options.overwrite = force;
     options.sign_keys = sign_keys;
     options.fine_index = !no_fine_index;
@@ -71,9 +77,9 @@ struct CorpusUpdateCommand {
     options.progress = progress.observer();
     auto info = UpdateCorpus(from, inputs, output, options);
     progress.Finish();
-    if (!info.ok()) return Fail(info.status());
+    if (!info.ok()) return info.status();
     RememberMadeHere(*info);
-    if (ctx.quiet) return kExitOk;
+    if (ctx.quiet) return Status::Ok();
     uint64_t own = info->own_pack_bytes();
     uint64_t directory = DirectoryBytes(info->path);
     std::fprintf(stderr,
@@ -93,7 +99,7 @@ struct CorpusUpdateCommand {
                  static_cast<unsigned long long>(info->pack_bytes()), info->segments.size(),
                  HumanBytes(info->pack_bytes() - own).c_str());
     ReportSigners(*info, sign_keys);
-    return kExitOk;
+    return Status::Ok();
   }
 };
 

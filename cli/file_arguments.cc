@@ -73,29 +73,29 @@ Status FileArguments::Check() const {
 
 namespace {
 
-// Removes `input` after its output was published; the exit status for it.
-int RemoveInput(const std::string& input) {
-  if (::unlink(input.c_str()) == 0) return kExitOk;
+// Removes `input` after its output was published.
+Status RemoveInput(const std::string& input) {
+  if (::unlink(input.c_str()) == 0) return Status::Ok();
   std::string reason = std::strerror(errno);
-  return Fail(Status::Io("the output of " + input + " was written, but " + input +
-                         " could not be removed (--rm): " + reason));
+  return Status::Io("the output of " + input + " was written, but " + input +
+                    " could not be removed (--rm): " + reason);
 }
 
 }  // namespace
 
-int FileArguments::ForEachInput(
+CommandResult FileArguments::ForEachInput(
     const std::function<Result<std::string>(const std::string&)>& name_output,
-    const std::function<int(const std::string&, const std::string&)>& one) const {
+    const std::function<Status(const std::string&, const std::string&)>& one) const {
   std::vector<std::string> all = Inputs();
   int worst = kExitOk;
   for (const std::string& input : all) {
     Result<std::string> named = all.size() == 1 ? Result<std::string>(output.value_or("-"))
                                                 : name_output(input);
-    int rc = named.ok() ? one(input, *named) : Fail(named.status().WithContext(input));
-    if (rc == kExitOk && remove_inputs) rc = RemoveInput(input);
-    worst = std::max(worst, rc);
+    Status status = named.ok() ? one(input, *named) : named.status().WithContext(input);
+    if (status.ok() && remove_inputs) status = RemoveInput(input);
+    if (!status.ok()) worst = std::max(worst, ReportFailure(status));
   }
-  return worst;
+  return CommandResult::Reported(worst);
 }
 
 Result<std::string> CompressedName(const std::string& input) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "command.h"
 #include "reducto/status.h"
 
 namespace reducto::cli {
@@ -44,11 +45,13 @@ struct FileArguments {
   // --rm without a file to remove or with output to stdout, stdin on a terminal.
   Status Check() const;
   // Runs `one(input, output)` for each input, whose output is -o (default stdout) for
-  // a single input and `name_output(input)` for several. A failure is reported and the
-  // next input still runs; with --rm an input is removed once its output is published.
-  // Returns 0, or the highest exit status of a failed input.
-  int ForEachInput(const std::function<Result<std::string>(const std::string&)>& name_output,
-                   const std::function<int(const std::string&, const std::string&)>& one) const;
+  // a single input and `name_output(input)` for several. A failure is reported
+  // (ReportFailure) and the next input still runs; with --rm an input is removed once
+  // its output is published. Returns the highest exit status of a failed input, or
+  // kExitOk.
+  CommandResult ForEachInput(
+      const std::function<Result<std::string>(const std::string&)>& name_output,
+      const std::function<Status(const std::string&, const std::string&)>& one) const;
 };
 
 // compress's output for `input` when several are given: "a" -> "a.rdc".

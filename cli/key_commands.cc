@@ -14,30 +14,28 @@ struct KeyGenerateCommand {
   bool force = false;
   bool symmetric = false;
 
-  int Run(const Context& ctx) const {
+  Status Run(const Context& ctx) const {
     if (symmetric) return RunSymmetric(ctx);
-    auto files = GenerateKeyFiles(output, force);
-    if (!files.ok()) return Fail(files.status());
+    ASSIGN_OR_RETURN(auto files, GenerateKeyFiles(output, force));
     if (!ctx.quiet) {
-      std::printf("key %s\n", files->key_id.c_str());
+      std::printf("key %s\n", files.key_id.c_str());
       std::printf("secret key  %s  (mode 0600: keep it private; sign with --sign-key %s)\n",
-                  files->secret_path.c_str(), files->secret_path.c_str());
+                  files.secret_path.c_str(), files.secret_path.c_str());
       std::printf("public key  %s  (give it to verifiers: --trusted-key %s)\n",
-                  files->public_path.c_str(), files->public_path.c_str());
+                  files.public_path.c_str(), files.public_path.c_str());
     }
-    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 
-  int RunSymmetric(const Context& ctx) const {
-    auto id = GenerateSymmetricKeyFile(output, force);
-    if (!id.ok()) return Fail(id.status());
+  Status RunSymmetric(const Context& ctx) const {
+    ASSIGN_OR_RETURN(auto id, GenerateSymmetricKeyFile(output, force));
     if (!ctx.quiet) {
-      std::printf("key %s\n", id->c_str());
+      std::printf("key %s\n", id.c_str());
       std::printf("symmetric key  %s  (mode 0600: keep it private; encrypt with --encrypt-key %s, "
                   "decrypt with --decrypt-key %s)\n",
                   output.c_str(), output.c_str(), output.c_str());
     }
-    return std::fflush(stdout) == 0 ? kExitOk : Fail(Status::Io("cannot write to stdout"));
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
   }
 };
 

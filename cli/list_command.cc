@@ -77,18 +77,17 @@ struct ListCommand {
   bool json = false;
   EncryptionFlags encryption;
 
-  int Run(const Context&) const {
-    auto key = encryption.Load();
-    if (!key.ok()) return Fail(key.status());
+  CommandResult Run(const Context&) const {
+    ASSIGN_OR_RETURN(auto key, encryption.Load());
     std::vector<ListedContainer> listed;
-    for (const std::string& file : files) listed.push_back({file, Describe(file, *key)});
-    int status = ReportProblems(listed);
+    for (const std::string& file : files) listed.push_back({file, Describe(file, key)});
+    int exit_code = ReportProblems(listed);
     std::string text = json ? Dump(listed) : Text(listed);
     std::fputs(text.c_str(), stdout);
     if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-      return Fail(Status::Io("cannot write to stdout"));
+      return Status::Io("cannot write to stdout");
     }
-    return status;
+    return CommandResult::Reported(exit_code);
   }
 
   static Result<ContainerDescription> Describe(const std::string& file, const EnvelopeKey& key) {
@@ -102,18 +101,20 @@ struct ListCommand {
     return d;
   }
 
-  // Containers that do not read fail the command; locked ones are a note.
+  // Containers that do not read fail the command (each is reported as it comes, the
+  // exit status is 1 whatever their codes); locked ones are a note. The exit status.
   static int ReportProblems(const std::vector<ListedContainer>& listed) {
-    int status = kExitOk;
+    int exit_code = kExitOk;
     for (const ListedContainer& c : listed) {
       if (!c.description.ok()) {
-        status = Fail(c.description.status());
+        ReportFailure(c.description.status());
+        exit_code = kExitFailure;
       } else if (!c.description->readable) {
         std::fprintf(stderr, "reducto: note: %s (to list what it holds)\n",
                      c.description->lock.c_str());
       }
     }
-    return status == kExitOk ? kExitOk : kExitFailure;
+    return exit_code;
   }
 
   static std::string Text(const std::vector<ListedContainer>& listed) {

@@ -3,15 +3,131 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <list>
 #include <toml++/toml.h>
 
-#include <CLI/CLI.hpp>
-
+#include "reducto/chunker.h"
 #include "reducto/corpus.h"
+#include "reducto/prune.h"
 
 namespace reducto::cli {
+
+const std::vector<Setting>& SettingTable() {
+  using K = SettingKind;
+  constexpr int64_t kMaxChunk = ChunkerParams::kMaxAllowed;
+  static_assert(kMaxThreads == 256 && kMaxChunk == 16 << 20, "the messages below say so");
+  // The order is the order of the keys in the message for an unknown key.
+  static const std::vector<Setting> table = {
+      {.key = "corpus", .kind = K::kText, .field = &Settings::corpus, .env = "REDUCTO_CORPUS",
+       .flag = "-c,--corpus", .value_name = "DIR", .help = "corpus directory",
+       .expected = "a string (a corpus directory)"},
+      {.key = "fallback", .kind = K::kChoice, .field = &Settings::fallback,
+       .env = "REDUCTO_FALLBACK", .flag = "--fallback", .value_name = "MODE",
+       .help = "when the corpus cannot be found: error (the default) or standalone (write a "
+               "container that needs no corpus, with the ratio of zstd alone)",
+       .expected = "\"error\" (fail when the corpus cannot be found, the default) or "
+                   "\"standalone\"",
+       .choices = "error|standalone"},
+      {.key = "level", .kind = K::kInteger, .field = &Settings::level, .env = "REDUCTO_LEVEL",
+       .flag = "--level,-l", .value_name = "N",
+       .help = "zstd level 1..22 (default 3; 9 with --profile max)",
+       .expected = "an integer 1..22", .min = 1, .max = 22},
+      {.key = "block_size", .kind = K::kSize, .field = &Settings::block_size,
+       .env = "REDUCTO_BLOCK_SIZE", .flag = "--block-size", .value_name = "SIZE",
+       .help = "output bytes per container block (default 4M)",
+       .expected = "a size from 64K to 64M", .min = 64 << 10, .max = 64 << 20},
+      {.key = "threads", .kind = K::kInteger, .field = &Settings::threads,
+       .env = "REDUCTO_THREADS", .flag = "--threads,-T", .value_name = "N",
+       .help = "threads (default: one per core; the output is the same for any count)",
+       .expected = "an integer 0..256 (0: one per core)",
+       .min = 0, .max = kMaxThreads},
+      {.key = "cache_size", .kind = K::kSize, .field = &Settings::cache_size,
+       .env = "REDUCTO_CACHE_SIZE", .flag = "--cache-size", .value_name = "SIZE",
+       .help = "memory for the corpus index cache and mapped pack pages (default 128M; "
+               "capped to a quarter of the available memory)",
+       .expected = "a size such as 8192 or \"8K\"", .check = CheckCacheSize},
+      {.key = "max_output", .kind = K::kSize, .field = &Settings::max_output,
+       .env = "REDUCTO_MAX_OUTPUT", .flag = "--max-output", .value_name = "SIZE",
+       .help = "refuse a container that would produce more than SIZE bytes (default: no limit)",
+       .expected = "a size such as 8192 or \"8K\""},
+      {.key = "trusted_keys", .kind = K::kPathList, .field = &Settings::trusted_keys,
+       .env = "REDUCTO_TRUSTED_KEYS", .flag = "--trusted-key", .value_name = "FILE",
+       .help = "public key file (NAME.pub) whose signature makes a corpus trusted; "
+               "repeatable; replaces `trusted_keys` of the config and REDUCTO_TRUSTED_KEYS",
+       .expected = "an array of public key file paths, e.g. trusted_keys = [\"release.pub\"]"},
+      {.key = "usage", .kind = K::kBoolean, .field = &Settings::usage, .env = "REDUCTO_USAGE",
+       .flag = "--no-usage", .flag_value = "false",
+       .help = "do not record which corpus chunks this compression used (the usage store "
+               "beside the corpus, read by `corpus prune --unused-since`)",
+       .expected = "true or false"},
+      {.key = "audit_log", .kind = K::kText, .field = &Settings::audit_log,
+       .env = "REDUCTO_AUDIT_LOG", .expected = "a path (or \"off\")"},
+      {.key = "audit_sign_key", .kind = K::kText, .field = &Settings::audit_sign_key,
+       .expected = "a path (or \"off\")"},
+      {.key = "chunking.avg", .kind = K::kSize, .field = &Settings::avg_size,
+       .env = "REDUCTO_AVG_SIZE", .flag = "--avg", .value_name = "SIZE",
+       .help = "average chunk size (e.g. 8K)", .expected = "a size of at most 16M",
+       .max = kMaxChunk},
+      {.key = "chunking.min", .kind = K::kSize, .field = &Settings::min_size, .flag = "--min",
+       .value_name = "SIZE", .help = "minimum chunk size (default avg/2)",
+       .expected = "a size of at most 16M", .max = kMaxChunk},
+      {.key = "chunking.max", .kind = K::kSize, .field = &Settings::max_size, .flag = "--max",
+       .value_name = "SIZE", .help = "maximum chunk size (default avg*2)",
+       .expected = "a size of at most 16M", .max = kMaxChunk},
+      {.key = "chunking.normalization", .kind = K::kInteger, .field = &Settings::normalization,
+       .flag = "--normalization", .value_name = "N",
+       .help = "FastCDC normalization level 0..3 (default 1)",
+       .expected = "an integer 0..3 (1 is the default)", .min = 0, .max = 3},
+      {.key = "retention.corpus_max_age", .kind = K::kDuration,
+       .field = &Settings::corpus_max_age, .flag = "--max-age", .value_name = "DURATION",
+       .help = "delete corpora created longer ago (e.g. 90d; config retention.corpus_max_age)",
+       .expected = "a duration such as \"90d\""},
+      {.key = "retention.leftover_max_age", .kind = K::kDuration,
+       .field = &Settings::leftover_max_age, .flag = "--leftover-age", .value_name = "DURATION",
+       .help = "remove leftovers untouched this long (default 1h; retention.leftover_max_age)",
+       .expected = "a duration such as \"1h\""},
+  };
+  return table;
+}
+
+const Setting& FindSetting(std::string_view key) {
+  for (const Setting& setting : SettingTable()) {
+    if (setting.key == key) return setting;
+  }
+  std::fprintf(stderr, "reducto: internal error: no setting %.*s\n", static_cast<int>(key.size()),
+               key.data());
+  std::abort();
+}
+
+std::string Settings::SourceOf(std::string_view key) const {
+  auto it = sources.find(key);
+  return it == sources.end() ? "" : it->second;
+}
+
+namespace {
+
+std::string Text(const std::string& v) { return v; }
+std::string Text(int v) { return std::to_string(v); }
+std::string Text(uint64_t v) { return std::to_string(v); }
+std::string Text(bool v) { return v ? "true" : "false"; }
+std::string Text(const std::vector<std::string>& v) {
+  std::string text;
+  for (const std::string& item : v) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+template <typename T>
+std::string Text(const std::optional<T>& v) {
+  return v ? Text(*v) : "unset";
+}
+
+}  // namespace
+
+std::string SettingText(const Settings& settings, const Setting& setting) {
+  return std::visit([&](auto member) { return Text(settings.*member); }, setting.field);
+}
 
 std::optional<std::string> XdgReductoDirectory(const char* variable, const char* under_home) {
   if (const char* xdg = std::getenv(variable); xdg != nullptr && *xdg != '\0') {
@@ -25,82 +141,214 @@ std::optional<std::string> XdgReductoDirectory(const char* variable, const char*
 
 namespace {
 
+// A parsed value, before it is stored in its Settings member.
+using SettingValue = std::variant<std::string, int64_t, uint64_t, bool, std::vector<std::string>>;
+
+// "<where> must be <expected>, got <shown>".
+Status Invalid(const Setting& setting, const std::string& where, const std::string& shown) {
+  return Status::InvalidArgument(where + " must be " + std::string(setting.expected) + ", got " +
+                                 shown);
+}
+
+std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+Result<bool> ParseBoolean(const std::string& text) {
+  if (text == "true" || text == "1" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "off") return false;
+  return Status::InvalidArgument("not a boolean");
+}
+
+// Parses `text` as `setting`'s kind and checks its range; errors name `where` and show
+// the value as `shown` (as the user wrote it: 'text', or the TOML value).
+// REQUIRES: setting.kind != kPathList
+Result<SettingValue> ParseText(const Setting& setting, const std::string& text,
+                               const std::string& where, const std::string& shown) {
+  switch (setting.kind) {
+    case SettingKind::kText:
+      return SettingValue(text);
+    case SettingKind::kChoice: {
+      std::string_view choices = setting.choices;
+      for (size_t start = 0; start <= choices.size();) {
+        size_t end = std::min(choices.find('|', start), choices.size());
+        if (choices.substr(start, end - start) == text) return SettingValue(text);
+        start = end + 1;
+      }
+      return Invalid(setting, where, shown);
+    }
+    case SettingKind::kInteger: {
+      char* end = nullptr;
+      errno = 0;
+      long long v = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || errno != 0 || v < setting.min || v > setting.max) {
+        return Invalid(setting, where, shown);
+      }
+      return SettingValue(static_cast<int64_t>(v));
+    }
+    case SettingKind::kSize: {
+      Result<uint64_t> size = ParseSize(text);
+      if (!size.ok()) return size.status().WithContext(where);
+      if (*size < static_cast<uint64_t>(setting.min) ||
+          (setting.max != INT64_MAX && *size > static_cast<uint64_t>(setting.max))) {
+        return Invalid(setting, where, shown);
+      }
+      if (setting.check != nullptr) RETURN_IF_ERROR(setting.check(*size, where));
+      return SettingValue(*size);
+    }
+    case SettingKind::kBoolean: {
+      Result<bool> value = ParseBoolean(text);
+      if (!value.ok()) return Invalid(setting, where, shown);
+      return SettingValue(*value);
+    }
+    case SettingKind::kDuration: {
+      Result<uint64_t> seconds = ParseDuration(text);
+      if (!seconds.ok()) return seconds.status().WithContext(where);
+      return SettingValue(*seconds);
+    }
+    case SettingKind::kPathList:
+      break;
+  }
+  std::abort();
+}
+
+// The parsed `value` into `setting`'s member of `s`, recording `source`.
+void Store(const Setting& setting, SettingValue value, const std::string& source, Settings* s) {
+  std::visit(
+      [&](auto member) {
+        auto& target = s->*member;
+        using Target = std::remove_reference_t<decltype(target)>;
+        if constexpr (std::is_same_v<Target, std::optional<std::string>> ||
+                      std::is_same_v<Target, std::string>) {
+          target = std::get<std::string>(std::move(value));
+        } else if constexpr (std::is_same_v<Target, std::optional<int>> ||
+                             std::is_same_v<Target, int>) {
+          target = static_cast<int>(std::get<int64_t>(value));
+        } else if constexpr (std::is_same_v<Target, std::optional<uint64_t>> ||
+                             std::is_same_v<Target, uint64_t>) {
+          target = std::get<uint64_t>(value);
+        } else if constexpr (std::is_same_v<Target, bool>) {
+          target = std::get<bool>(value);
+        } else {
+          target = std::get<std::vector<std::string>>(std::move(value));
+        }
+      },
+      setting.field);
+  s->sources[std::string(setting.key)] = source;
+}
+
+// --- The file ---
+
 std::optional<std::string> DefaultConfigPath() {
   std::optional<std::string> dir = XdgReductoDirectory("XDG_CONFIG_HOME", ".config");
   if (!dir) return std::nullopt;
   return *dir + "/config.toml";
 }
 
-Result<int64_t> ParseInt(const std::string& text, const std::string& what) {
-  char* end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0') return Status::InvalidArgument(what + " must be an integer, got '" + text + "'");
-  return static_cast<int64_t>(v);
+// A TOML value as the file shows it, for messages.
+std::string ShowToml(const toml::node& node) {
+  if (auto v = node.value_exact<std::string>()) return "\"" + *v + "\"";
+  if (auto v = node.value_exact<int64_t>()) return std::to_string(*v);
+  if (auto v = node.value_exact<bool>()) return *v ? "true" : "false";
+  if (node.is_array()) return "an array";
+  if (node.is_table()) return "a table";
+  return "a value of another type";
 }
 
-// A TOML value that may be an integer or a size string ("8K").
-Result<uint64_t> SizeValue(const toml::node& node, const std::string& key) {
-  if (auto v = node.value<int64_t>(); v && *v >= 0) return static_cast<uint64_t>(*v);
-  if (auto text = node.value<std::string>()) {
-    auto size = ParseSize(*text);
-    if (!size.ok()) return size.status().WithContext(key);
-    return size;
+// The text of a TOML value whose type fits `kind`; nullopt otherwise.
+std::optional<std::string> TomlText(SettingKind kind, const toml::node& node) {
+  switch (kind) {
+    case SettingKind::kInteger:
+      if (auto v = node.value_exact<int64_t>()) return std::to_string(*v);
+      return std::nullopt;
+    case SettingKind::kSize:
+      if (auto v = node.value_exact<int64_t>(); v && *v >= 0) return std::to_string(*v);
+      return node.value_exact<std::string>();
+    case SettingKind::kBoolean:
+      if (auto v = node.value_exact<bool>()) return *v ? "true" : "false";
+      return std::nullopt;
+    default:
+      return node.value_exact<std::string>();
   }
-  return Status::InvalidArgument(key + " must be a size such as 8192 or \"8K\"");
-}
-
-Status ApplyChunkingTable(const toml::table& table, const std::string& file, Settings* s) {
-  for (const auto& [key, node] : table) {
-    std::string k(key.str());
-    std::string where = file + ": chunking." + k;
-    if (k == "avg") {
-      ASSIGN_OR_RETURN(s->avg_size, SizeValue(node, where));
-    } else if (k == "min") {
-      ASSIGN_OR_RETURN(uint64_t v, SizeValue(node, where));
-      s->min_size = v;
-    } else if (k == "max") {
-      ASSIGN_OR_RETURN(uint64_t v, SizeValue(node, where));
-      s->max_size = v;
-    } else if (k == "normalization") {
-      auto v = node.value<int64_t>();
-      if (!v) return Status::InvalidArgument(where + " must be an integer 0..3");
-      s->normalization = static_cast<int>(*v);
-    } else {
-      return Status::InvalidArgument("unknown key chunking." + k + " in " + file +
-                                     " (known: avg, min, max, normalization)");
-    }
-  }
-  return Status::Ok();
-}
-
-// [retention]: durations kept as text; `reducto gc` parses them (ParseDuration).
-Status ApplyRetentionTable(const toml::table& table, const std::string& file, Settings* s) {
-  for (const auto& [key, node] : table) {
-    std::string k(key.str());
-    auto v = node.value<std::string>();
-    if (k != "corpus_max_age" && k != "leftover_max_age") {
-      return Status::InvalidArgument("unknown key retention." + k + " in " + file +
-                                     " (known: corpus_max_age, leftover_max_age)");
-    }
-    if (!v) return Status::InvalidArgument(file + ": retention." + k + " must be a duration such as \"90d\"");
-    if (k == "corpus_max_age") s->corpus_max_age = *v;
-    else s->leftover_max_age = *v;
-  }
-  return Status::Ok();
 }
 
 // `trusted_keys = ["release.pub", ...]`: paths relative to the file's directory.
-Status ApplyTrustedKeys(const toml::node& node, const std::string& path, Settings* s) {
+Result<SettingValue> PathListFromToml(const Setting& setting, const toml::node& node,
+                                      const std::string& path, const std::string& where) {
   const toml::array* array = node.as_array();
-  std::string error = path + ": trusted_keys must be an array of public key file paths, " +
-                      "e.g. trusted_keys = [\"release.pub\"]";
-  if (array == nullptr) return Status::InvalidArgument(error);
+  if (array == nullptr) return Invalid(setting, where, ShowToml(node));
   std::filesystem::path base = std::filesystem::path(path).parent_path();
-  s->trusted_keys.clear();
+  std::vector<std::string> paths;
   for (const toml::node& element : *array) {
-    auto v = element.value<std::string>();
-    if (!v || v->empty()) return Status::InvalidArgument(error);
-    s->trusted_keys.push_back((base / *v).lexically_normal().string());
+    auto v = element.value_exact<std::string>();
+    if (!v || v->empty()) return Invalid(setting, where, ShowToml(element) + " in the array");
+    paths.push_back((base / *v).lexically_normal().string());
+  }
+  return SettingValue(std::move(paths));
+}
+
+Status ApplyFileValue(const Setting& setting, const toml::node& node, const std::string& path,
+                      Settings* s) {
+  const std::string where = path + ": " + std::string(setting.key);
+  const std::string source = "`" + std::string(setting.key) + "` in " + path;
+  if (setting.kind == SettingKind::kPathList) {
+    ASSIGN_OR_RETURN(SettingValue value, PathListFromToml(setting, node, path, where));
+    Store(setting, std::move(value), source, s);
+    return Status::Ok();
+  }
+  std::optional<std::string> text = TomlText(setting.kind, node);
+  if (!text) return Invalid(setting, where, ShowToml(node));
+  ASSIGN_OR_RETURN(SettingValue value, ParseText(setting, *text, where, ShowToml(node)));
+  Store(setting, std::move(value), source, s);
+  return Status::Ok();
+}
+
+// The keys of the file under `prefix` ("" for the top level; "chunking." for
+// [chunking]), tables as [name], for the message about an unknown key.
+std::string KnownKeys(std::string_view prefix) {
+  std::vector<std::string> keys;
+  for (const Setting& setting : SettingTable()) {
+    if (!setting.key.starts_with(prefix)) continue;
+    std::string_view rest = setting.key.substr(prefix.size());
+    size_t dot = rest.find('.');
+    std::string key = dot == std::string_view::npos ? std::string(rest)
+                                                    : "[" + std::string(rest.substr(0, dot)) + "]";
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  std::stable_partition(keys.begin(), keys.end(), [](const std::string& k) { return k[0] != '['; });
+  std::string text;
+  for (const std::string& key : keys) text += (text.empty() ? "" : ", ") + key;
+  return text;
+}
+
+// Whether some key of the table is under [name].
+bool IsTableName(std::string_view name) {
+  return std::any_of(SettingTable().begin(), SettingTable().end(), [&](const Setting& setting) {
+    return setting.key.size() > name.size() && setting.key.starts_with(name) &&
+           setting.key[name.size()] == '.';
+  });
+}
+
+const Setting* FindKey(std::string_view key) {
+  for (const Setting& setting : SettingTable()) {
+    if (setting.key == key) return &setting;
+  }
+  return nullptr;
+}
+
+Status ApplyTable(const toml::table& table, const std::string& prefix, const std::string& path,
+                  Settings* s) {
+  for (const auto& [name, node] : table) {
+    const std::string key = prefix + std::string(name.str());
+    if (const Setting* setting = FindKey(key)) {
+      RETURN_IF_ERROR(ApplyFileValue(*setting, node, path, s));
+    } else if (prefix.empty() && IsTableName(key) && node.is_table()) {
+      RETURN_IF_ERROR(ApplyTable(*node.as_table(), key + ".", path, s));
+    } else if (prefix.empty()) {
+      return Status::InvalidArgument("unknown key '" + key + "' in " + path + " (known: " +
+                                     KnownKeys("") + ")");
+    } else {
+      return Status::InvalidArgument("unknown key " + key + " in " + path + " (known: " +
+                                     KnownKeys(prefix) + ")");
+    }
   }
   return Status::Ok();
 }
@@ -114,119 +362,71 @@ Status ApplyFile(const std::string& path, Settings* s) {
     return Status::InvalidArgument("cannot parse " + path + " at line " + std::to_string(where.line) +
                                    ": " + std::string(e.description()) + " (fix the file or pass --config)");
   }
-  for (const auto& [key, node] : root) {
-    std::string k(key.str());
-    if (k == "corpus") {
-      auto v = node.value<std::string>();
-      if (!v) return Status::InvalidArgument(path + ": corpus must be a string (a corpus directory)");
-      s->corpus = *v;
-      s->corpus_source = "`corpus` in " + path;
-    } else if (k == "fallback") {
-      auto v = node.value<std::string>();
-      ASSIGN_OR_RETURN(s->fallback_standalone, ParseFallback(v.value_or(""), path + ": fallback"));
-    } else if (k == "level") {
-      auto v = node.value<int64_t>();
-      if (!v) return Status::InvalidArgument(path + ": level must be an integer 1..22");
-      s->level = static_cast<int>(*v);
-    } else if (k == "block_size") {
-      ASSIGN_OR_RETURN(s->block_size, SizeValue(node, path + ": block_size"));
-    } else if (k == "cache_size") {
-      ASSIGN_OR_RETURN(s->cache_size, SizeValue(node, path + ": cache_size"));
-      RETURN_IF_ERROR(CheckCacheSize(s->cache_size, path + ": cache_size"));
-    } else if (k == "max_output") {
-      ASSIGN_OR_RETURN(s->max_output, SizeValue(node, path + ": max_output"));
-    } else if (k == "threads") {
-      auto v = node.value<int64_t>();
-      if (!v || *v < 0 || *v > kMaxThreads) {
-        return Status::InvalidArgument(path + ": threads must be an integer 0.." +
-                                       std::to_string(kMaxThreads) + " (0: one per core)");
-      }
-      s->threads = static_cast<int>(*v);
-    } else if (k == "chunking" && node.is_table()) {
-      RETURN_IF_ERROR(ApplyChunkingTable(*node.as_table(), path, s));
-    } else if (k == "audit_log" || k == "audit_sign_key") {
-      auto v = node.value<std::string>();
-      if (!v) return Status::InvalidArgument(path + ": " + k + " must be a path (or \"off\")");
-      (k == "audit_log" ? s->audit_log : s->audit_sign_key) = *v;
-    } else if (k == "retention" && node.is_table()) {
-      RETURN_IF_ERROR(ApplyRetentionTable(*node.as_table(), path, s));
-    } else if (k == "trusted_keys") {
-      RETURN_IF_ERROR(ApplyTrustedKeys(node, path, s));
-    } else if (k == "usage") {
-      auto v = node.value<bool>();
-      if (!v) return Status::InvalidArgument(path + ": usage must be true or false");
-      s->usage = *v;
-    } else {
-      return Status::InvalidArgument(
-          "unknown key '" + k + "' in " + path +
-          " (known: corpus, fallback, level, block_size, threads, cache_size, max_output, "
-          "trusted_keys, usage, audit_log, "
-          "audit_sign_key, [chunking], [retention])");
-    }
-  }
+  RETURN_IF_ERROR(ApplyTable(root, "", path, s));
   s->source = path;
   return Status::Ok();
 }
 
+// --- The environment ---
+
 Status ApplyEnvironment(Settings* s) {
-  if (const char* v = std::getenv("REDUCTO_CORPUS"); v != nullptr && *v != '\0') {
-    s->corpus = v;
-    s->corpus_source = "REDUCTO_CORPUS";
-  }
-  if (const char* v = std::getenv("REDUCTO_FALLBACK"); v != nullptr && *v != '\0') {
-    ASSIGN_OR_RETURN(s->fallback_standalone, ParseFallback(v, "REDUCTO_FALLBACK"));
-  }
-  if (const char* v = std::getenv("REDUCTO_LEVEL"); v != nullptr && *v != '\0') {
-    ASSIGN_OR_RETURN(int64_t level, ParseInt(v, "REDUCTO_LEVEL"));
-    s->level = static_cast<int>(level);
-  }
-  if (const char* v = std::getenv("REDUCTO_AUDIT_LOG"); v != nullptr && *v != '\0') s->audit_log = v;
-  if (const char* v = std::getenv("REDUCTO_THREADS"); v != nullptr && *v != '\0') {
-    ASSIGN_OR_RETURN(int64_t threads, ParseInt(v, "REDUCTO_THREADS"));
-    if (threads < 0 || threads > kMaxThreads) {
-      return Status::InvalidArgument("REDUCTO_THREADS must be 0.." + std::to_string(kMaxThreads) +
-                                     " (0: one per core)");
+  for (const Setting& setting : SettingTable()) {
+    if (setting.env.empty()) continue;
+    const std::string name(setting.env);
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr || *v == '\0') continue;
+    if (setting.kind == SettingKind::kPathList) {
+      std::vector<std::string> paths;
+      std::string list = v;
+      for (size_t start = 0; start <= list.size();) {
+        size_t end = std::min(list.find(':', start), list.size());
+        if (end > start) paths.push_back(list.substr(start, end - start));
+        start = end + 1;
+      }
+      Store(setting, std::move(paths), name, s);
+      continue;
     }
-    s->threads = static_cast<int>(threads);
+    ASSIGN_OR_RETURN(SettingValue value, ParseText(setting, v, name, Quoted(v)));
+    Store(setting, std::move(value), name, s);
   }
-  if (const char* v = std::getenv("REDUCTO_CACHE_SIZE"); v != nullptr && *v != '\0') {
-    auto size = ParseSize(v);
-    if (!size.ok()) return size.status().WithContext("REDUCTO_CACHE_SIZE");
-    RETURN_IF_ERROR(CheckCacheSize(*size, "REDUCTO_CACHE_SIZE"));
-    s->cache_size = *size;
-  }
-  if (const char* v = std::getenv("REDUCTO_MAX_OUTPUT"); v != nullptr && *v != '\0') {
-    auto size = ParseSize(v);
-    if (!size.ok()) return size.status().WithContext("REDUCTO_MAX_OUTPUT");
-    s->max_output = *size;
-  }
-  if (const char* v = std::getenv("REDUCTO_BLOCK_SIZE"); v != nullptr && *v != '\0') {
-    auto size = ParseSize(v);
-    if (!size.ok()) return size.status().WithContext("REDUCTO_BLOCK_SIZE");
-    s->block_size = *size;
-  }
-  if (const char* v = std::getenv("REDUCTO_AVG_SIZE"); v != nullptr && *v != '\0') {
-    auto size = ParseSize(v);
-    if (!size.ok()) return size.status().WithContext("REDUCTO_AVG_SIZE");
-    s->avg_size = *size;
-  }
-  if (const char* v = std::getenv("REDUCTO_USAGE"); v != nullptr && *v != '\0') {
-    std::string text = v;
-    if (text == "1" || text == "true" || text == "on") {
-      s->usage = true;
-    } else if (text == "0" || text == "false" || text == "off") {
-      s->usage = false;
-    } else {
-      return Status::InvalidArgument("REDUCTO_USAGE must be 1 or 0 (true/false, on/off), got '" + text + "'");
-    }
-  }
-  if (const char* v = std::getenv("REDUCTO_TRUSTED_KEYS"); v != nullptr && *v != '\0') {
-    s->trusted_keys.clear();
-    std::string list = v;
-    for (size_t start = 0; start <= list.size();) {
-      size_t end = std::min(list.find(':', start), list.size());
-      if (end > start) s->trusted_keys.push_back(list.substr(start, end - start));
-      start = end + 1;
+  return Status::Ok();
+}
+
+// --- The flags ---
+
+// A setting flag added to a command, and what it was given.
+struct SettingFlag {
+  const Setting* setting;
+  std::string name;                   // The first of its names, for messages and sources.
+  std::optional<std::string> value;   // A flag with a value.
+  std::vector<std::string> values;    // A repeatable flag (kPathList).
+  std::optional<std::string> fixed;   // A flag without a value: what it gives.
+  bool given = false;                 // ... and whether it was.
+};
+
+// The setting flags of each command. CLI11 writes into the entries as it parses, so they
+// must not move: a list per command, and commands live as long as the program.
+std::map<const CLI::App*, std::list<SettingFlag>>& FlagsByCommand() {
+  static std::map<const CLI::App*, std::list<SettingFlag>> flags;
+  return flags;
+}
+
+std::string FirstName(std::string_view names) {
+  return std::string(names.substr(0, names.find(',')));
+}
+
+Status ApplyFlags(const CLI::App* command, Settings* s) {
+  auto it = FlagsByCommand().find(command);
+  if (it == FlagsByCommand().end()) return Status::Ok();
+  for (const SettingFlag& flag : it->second) {
+    const Setting& setting = *flag.setting;
+    std::optional<std::string> text = flag.given ? flag.fixed : flag.value;
+    if (setting.kind == SettingKind::kPathList && !flag.values.empty()) {
+      Store(setting, flag.values, flag.name, s);
+    } else if (text) {
+      ASSIGN_OR_RETURN(SettingValue value,
+                       ParseText(setting, *text, flag.name, Quoted(*text)));
+      Store(setting, std::move(value), flag.name, s);
     }
   }
   return Status::Ok();
@@ -234,7 +434,36 @@ Status ApplyEnvironment(Settings* s) {
 
 }  // namespace
 
-Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path) {
+CLI::Option* AddSettingFlag(CLI::App* command, std::string_view key, const std::string& help) {
+  const Setting& setting = FindSetting(key);
+  SettingFlag& flag = FlagsByCommand()[command].emplace_back();
+  flag.setting = &setting;
+  flag.name = FirstName(setting.flag);
+  const std::string names(setting.flag);
+  const std::string text = help.empty() ? std::string(setting.help) : help;
+  if (!setting.flag_value.empty()) {
+    flag.fixed = std::string(setting.flag_value);
+    return command->add_flag(names, flag.given, text);
+  }
+  if (setting.kind == SettingKind::kPathList) {
+    return command->add_option(names, flag.values, text)
+        ->allow_extra_args(false)
+        ->option_text(std::string(setting.value_name) + " ...");
+  }
+  return command->add_option(names, flag.value, text)->option_text(std::string(setting.value_name));
+}
+
+CLI::Option* AddSettingAlias(CLI::App* command, std::string_view key, const std::string& name,
+                             const std::string& value, const std::string& help) {
+  SettingFlag& flag = FlagsByCommand()[command].emplace_back();
+  flag.setting = &FindSetting(key);
+  flag.name = FirstName(name);
+  flag.fixed = value;
+  return command->add_flag(name, flag.given, help);
+}
+
+Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path,
+                              const CLI::App* command) {
   Settings settings;
   if (explicit_path) {
     if (!std::filesystem::is_regular_file(*explicit_path)) {
@@ -245,14 +474,8 @@ Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path) {
     RETURN_IF_ERROR(ApplyFile(*path, &settings));
   }
   RETURN_IF_ERROR(ApplyEnvironment(&settings));
+  if (command != nullptr) RETURN_IF_ERROR(ApplyFlags(command, &settings));
   return settings;
-}
-
-Result<bool> ParseFallback(const std::string& text, const std::string& where) {
-  if (text == "standalone") return true;
-  if (text == "error") return false;
-  return Status::InvalidArgument(where + " takes \"error\" (fail when the corpus cannot be "
-                                 "found, the default) or \"standalone\", got '" + text + "'");
 }
 
 Result<uint64_t> ParseSize(const std::string& text) {

@@ -2,12 +2,24 @@
 // command-line flags over environment variables over the TOML configuration file
 // (--config FILE, else $XDG_CONFIG_HOME/reducto/config.toml, else
 // ~/.config/reducto/config.toml) over built-in defaults.
+//
+// Every setting is one row of one table (SettingTable() in settings.cc): its config
+// key, environment variable, flag, kind of value and range, and the Settings member it
+// fills. The three layers read that table only, so a value is parsed and range-checked
+// the same way wherever it comes from, and every error names where it came from
+// ("FILE: threads", "REDUCTO_THREADS", "--threads"). Adding a setting is adding a row
+// (and a member here, and a line in the README's configuration table).
 #ifndef REDUCTO_CLI_SETTINGS_H_
 #define REDUCTO_CLI_SETTINGS_H_
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "reducto/status.h"
@@ -19,48 +31,109 @@ inline constexpr int kMaxThreads = 256;
 
 struct Settings {
   std::optional<std::string> corpus;  // Default corpus directory (key `corpus`).
-  // Where `corpus` came from, for messages: "REDUCTO_CORPUS" or "`corpus` in FILE".
-  std::string corpus_source;
-  // When the corpus cannot be found, compress writes a standalone container instead of
-  // failing (key `fallback` = "standalone" | "error", env REDUCTO_FALLBACK, --fallback).
-  bool fallback_standalone = false;
-  std::optional<int> level;           // zstd level (key `level`); unset: the profile's.
-  uint64_t block_size = 4u << 20;     // Container block size (key `block_size`).
-  int threads = 0;                    // compress/decompress threads, 0 = one per core (key `threads`).
-  uint64_t cache_size = 0;            // Corpus cache, 0 = the library default (key `cache_size`).
-  uint64_t max_output = 0;            // decompress output limit, 0 = none (key `max_output`).
+  // When the corpus cannot be found: "error" (fail) or "standalone" (compress writes a
+  // standalone container instead).
+  std::string fallback = "error";
+  std::optional<int> level;           // zstd level; unset: the profile's.
+  uint64_t block_size = 4u << 20;     // Container block size.
+  int threads = 0;                    // compress/decompress threads, 0 = one per core.
+  uint64_t cache_size = 0;            // Corpus cache, 0 = the library default.
+  uint64_t max_output = 0;            // decompress output limit, 0 = none.
   uint64_t avg_size = 8192;           // Chunking for corpus build / chunk ([chunking]).
   std::optional<uint64_t> min_size;
   std::optional<uint64_t> max_size;
   int normalization = 1;
-  // Public key files whose signatures make a corpus trusted (key `trusted_keys`, an
-  // array; env REDUCTO_TRUSTED_KEYS, colon-separated; --trusted-key replaces both).
-  // Relative paths in the file are relative to the file's directory.
+  // Public key files whose signatures make a corpus trusted. Relative paths in the
+  // file are relative to the file's directory; each layer replaces the one below.
   std::vector<std::string> trusted_keys;
-  // Record which corpus chunks compress uses, in the usage store beside the corpus
-  // (key `usage`, a boolean; env REDUCTO_USAGE=0/1; --no-usage turns it off).
+  // Record which corpus chunks compress uses, in the usage store beside the corpus.
   bool usage = true;
-  // [retention]: what `reducto gc` deletes (durations as "90d"; ParseDuration).
-  std::optional<std::string> corpus_max_age;    // retention.corpus_max_age; unset: keep.
-  std::string leftover_max_age = "1h";          // retention.leftover_max_age.
-  // The audit log (key `audit_log`, env REDUCTO_AUDIT_LOG; "off" disables it); unset:
-  // $XDG_STATE_HOME/reducto/audit.log. `audit_sign_key`: secret key that signs its head.
+  // [retention]: what `reducto gc` deletes, in seconds.
+  std::optional<uint64_t> corpus_max_age;   // unset: keep corpora whatever their age.
+  uint64_t leftover_max_age = 3600;
+  // The audit log ("off" disables it); unset: $XDG_STATE_HOME/reducto/audit.log.
+  // `audit_sign_key`: secret key that signs its head.
   std::optional<std::string> audit_log;
   std::optional<std::string> audit_sign_key;
-  std::string source;                 // Which file the settings came from, if any.
+
+  std::string source;  // Which file the settings came from, if any.
+  // Where each setting not at its default came from, by config key: "`corpus` in
+  // FILE", "REDUCTO_CORPUS" or "-c".
+  std::map<std::string, std::string, std::less<>> sources;
+
+  // Where the setting `key` came from (see `sources`); "" for the default.
+  std::string SourceOf(std::string_view key) const;
+  // Whether a flag gave the setting `key`.
+  bool FromFlag(std::string_view key) const { return SourceOf(key).starts_with("-"); }
 };
 
+// What values a setting takes. Text layers (environment, flags) parse the text; the
+// file's TOML values are taken as that text when their TOML type fits the kind.
+enum class SettingKind {
+  kText,      // Any string (a path, a directory).
+  kChoice,    // One of `choices`.
+  kInteger,   // A decimal integer in min..max (TOML: an integer).
+  kSize,      // ParseSize() (TOML: also a non-negative integer), in min..max.
+  kBoolean,   // true/false; in text also 1/0 and on/off (TOML: a boolean).
+  kDuration,  // ParseDuration() ("90d"), stored in seconds.
+  kPathList,  // TOML: an array of paths relative to the file; environment: colon-
+              // separated; flag: repeatable. Each layer replaces the one below.
+};
+
+// The Settings member a row fills, by type.
+using SettingField =
+    std::variant<std::optional<std::string> Settings::*, std::string Settings::*,
+                 std::optional<int> Settings::*, int Settings::*, uint64_t Settings::*,
+                 std::optional<uint64_t> Settings::*, bool Settings::*,
+                 std::vector<std::string> Settings::*>;
+
+// One setting: a row of the table.
+struct Setting {
+  std::string_view key = {};  // In the config file; "chunking.avg" is `avg` under [chunking].
+  SettingKind kind = SettingKind::kText;
+  SettingField field = {};
+  std::string_view env = {};   // Environment variable; "" when none.
+  std::string_view flag = {};  // CLI11 names, e.g. "--threads,-T"; messages and sources name
+                          // the flag by the first. "" when none.
+  // For a flag that takes no value, the value it gives (--no-usage: "false").
+  std::string_view flag_value = {};
+  std::string_view value_name = {};  // In help: N, SIZE, DIR, FILE, ...
+  std::string_view help = {};
+  // What a value must be, for messages: "<where> must be <expected>, got <value>".
+  std::string_view expected = {};
+  int64_t min = 0;  // kInteger and kSize: the range, inclusive.
+  int64_t max = INT64_MAX;
+  std::string_view choices = {};  // kChoice: "error|standalone".
+  // More than a range: InvalidArgument naming `where`, e.g. CheckCacheSize.
+  Status (*check)(uint64_t value, const std::string& where) = nullptr;
+};
+
+// Every setting, in the order the config file's keys are listed in messages.
+const std::vector<Setting>& SettingTable();
+// The row whose config key is `key`. REQUIRES: there is one.
+const Setting& FindSetting(std::string_view key);
+
+// The value of `setting` in `settings` as text ("unset" for an unset optional; lists
+// joined by ", "; durations in seconds).
+std::string SettingText(const Settings& settings, const Setting& setting);
+
+// Adds the flag of the setting `key` to `command`, with the row's help unless `help`
+// is given. Its value, when given, is the top layer of LoadSettings(…, command).
+CLI::Option* AddSettingFlag(CLI::App* command, std::string_view key, const std::string& help = "");
+// Adds `name`, a flag without a value that gives the setting `key` the text `value`,
+// as its own flag would (e.g. --no-fallback: fallback "error").
+CLI::Option* AddSettingAlias(CLI::App* command, std::string_view key, const std::string& name,
+                             const std::string& value, const std::string& help);
+
 // Reads the file (if `explicit_path` is set it must exist; the default path may be
-// absent), then applies the REDUCTO_* environment variables.
-Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path);
+// absent), then applies the REDUCTO_* environment variables, then the setting flags
+// given to `command` (none when it is null).
+Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path,
+                              const CLI::App* command = nullptr);
 
 // $`variable`/reducto, else $HOME/`under_home`/reducto (the XDG base directories);
 // nullopt without either.
 std::optional<std::string> XdgReductoDirectory(const char* variable, const char* under_home);
-
-// "standalone" (true) or "error" (false), the values of --fallback, `fallback` and
-// REDUCTO_FALLBACK; InvalidArgument naming `where` otherwise.
-Result<bool> ParseFallback(const std::string& text, const std::string& where);
 
 // "8192", "8K", "8KiB", "4M", "1G" (binary multiples). InvalidArgument otherwise.
 Result<uint64_t> ParseSize(const std::string& text);

@@ -2,17 +2,11 @@
 
 namespace reducto::cli {
 
-void TrustFlags::Register(CLI::App* cmd) {
-  cmd->add_option("--trusted-key", keys,
-                  "public key file (NAME.pub) whose signature makes a corpus trusted; "
-                  "repeatable; replaces `trusted_keys` of the config and REDUCTO_TRUSTED_KEYS")
-      ->allow_extra_args(false);
-}
+void TrustFlags::Register(CLI::App* cmd) { AddSettingFlag(cmd, "trusted_keys"); }
 
 Result<std::vector<PublicKey>> TrustFlags::Resolve(const Settings& settings) const {
-  const std::vector<std::string>& paths = keys.empty() ? settings.trusted_keys : keys;
   std::vector<PublicKey> trusted;
-  for (const std::string& path : paths) {
+  for (const std::string& path : settings.trusted_keys) {
     auto key = ReadPublicKeyFile(path);
     if (!key.ok()) return key.status().WithContext("trusted key");
     trusted.push_back(*key);

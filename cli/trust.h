@@ -16,12 +16,10 @@
 
 namespace reducto::cli {
 
-// --trusted-key PUB, repeatable.
+// --trusted-key PUB, repeatable: the setting `trusted_keys` as a flag.
 struct TrustFlags {
-  std::vector<std::string> keys;
-
   void Register(CLI::App* cmd);
-  // Reads the trusted public keys: the flags' when given, else the settings'. An empty
+  // Reads the trusted public keys of the settings (the flags' when given). An empty
   // result means no trust policy. Errors name the key file and what to pass instead.
   Result<std::vector<PublicKey>> Resolve(const Settings& settings) const;
   // Resolve() against the settings that `ctx` loads, for commands that need no others.

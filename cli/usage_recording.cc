@@ -10,11 +10,7 @@
 
 namespace reducto::cli {
 
-void UsageFlags::Register(CLI::App* cmd) {
-  cmd->add_flag("--no-usage", no_usage,
-                "do not record which corpus chunks this compression used (the usage store beside "
-                "the corpus, read by `corpus prune --unused-since`)");
-}
+void UsageFlags::Register(CLI::App* cmd) { AddSettingFlag(cmd, "usage"); }
 
 CorpusUsageRecorder MakeUsageRecorder(const std::string& corpus_dir) {
   auto info = ReadCorpusInfo(corpus_dir);  // Compress reports any problem with it.

@@ -12,12 +12,11 @@
 
 namespace reducto::cli {
 
+// --no-usage: the setting `usage` as a flag.
 struct UsageFlags {
-  bool no_usage = false;
-
   void Register(CLI::App* cmd);
   // Recording is on unless --no-usage, REDUCTO_USAGE=0 or `usage = false` says otherwise.
-  bool Enabled(const Settings& settings) const { return !no_usage && settings.usage; }
+  bool Enabled(const Settings& settings) const { return settings.usage; }
 };
 
 // A recorder for compressing against the corpus at `corpus_dir`: it merges ranges

@@ -38,7 +38,10 @@ expect_exit "an unknown short option" 2 "^reducto: reducto compress has no optio
   "$R" compress -x -c corpus new -o y.rdc
 expect_exit "CLI11's own errors carry the prefix" 2 "^reducto: --output is required \(\`reducto help corpus build\` lists the options\)" \
   "$R" corpus build ref
-expect_exit "  and name the command" 2 "^reducto: .*not in range.*reducto help compress" \
+expect_exit "  and name the command" 2 "^reducto: Could not convert: --max-counted-chunks.*reducto help corpus optimize" \
+  "$R" corpus optimize --budget 1M -o opt --max-counted-chunks lots ref
+expect_exit "a setting flag out of range names the flag and the range" 2 \
+  "^reducto: invalid argument: --threads must be an integer 0\.\.256 \(0: one per core\), got '999'" \
   "$R" compress -T 999 -c corpus new -o y.rdc
 expect_ok "flags after the input are still flags" "$R" compress -c corpus new -o z.rdc -f -q
 check "  (quiet)" [ ! -s "$W/err" ]

@@ -46,7 +46,7 @@ expect_exit "  --fallback error overrides it" 1 "corpus nope not found" \
 expect_exit "  so does --no-fallback" 1 "corpus nope not found" \
   "$R" compress --no-fallback -c nope new -o y.rdc
 rm xdg/reducto/config.toml
-expect_exit "REDUCTO_FALLBACK=maybe is refused" 2 "REDUCTO_FALLBACK takes \"error\"" \
+expect_exit "REDUCTO_FALLBACK=maybe is refused" 2 "REDUCTO_FALLBACK must be \"error\"" \
   env REDUCTO_FALLBACK=maybe "$R" compress -c corpus new -o y.rdc
 expect_exit "--fallback maybe is refused" 2 "fallback" \
   "$R" compress --fallback maybe -c corpus new -o y.rdc
