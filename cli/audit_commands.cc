@@ -12,38 +12,19 @@
 #include "reducto/corpus.h"
 #include "reducto/prune.h"
 #include "reducto/signing.h"
-#include "corpus_origin.h"
+#include "session.h"
 #include "trust.h"
 
 namespace reducto::cli {
 namespace {
 
-// The operations that reach the audit log: everything that makes, changes, uses,
-// checks or deletes a corpus.
-const std::set<std::string>& AuditedOperations() {
-  static const std::set<std::string> operations = {
-      "compress",      "decompress",   "corpus build", "corpus update", "corpus optimize",
-      "corpus prune",  "corpus delete", "corpus sign", "corpus verify", "gc",
-      "test"};
-  return operations;
-}
-
-// The log to write, or nullopt when auditing is off or there is nowhere to put it.
-std::optional<std::string> AuditLogPath(const Settings& settings) {
-  if (settings.audit_log) {
-    if (*settings.audit_log == "off" || settings.audit_log->empty()) return std::nullopt;
-    return *settings.audit_log;
-  }
-  std::optional<std::string> state = StateDirectory();
-  if (!state) return std::nullopt;
-  return *state + "/audit.log";
-}
-
-// The anchor of `log` (docs/audit.md, "Anchor"): a copy of its head in the state
-// directory; empty when there is no state directory.
-std::string AuditAnchorPath(const std::string& log) {
-  std::optional<std::string> state = StateDirectory();
-  return state ? *state + "/audit-anchors/" + AuditAnchorName(log) : "";
+// The session whose audit log is `log` when given, else the settings' (none when
+// auditing is off or there is nowhere to put it); `sign`: it reads the signing key.
+std::unique_ptr<Session> AuditSession(Settings settings, const std::optional<std::string>& log,
+                                      bool sign) {
+  if (log) settings.audit_log = *log;
+  auto session = OpenSession(settings, SessionUse{nullptr, false, sign});
+  return session.ok() ? std::move(session).value() : nullptr;  // Without origin: no error.
 }
 
 std::string OperationName(const CLI::App& command) {
@@ -112,36 +93,19 @@ bool Succeeded(const AuditEntry& entry) {
 
 void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code) {
   const std::string operation = OperationName(command);
-  if (!AuditedOperations().contains(operation)) return;
+  if (!IsAuditedOperation(operation)) return;
   // The file and the environment: no flag names the audit log, and the entry is
   // written even when a flag was wrong.
   auto settings = cli::LoadSettings(ctx.config_path);
   if (!settings.ok()) return;  // The command already said what is wrong with them.
-  std::optional<std::string> log = AuditLogPath(*settings);
-  if (!log) return;
+  std::unique_ptr<Session> session = AuditSession(*settings, std::nullopt, true);
+  if (session == nullptr || session->audit_log().empty()) return;
   AuditEntry entry;
   entry.operation = operation;
   entry.corpus = CorpusOf(command, ctx.audit);
   entry.args = Arguments(command);
   entry.outcome = Outcome(exit_code, ctx.audit);
-  std::optional<SecretKey> key;
-  if (settings->audit_sign_key) {
-    auto read = ReadSecretKeyFile(*settings->audit_sign_key);
-    if (!read.ok()) {
-      std::fprintf(stderr, "reducto: warning: audit log not signed: %s\n",
-                   read.status().ToString().c_str());
-    } else {
-      key.emplace(std::move(read).value());
-    }
-  }
-  AuditLogOptions options;
-  options.anchor = AuditAnchorPath(*log);
-  options.sign_key = key ? &*key : nullptr;
-  Status appended = AppendAuditEntry(*log, std::move(entry), options);
-  if (!appended.ok()) {
-    std::fprintf(stderr, "reducto: warning: this %s was not recorded in the audit log: %s\n",
-                 operation.c_str(), appended.ToString().c_str());
-  }
+  (void)session->Record(std::move(entry));  // A failure is a warning, given by Record.
 }
 
 namespace {
@@ -179,10 +143,13 @@ struct AuditVerifyCommand {
 
   Status Run(const Context& ctx) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
-    std::optional<std::string> path = log ? log : AuditLogPath(settings);
-    if (!path) return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
+    std::unique_ptr<Session> session = AuditSession(settings, log, false);
+    if (session == nullptr || session->audit_log().empty()) {
+      return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
+    }
+    const std::string* path = &session->audit_log();
     ASSIGN_OR_RETURN(auto trusted, trust.Resolve(settings));
-    auto result = VerifyAuditLog(*path, trusted, AuditAnchorPath(*path));
+    auto result = VerifyAuditLog(*path, trusted, session->AuditAnchorPath());
     if (!result.ok()) return result.status().WithContext("audit log " + *path);
     std::printf("audit log %s: %llu entries, chain intact, head matches%s\n", path->c_str(),
                 static_cast<unsigned long long>(result->entries),
@@ -211,8 +178,11 @@ struct AuditShowCommand {
 
   Status Run(const Context& ctx) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
-    std::optional<std::string> path = log ? log : AuditLogPath(settings);
-    if (!path) return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
+    std::unique_ptr<Session> session = AuditSession(settings, log, false);
+    if (session == nullptr || session->audit_log().empty()) {
+      return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
+    }
+    const std::string* path = &session->audit_log();
     if (outcome && *outcome != "ok" && *outcome != "failed") {
       return Status::InvalidArgument("--outcome takes ok or failed");
     }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -14,7 +15,7 @@
 #include "encryption_flags.h"
 #include "file_arguments.h"
 #include "reducto/encryption.h"
-#include "corpus_origin.h"
+#include "session.h"
 #include "match_warning.h"
 #include "progress.h"
 #include "usage_recording.h"
@@ -102,7 +103,9 @@ struct CompressSetup {
   std::string corpus_dir;
   std::string corpus_source;  // Where corpus_dir came from: -c, the config file, ...
   bool corpus_from_flag = false;
-  bool record_usage = false;
+  std::unique_ptr<Session> session;  // The origin rule and usage recording.
+  CorpusHandle corpus;        // Opened once for every input; empty when standalone.
+  bool fell_back = false;     // The corpus directory is missing: standalone containers.
 };
 
 struct CompressCommand {
@@ -133,7 +136,6 @@ struct CompressCommand {
     // Without --corpus-key, the container's key unlocks an encrypted corpus too.
     options.corpus_key = setup->unlock.empty() ? &setup->key : &setup->unlock;
     RETURN_IF_ERROR(resources.Apply(settings, &options));
-    setup->record_usage = !standalone && usage.Enabled(settings);
     options.level = settings.level;
     ASSIGN_OR_RETURN(options.profile, ParseProfile(profile));
     options.standalone = standalone;
@@ -150,18 +152,35 @@ struct CompressCommand {
     }
     if (!standalone) ctx.audit.corpus_dir = setup->corpus_dir;
     ReportSettings(ctx, settings, *setup);
-    return origin.Apply(settings, &options);
+    ASSIGN_OR_RETURN(setup->session,
+                     OpenSession(settings, SessionUse{&origin, usage.Enabled(settings)}));
+    return standalone ? Status::Ok() : OpenCorpus(setup);
+  }
+
+  // Opens the corpus once for all inputs, with the session's origin rule; a corpus
+  // directory that does not exist at all may fall back to standalone containers (one
+  // that exists but does not open is an error the user must see).
+  Status OpenCorpus(CompressSetup* setup) const {
+    const CompressOptions& options = setup->options;
+    auto corpus = setup->session->OpenCorpus(setup->corpus_dir, options.cache_size,
+                                             options.corpus_key);
+    if (corpus.ok()) {
+      setup->corpus = std::move(corpus).value();
+      return Status::Ok();
+    }
+    std::error_code ec;
+    if (options.fallback_to_standalone && !std::filesystem::exists(setup->corpus_dir, ec) &&
+        !ec) {
+      setup->fell_back = true;
+      return Status::Ok();
+    }
+    return NameCorpusSource(corpus.status(), *setup);
   }
 
   // Compresses `input` into `output`.
   Status CompressOne(Context& ctx, const CompressSetup& setup, const std::string& input,
                      const std::string& output) const {
     CompressOptions options = setup.options;
-    CorpusUsageRecorder recorder;
-    if (setup.record_usage) {
-      recorder = MakeUsageRecorder(setup.corpus_dir);
-      options.use_observer = &recorder;
-    }
     auto source = OpenSource(input);
     if (!source.ok()) return source.status();
     auto sink = OpenOutput(output, input, **source, files.force);
@@ -177,11 +196,12 @@ struct CompressCommand {
     auto start = std::chrono::steady_clock::now();
     TerminalProgress progress(input, ctx.quiet);
     options.progress = progress.observer();
-    auto stats = Compress(standalone ? "" : setup.corpus_dir, **source, out, options);
+    auto stats = setup.corpus ? setup.session->Compress(*setup.corpus, **source, out, options)
+                              : CompressStandalone(**source, out, options);
     progress.Finish();
-    if (!stats.ok()) return NameCorpusSource(stats.status(), setup);
+    if (!stats.ok()) return stats.status();
+    stats->fell_back = setup.fell_back;
     RETURN_IF_ERROR(out.Commit());
-    if (setup.record_usage) RecordUsageOrWarn(recorder, setup.corpus_dir, *stats);
     WarnIfCorpusDamaged(*stats, setup.corpus_dir);
     if (stats->fell_back) ReportFallBack(ctx, setup);
     if (ctx.quiet) return Status::Ok();
@@ -245,6 +265,9 @@ struct DecompressSetup {
   EnvelopeKey unlock;
   DecompressOptions options;
   std::string corpus_dir;
+  std::unique_ptr<Session> session;  // The origin rule.
+  // Opens each corpus the containers name once, for all of them.
+  std::unique_ptr<LocalCorpusResolver> corpora;
 };
 
 struct DecompressCommand {
@@ -286,8 +309,12 @@ struct DecompressCommand {
     Detail(ctx, "corpus " + (setup->corpus_dir.empty() ? "none given" : setup->corpus_dir) +
                     " (from " + settings.SourceOf("corpus") + "), threads " +
                     (options.threads == 0 ? "one per core" : std::to_string(options.threads)));
-    RETURN_IF_ERROR(origin.Apply(settings, &options));
     options.max_output = settings.max_output;
+    ASSIGN_OR_RETURN(setup->session, OpenSession(settings, SessionUse{&origin}));
+    std::vector<std::string> locations;
+    if (!setup->corpus_dir.empty()) locations.push_back(setup->corpus_dir);
+    setup->corpora =
+        setup->session->Resolver(std::move(locations), options.cache_size, options.corpus_key);
     return Status::Ok();
   }
 
@@ -305,7 +332,7 @@ struct DecompressCommand {
     TerminalProgress progress(input, ctx.quiet);
     DecompressOptions options = setup.options;
     options.progress = progress.observer();
-    auto stats = Decompress(setup.corpus_dir, *decrypted, **sink, options);
+    auto stats = setup.session->Decompress(*setup.corpora, *decrypted, **sink, options);
     progress.Finish();
     if (!stats.ok()) return stats.status();
     ctx.audit.corpus_id = stats->corpus_id;

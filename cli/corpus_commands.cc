@@ -7,7 +7,7 @@
 
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
-#include "corpus_origin.h"
+#include "session.h"
 #include "encryption_flags.h"
 #include "progress.h"
 #include "reducto/encryption.h"
@@ -40,10 +40,10 @@ struct CorpusBuildCommand {
     auto start = std::chrono::steady_clock::now();
     TerminalProgress progress(output, inputs, ctx.quiet);
     options.progress = progress.observer();
-    auto info = BuildCorpus(inputs, output, options);
+    ASSIGN_OR_RETURN(std::unique_ptr<Session> session, OpenSession(settings));
+    auto info = session->BuildCorpus(inputs, output, options);
     progress.Finish();
     if (!info.ok()) return info.status();
-    RememberMadeHere(*info);
     if (!ctx.quiet) {
       std::fprintf(stderr, "corpus %s built at %s in %.1f s: %s of input, %llu chunks, %llu unique, pack %s\n",
                    info->id.c_str(), output.c_str(), SecondsSince(start), HumanBytes(info->input_bytes).c_str(),

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "reducto/corpus.h"
-#include "corpus_origin.h"
+#include "session.h"
 
 namespace reducto::cli {
 namespace {
@@ -36,8 +36,8 @@ struct CorpusOptimizeCommand {
     options.fine_index = !no_fine_index;
     if (max_counted_chunks) options.max_counted_chunks = *max_counted_chunks;
     auto start = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(auto report, OptimizeCorpus(samples, output, options));
-    RememberMadeHere(report.corpus);
+    ASSIGN_OR_RETURN(std::unique_ptr<Session> session, OpenSession(settings));
+    ASSIGN_OR_RETURN(auto report, session->OptimizeCorpus(samples, output, options));
     if (json) {
       std::fputs(report.ToJson().c_str(), stdout);
     } else if (!ctx.quiet) {

@@ -7,7 +7,7 @@
 #include "command.h"
 #include "reducto/prune.h"
 #include "reducto/signing.h"
-#include "corpus_origin.h"
+#include "session.h"
 
 namespace reducto::cli {
 namespace {
@@ -24,7 +24,8 @@ struct CorpusPruneCommand {
 
   Status Run(const Context& ctx) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
-    RETURN_IF_ERROR(origin.Check(settings, source));
+    ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                     OpenSession(settings, SessionUse{&origin}));
     CorpusPruneOptions options;
     options.keep_for = keep_for;
     if (unused_since) {
@@ -37,8 +38,7 @@ struct CorpusPruneCommand {
     options.overwrite = force;
     options.sign_keys = sign_keys;
     auto start = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(auto result, PruneCorpus(source, output, options));
-    RememberMadeHere(result.info);
+    ASSIGN_OR_RETURN(auto result, session->PruneCorpus(source, output, options));
     if (!ctx.quiet) {
       const CorpusInfo& info = result.info;
       uint64_t chunks = result.kept_chunks + result.dropped_chunks;

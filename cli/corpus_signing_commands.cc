@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "command.h"
-#include "corpus_origin.h"
+#include "session.h"
 #include "encryption_flags.h"
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
@@ -148,12 +148,13 @@ struct CorpusVerifyCommand {
   // Without trusted keys, compress and decompress use only a corpus made here (the
   // same manifest digest in the record): verify applies the same rule.
   static void CheckOrigin(const CorpusInfo& info, VerifyReport& report) {
-    if (Status s = CheckMadeHere(info); !s.ok()) {
+    const Session made_here{SessionSettings()};  // No trusted keys: the made-here rule.
+    if (Status s = made_here.CheckOrigin(info); !s.ok()) {
       report.Failed("trust", s);
       return;
     }
     report.Ok("trust", "no trusted keys configured; made by this user on this machine (" +
-                           MadeHereRecordPath() + "), manifest unchanged since");
+                           made_here.MadeHereRecordPath() + "), manifest unchanged since");
   }
 
   // Reports each signature file and the trust policy.

@@ -9,7 +9,7 @@
 #include "command.h"
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
-#include "corpus_origin.h"
+#include "session.h"
 #include "progress.h"
 
 namespace reducto::cli {
@@ -66,7 +66,8 @@ struct CorpusUpdateCommand {
 
   Status Run(const Context& ctx) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
-    RETURN_IF_ERROR(origin.Check(settings, from).WithContext("--from"));
+    ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                     OpenSession(settings, SessionUse{&origin}));
     CorpusUpdateOptions options;
     RETURN_IF_ERROR(ReadChunkingClaims(chunking, &options));
     options.overwrite = force;
@@ -75,10 +76,9 @@ struct CorpusUpdateCommand {
     auto start = std::chrono::steady_clock::now();
     TerminalProgress progress(output, inputs, ctx.quiet);
     options.progress = progress.observer();
-    auto info = UpdateCorpus(from, inputs, output, options);
+    auto info = session->UpdateCorpus(from, inputs, output, options);
     progress.Finish();
     if (!info.ok()) return info.status();
-    RememberMadeHere(*info);
     if (ctx.quiet) return Status::Ok();
     uint64_t own = info->own_pack_bytes();
     uint64_t directory = DirectoryBytes(info->path);

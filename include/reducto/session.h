@@ -65,9 +65,16 @@ struct SessionSettings {
   std::function<void(const std::string&)> warn;
 };
 
+// The operations that reach the audit log: everything that makes, changes, uses,
+// checks or deletes a corpus ("compress", "corpus build", ..., "gc", "test").
+bool IsAuditedOperation(const std::string& operation);
+
 class Session {
  public:
   explicit Session(SessionSettings settings);
+  // The corpora and resolvers a session opens refer to it: it stays where it is made.
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   const SessionSettings& settings() const { return settings_; }
   // The state directory in effect ("" when there is none).
@@ -131,6 +138,9 @@ class Session {
   // signed and anchored; a failure is a warning naming the operation, and returned.
   // OK and nothing written when auditing is off.
   Status Record(AuditEntry entry) const;
+  // The anchor of the audit log (AuditLogOptions::anchor): a copy of its head in the
+  // state directory; "" without one.
+  std::string AuditAnchorPath() const;
 
  private:
   // Record() of `operation` on `corpus_id` with `status`'s outcome, when

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace reducto {
 namespace {
@@ -60,6 +61,14 @@ class UseTee final : public CorpusUseObserver {
 };
 
 }  // namespace
+
+bool IsAuditedOperation(const std::string& operation) {
+  static const std::set<std::string> operations = {
+      "compress",     "decompress",    "corpus build", "corpus update", "corpus optimize",
+      "corpus prune", "corpus delete", "corpus sign",  "corpus verify", "gc",
+      "test"};
+  return operations.contains(operation);
+}
 
 Session::Session(SessionSettings settings)
     : settings_(std::move(settings)),
@@ -209,7 +218,7 @@ Result<CorpusInfo> Session::UpdateCorpus(const std::string& parent_dir,
                                          const CorpusUpdateOptions& options) const {
   Result<CorpusInfo> info = [&]() -> Result<CorpusInfo> {
     if (Result<CorpusInfo> parent = ReadCorpusInfo(parent_dir); parent.ok()) {
-      RETURN_IF_ERROR(CheckOrigin(*parent));
+      RETURN_IF_ERROR(CheckOrigin(*parent).WithContext("the parent corpus"));
     }
     return reducto::UpdateCorpus(parent_dir, inputs, out_dir, options);
   }();
@@ -251,13 +260,16 @@ void Session::RecordOperation(const std::string& operation, const std::string& c
   (void)Record(std::move(entry));  // Record warns.
 }
 
+std::string Session::AuditAnchorPath() const {
+  if (state_dir_.empty() || audit_log_.empty()) return "";
+  return state_dir_ + "/audit-anchors/" + AuditAnchorName(audit_log_);
+}
+
 Status Session::Record(AuditEntry entry) const {
   if (audit_log_.empty()) return Status::Ok();
   if (entry.args.empty()) entry.args = settings_.audit_args;
   AuditLogOptions options;
-  if (!state_dir_.empty()) {
-    options.anchor = state_dir_ + "/audit-anchors/" + AuditAnchorName(audit_log_);
-  }
+  options.anchor = AuditAnchorPath();
   options.sign_key = settings_.audit_sign_key.get();
   const std::string operation = entry.operation;
   Status appended = AppendAuditEntry(audit_log_, std::move(entry), options);

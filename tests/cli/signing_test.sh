@@ -157,7 +157,7 @@ check "--insecure-skip-verify round trip" cmp -s "$W/new" skipped.out
 expect_ok "elsewhere: audit show" elsewhere "$R" audit show --operation decompress
 check "--insecure-skip-verify is in the audit log" grep -qE -- "--insecure-skip-verify( |$)" "$W/out"
 expect_ok "elsewhere: a standalone container needs no corpus check" elsewhere "$R" -q decompress -c store/unsigned s.rdc -o s2.out
-expect_exit "elsewhere: corpus update refuses a parent made elsewhere" 1 "--from.*is not in the record of corpora made here" \
+expect_exit "elsewhere: corpus update refuses a parent made elsewhere" 1 "the parent corpus: corpus .* at store/unsigned is not in the record of corpora made here" \
   elsewhere "$R" corpus update --from store/unsigned -o store/v2 "$W/new"
 expect_exit "elsewhere: corpus prune refuses a corpus made elsewhere" 1 "is not in the record of corpora made here" \
   elsewhere "$R" corpus prune --keep-for "$W/new" -o store/pruned store/unsigned
