@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "reducto/progress.h"
 #include "reducto/status.h"
 
 namespace reducto::cli {
@@ -140,7 +141,6 @@ Result<uint64_t> ParseSize(const std::string& text);
 // InvalidArgument when a corpus cache of `size` bytes (from `where`: a flag, variable or
 // key) is below kMinCorpusCacheSize, 0 included (0 used to mean the default, silently).
 Status CheckCacheSize(uint64_t size, const std::string& where);
-std::string HumanBytes(uint64_t bytes);
 
 }  // namespace reducto::cli
 

@@ -7,6 +7,7 @@
 #define REDUCTO_PROGRESS_H_
 
 #include <cstdint>
+#include <string>
 
 namespace reducto {
 
@@ -32,6 +33,10 @@ class ProgressObserver {
   // rate-limit any rendering here.
   virtual void OnProgress(const Progress& progress) = 0;
 };
+
+// A byte count as front ends show it and the library's messages say it: "512 B",
+// "1.5 MiB" (binary units, one decimal, up to EiB).
+std::string HumanBytes(uint64_t bytes);
 
 }  // namespace reducto
 

@@ -17,6 +17,7 @@
 #include "reducto/audit.h"
 #include "reducto/digest.h"
 #include "util/file.h"
+#include "util/clock.h"
 
 namespace reducto {
 namespace {

@@ -37,10 +37,6 @@ Result<CorpusInfo> ReadCorpusInfo(const Storage& storage);
 
 // A random UUID version 4, lowercase 8-4-4-4-12.
 std::string NewCorpusId();
-// The current time as RFC 3339 UTC with second precision ("2024-05-01T12:00:00Z").
-std::string NowRfc3339();
-// "1.5 MiB" for 1572864.
-std::string HumanBytes(uint64_t bytes);
 
 }  // namespace reducto
 

@@ -11,6 +11,7 @@
 #include "corpus/corpus_test_util.h"
 #include "reducto/corpus.h"
 #include "test_support.h"
+#include "reducto/progress.h"
 
 namespace reducto {
 namespace {

@@ -1,8 +1,8 @@
 // Every constant of the usage store that reaches the disk (docs/corpus.md, "Usage
 // store"). FROZEN: changing any of them makes existing usage stores unreadable; a new
 // layout needs a new kUsageFormatVersion and code that still reads the old one.
-#ifndef REDUCTO_CORPUS_USAGE_FORMAT_H_
-#define REDUCTO_CORPUS_USAGE_FORMAT_H_
+#ifndef REDUCTO_MAINTENANCE_USAGE_FORMAT_H_
+#define REDUCTO_MAINTENANCE_USAGE_FORMAT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -44,4 +44,4 @@ inline constexpr char kUsageMergeOperatorName[] = "reducto.usage.v1";
 
 }  // namespace reducto
 
-#endif  // REDUCTO_CORPUS_USAGE_FORMAT_H_
+#endif  // REDUCTO_MAINTENANCE_USAGE_FORMAT_H_

@@ -10,22 +10,23 @@
 #include <string>
 #include <vector>
 
-#include "corpus/corpus_builder.h"
+#include "corpus_build/corpus_builder.h"
 
 #include "chunking/chunk_reader.h"
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_chain.h"
 #include "corpus/corpus_format.h"
-#include "corpus/corpus_publisher.h"
+#include "corpus_build/corpus_publisher.h"
 #include "corpus/corpus_reader.h"
 #include "corpus/fine_index.h"
 #include "corpus/manifest.h"
-#include "corpus/pack_writer.h"
+#include "corpus_build/pack_writer.h"
 #include "corpus/signatures.h"
 #include "hashing/weak_key.h"
 #include "reducto/corpus.h"
 #include "reducto/io.h"
 #include "util/file.h"
+#include "util/clock.h"
 
 namespace reducto {
 namespace {

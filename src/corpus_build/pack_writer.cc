@@ -1,4 +1,4 @@
-#include "corpus/pack_writer.h"
+#include "corpus_build/pack_writer.h"
 
 #include <fcntl.h>
 #include <unistd.h>

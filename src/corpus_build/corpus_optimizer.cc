@@ -11,14 +11,15 @@
 #include <nlohmann/json.hpp>
 
 #include "chunking/chunk_reader.h"
-#include "corpus/chunk_tally.h"
-#include "corpus/corpus_builder.h"
-#include "corpus/corpus_publisher.h"
+#include "corpus_build/chunk_tally.h"
+#include "corpus_build/corpus_builder.h"
+#include "corpus_build/corpus_publisher.h"
 #include "corpus/fine_index.h"
 #include "corpus/manifest.h"
 #include "corpus/signatures.h"
 #include "reducto/corpus.h"
 #include "reducto/io.h"
+#include "reducto/progress.h"
 
 namespace reducto {
 namespace {

@@ -27,7 +27,7 @@
 
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_format.h"
-#include "corpus/usage_format.h"
+#include "maintenance/usage_format.h"
 #include "reducto/corpus.h"
 #include "reducto/digest.h"
 #include "reducto/io.h"

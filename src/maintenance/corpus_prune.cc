@@ -9,9 +9,9 @@
 #include <memory>
 
 #include "corpus/chunk_index.h"
-#include "corpus/corpus_builder.h"
+#include "corpus_build/corpus_builder.h"
 #include "corpus/corpus_format.h"
-#include "corpus/corpus_publisher.h"
+#include "corpus_build/corpus_publisher.h"
 #include "corpus/corpus_reader.h"
 #include "corpus/signatures.h"
 #include "reducto/digest.h"

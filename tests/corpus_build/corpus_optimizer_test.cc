@@ -12,7 +12,7 @@
 
 #include "corpus/chunk_index.h"
 #include "corpus/corpus_format.h"
-#include "corpus_test_util.h"
+#include "corpus/corpus_test_util.h"
 #include "reducto/codec.h"
 #include "reducto/corpus.h"
 #include "reducto/signing.h"

@@ -1,6 +1,6 @@
 // ChunkTally: counting that spills into RocksDB gives the same counts and the same
 // greedy choice as counting in memory.
-#include "corpus/chunk_tally.h"
+#include "corpus_build/chunk_tally.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "corpus_test_util.h"
+#include "corpus/corpus_test_util.h"
 
 namespace reducto {
 namespace {

@@ -1,4 +1,4 @@
-#include "corpus/chunk_tally.h"
+#include "corpus_build/chunk_tally.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/merge_operator.h>

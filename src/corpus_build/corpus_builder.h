@@ -3,8 +3,8 @@
 // one corpus directory (pack, index, manifest) for CorpusStaging to publish.
 //
 // Thread safety: a CorpusBuilder is used by one thread.
-#ifndef REDUCTO_CORPUS_CORPUS_BUILDER_H_
-#define REDUCTO_CORPUS_CORPUS_BUILDER_H_
+#ifndef REDUCTO_CORPUS_BUILD_CORPUS_BUILDER_H_
+#define REDUCTO_CORPUS_BUILD_CORPUS_BUILDER_H_
 
 #include <cstdint>
 #include <functional>
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "corpus/chunk_index.h"
-#include "corpus/pack_writer.h"
+#include "corpus_build/pack_writer.h"
 #include "storage/local_directory_storage.h"
 #include "reducto/chunker.h"
 #include "reducto/corpus.h"
@@ -118,4 +118,4 @@ Result<CorpusInfo> BuildAndPublishCorpus(const std::string& out, bool overwrite,
 
 }  // namespace reducto
 
-#endif  // REDUCTO_CORPUS_CORPUS_BUILDER_H_
+#endif  // REDUCTO_CORPUS_BUILD_CORPUS_BUILDER_H_

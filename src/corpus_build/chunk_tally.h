@@ -6,8 +6,8 @@
 // same counts and the same choice.
 //
 // Thread safety: not thread-safe.
-#ifndef REDUCTO_CORPUS_CHUNK_TALLY_H_
-#define REDUCTO_CORPUS_CHUNK_TALLY_H_
+#ifndef REDUCTO_CORPUS_BUILD_CHUNK_TALLY_H_
+#define REDUCTO_CORPUS_BUILD_CHUNK_TALLY_H_
 
 #include <cstdint>
 #include <memory>
@@ -83,4 +83,4 @@ class ChunkTally {
 
 }  // namespace reducto
 
-#endif  // REDUCTO_CORPUS_CHUNK_TALLY_H_
+#endif  // REDUCTO_CORPUS_BUILD_CHUNK_TALLY_H_

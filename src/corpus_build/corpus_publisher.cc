@@ -1,4 +1,4 @@
-#include "corpus/corpus_publisher.h"
+#include "corpus_build/corpus_publisher.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -20,6 +20,7 @@
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
 #include "test_support.h"
+#include "reducto/progress.h"
 
 namespace reducto {
 namespace {

@@ -8,7 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "corpus_test_util.h"
+#include "corpus/corpus_test_util.h"
 #include "reducto/codec.h"
 #include "reducto/corpus.h"
 #include "reducto/usage.h"

@@ -2,8 +2,8 @@
 // hashed on the way (docs/corpus.md, "Pack segments").
 //
 // Thread safety: not thread-safe.
-#ifndef REDUCTO_CORPUS_PACK_WRITER_H_
-#define REDUCTO_CORPUS_PACK_WRITER_H_
+#ifndef REDUCTO_CORPUS_BUILD_PACK_WRITER_H_
+#define REDUCTO_CORPUS_BUILD_PACK_WRITER_H_
 
 #include <cstdint>
 #include <memory>
@@ -58,4 +58,4 @@ class PackWriter {
 
 }  // namespace reducto
 
-#endif  // REDUCTO_CORPUS_PACK_WRITER_H_
+#endif  // REDUCTO_CORPUS_BUILD_PACK_WRITER_H_

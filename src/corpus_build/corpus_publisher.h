@@ -2,8 +2,8 @@
 // written into a staging directory beside its destination, signed there, and renamed
 // into place in one step, so that it appears complete and with its signatures, or not
 // at all. Every operation that makes a corpus (build, and new versions) publishes so.
-#ifndef REDUCTO_CORPUS_CORPUS_PUBLISHER_H_
-#define REDUCTO_CORPUS_CORPUS_PUBLISHER_H_
+#ifndef REDUCTO_CORPUS_BUILD_CORPUS_PUBLISHER_H_
+#define REDUCTO_CORPUS_BUILD_CORPUS_PUBLISHER_H_
 
 #include <string>
 #include <vector>
@@ -54,4 +54,4 @@ class CorpusStaging {
 
 }  // namespace reducto
 
-#endif  // REDUCTO_CORPUS_CORPUS_PUBLISHER_H_
+#endif  // REDUCTO_CORPUS_BUILD_CORPUS_PUBLISHER_H_

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <filesystem>
 
-#include "corpus_test_util.h"
+#include "corpus/corpus_test_util.h"
 #include "reducto/corpus.h"
 #include "reducto/retention.h"
 #include "test_support.h"
