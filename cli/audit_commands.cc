@@ -137,16 +137,24 @@ std::string EscapeControls(const std::string& text) {
   return out;
 }
 
+// The session of the audit log that `audit verify | show` read: LOG when given, else
+// the settings'. InvalidArgument when auditing is off and no LOG is given.
+Result<std::unique_ptr<Session>> LogToRead(const Settings& settings,
+                                           const std::optional<std::string>& log) {
+  std::unique_ptr<Session> session = AuditSession(settings, log, false);
+  if (session == nullptr || session->audit_log().empty()) {
+    return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
+  }
+  return session;
+}
+
 struct AuditVerifyCommand {
   std::optional<std::string> log;
   TrustFlags trust;
 
   Status Run(const Context& ctx) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
-    std::unique_ptr<Session> session = AuditSession(settings, log, false);
-    if (session == nullptr || session->audit_log().empty()) {
-      return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
-    }
+    ASSIGN_OR_RETURN(std::unique_ptr<Session> session, LogToRead(settings, log));
     const std::string* path = &session->audit_log();
     ASSIGN_OR_RETURN(auto trusted, trust.Resolve(settings));
     auto result = VerifyAuditLog(*path, trusted, session->AuditAnchorPath());
@@ -178,10 +186,7 @@ struct AuditShowCommand {
 
   Status Run(const Context& ctx) const {
     ASSIGN_OR_RETURN(Settings settings, ctx.LoadSettings());
-    std::unique_ptr<Session> session = AuditSession(settings, log, false);
-    if (session == nullptr || session->audit_log().empty()) {
-      return Status::InvalidArgument("no audit log: pass LOG or set audit_log");
-    }
+    ASSIGN_OR_RETURN(std::unique_ptr<Session> session, LogToRead(settings, log));
     const std::string* path = &session->audit_log();
     if (outcome && *outcome != "ok" && *outcome != "failed") {
       return Status::InvalidArgument("--outcome takes ok or failed");
