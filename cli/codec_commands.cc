@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -163,18 +162,11 @@ struct CompressCommand {
   Status OpenCorpus(CompressSetup* setup) const {
     const CompressOptions& options = setup->options;
     auto corpus = setup->session->OpenCorpus(setup->corpus_dir, options.cache_size,
-                                             options.corpus_key);
-    if (corpus.ok()) {
-      setup->corpus = std::move(corpus).value();
-      return Status::Ok();
-    }
-    std::error_code ec;
-    if (options.fallback_to_standalone && !std::filesystem::exists(setup->corpus_dir, ec) &&
-        !ec) {
-      setup->fell_back = true;
-      return Status::Ok();
-    }
-    return NameCorpusSource(corpus.status(), *setup);
+                                             options.corpus_key, options.fallback_to_standalone);
+    if (!corpus.ok()) return NameCorpusSource(corpus.status(), *setup);
+    setup->corpus = std::move(corpus).value();
+    setup->fell_back = !setup->corpus;  // An empty handle: the directory does not exist.
+    return Status::Ok();
   }
 
   // Compresses `input` into `output`.

@@ -75,6 +75,14 @@ class Corpus {
 
 using CorpusHandle = std::shared_ptr<const Corpus>;
 
+// What a compression against `dir` opens (Compress(corpus_dir, ...), the command line's
+// compress): Corpus::Open(dir, options), except that when `fall_back` is set and `dir`
+// does not exist at all, an empty handle, which means "write a standalone container".
+// A directory that exists but does not open is always an error the user must see.
+// InvalidArgument when `dir` is empty.
+Result<CorpusHandle> OpenCorpusOrFallBack(const std::string& dir,
+                                          const CorpusOpenOptions& options, bool fall_back);
+
 // A corpus named but not opened.
 struct CorpusReference {
   // A corpus directory, or a store: a directory of corpora (ListCorpora).

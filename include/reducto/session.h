@@ -94,9 +94,11 @@ class Session {
   void RememberMadeHere(const CorpusInfo& info) const;
   // Corpus::Open's options with the origin rule as the policy.
   CorpusOpenOptions OpenOptions(uint64_t cache_size = 0, const EnvelopeKey* key = nullptr) const;
-  // Corpus::Open with the origin rule.
+  // Corpus::Open with the origin rule; with `fall_back`, OpenCorpusOrFallBack (an empty
+  // handle when `dir` does not exist: write standalone containers).
   Result<CorpusHandle> OpenCorpus(const std::string& dir, uint64_t cache_size = 0,
-                                  const EnvelopeKey* key = nullptr) const;
+                                  const EnvelopeKey* key = nullptr,
+                                  bool fall_back = false) const;
   // A resolver over `locations` (corpus directories or stores) that opens corpora with
   // the origin rule; each corpus is opened once while a handle to it is held, so the
   // containers of one command share it. It refers to this session: keep the session.

@@ -1,11 +1,9 @@
 #include "codec/encoder.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -404,25 +402,14 @@ Result<CompressStats> Compress(const std::string& corpus_dir, ByteSource& in, By
                                const CompressOptions& options) {
   if (options.standalone) return CompressStandalone(in, out, options);
   RETURN_IF_ERROR(ValidateOptions(options, kMinPublicBlockSize));
-  if (corpus_dir.empty()) {
-    return Status::InvalidArgument(
-        "compress needs a corpus directory: pass -c DIR, or --standalone for a container "
-        "that needs no corpus");
-  }
-  // Only a corpus directory that does not exist at all may fall back: one that exists
-  // but does not open is an error the user must see.
-  std::error_code ec;
-  bool exists = std::filesystem::exists(corpus_dir, ec);
-  if (!ec && !exists) {
-    if (!options.fallback_to_standalone) return MissingCorpusDirectory(corpus_dir);
-    ASSIGN_OR_RETURN(CompressStats stats, CompressStandalone(in, out, options));
-    stats.fell_back = true;
-    return stats;
-  }
   CorpusOpenOptions open{options.cache_size, options.corpus_key, options.trusted_keys,
                          options.corpus_policy};
-  ASSIGN_OR_RETURN(CorpusHandle corpus, Corpus::Open(corpus_dir, open));
-  return EncodeContainer(&ReaderOf(*corpus), in, out, options);
+  ASSIGN_OR_RETURN(CorpusHandle corpus,
+                   OpenCorpusOrFallBack(corpus_dir, open, options.fallback_to_standalone));
+  if (corpus) return EncodeContainer(&ReaderOf(*corpus), in, out, options);
+  ASSIGN_OR_RETURN(CompressStats stats, CompressStandalone(in, out, options));
+  stats.fell_back = true;
+  return stats;
 }
 
 }  // namespace reducto

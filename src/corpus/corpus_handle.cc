@@ -15,6 +15,10 @@ const CorpusInfo& Corpus::info() const { return reader_->info(); }
 
 uint64_t Corpus::cache_size() const { return reader_->cache_bytes(); }
 
+namespace {
+
+// NotFound for a corpus directory that does not exist, naming the path looked for and
+// what to pass instead.
 Status MissingCorpusDirectory(const std::string& dir) {
   std::error_code ec;
   std::string absolute = std::filesystem::absolute(dir, ec).lexically_normal().string();
@@ -25,6 +29,8 @@ Status MissingCorpusDirectory(const std::string& dir) {
                           "that needs no corpus");
 }
 
+}  // namespace
+
 Result<CorpusHandle> Corpus::Open(const std::string& dir, const CorpusOpenOptions& options) {
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec) && !ec) return MissingCorpusDirectory(dir);
@@ -33,6 +39,18 @@ Result<CorpusHandle> Corpus::Open(const std::string& dir, const CorpusOpenOption
   RETURN_IF_ERROR(CheckCorpusTrust(reader->info(), options.trusted_keys));
   if (options.policy) RETURN_IF_ERROR(options.policy(reader->info()));
   return CorpusHandle(new Corpus(std::move(reader)));
+}
+
+Result<CorpusHandle> OpenCorpusOrFallBack(const std::string& dir,
+                                          const CorpusOpenOptions& options, bool fall_back) {
+  if (dir.empty()) {
+    return Status::InvalidArgument(
+        "compress needs a corpus directory: pass -c DIR, or --standalone for a container "
+        "that needs no corpus");
+  }
+  std::error_code ec;
+  if (fall_back && !std::filesystem::exists(dir, ec) && !ec) return CorpusHandle();
+  return Corpus::Open(dir, options);
 }
 
 LocalCorpusResolver::LocalCorpusResolver(CorpusOpenOptions options,

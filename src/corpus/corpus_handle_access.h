@@ -9,10 +9,6 @@ namespace reducto {
 
 const CorpusReader& ReaderOf(const Corpus& corpus);
 
-// NotFound for a corpus directory that does not exist, naming the path looked for and
-// what to pass instead.
-Status MissingCorpusDirectory(const std::string& dir);
-
 }  // namespace reducto
 
 #endif  // REDUCTO_CORPUS_CORPUS_HANDLE_ACCESS_H_

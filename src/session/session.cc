@@ -129,8 +129,9 @@ CorpusOpenOptions Session::OpenOptions(uint64_t cache_size, const EnvelopeKey* k
 }
 
 Result<CorpusHandle> Session::OpenCorpus(const std::string& dir, uint64_t cache_size,
-                                         const EnvelopeKey* key) const {
-  return Corpus::Open(dir, OpenOptions(cache_size, key));
+                                         const EnvelopeKey* key, bool fall_back) const {
+  if (!fall_back) return Corpus::Open(dir, OpenOptions(cache_size, key));
+  return OpenCorpusOrFallBack(dir, OpenOptions(cache_size, key), true);
 }
 
 Result<CompressStats> Session::Compress(const Corpus& corpus, ByteSource& in, ByteSink& out,
@@ -148,16 +149,20 @@ Result<CompressStats> Session::Compress(const Corpus& corpus, ByteSource& in, By
 
 Result<CompressStats> Session::Compress(const std::string& corpus_dir, ByteSource& in,
                                         ByteSink& out, CompressOptions options) const {
-  options.corpus_policy = [this](const CorpusInfo& info) { return CheckOrigin(info); };
-  Result<CorpusInfo> info = ReadCorpusInfo(corpus_dir);  // Compress reports its problems.
-  CorpusUsageRecorder recorder(info.ok() ? info->chunking.min_size : 0);
-  UseTee tee(&recorder, options.use_observer);
-  const bool record = settings_.record_usage && !options.standalone;
-  if (record) options.use_observer = &tee;
-  Result<CompressStats> stats = reducto::Compress(corpus_dir, in, out, options);
-  if (stats.ok() && record) RecordUsage(recorder, corpus_dir, *stats);
-  const bool fell_back = stats.ok() && stats->fell_back;
-  RecordOperation("compress", stats.ok() ? stats->corpus_id : "", stats.status(),
+  Result<CorpusHandle> corpus = CorpusHandle();
+  if (!options.standalone) {
+    corpus = OpenCorpus(corpus_dir, options.cache_size, options.corpus_key,
+                        options.fallback_to_standalone);
+  }
+  if (!corpus.ok()) {
+    RecordOperation("compress", "", corpus.status());
+    return corpus.status();
+  }
+  if (*corpus) return Compress(**corpus, in, out, std::move(options));
+  Result<CompressStats> stats = CompressStandalone(in, out, options);
+  const bool fell_back = stats.ok() && !options.standalone;
+  if (fell_back) stats->fell_back = true;
+  RecordOperation("compress", "", stats.status(),
                   fell_back ? "fell back to a standalone container" : "");
   return stats;
 }

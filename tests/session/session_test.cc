@@ -165,6 +165,25 @@ TEST_F(SessionTest, DecompressThroughTheSessionChecksOriginAndAudits) {
   EXPECT_EQ(Entries().back().operation, "decompress");
 }
 
+TEST_F(SessionTest, AMissingCorpusFallsBackOnlyWhenAskedAndTheEntrySaysSo) {
+  Session session(Settings());
+  auto source = MemorySource(reference_, "target");
+  auto sink = MemorySink(&container_, "target.rdc");
+  CompressOptions options;
+  auto refused = session.Compress(dir_.Join("missing"), *source, *sink, options);
+  EXPECT_EQ(refused.status().code(), StatusCode::kNotFound);
+  options.fallback_to_standalone = true;
+  auto again = MemorySource(reference_, "target");
+  auto stats = session.Compress(dir_.Join("missing"), *again, *sink, options);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_TRUE(stats->fell_back);
+  EXPECT_TRUE(stats->standalone);
+  std::vector<AuditEntry> entries = Entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_TRUE(entries[0].outcome.starts_with("failed: ")) << entries[0].outcome;
+  EXPECT_EQ(entries[1].outcome, "ok: fell back to a standalone container");
+}
+
 TEST_F(SessionTest, NoAuditLogWhenTurnedOff) {
   SessionSettings off = Settings();
   off.audit_log = "off";
