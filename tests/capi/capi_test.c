@@ -86,6 +86,16 @@ static bytes read_file(const char* path) {
   return b;
 }
 
+/* Appends data[0..n) to *b, growing its allocation geometrically. */
+static void append(bytes* b, size_t* capacity, const unsigned char* data, size_t n) {
+  if (b->size + n > *capacity) {
+    *capacity = (b->size + n) * 2;
+    b->data = realloc(b->data, *capacity);
+  }
+  memcpy(b->data + b->size, data, n);
+  b->size += n;
+}
+
 static int same(const bytes* a, const bytes* b) {
   return a->size == b->size && (a->size == 0 || memcmp(a->data, b->data, a->size) == 0);
 }
@@ -157,6 +167,7 @@ static bytes decompress_buffer(reducto_session* s, const reducto_corpus* c, cons
 static bytes compress_stream(reducto_session* s, const reducto_corpus* c, const bytes* in,
                              size_t in_step, size_t out_step) {
   bytes out = {malloc(1), 0};
+  size_t capacity = 1;
   reducto_cstream* stream = NULL;
   CHECK_CODE(reducto_cstream_create(s, c, NULL, &stream), REDUCTO_OK);
   unsigned char* room = malloc(out_step);
@@ -170,9 +181,7 @@ static bytes compress_stream(reducto_session* s, const reducto_corpus* c, const 
     CHECK_CODE(code, REDUCTO_OK);
     if (code != REDUCTO_OK || calls > 100000000) break;
     fed += ib.pos;
-    out.data = realloc(out.data, out.size + ob.pos + 1);
-    memcpy(out.data + out.size, room, ob.pos);
-    out.size += ob.pos;
+    append(&out, &capacity, room, ob.pos);
   }
   reducto_stats stats;
   CHECK_CODE(reducto_cstream_stats(stream, &stats), REDUCTO_OK);
@@ -185,6 +194,7 @@ static bytes compress_stream(reducto_session* s, const reducto_corpus* c, const 
 static bytes decompress_stream(reducto_session* s, const reducto_corpus* c, const bytes* in,
                                size_t in_step, size_t out_step, int* result) {
   bytes out = {malloc(1), 0};
+  size_t capacity = 1;
   reducto_dstream* stream = NULL;
   CHECK_CODE(reducto_dstream_create(s, c, NULL, &stream), REDUCTO_OK);
   unsigned char* room = malloc(out_step);
@@ -197,9 +207,7 @@ static bytes decompress_stream(reducto_session* s, const reducto_corpus* c, cons
     *result = reducto_dstream_decompress(stream, &ob, &ib, fed + n == in->size, &done);
     if (*result != REDUCTO_OK) break;
     fed += ib.pos;
-    out.data = realloc(out.data, out.size + ob.pos + 1);
-    memcpy(out.data + out.size, room, ob.pos);
-    out.size += ob.pos;
+    append(&out, &capacity, room, ob.pos);
   }
   CHECK_CODE(reducto_dstream_free(stream), REDUCTO_OK);
   free(room);
