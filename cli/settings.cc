@@ -496,6 +496,26 @@ Result<uint64_t> ParseSize(const std::string& text) {
   return static_cast<uint64_t>(std::stoull(value));
 }
 
+Status ApplySettingText(std::string_view key, const std::string& text, const std::string& where,
+                        Settings* settings) {
+  const std::vector<Setting>& table = SettingTable();
+  auto setting = std::find_if(table.begin(), table.end(),
+                              [&](const Setting& row) { return row.key == key; });
+  if (setting == table.end()) {
+    std::string keys;
+    for (const Setting& row : table) keys += (keys.empty() ? "" : ", ") + std::string(row.key);
+    return Status::InvalidArgument(where + ": no setting '" + std::string(key) + "'; the keys are " +
+                                   keys);
+  }
+  if (setting->kind == SettingKind::kPathList) {
+    Store(*setting, std::vector<std::string>{text}, where, settings);
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(SettingValue value, ParseText(*setting, text, where, Quoted(text)));
+  Store(*setting, std::move(value), where, settings);
+  return Status::Ok();
+}
+
 Status CheckCacheSize(uint64_t size, const std::string& where) {
   if (size >= kMinCorpusCacheSize) return Status::Ok();
   return Status::InvalidArgument(where + " " + std::to_string(size) + " is below the smallest " +

@@ -132,6 +132,13 @@ CLI::Option* AddSettingAlias(CLI::App* command, std::string_view key, const std:
 Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path,
                               const CLI::App* command = nullptr);
 
+// Parses `text` as the value of the setting `key` the way its environment variable is
+// parsed (a path list: one path), and stores it in `settings` with `where` as its
+// source. InvalidArgument naming `where` for a bad value, and for a key that is not a
+// setting (listing the keys). The C ABI's reducto_params_set and reducto_settings_set.
+Status ApplySettingText(std::string_view key, const std::string& text, const std::string& where,
+                        Settings* settings);
+
 // $`variable`/reducto, else $HOME/`under_home`/reducto (the XDG base directories);
 // nullopt without either.
 std::optional<std::string> XdgReductoDirectory(const char* variable, const char* under_home);

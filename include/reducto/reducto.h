@@ -127,12 +127,12 @@ REDUCTO_API int reducto_params_free(reducto_params* params);
  *   "threads"      0..256 (0: one per core; the container is the same for any count)
  *   "block_size"   container block size, 64K..64M ("4M", "65536")
  *   "cache_size"   memory for the corpus cache ("128M")
- *   "fallback"     "error" or "standalone": compress when the corpus directory is missing
  *   "max_output"   the most bytes decompression may produce ("0": no limit)
  *   "overwrite"    "true": file outputs and corpus builds may replace what exists
  *   "chunking.avg", "chunking.min", "chunking.max", "chunking.normalization"
  *                  the chunking of a corpus build
- * Sizes take K, M, G suffixes (powers of 1024). REDUCTO_E_INVALID_ARGUMENT for an
+ * Sizes take K, M, G suffixes (powers of 1024). The values are checked by the same table
+ * as the command line's configuration file, with the same messages. REDUCTO_E_INVALID_ARGUMENT for an
  * unknown key or a value out of range, saying what is expected. */
 REDUCTO_API int reducto_params_set(reducto_params* params, const char* key, const char* value);
 
@@ -156,7 +156,9 @@ REDUCTO_API const char* reducto_corpus_info_json(const reducto_corpus* corpus);
 REDUCTO_API int reducto_corpus_build(reducto_session* session, const char* const* inputs,
                                      size_t input_count, const char* out_dir,
                                      const reducto_params* params);
-/* Reads the whole corpus at `path` and checks every digest (`reducto corpus verify`). */
+/* Reads the whole corpus at `path` and checks every digest (`reducto corpus verify`),
+ * then the session's trust rule: REDUCTO_E_PERMISSION for a corpus whose bytes are right
+ * but that this session would not use. */
 REDUCTO_API int reducto_corpus_verify(reducto_session* session, const char* path);
 
 /* ---- what an operation did ---- */

@@ -116,6 +116,10 @@ class Session {
   // applies the origin rule, or any resolver: the rule is applied again).
   Result<DecompressStats> Decompress(CorpusResolver& corpora, ByteSource& in, ByteSink& out,
                                      DecompressOptions options) const;
+  // Against one open corpus (opened by OpenCorpus, or any: the rule is applied again);
+  // the container must name it.
+  Result<DecompressStats> Decompress(const Corpus& corpus, ByteSource& in, ByteSink& out,
+                                     DecompressOptions options) const;
   // As above, with Resolver({corpus_dir}, options.cache_size, options.corpus_key).
   Result<DecompressStats> Decompress(const std::string& corpus_dir, ByteSource& in,
                                      ByteSink& out, DecompressOptions options) const;
@@ -134,6 +138,11 @@ class Session {
   Result<CorpusPruneResult> PruneCorpus(const std::string& source_dir,
                                         const std::string& out_dir,
                                         const CorpusPruneOptions& options) const;
+
+  // reducto::VerifyCorpus (every byte against its digest), then the origin rule: a
+  // corpus whose bytes are right but that this session would not use fails with
+  // Permission. Audited as "corpus verify".
+  Status VerifyCorpus(const std::string& dir, const EnvelopeKey* key = nullptr) const;
 
   // ---- audit ----
   // Appends `entry` (its args are settings().audit_args when empty) to the audit log,

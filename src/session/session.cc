@@ -200,12 +200,29 @@ Result<DecompressStats> Session::Decompress(CorpusResolver& corpora, ByteSource&
   return stats;
 }
 
+Result<DecompressStats> Session::Decompress(const Corpus& corpus, ByteSource& in, ByteSink& out,
+                                            DecompressOptions options) const {
+  options.corpus_policy = [this](const CorpusInfo& info) { return CheckOrigin(info); };
+  Result<DecompressStats> stats = reducto::Decompress(corpus, in, out, options);
+  RecordOperation("decompress", stats.ok() ? stats->corpus_id : corpus.info().id, stats.status());
+  return stats;
+}
+
 Result<DecompressStats> Session::Decompress(const std::string& corpus_dir, ByteSource& in,
                                             ByteSink& out, DecompressOptions options) const {
   std::vector<std::string> locations;
   if (!corpus_dir.empty()) locations.push_back(corpus_dir);
   auto corpora = Resolver(std::move(locations), options.cache_size, options.corpus_key);
   return Decompress(*corpora, in, out, std::move(options));
+}
+
+Status Session::VerifyCorpus(const std::string& dir, const EnvelopeKey* key) const {
+  Result<CorpusInfo> info = ReadCorpusInfo(dir);
+  Status verified = info.status();
+  if (verified.ok()) verified = reducto::VerifyCorpus(dir, key);
+  if (verified.ok()) verified = CheckOrigin(*info);
+  RecordOperation("corpus verify", info.ok() ? info->id : "", verified);
+  return verified;
 }
 
 Result<CorpusInfo> Session::BuildCorpus(const std::vector<std::string>& inputs,
