@@ -33,7 +33,9 @@ class _Handle:
     def acquire(self):
         with self._lock:
             if self._closed:
-                raise error(lib.REDUCTO_E_INVALID_HANDLE, f"the {self._what} is closed")
+                raise error(lib.REDUCTO_E_INVALID_HANDLE, f"the {self._what} is closed",
+                            remedy=f"Open a new {self._what.split()[0]}, or close this "
+                                   "one only once it is no longer used.")
             self._users += 1
             return self._pointer
 
@@ -334,19 +336,19 @@ def _chunk_size(n):
     return max(64 << 10, min(n, 4 << 20))
 
 
-def _compress_params(profile, level, threads, block_size, fallback):
+def _compress_params(profile, level, threads, block_size):
     return {"profile": profile, "level": level, "threads": threads,
-            "block_size": block_size, "fallback": fallback}
+            "block_size": block_size}
 
 
 def compress(data, corpus=None, *, profile="default", level=None, threads=None,
-             block_size=None, fallback=None, session=None):
+             block_size=None, session=None):
     """Compresses the bytes-like `data` against `corpus` (a Corpus, a corpus directory,
     or None for a standalone container) and returns the container.
 
     The container is the same as `reducto compress` writes, for any `threads`."""
     with _Stream("compress", corpus, session,
-                 _compress_params(profile, level, threads, block_size, fallback)) as stream:
+                 _compress_params(profile, level, threads, block_size)) as stream:
         return _run_stream(stream, data, _chunk_size(len(memoryview(data)) // 2))
 
 
@@ -360,12 +362,12 @@ def decompress(blob, corpus=None, *, max_output=None, session=None):
 
 
 def compress_file(in_path, out_path, corpus=None, *, profile="default", level=None,
-                  threads=None, block_size=None, fallback=None, overwrite=False,
+                  threads=None, block_size=None, overwrite=False,
                   session=None):
     """`reducto compress` of one file: `out_path` appears only when complete, and must
     not exist unless `overwrite`. Returns Stats."""
     stats = ffi.new("reducto_stats*")
-    values = _compress_params(profile, level, threads, block_size, fallback)
+    values = _compress_params(profile, level, threads, block_size)
     values["overwrite"] = True if overwrite else None
     with _resolved(corpus, session) as (s, c, _, _), _params(values) as p:
         check(lib.reducto_compress_file(s, c, p, os.fsencode(in_path),
@@ -449,12 +451,12 @@ def _run_callbacks(function, reader, writer, corpus, session, values):
 
 
 def compress_stream(reader, writer, corpus=None, *, profile="default", level=None,
-                    threads=None, block_size=None, fallback=None, session=None):
+                    threads=None, block_size=None, session=None):
     """Compresses what `reader` (a binary file object: readinto or read) gives into
     `writer` (write). Returns Stats. An exception in either becomes the __cause__ of a
     CallbackError."""
     return _run_callbacks(lib.reducto_compress_callbacks, reader, writer, corpus, session,
-                          _compress_params(profile, level, threads, block_size, fallback))
+                          _compress_params(profile, level, threads, block_size))
 
 
 def decompress_stream(reader, writer, corpus=None, *, max_output=None, session=None):

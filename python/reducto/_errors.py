@@ -6,8 +6,6 @@ argument, FileNotFoundError for something missing, ...), so `except OSError` aro
 file handling keeps working.
 """
 
-import threading
-
 from ._lib import ffi, lib
 
 
@@ -115,12 +113,14 @@ def _text(pointer):
     return "" if pointer == ffi.NULL else ffi.string(pointer).decode("utf-8", "replace")
 
 
-def error(code, message=None):
+def error(code, message=None, remedy=None):
     """The exception for `code`. Without `message`, the library's last error message,
-    which is per thread: call this on the thread of the failing call, right after it."""
+    which is per thread: call this on the thread of the failing call, right after it.
+    Errors found in Python pass their own message (and remedy, if the code's general
+    one speaks of the C functions)."""
     if message is None:
         message = _text(lib.reducto_last_error_message())
-    return _CLASSES.get(code, ReductoError)(code, message)
+    return _CLASSES.get(code, ReductoError)(code, message, remedy=remedy)
 
 
 def check(code):
@@ -128,7 +128,3 @@ def check(code):
     if code != lib.REDUCTO_OK:
         raise error(code)
 
-
-# Used by the callbacks of compress_stream: the exception a callback raised, per thread,
-# to become the __cause__ of the CallbackError.
-_callback_state = threading.local()

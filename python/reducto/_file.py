@@ -25,7 +25,7 @@ class ReductoFile(io.BufferedIOBase):
     """
 
     def __init__(self, filename, mode="rb", corpus=None, *, profile="default", level=None,
-                 threads=None, block_size=None, fallback=None, max_output=None,
+                 threads=None, block_size=None, max_output=None,
                  session=None):
         super().__init__()
         if mode in ("r", "rb"):
@@ -54,7 +54,7 @@ class ReductoFile(io.BufferedIOBase):
             else:
                 self._stream = _Stream("compress", corpus, session, {
                     "profile": profile, "level": level, "threads": threads,
-                    "block_size": block_size, "fallback": fallback})
+                    "block_size": block_size})
         except BaseException:
             self._close_file()
             raise
@@ -103,11 +103,11 @@ class ReductoFile(io.BufferedIOBase):
                 self._stats = self._stream.stats()
         finally:
             try:
+                super().close()  # flushes the file, so before closing it
+            finally:
                 if self._stream is not None:
                     self._stream.close()
                 self._close_file()
-            finally:
-                super().close()
 
     def abort(self):
         """Closes without finishing: a write stream is cancelled, leaving an incomplete
@@ -115,11 +115,11 @@ class ReductoFile(io.BufferedIOBase):
         if self.closed:
             return
         try:
+            super().close()
+        finally:
             if self._stream is not None:
                 self._stream.close()
             self._close_file()
-        finally:
-            super().close()
 
     def _close_file(self):
         if self._owns_file and self._file is not None:
@@ -270,8 +270,8 @@ def open(filename, mode="rb", corpus=None, *, encoding=None, errors=None, newlin
          **options):
     """Opens a container for reading ("rb", "rt") or writing ("wb", "xb", "wt", "xt"),
     as gzip.open: `filename` is a path or a binary file object; `corpus` a Corpus, a
-    corpus directory or None (standalone). Options: profile, level, threads, block_size,
-    fallback (writing), max_output (reading), session. Text modes wrap the file in an
+    corpus directory or None (standalone). Options: profile, level, threads, block_size
+    (writing), max_output (reading), session. Text modes wrap the file in an
     io.TextIOWrapper with encoding, errors and newline."""
     if "t" in mode:
         if "b" in mode:

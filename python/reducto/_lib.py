@@ -41,8 +41,9 @@ def _load():
     raise ImportError(
         "reducto: cannot load Reducto's C library (" + "; ".join(tried) + "). "
         "Set REDUCTO_LIBRARY to the path of libreducto.so.0 (in a build tree: "
-        "build/libreducto.so.0 after `ninja -C build reducto`), or install it where the "
-        "loader looks (`cmake --install build`, then `ldconfig`; or LD_LIBRARY_PATH)."
+        "build/src/capi/libreducto.so.0, made by `ninja -C build reducto_shared`), or "
+        "install it where the loader looks (`cmake --install build`, then `ldconfig`; "
+        "or LD_LIBRARY_PATH)."
     )
 
 
