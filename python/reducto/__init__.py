@@ -13,7 +13,7 @@ Thread safety: Session and Corpus objects may be shared by threads; a file from
 reducto.open is used by one thread at a time. Calls into the library release the GIL.
 """
 
-from ._lib import ffi as _ffi, lib as _lib
+from ._lib import ffi as _ffi, lib as _clib
 from ._errors import (
     ReductoError, InvalidArgumentError, NotFoundError, CorruptError, IntegrityError,
     ReductoIOError, UnavailableError, PermissionDeniedError, InvalidHandleError,
@@ -25,8 +25,8 @@ from ._core import (
 )
 from ._file import ReductoFile, open
 
-__version__ = _ffi.string(_lib.reducto_version_string()).decode()
-version_number = _lib.reducto_version_number()
+__version__ = _ffi.string(_clib.reducto_version_string()).decode()
+version_number = _clib.reducto_version_number()
 
 __all__ = [
     "ReductoError", "InvalidArgumentError", "NotFoundError", "CorruptError",

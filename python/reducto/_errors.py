@@ -109,6 +109,10 @@ _CLASSES = {
 }
 
 
+for _code, _class in _CLASSES.items():
+    _class.code = _code  # so that `except` clauses and tests can name the code by class
+
+
 def _text(pointer):
     return "" if pointer == ffi.NULL else ffi.string(pointer).decode("utf-8", "replace")
 
