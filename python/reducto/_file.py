@@ -28,16 +28,18 @@ class ReductoFile(io.BufferedIOBase):
                  threads=None, block_size=None, max_output=None,
                  session=None):
         super().__init__()
+        self._file = None
+        self._owns_file = False
+        self._stream = None
+        self._reading = True
         if mode in ("r", "rb"):
             self._reading = True
         elif mode in ("w", "wb", "x", "xb"):
             self._reading = False
         else:
+            super().close()  # nothing to finish
             raise ValueError(f"reducto.open: mode {mode!r}: expected 'rb', 'wb' or 'xb' "
                              "(or 'rt', 'wt', 'xt' through reducto.open)")
-        self._file = None
-        self._owns_file = False
-        self._stream = None
         if isinstance(filename, (str, bytes, os.PathLike)):
             self._file = builtins.open(filename, mode[0] + "b")
             self._owns_file = True
@@ -46,6 +48,7 @@ class ReductoFile(io.BufferedIOBase):
             self._file = filename
             self.name = getattr(filename, "name", "")
         else:
+            super().close()
             raise TypeError("reducto.open: filename must be a path or a binary file object")
         try:
             if self._reading:
@@ -57,6 +60,7 @@ class ReductoFile(io.BufferedIOBase):
                     "block_size": block_size})
         except BaseException:
             self._close_file()
+            super().close()
             raise
         self.mode = "rb" if self._reading else "wb"
         self._out_space = ffi.new("char[]", _CHUNK)
