@@ -285,11 +285,15 @@ class _Stream:
         """One call of reducto_Xstream_Y; True once the whole output has been written."""
         with self._handle.use() as stream:
             out_before, in_before = out_buffer.pos, in_buffer.pos
+            could_progress = out_before < out_buffer.size and (
+                end or in_before < in_buffer.size)
             check(self._step(stream, out_buffer, in_buffer, 1 if end else 0, self._done))
             self.done = bool(self._done[0])
-            if (not self.done and out_buffer.pos == out_before
+            if (could_progress and not self.done and out_buffer.pos == out_before
                     and in_buffer.pos == in_before):
-                # reducto.h: the call blocks until it consumed or produced something.
+                # reducto.h: the call blocks until it consumed or produced something (a
+                # call with no input and no end may return at once); looping here would
+                # spin.
                 raise error(lib.REDUCTO_E_INTERNAL,
                             "a stream call returned without progress (a bug in the "
                             "library: please report it)")
