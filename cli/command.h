@@ -148,6 +148,8 @@ void RegisterCodecCommands(CLI::App* app, Context& ctx);
 void RegisterListCommand(CLI::App* app, Context& ctx);
 // audit verify | show.
 void RegisterAuditCommands(CLI::App* app, Context& ctx);
+// config show: the effective settings and where each came from.
+void RegisterConfigCommands(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli
 

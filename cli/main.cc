@@ -25,6 +25,7 @@ void RegisterCommands(CLI::App* app, Context& ctx) {
   RegisterCodecCommands(app, ctx);
   RegisterListCommand(app, ctx);
   RegisterAuditCommands(app, ctx);
+  RegisterConfigCommands(app, ctx);
 }
 
 // A command line CLI11 refused: "reducto: <what>", and where to read the options.

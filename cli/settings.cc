@@ -107,6 +107,11 @@ std::string Settings::SourceOf(std::string_view key) const {
   return it == sources.end() ? "" : it->second;
 }
 
+SettingLayer Settings::LayerOf(std::string_view key) const {
+  auto it = layers.find(key);
+  return it == layers.end() ? SettingLayer::kDefault : it->second;
+}
+
 namespace {
 
 std::string Text(const std::string& v) { return v; }
@@ -137,6 +142,12 @@ std::optional<std::string> XdgReductoDirectory(const char* variable, const char*
     return std::string(home) + "/" + under_home + "/reducto";
   }
   return std::nullopt;
+}
+
+std::optional<std::string> DefaultConfigPath() {
+  std::optional<std::string> dir = XdgReductoDirectory("XDG_CONFIG_HOME", ".config");
+  if (!dir) return std::nullopt;
+  return *dir + "/config.toml";
 }
 
 namespace {
@@ -210,8 +221,9 @@ Result<SettingValue> ParseText(const Setting& setting, const std::string& text,
   std::abort();
 }
 
-// The parsed `value` into `setting`'s member of `s`, recording `source`.
-void Store(const Setting& setting, SettingValue value, const std::string& source, Settings* s) {
+// The parsed `value` into `setting`'s member of `s`, recording `source` and `layer`.
+void Store(const Setting& setting, SettingValue value, const std::string& source,
+           SettingLayer layer, Settings* s) {
   std::visit(
       [&](auto member) {
         auto& target = s->*member;
@@ -233,15 +245,10 @@ void Store(const Setting& setting, SettingValue value, const std::string& source
       },
       setting.field);
   s->sources[std::string(setting.key)] = source;
+  s->layers[std::string(setting.key)] = layer;
 }
 
 // --- The file ---
-
-std::optional<std::string> DefaultConfigPath() {
-  std::optional<std::string> dir = XdgReductoDirectory("XDG_CONFIG_HOME", ".config");
-  if (!dir) return std::nullopt;
-  return *dir + "/config.toml";
-}
 
 // A TOML value as the file shows it, for messages.
 std::string ShowToml(const toml::node& node) {
@@ -291,13 +298,13 @@ Status ApplyFileValue(const Setting& setting, const toml::node& node, const std:
   const std::string source = "`" + std::string(setting.key) + "` in " + path;
   if (setting.kind == SettingKind::kPathList) {
     ASSIGN_OR_RETURN(SettingValue value, PathListFromToml(setting, node, path, where));
-    Store(setting, std::move(value), source, s);
+    Store(setting, std::move(value), source, SettingLayer::kFile, s);
     return Status::Ok();
   }
   std::optional<std::string> text = TomlText(setting.kind, node);
   if (!text) return Invalid(setting, where, ShowToml(node));
   ASSIGN_OR_RETURN(SettingValue value, ParseText(setting, *text, where, ShowToml(node)));
-  Store(setting, std::move(value), source, s);
+  Store(setting, std::move(value), source, SettingLayer::kFile, s);
   return Status::Ok();
 }
 
@@ -383,11 +390,11 @@ Status ApplyEnvironment(Settings* s) {
         if (end > start) paths.push_back(list.substr(start, end - start));
         start = end + 1;
       }
-      Store(setting, std::move(paths), name, s);
+      Store(setting, std::move(paths), name, SettingLayer::kEnvironment, s);
       continue;
     }
     ASSIGN_OR_RETURN(SettingValue value, ParseText(setting, v, name, Quoted(v)));
-    Store(setting, std::move(value), name, s);
+    Store(setting, std::move(value), name, SettingLayer::kEnvironment, s);
   }
   return Status::Ok();
 }
@@ -422,11 +429,11 @@ Status ApplyFlags(const CLI::App* command, Settings* s) {
     const Setting& setting = *flag.setting;
     std::optional<std::string> text = flag.given ? flag.fixed : flag.value;
     if (setting.kind == SettingKind::kPathList && !flag.values.empty()) {
-      Store(setting, flag.values, flag.name, s);
+      Store(setting, flag.values, flag.name, SettingLayer::kFlag, s);
     } else if (text) {
       ASSIGN_OR_RETURN(SettingValue value,
                        ParseText(setting, *text, flag.name, Quoted(*text)));
-      Store(setting, std::move(value), flag.name, s);
+      Store(setting, std::move(value), flag.name, SettingLayer::kFlag, s);
     }
   }
   return Status::Ok();

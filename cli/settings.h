@@ -30,6 +30,9 @@ namespace reducto::cli {
 // The most threads a run may ask for.
 inline constexpr int kMaxThreads = 256;
 
+// Which layer gave a setting its value (settings.h, first paragraph).
+enum class SettingLayer { kDefault, kFile, kEnvironment, kFlag };
+
 struct Settings {
   std::optional<std::string> corpus;  // Default corpus directory (key `corpus`).
   // When the corpus cannot be found: "error" (fail) or "standalone" (compress writes a
@@ -61,9 +64,13 @@ struct Settings {
   // Where each setting not at its default came from, by config key: "`corpus` in
   // FILE", "REDUCTO_CORPUS" or "-c".
   std::map<std::string, std::string, std::less<>> sources;
+  // The layer of each setting in `sources`, by config key.
+  std::map<std::string, SettingLayer, std::less<>> layers;
 
   // Where the setting `key` came from (see `sources`); "" for the default.
   std::string SourceOf(std::string_view key) const;
+  // The layer that gave the setting `key`; kDefault when none did.
+  SettingLayer LayerOf(std::string_view key) const;
   // Whether a flag gave the setting `key`.
   bool FromFlag(std::string_view key) const { return SourceOf(key).starts_with("-"); }
 };
@@ -125,6 +132,10 @@ CLI::Option* AddSettingFlag(CLI::App* command, std::string_view key, const std::
 // as its own flag would (e.g. --no-fallback: fallback "error").
 CLI::Option* AddSettingAlias(CLI::App* command, std::string_view key, const std::string& name,
                              const std::string& value, const std::string& help);
+
+// $XDG_CONFIG_HOME/reducto/config.toml, else ~/.config/reducto/config.toml; nullopt
+// without either variable. The file read when --config is not given (if it exists).
+std::optional<std::string> DefaultConfigPath();
 
 // Reads the file (if `explicit_path` is set it must exist; the default path may be
 // absent), then applies the REDUCTO_* environment variables, then the setting flags

@@ -1,4 +1,4 @@
-# bash completion for reducto: subcommands, corpus/key/audit subcommands, each
+# bash completion for reducto: subcommands, corpus/key/audit/config subcommands, each
 # command's flags, the values of --profile, and files or directories elsewhere.
 # Installed as share/bash-completion/completions/reducto (cmake --install).
 
@@ -32,15 +32,17 @@ _reducto_flags() {
     "key generate") echo "-o --output -f --force --symmetric" ;;
     "audit verify") echo "--trusted-key" ;;
     "audit show") echo "--operation --corpus --outcome --since" ;;
+    "config show") echo "--json -c --corpus --fallback -l --level --block-size -T --threads
+      --cache-size --max-output --trusted-key --no-usage $chunking --max-age --leftover-age" ;;
   esac
   echo "$global"
 }
 
 _reducto() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-  local commands="chunk corpus gc key compress decompress audit"
+  local commands="chunk corpus gc key compress decompress audit config"
   # The command so far: the first word that is not a flag (skipping --config's value),
-  # and for corpus, key and audit the word after it.
+  # and for corpus, key, audit and config the word after it.
   local command="" i word
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
@@ -48,7 +50,7 @@ _reducto() {
     [[ $word == -* ]] && continue
     if [[ -z $command ]]; then
       command=$word
-    elif [[ $command == corpus || $command == key || $command == audit ]]; then
+    elif [[ $command == corpus || $command == key || $command == audit || $command == config ]]; then
       command="$command $word"
       break
     else
@@ -80,6 +82,7 @@ _reducto() {
         -- "$cur")); return ;;
     key) COMPREPLY=($(compgen -W "generate" -- "$cur")); return ;;
     audit) COMPREPLY=($(compgen -W "verify show" -- "$cur")); return ;;
+    config) COMPREPLY=($(compgen -W "show" -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$(_reducto_flags "$command")" -- "$cur"))

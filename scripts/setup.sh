@@ -13,6 +13,8 @@ PACKAGES=(
   help2man man-db zsh util-linux tar gzip
   clang-14 libclang-rt-14-dev llvm-14
   bsdutils  # script(1): a terminal for the CLI tests of stdin on a TTY
+  openssh-server openssh-client rsync curl  # tests/cli/pipelines_test.sh: sshd, ssh, rsync, HTTP
+  debsecan  # scripts/debsecan.sh: known vulnerabilities in the packages the build uses
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -11,7 +11,7 @@ cd "$W" || exit 1
 "$GEN" --size $((1 << 20)) ref new
 "$R" -q corpus build -o corpus ref
 
-expect_exit "a mistyped command" 2 "^reducto: 'compres' is not a reducto command: did you mean compress\? The commands: audit, chunk, compress, corpus, decompress, gc, key" \
+expect_exit "a mistyped command" 2 "^reducto: 'compres' is not a reducto command: did you mean compress\? The commands: audit, chunk, compress, config, corpus, decompress, gc, key" \
   "$R" compres
 expect_exit "a mistyped subcommand" 2 "^reducto: 'bild' is not a command of reducto corpus: did you mean build\? The commands: build, delete, info" \
   "$R" corpus bild
