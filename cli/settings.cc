@@ -514,12 +514,13 @@ Status ApplySettingText(std::string_view key, const std::string& text, const std
     return Status::InvalidArgument(where + ": no setting '" + std::string(key) + "'; the keys are " +
                                    keys);
   }
+  // A program sets these explicitly (the C ABI's settings and params), as a flag does.
   if (setting->kind == SettingKind::kPathList) {
-    Store(*setting, std::vector<std::string>{text}, where, settings);
+    Store(*setting, std::vector<std::string>{text}, where, SettingLayer::kFlag, settings);
     return Status::Ok();
   }
   ASSIGN_OR_RETURN(SettingValue value, ParseText(*setting, text, where, Quoted(text)));
-  Store(*setting, std::move(value), where, settings);
+  Store(*setting, std::move(value), where, SettingLayer::kFlag, settings);
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@ PACKAGES=(
   libsodium-dev libcurl4-openssl-dev libcpp-httplib-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   xdelta3 time bc python3 python3-matplotlib valgrind
+  python3-cffi python3-pytest python3-venv python3-pip python3-setuptools  # python/
   help2man man-db zsh util-linux tar gzip
   clang-14 libclang-rt-14-dev llvm-14
   bsdutils  # script(1): a terminal for the CLI tests of stdin on a TTY
