@@ -145,8 +145,9 @@ Result<Settings> LoadSettings(const std::optional<std::string>& explicit_path,
 
 // Parses `text` as the value of the setting `key` the way its environment variable is
 // parsed (a path list: one path), and stores it in `settings` with `where` as its
-// source. InvalidArgument naming `where` for a bad value, and for a key that is not a
-// setting (listing the keys). The C ABI's reducto_params_set and reducto_settings_set.
+// source, in the flag layer (a value the caller gave). InvalidArgument naming `where`
+// for a bad value, and for a key that is not a setting (listing the keys). The C ABI's
+// reducto_params_set.
 Status ApplySettingText(std::string_view key, const std::string& text, const std::string& where,
                         Settings* settings);
 

@@ -186,9 +186,10 @@ REDUCTO_API int reducto_compress(reducto_session* session, const reducto_corpus*
                                  size_t src_size, void* dst, size_t dst_capacity,
                                  size_t* dst_size, reducto_stats* stats);
 /* Decompresses the container src[0..src_size) into dst, as reducto_compress writes.
- * A container that needs a corpus needs `corpus` to be the one it names
- * (REDUCTO_E_NOT_FOUND naming it when `corpus` is NULL, REDUCTO_E_INTEGRITY when it is
- * another). Nothing is returned unless the whole container verified. */
+ * A container that needs a corpus needs `corpus` to be the one it names:
+ * REDUCTO_E_NOT_FOUND naming that corpus when `corpus` is NULL or another corpus,
+ * REDUCTO_E_INTEGRITY when it has the right id but another manifest (the corpus was
+ * replaced or changed). Nothing is returned unless the whole container verified. */
 REDUCTO_API int reducto_decompress(reducto_session* session, const reducto_corpus* corpus,
                                    const reducto_params* params, const void* src,
                                    size_t src_size, void* dst, size_t dst_capacity,
@@ -261,9 +262,11 @@ REDUCTO_API int reducto_cstream_free(reducto_cstream* stream);
 /* Consumes input from `in` (advancing in->pos) and writes container bytes to `out`
  * (advancing out->pos). `end` = 0: more input will follow; `end` = 1: `in` holds the
  * last of it. Blocks until it consumed or produced something, or the container is
- * complete. Sets *done to 1 (0 otherwise) once the whole container has been written to
- * `out`s; call again with end = 1 until then, draining `out`. An error ends the stream
- * (every later call returns it again). */
+ * complete; returns at once, having done nothing, when nothing can be done without more
+ * input (end = 0 and `in` empty) or without room in `out`. Sets *done to 1 (0
+ * otherwise) once the whole container has been written to `out`s; until then, call
+ * again with end = 1, draining `out`. An error ends the stream (every later call
+ * returns it again). */
 REDUCTO_API int reducto_cstream_compress(reducto_cstream* stream, reducto_out_buffer* out,
                                          reducto_in_buffer* in, int end, int* done);
 /* What the compression did; complete once *done was set. */

@@ -145,9 +145,9 @@ extern "C" {
 int reducto_compress(reducto_session* session, const reducto_corpus* corpus,
                      const reducto_params* params, const void* src, size_t src_size, void* dst,
                      size_t dst_capacity, size_t* dst_size, reducto_stats* stats) {
-  return Guard(__func__, [&] {
-    if (int code = CheckOperation(__func__, session, corpus, params)) return code;
-    return reducto::capi::BufferCall(__func__, src, src_size, dst, dst_capacity, dst_size,
+  return Guard(__func__, [&](const char* function) {
+    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    return reducto::capi::BufferCall(function, src, src_size, dst, dst_capacity, dst_size,
                                      [&](ByteSource& in, ByteSink& out) {
                                        return CompressStream(*session, corpus, params, in, out, stats);
                                      });
@@ -157,9 +157,9 @@ int reducto_compress(reducto_session* session, const reducto_corpus* corpus,
 int reducto_decompress(reducto_session* session, const reducto_corpus* corpus,
                        const reducto_params* params, const void* src, size_t src_size, void* dst,
                        size_t dst_capacity, size_t* dst_size, reducto_stats* stats) {
-  return Guard(__func__, [&] {
-    if (int code = CheckOperation(__func__, session, corpus, params)) return code;
-    return reducto::capi::BufferCall(__func__, src, src_size, dst, dst_capacity, dst_size,
+  return Guard(__func__, [&](const char* function) {
+    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    return reducto::capi::BufferCall(function, src, src_size, dst, dst_capacity, dst_size,
                                      [&](ByteSource& in, ByteSink& out) {
                                        return DecompressStream(*session, corpus, params, in, out, stats);
                                      });
@@ -169,9 +169,9 @@ int reducto_decompress(reducto_session* session, const reducto_corpus* corpus,
 int reducto_compress_file(reducto_session* session, const reducto_corpus* corpus,
                           const reducto_params* params, const char* in_path, const char* out_path,
                           reducto_stats* stats) {
-  return Guard(__func__, [&] {
-    if (int code = CheckOperation(__func__, session, corpus, params)) return code;
-    return reducto::capi::FileCall(__func__, ParamsOrDefault(params), in_path, out_path,
+  return Guard(__func__, [&](const char* function) {
+    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    return reducto::capi::FileCall(function, ParamsOrDefault(params), in_path, out_path,
                                    [&](ByteSource& in, ByteSink& out) {
                                        return CompressStream(*session, corpus, params, in, out, stats);
                                      });
@@ -181,9 +181,9 @@ int reducto_compress_file(reducto_session* session, const reducto_corpus* corpus
 int reducto_decompress_file(reducto_session* session, const reducto_corpus* corpus,
                             const reducto_params* params, const char* in_path,
                             const char* out_path, reducto_stats* stats) {
-  return Guard(__func__, [&] {
-    if (int code = CheckOperation(__func__, session, corpus, params)) return code;
-    return reducto::capi::FileCall(__func__, ParamsOrDefault(params), in_path, out_path,
+  return Guard(__func__, [&](const char* function) {
+    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    return reducto::capi::FileCall(function, ParamsOrDefault(params), in_path, out_path,
                                    [&](ByteSource& in, ByteSink& out) {
                                        return DecompressStream(*session, corpus, params, in, out, stats);
                                      });
@@ -194,9 +194,9 @@ int reducto_compress_callbacks(reducto_session* session, const reducto_corpus* c
                                const reducto_params* params, reducto_read_fn read,
                                void* read_context, reducto_write_fn write, void* write_context,
                                reducto_stats* stats) {
-  return Guard(__func__, [&] {
-    if (int code = CheckOperation(__func__, session, corpus, params)) return code;
-    return reducto::capi::CallbackCall(__func__, read, read_context, write, write_context,
+  return Guard(__func__, [&](const char* function) {
+    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    return reducto::capi::CallbackCall(function, read, read_context, write, write_context,
                                        [&](ByteSource& in, ByteSink& out) {
                                        return CompressStream(*session, corpus, params, in, out, stats);
                                      });
@@ -207,9 +207,9 @@ int reducto_decompress_callbacks(reducto_session* session, const reducto_corpus*
                                  const reducto_params* params, reducto_read_fn read,
                                  void* read_context, reducto_write_fn write, void* write_context,
                                  reducto_stats* stats) {
-  return Guard(__func__, [&] {
-    if (int code = CheckOperation(__func__, session, corpus, params)) return code;
-    return reducto::capi::CallbackCall(__func__, read, read_context, write, write_context,
+  return Guard(__func__, [&](const char* function) {
+    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    return reducto::capi::CallbackCall(function, read, read_context, write, write_context,
                                        [&](ByteSource& in, ByteSink& out) {
                                        return DecompressStream(*session, corpus, params, in, out, stats);
                                      });

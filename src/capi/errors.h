@@ -21,11 +21,13 @@ int Fail(int code, const std::string& message);
 // REDUCTO_E_INVALID_HANDLE naming what `function` expected in `argument`.
 int InvalidHandle(const char* function, const char* argument, HandleKind kind);
 
-// Runs `body` (returning an int code), turning exceptions into codes.
+// Runs `body(function)` (returning an int code), turning exceptions into codes.
+// `function` is the C function's name for messages (inside a lambda, __func__ would be
+// "operator()").
 template <typename Body>
 int Guard(const char* function, Body&& body) noexcept {
   try {
-    return body();
+    return body(function);
   } catch (const std::bad_alloc&) {
     return Fail(REDUCTO_E_NO_MEMORY, std::string(function) + ": out of memory");
   } catch (const std::exception& e) {

@@ -124,34 +124,34 @@ unsigned reducto_version_number(void) { return REDUCTO_VERSION_NUMBER; }
 const char* reducto_version_string(void) { return REDUCTO_VERSION_STRING; }
 
 int reducto_settings_create(reducto_settings** settings) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     auto made = std::make_unique<reducto_settings>();
     made->settings.audit_args = {"libreducto"};
-    return reducto::capi::CreateHandle(__func__, settings, HandleKind::kSettings, std::move(made));
+    return reducto::capi::CreateHandle(function, settings, HandleKind::kSettings, std::move(made));
   });
 }
 
 int reducto_settings_free(reducto_settings* settings) {
-  return Guard(__func__, [&] {
-    return reducto::capi::FreeHandle(__func__, settings, HandleKind::kSettings);
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::FreeHandle(function, settings, HandleKind::kSettings);
   });
 }
 
 int reducto_settings_set(reducto_settings* settings, const char* key, const char* value) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!Live(settings, HandleKind::kSettings)) {
-      return InvalidHandle(__func__, "settings", HandleKind::kSettings);
+      return InvalidHandle(function, "settings", HandleKind::kSettings);
     }
-    if (key == nullptr) return reducto::capi::MissingText(__func__, "key");
-    if (value == nullptr) return reducto::capi::MissingText(__func__, "value");
+    if (key == nullptr) return reducto::capi::MissingText(function, "key");
+    if (value == nullptr) return reducto::capi::MissingText(function, "value");
     return Report(reducto::capi::SetSessionSetting(key, value, &settings->settings));
   });
 }
 
 int reducto_session_create(const reducto_settings* settings, reducto_session** session) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (settings != nullptr && !Live(settings, HandleKind::kSettings)) {
-      return InvalidHandle(__func__, "settings", HandleKind::kSettings);
+      return InvalidHandle(function, "settings", HandleKind::kSettings);
     }
     reducto::SessionSettings copied;
     if (settings != nullptr) {
@@ -161,51 +161,51 @@ int reducto_session_create(const reducto_settings* settings, reducto_session** s
     }
     auto made = std::make_unique<reducto_session>();
     made->session = std::make_shared<const reducto::Session>(std::move(copied));
-    return reducto::capi::CreateHandle(__func__, session, HandleKind::kSession, std::move(made));
+    return reducto::capi::CreateHandle(function, session, HandleKind::kSession, std::move(made));
   });
 }
 
 int reducto_session_free(reducto_session* session) {
-  return Guard(__func__, [&] {
-    return reducto::capi::FreeHandle(__func__, session, HandleKind::kSession);
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::FreeHandle(function, session, HandleKind::kSession);
   });
 }
 
 int reducto_params_create(reducto_params** params) {
-  return Guard(__func__, [&] {
-    return reducto::capi::CreateHandle(__func__, params, HandleKind::kParams,
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::CreateHandle(function, params, HandleKind::kParams,
                                        std::make_unique<reducto_params>());
   });
 }
 
 int reducto_params_free(reducto_params* params) {
-  return Guard(__func__, [&] {
-    return reducto::capi::FreeHandle(__func__, params, HandleKind::kParams);
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::FreeHandle(function, params, HandleKind::kParams);
   });
 }
 
 int reducto_params_set(reducto_params* params, const char* key, const char* value) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!Live(params, HandleKind::kParams)) {
-      return InvalidHandle(__func__, "params", HandleKind::kParams);
+      return InvalidHandle(function, "params", HandleKind::kParams);
     }
-    if (key == nullptr) return reducto::capi::MissingText(__func__, "key");
-    if (value == nullptr) return reducto::capi::MissingText(__func__, "value");
+    if (key == nullptr) return reducto::capi::MissingText(function, "key");
+    if (value == nullptr) return reducto::capi::MissingText(function, "value");
     return Report(reducto::capi::SetParameter(key, value, params));
   });
 }
 
 int reducto_corpus_open(reducto_session* session, const char* path, const reducto_params* params,
                         reducto_corpus** corpus) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!Live(session, HandleKind::kSession)) {
-      return InvalidHandle(__func__, "session", HandleKind::kSession);
+      return InvalidHandle(function, "session", HandleKind::kSession);
     }
     if (params != nullptr && !Live(params, HandleKind::kParams)) {
-      return InvalidHandle(__func__, "params", HandleKind::kParams);
+      return InvalidHandle(function, "params", HandleKind::kParams);
     }
-    if (path == nullptr) return reducto::capi::MissingText(__func__, "path");
-    if (corpus == nullptr) return Fail(REDUCTO_E_INVALID_ARGUMENT, std::string(__func__) + ": the output pointer is NULL");
+    if (path == nullptr) return reducto::capi::MissingText(function, "path");
+    if (corpus == nullptr) return Fail(REDUCTO_E_INVALID_ARGUMENT, std::string(function) + ": the output pointer is NULL");
     const reducto_params& p = reducto::capi::ParamsOrDefault(params);
     auto opened = session->session->OpenCorpus(path, p.values.cache_size);
     if (!opened.ok()) return Report(opened.status());
@@ -213,13 +213,13 @@ int reducto_corpus_open(reducto_session* session, const char* path, const reduct
     made->session = session->session;
     made->corpus = std::move(opened).value();
     made->info_json = made->corpus->info().ToJson();
-    return reducto::capi::CreateHandle(__func__, corpus, HandleKind::kCorpus, std::move(made));
+    return reducto::capi::CreateHandle(function, corpus, HandleKind::kCorpus, std::move(made));
   });
 }
 
 int reducto_corpus_free(reducto_corpus* corpus) {
-  return Guard(__func__, [&] {
-    return reducto::capi::FreeHandle(__func__, corpus, HandleKind::kCorpus);
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::FreeHandle(function, corpus, HandleKind::kCorpus);
   });
 }
 
@@ -241,18 +241,18 @@ const char* reducto_corpus_info_json(const reducto_corpus* corpus) {
 
 int reducto_corpus_build(reducto_session* session, const char* const* inputs, size_t input_count,
                          const char* out_dir, const reducto_params* params) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!Live(session, HandleKind::kSession)) {
-      return InvalidHandle(__func__, "session", HandleKind::kSession);
+      return InvalidHandle(function, "session", HandleKind::kSession);
     }
     if (params != nullptr && !Live(params, HandleKind::kParams)) {
-      return InvalidHandle(__func__, "params", HandleKind::kParams);
+      return InvalidHandle(function, "params", HandleKind::kParams);
     }
-    if (out_dir == nullptr) return reducto::capi::MissingText(__func__, "out_dir");
-    if (inputs == nullptr && input_count > 0) return reducto::capi::MissingText(__func__, "inputs");
+    if (out_dir == nullptr) return reducto::capi::MissingText(function, "out_dir");
+    if (inputs == nullptr && input_count > 0) return reducto::capi::MissingText(function, "inputs");
     std::vector<std::string> paths;
     for (size_t i = 0; i < input_count; ++i) {
-      if (inputs[i] == nullptr) return reducto::capi::MissingText(__func__, "inputs[i]");
+      if (inputs[i] == nullptr) return reducto::capi::MissingText(function, "inputs[i]");
       paths.emplace_back(inputs[i]);
     }
     const reducto_params& p = reducto::capi::ParamsOrDefault(params);
@@ -266,11 +266,11 @@ int reducto_corpus_build(reducto_session* session, const char* const* inputs, si
 }
 
 int reducto_corpus_verify(reducto_session* session, const char* path) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!Live(session, HandleKind::kSession)) {
-      return InvalidHandle(__func__, "session", HandleKind::kSession);
+      return InvalidHandle(function, "session", HandleKind::kSession);
     }
-    if (path == nullptr) return reducto::capi::MissingText(__func__, "path");
+    if (path == nullptr) return reducto::capi::MissingText(function, "path");
     return Report(session->session->VerifyCorpus(path));
   });
 }

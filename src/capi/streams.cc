@@ -189,7 +189,7 @@ class Stream {
     ChannelSource source(channel_);
     ChannelSink sink(channel_);
     reducto_stats stats{};
-    int code = Guard("the stream", [&] { return operation(source, sink, &stats); });
+    int code = Guard("the stream", [&](const char*) { return operation(source, sink, &stats); });
     std::lock_guard lock(channel_.mutex);
     channel_.finished = true;
     channel_.code = code;
@@ -259,68 +259,68 @@ extern "C" {
 
 int reducto_cstream_create(reducto_session* session, const reducto_corpus* corpus,
                            const reducto_params* params, reducto_cstream** stream) {
-  return Guard(__func__, [&] {
-    return reducto::capi::CreateStream(__func__, session, corpus, params, stream,
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::CreateStream(function, session, corpus, params, stream,
                                        HandleKind::kCStream, reducto::capi::RunCompress);
   });
 }
 
 int reducto_cstream_free(reducto_cstream* stream) {
-  return Guard(__func__, [&] {
-    return reducto::capi::FreeStream(__func__, stream, HandleKind::kCStream);
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::FreeStream(function, stream, HandleKind::kCStream);
   });
 }
 
 int reducto_cstream_compress(reducto_cstream* stream, reducto_out_buffer* out,
                              reducto_in_buffer* in, int end, int* done) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!IsLive(stream, HandleKind::kCStream)) {
-      return InvalidHandle(__func__, "stream", HandleKind::kCStream);
+      return InvalidHandle(function, "stream", HandleKind::kCStream);
     }
-    return stream->stream->Step(__func__, out, in, end, done);
+    return stream->stream->Step(function, out, in, end, done);
   });
 }
 
 int reducto_cstream_stats(const reducto_cstream* stream, reducto_stats* stats) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!IsLive(stream, HandleKind::kCStream)) {
-      return InvalidHandle(__func__, "stream", HandleKind::kCStream);
+      return InvalidHandle(function, "stream", HandleKind::kCStream);
     }
-    if (stats == nullptr) return Fail(REDUCTO_E_INVALID_ARGUMENT, std::string(__func__) + ": `stats` is NULL");
+    if (stats == nullptr) return Fail(REDUCTO_E_INVALID_ARGUMENT, std::string(function) + ": `stats` is NULL");
     return stream->stream->Stats(stats);
   });
 }
 
 int reducto_dstream_create(reducto_session* session, const reducto_corpus* corpus,
                            const reducto_params* params, reducto_dstream** stream) {
-  return Guard(__func__, [&] {
-    return reducto::capi::CreateStream(__func__, session, corpus, params, stream,
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::CreateStream(function, session, corpus, params, stream,
                                        HandleKind::kDStream, reducto::capi::RunDecompress);
   });
 }
 
 int reducto_dstream_free(reducto_dstream* stream) {
-  return Guard(__func__, [&] {
-    return reducto::capi::FreeStream(__func__, stream, HandleKind::kDStream);
+  return Guard(__func__, [&](const char* function) {
+    return reducto::capi::FreeStream(function, stream, HandleKind::kDStream);
   });
 }
 
 int reducto_dstream_decompress(reducto_dstream* stream, reducto_out_buffer* out,
                                reducto_in_buffer* in, int end, int* done) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!IsLive(stream, HandleKind::kDStream)) {
-      return InvalidHandle(__func__, "stream", HandleKind::kDStream);
+      return InvalidHandle(function, "stream", HandleKind::kDStream);
     }
-    return stream->stream->Step(__func__, out, in, end, done);
+    return stream->stream->Step(function, out, in, end, done);
   });
 }
 
 int reducto_dstream_stats(const reducto_dstream* stream, reducto_stats* stats) {
-  return Guard(__func__, [&] {
+  return Guard(__func__, [&](const char* function) {
     if (!IsLive(stream, HandleKind::kDStream)) {
-      return InvalidHandle(__func__, "stream", HandleKind::kDStream);
+      return InvalidHandle(function, "stream", HandleKind::kDStream);
     }
-    if (stats == nullptr) return Fail(REDUCTO_E_INVALID_ARGUMENT, std::string(__func__) + ": `stats` is NULL");
+    if (stats == nullptr) return Fail(REDUCTO_E_INVALID_ARGUMENT, std::string(function) + ": `stats` is NULL");
     return stream->stream->Stats(stats);
   });
 }

@@ -117,7 +117,7 @@ Status Session::CheckOrigin(const CorpusInfo& info) const {
       "step, a systemd unit), or its manifest changed since. See who signed it (reducto corpus "
       "info " + info.path + "), then pass --trusted-key KEY.pub or set trusted_keys (the set-up "
       "for fleets and services: docs/security.md); or pass --insecure-skip-verify to use it "
-      "unverified");
+      "unverified (in the C ABI and Python: the settings trusted_keys and skip_origin_check)");
 }
 
 CorpusOpenOptions Session::OpenOptions(uint64_t cache_size, const EnvelopeKey* key) const {

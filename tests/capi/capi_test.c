@@ -517,6 +517,32 @@ static void test_with_corpus(reducto_session* session, const char* corpus_dir) {
   CHECK_CODE(reducto_corpus_free(corpus), REDUCTO_OK);
 }
 
+/* A container given another corpus than the one it names: NOT_FOUND, naming it. */
+static void test_wrong_corpus(reducto_session* session, const char* corpus_dir) {
+  char* other_input = path_in_work("other.txt");
+  char* other_dir = path_in_work("other-corpus");
+  bytes other = make_version(100000, 500, 9);
+  write_file(other_input, &other);
+  free(other.data);
+  const char* inputs[] = {other_input};
+  CHECK_CODE(reducto_corpus_build(session, inputs, 1, other_dir, NULL), REDUCTO_OK);
+  reducto_corpus* right = NULL;
+  reducto_corpus* wrong = NULL;
+  CHECK_CODE(reducto_corpus_open(session, corpus_dir, NULL, &right), REDUCTO_OK);
+  CHECK_CODE(reducto_corpus_open(session, other_dir, NULL, &wrong), REDUCTO_OK);
+  bytes target = make_version(200000, 20, 3);
+  bytes container = compress_buffer(session, right, NULL, &target);
+  int code = 0;
+  bytes back = decompress_buffer(session, wrong, &container, &code);
+  CHECK_CODE(code, REDUCTO_E_NOT_FOUND);
+  CHECK(strstr(reducto_last_error_message(), reducto_corpus_id(right)) != NULL);
+  free(back.data);
+  free(container.data);
+  free(target.data);
+  CHECK_CODE(reducto_corpus_free(right), REDUCTO_OK);
+  CHECK_CODE(reducto_corpus_free(wrong), REDUCTO_OK);
+}
+
 /* The command line's policies apply: another state directory has not made the corpus
  * (Permission), skip_origin_check opens it, and each operation is audited. */
 static void test_policies(const char* corpus_dir, const char* state_dir) {
@@ -536,8 +562,8 @@ static void test_policies(const char* corpus_dir, const char* state_dir) {
 
   char audit_log[4200];
   snprintf(audit_log, sizeof audit_log, "%s/audit.log", state_dir);
-  /* The build, and the second build refused because the corpus exists. */
-  CHECK(count_in_file(audit_log, "\"operation\":\"corpus build\"") == 2);
+  /* The build, the second build refused because the corpus exists, and the other. */
+  CHECK(count_in_file(audit_log, "\"operation\":\"corpus build\"") == 3);
   CHECK(count_in_file(audit_log, "\"operation\":\"compress\"") > 10);
   CHECK(count_in_file(audit_log, "\"operation\":\"decompress\"") > 10);
   CHECK(count_in_file(audit_log, "\"operation\":\"corpus verify\"") == 1);
@@ -581,6 +607,7 @@ int main(int argc, char** argv) {
   CHECK_CODE(reducto_corpus_verify(session, corpus_dir), REDUCTO_OK);
 
   test_with_corpus(session, corpus_dir);
+  test_wrong_corpus(session, corpus_dir);
   CHECK_CODE(reducto_session_free(session), REDUCTO_OK);
   test_policies(corpus_dir, state_dir);
 
