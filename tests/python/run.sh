@@ -5,8 +5,7 @@
 # and command line. Registered with ctest as `python` (tests/CMakeLists.txt).
 #
 # Usage: tests/python/run.sh LIBREDUCTO_SO_0 REDUCTO_CLI [pytest arguments...]
-# Exit 77 (ctest: skipped) when Debian's python3 lacks venv, cffi or pytest:
-# scripts/setup.sh installs them.
+# Fails when Debian's python3 lacks venv, cffi or pytest: scripts/setup.sh installs them.
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 path/to/libreducto.so.0 path/to/reducto [pytest arguments...]" >&2
@@ -21,7 +20,7 @@ PY=${REDUCTO_PYTHON:-/usr/bin/python3}
 if ! "$PY" -c 'import venv, ensurepip, cffi, pytest, setuptools, wheel' 2>/dev/null; then
   echo "python: $PY lacks venv, cffi, pytest, setuptools or wheel: run scripts/setup.sh" \
        "(python3-venv python3-cffi python3-pytest python3-setuptools python3-pip)" >&2
-  exit 77
+  exit 1
 fi
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/reducto-python.XXXXXX"); trap 'rm -rf "$W"' EXIT
