@@ -67,6 +67,30 @@ class _Handle:
             self._free(pointer)
 
 
+class _HandleOwner:
+    """close(), .closed, `with` and __del__ for an object whose C handle is _handle."""
+
+    def close(self):
+        """Releases the handle; what was made with it (corpora and streams of a session)
+        keeps it alive in the library until they are closed too."""
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            handle.close()
+
+    @property
+    def closed(self):
+        return self._handle.closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
 def _value_text(value):
     if isinstance(value, bool):
         return b"true" if value else b"false"
@@ -113,7 +137,7 @@ class Stats:
         return f"reducto.Stats({fields})"
 
 
-class Session:
+class Session(_HandleOwner):
     """The policies every front end applies (reducto/session.h): the trust rule for
     corpora, usage records and the audit log. Thread-safe; share one.
 
@@ -153,25 +177,6 @@ class Session:
             lib.reducto_settings_free(settings[0])
         self._handle = _Handle(session[0], lib.reducto_session_free, "session")
 
-    def close(self):
-        """Releases the session; corpora and streams made with it keep it alive in the
-        library until they are closed too."""
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            handle.close()
-
-    @property
-    def closed(self):
-        return self._handle.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
 
 _default_session = None
@@ -188,7 +193,7 @@ def default_session():
         return _default_session
 
 
-class Corpus:
+class Corpus(_HandleOwner):
     """An opened corpus (reducto_corpus_open, under the session's trust rule). Serves any
     number of compressions and decompressions from any threads; close it (or use `with`)
     to release its files and mappings.
@@ -215,23 +220,6 @@ class Corpus:
                 self._info = json.loads(_errors._text(lib.reducto_corpus_info_json(c)))
         return self._info
 
-    def close(self):
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            handle.close()
-
-    @property
-    def closed(self):
-        return self._handle.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def __repr__(self):
         state = "closed" if self.closed else "open"

@@ -110,34 +110,49 @@ int FileCall(const char* function, const reducto_params& params, const char* in_
   return Report((*out)->Commit());
 }
 
+// What one compression or decompression works with: the caller's handles (checked by
+// Check) and where its stats go.
+struct Operands {
+  reducto_session* session;
+  const reducto_corpus* corpus;
+  const reducto_params* params;
+  reducto_stats* stats;
+
+  int Check(const char* function) const {
+    return CheckOperation(function, session, corpus, params);
+  }
+};
+
 // The session's compression of `in` to `out`, with stats on success.
-int CompressStream(const reducto_session& session, const reducto_corpus* corpus,
-                   const reducto_params* params, ByteSource& in, ByteSink& out,
-                   reducto_stats* stats) {
-  auto result = RunCompress(session, corpus, ParamsOrDefault(params), in, out);
+int CompressStream(const Operands& x, ByteSource& in, ByteSink& out) {
+  auto result = RunCompress(*x.session, x.corpus, ParamsOrDefault(x.params), in, out);
   if (!result.ok()) return Report(result.status());
-  FillStats(*result, stats);
+  FillStats(*result, x.stats);
   return REDUCTO_OK;
 }
 
-int DecompressStream(const reducto_session& session, const reducto_corpus* corpus,
-                     const reducto_params* params, ByteSource& in, ByteSink& out,
-                     reducto_stats* stats) {
-  auto result = RunDecompress(session, corpus, ParamsOrDefault(params), in, out);
+int DecompressStream(const Operands& x, ByteSource& in, ByteSink& out) {
+  auto result = RunDecompress(*x.session, x.corpus, ParamsOrDefault(x.params), in, out);
   if (!result.ok()) return Report(result.status());
-  FillStats(*result, stats);
+  FillStats(*result, x.stats);
   return REDUCTO_OK;
+}
+
+using Operation = int (*)(const Operands&, ByteSource&, ByteSink&);
+
+// `operation` over `x`, bound for the *Call functions above.
+auto Bind(Operation operation, const Operands& x) {
+  return [operation, &x](ByteSource& in, ByteSink& out) { return operation(x, in, out); };
 }
 
 }  // namespace
 }  // namespace reducto::capi
 
-using reducto::ByteSink;
-using reducto::ByteSource;
-using reducto::capi::CheckOperation;
+using reducto::capi::Bind;
 using reducto::capi::CompressStream;
 using reducto::capi::DecompressStream;
 using reducto::capi::Guard;
+using reducto::capi::Operands;
 using reducto::capi::ParamsOrDefault;
 
 extern "C" {
@@ -145,48 +160,44 @@ extern "C" {
 int reducto_compress(reducto_session* session, const reducto_corpus* corpus,
                      const reducto_params* params, const void* src, size_t src_size, void* dst,
                      size_t dst_capacity, size_t* dst_size, reducto_stats* stats) {
+  const Operands x{session, corpus, params, stats};
   return Guard(__func__, [&](const char* function) {
-    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    if (int code = x.Check(function)) return code;
     return reducto::capi::BufferCall(function, src, src_size, dst, dst_capacity, dst_size,
-                                     [&](ByteSource& in, ByteSink& out) {
-                                       return CompressStream(*session, corpus, params, in, out, stats);
-                                     });
+                                     Bind(CompressStream, x));
   });
 }
 
 int reducto_decompress(reducto_session* session, const reducto_corpus* corpus,
                        const reducto_params* params, const void* src, size_t src_size, void* dst,
                        size_t dst_capacity, size_t* dst_size, reducto_stats* stats) {
+  const Operands x{session, corpus, params, stats};
   return Guard(__func__, [&](const char* function) {
-    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    if (int code = x.Check(function)) return code;
     return reducto::capi::BufferCall(function, src, src_size, dst, dst_capacity, dst_size,
-                                     [&](ByteSource& in, ByteSink& out) {
-                                       return DecompressStream(*session, corpus, params, in, out, stats);
-                                     });
+                                     Bind(DecompressStream, x));
   });
 }
 
 int reducto_compress_file(reducto_session* session, const reducto_corpus* corpus,
                           const reducto_params* params, const char* in_path, const char* out_path,
                           reducto_stats* stats) {
+  const Operands x{session, corpus, params, stats};
   return Guard(__func__, [&](const char* function) {
-    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    if (int code = x.Check(function)) return code;
     return reducto::capi::FileCall(function, ParamsOrDefault(params), in_path, out_path,
-                                   [&](ByteSource& in, ByteSink& out) {
-                                       return CompressStream(*session, corpus, params, in, out, stats);
-                                     });
+                                   Bind(CompressStream, x));
   });
 }
 
 int reducto_decompress_file(reducto_session* session, const reducto_corpus* corpus,
                             const reducto_params* params, const char* in_path,
                             const char* out_path, reducto_stats* stats) {
+  const Operands x{session, corpus, params, stats};
   return Guard(__func__, [&](const char* function) {
-    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    if (int code = x.Check(function)) return code;
     return reducto::capi::FileCall(function, ParamsOrDefault(params), in_path, out_path,
-                                   [&](ByteSource& in, ByteSink& out) {
-                                       return DecompressStream(*session, corpus, params, in, out, stats);
-                                     });
+                                   Bind(DecompressStream, x));
   });
 }
 
@@ -194,12 +205,11 @@ int reducto_compress_callbacks(reducto_session* session, const reducto_corpus* c
                                const reducto_params* params, reducto_read_fn read,
                                void* read_context, reducto_write_fn write, void* write_context,
                                reducto_stats* stats) {
+  const Operands x{session, corpus, params, stats};
   return Guard(__func__, [&](const char* function) {
-    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    if (int code = x.Check(function)) return code;
     return reducto::capi::CallbackCall(function, read, read_context, write, write_context,
-                                       [&](ByteSource& in, ByteSink& out) {
-                                       return CompressStream(*session, corpus, params, in, out, stats);
-                                     });
+                                       Bind(CompressStream, x));
   });
 }
 
@@ -207,12 +217,11 @@ int reducto_decompress_callbacks(reducto_session* session, const reducto_corpus*
                                  const reducto_params* params, reducto_read_fn read,
                                  void* read_context, reducto_write_fn write, void* write_context,
                                  reducto_stats* stats) {
+  const Operands x{session, corpus, params, stats};
   return Guard(__func__, [&](const char* function) {
-    if (int code = CheckOperation(function, session, corpus, params)) return code;
+    if (int code = x.Check(function)) return code;
     return reducto::capi::CallbackCall(function, read, read_context, write, write_context,
-                                       [&](ByteSource& in, ByteSink& out) {
-                                       return DecompressStream(*session, corpus, params, in, out, stats);
-                                     });
+                                       Bind(DecompressStream, x));
   });
 }
 

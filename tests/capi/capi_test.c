@@ -100,18 +100,6 @@ static int same(const bytes* a, const bytes* b) {
   return a->size == b->size && (a->size == 0 || memcmp(a->data, b->data, a->size) == 0);
 }
 
-static int file_contains(const char* path, const char* needle) {
-  bytes b = read_file(path);
-  int found = 0;
-  if (b.data != NULL) {
-    b.data = realloc(b.data, b.size + 1);
-    b.data[b.size] = 0;
-    found = strstr((const char*)b.data, needle) != NULL;
-    free(b.data);
-  }
-  return found;
-}
-
 static int count_in_file(const char* path, const char* needle) {
   bytes b = read_file(path);
   int count = 0;
@@ -122,6 +110,10 @@ static int count_in_file(const char* path, const char* needle) {
     free(b.data);
   }
   return count;
+}
+
+static int file_contains(const char* path, const char* needle) {
+  return count_in_file(path, needle) > 0;
 }
 
 /* ---- helpers over the ABI ---- */
