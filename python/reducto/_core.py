@@ -344,12 +344,13 @@ def compress(data, corpus=None, *, profile="default", level=None, threads=None,
         return _run_stream(stream, data, _chunk_size(len(memoryview(data)) // 2))
 
 
-def decompress(blob, corpus=None, *, max_output=None, session=None):
+def decompress(blob, corpus=None, *, max_output=None, threads=None, session=None):
     """Decompresses the container `blob` (bytes-like) and returns the target. A container
     made against a corpus needs that corpus (NotFoundError when `corpus` is None,
     IntegrityError when it is another). The result is returned only once the whole
     container verified."""
-    with _Stream("decompress", corpus, session, {"max_output": max_output}) as stream:
+    with _Stream("decompress", corpus, session,
+                 {"max_output": max_output, "threads": threads}) as stream:
         return _run_stream(stream, blob, _chunk_size(len(memoryview(blob)) * 4))
 
 
@@ -367,12 +368,13 @@ def compress_file(in_path, out_path, corpus=None, *, profile="default", level=No
     return Stats(stats)
 
 
-def decompress_file(in_path, out_path, corpus=None, *, max_output=None, overwrite=False,
-                    session=None):
+def decompress_file(in_path, out_path, corpus=None, *, max_output=None, threads=None,
+                    overwrite=False, session=None):
     """`reducto decompress` of one file: `out_path` appears only once the container
     verified, and must not exist unless `overwrite`. Returns Stats."""
     stats = ffi.new("reducto_stats*")
-    values = {"max_output": max_output, "overwrite": True if overwrite else None}
+    values = {"max_output": max_output, "threads": threads,
+              "overwrite": True if overwrite else None}
     with _resolved(corpus, session) as (s, c, _, _), _params(values) as p:
         check(lib.reducto_decompress_file(s, c, p, os.fsencode(in_path),
                                           os.fsencode(out_path), stats))

@@ -6,11 +6,12 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "capi/errors.h"
 #include "capi/operations.h"
@@ -21,12 +22,48 @@ namespace {
 // The most bytes each queue holds.
 constexpr size_t kQueueBytes = 1u << 20;
 
+// A bounded FIFO of bytes in a ring of kQueueBytes: each Push and Pop is at most two
+// memcpy calls.
+class ByteQueue {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t room() const { return kQueueBytes - size_; }
+
+  // Appends as much of `data` as there is room for; returns how much.
+  size_t Push(std::span<const uint8_t> data) {
+    size_t n = std::min(data.size(), room());
+    size_t tail = (head_ + size_) % kQueueBytes;
+    size_t first = std::min(n, kQueueBytes - tail);
+    std::memcpy(ring_.data() + tail, data.data(), first);
+    std::memcpy(ring_.data(), data.data() + first, n - first);
+    size_ += n;
+    return n;
+  }
+
+  // Moves up to out.size() bytes from the front into `out`; returns how many.
+  size_t Pop(std::span<uint8_t> out) {
+    size_t n = std::min(out.size(), size_);
+    size_t first = std::min(n, kQueueBytes - head_);
+    std::memcpy(out.data(), ring_.data() + head_, first);
+    std::memcpy(out.data() + first, ring_.data(), n - first);
+    head_ = (head_ + n) % kQueueBytes;
+    size_ -= n;
+    return n;
+  }
+
+ private:
+  std::vector<uint8_t> ring_ = std::vector<uint8_t>(kQueueBytes);
+  size_t head_ = 0;
+  size_t size_ = 0;
+};
+
 // The state the caller's thread and the operation's thread share.
 struct Channel {
   std::mutex mutex;
   std::condition_variable changed;
-  std::deque<uint8_t> input;   // Caller -> operation.
-  std::deque<uint8_t> output;  // Operation -> caller.
+  ByteQueue input;   // Caller -> operation.
+  ByteQueue output;  // Operation -> caller.
   bool input_ended = false;    // The caller gave the last input.
   bool finished = false;       // The operation returned (output may still be queued).
   bool cancelled = false;      // The stream is being freed.
@@ -48,10 +85,7 @@ class ChannelSource : public ByteSource {
       });
       if (channel_.cancelled) return Status::Unavailable("the stream was freed before it finished");
       if (channel_.input.empty()) break;  // The input ended.
-      size_t n = std::min(buf.size() - done, channel_.input.size());
-      std::copy_n(channel_.input.begin(), n, buf.begin() + done);
-      channel_.input.erase(channel_.input.begin(), channel_.input.begin() + n);
-      done += n;
+      done += channel_.input.Pop(buf.subspan(done));
       channel_.changed.notify_all();
     }
     return done;
@@ -71,12 +105,10 @@ class ChannelSink : public ByteSink {
     std::unique_lock lock(channel_.mutex);
     while (!data.empty()) {
       channel_.changed.wait(lock, [&] {
-        return channel_.cancelled || channel_.output.size() < kQueueBytes;
+        return channel_.cancelled || channel_.output.room() > 0;
       });
       if (channel_.cancelled) return Status::Unavailable("the stream was freed before it finished");
-      size_t n = std::min(data.size(), kQueueBytes - channel_.output.size());
-      channel_.output.insert(channel_.output.end(), data.begin(), data.begin() + n);
-      data = data.subspan(n);
+      data = data.subspan(channel_.output.Push(data));
       channel_.changed.notify_all();
     }
     return Status::Ok();
@@ -93,18 +125,14 @@ class ChannelSink : public ByteSink {
 // true when anything moved. REQUIRES: the channel's mutex is held.
 bool Exchange(Channel& channel, reducto_out_buffer* out, reducto_in_buffer* in) {
   bool moved = false;
-  if (in->pos < in->size && !channel.input_ended && channel.input.size() < kQueueBytes) {
-    size_t n = std::min(in->size - in->pos, kQueueBytes - channel.input.size());
+  if (in->pos < in->size && !channel.input_ended && channel.input.room() > 0) {
     const uint8_t* from = static_cast<const uint8_t*>(in->src) + in->pos;
-    channel.input.insert(channel.input.end(), from, from + n);
-    in->pos += n;
+    in->pos += channel.input.Push(std::span(from, in->size - in->pos));
     moved = true;
   }
   if (out->pos < out->size && !channel.output.empty()) {
-    size_t n = std::min(out->size - out->pos, channel.output.size());
-    std::copy_n(channel.output.begin(), n, static_cast<uint8_t*>(out->dst) + out->pos);
-    channel.output.erase(channel.output.begin(), channel.output.begin() + n);
-    out->pos += n;
+    uint8_t* to = static_cast<uint8_t*>(out->dst) + out->pos;
+    out->pos += channel.output.Pop(std::span(to, out->size - out->pos));
     moved = true;
   }
   if (moved) channel.changed.notify_all();
