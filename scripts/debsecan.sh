@@ -30,7 +30,7 @@ command -v debsecan >/dev/null || { say "debsecan is not installed: run scripts/
 command -v dpkg >/dev/null || { say "no dpkg: this checks a Debian system"; exit 1; }
 binaries=()
 [ -x "$BUILD/cli/reducto" ] && binaries+=("$BUILD/cli/reducto")
-while IFS= read -r lib; do binaries+=("$lib"); done < <(find "$BUILD" -maxdepth 2 -name 'libreducto*.so*' -type f 2>/dev/null)
+while IFS= read -r lib; do binaries+=("$lib"); done < <(find "$BUILD/src/capi" -maxdepth 1 -name 'libreducto.so.*' -type f 2>/dev/null)
 if [ ${#binaries[@]} -eq 0 ]; then
   say "no build in $BUILD (cli/reducto): build first (scripts/build.sh) or set REDUCTO_BUILD_DIR"; exit 1
 fi
