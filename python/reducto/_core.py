@@ -246,7 +246,7 @@ def _resolved(corpus, session):
             owned.close()
 
 
-class _Stream:
+class _Stream(_HandleOwner):
     """A reducto_cstream or reducto_dstream: one thread at a time."""
 
     _KINDS = {
@@ -292,20 +292,6 @@ class _Stream:
         with self._handle.use() as stream:
             check(self._stats(stream, out))
         return Stats(out)
-
-    def close(self):
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            handle.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
 
 def _run_stream(stream, data, chunk_size):
