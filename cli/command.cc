@@ -60,13 +60,7 @@ void ChunkingFlags::Register(CLI::App* cmd) {
 }
 
 Result<ChunkerParams> ChunkingFlags::Resolve(const Settings& settings) const {
-  // The table bounds each size by 16M, so each fits in 32 bits.
-  ChunkerParams params = ChunkerParams::ForAverage(static_cast<uint32_t>(settings.avg_size),
-                                                   settings.normalization);
-  if (settings.min_size) params.min_size = static_cast<uint32_t>(*settings.min_size);
-  if (settings.max_size) params.max_size = static_cast<uint32_t>(*settings.max_size);
-  RETURN_IF_ERROR(params.Validate());
-  return params;
+  return ChunkingOf(settings);
 }
 
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {

@@ -163,12 +163,6 @@ Status Invalid(const Setting& setting, const std::string& where, const std::stri
 
 std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
-Result<bool> ParseBoolean(const std::string& text) {
-  if (text == "true" || text == "1" || text == "on") return true;
-  if (text == "false" || text == "0" || text == "off") return false;
-  return Status::InvalidArgument("not a boolean");
-}
-
 // Parses `text` as `setting`'s kind and checks its range; errors name `where` and show
 // the value as `shown` (as the user wrote it: 'text', or the TOML value).
 // REQUIRES: setting.kind != kPathList
@@ -501,6 +495,22 @@ Result<uint64_t> ParseSize(const std::string& text) {
     return Status::InvalidArgument("'" + text + "' is not a size: use a number with an optional K, M, G or T suffix");
   }
   return static_cast<uint64_t>(std::stoull(value));
+}
+
+Result<bool> ParseBoolean(const std::string& text) {
+  if (text == "true" || text == "1" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "off") return false;
+  return Status::InvalidArgument("not a boolean");
+}
+
+Result<ChunkerParams> ChunkingOf(const Settings& settings) {
+  // The table bounds each size by 16M, so each fits in 32 bits.
+  ChunkerParams params = ChunkerParams::ForAverage(static_cast<uint32_t>(settings.avg_size),
+                                                   settings.normalization);
+  if (settings.min_size) params.min_size = static_cast<uint32_t>(*settings.min_size);
+  if (settings.max_size) params.max_size = static_cast<uint32_t>(*settings.max_size);
+  RETURN_IF_ERROR(params.Validate());
+  return params;
 }
 
 Status ApplySettingText(std::string_view key, const std::string& text, const std::string& where,

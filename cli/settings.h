@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "reducto/chunker.h"
 #include "reducto/progress.h"
 #include "reducto/status.h"
 
@@ -154,6 +155,12 @@ Status ApplySettingText(std::string_view key, const std::string& text, const std
 // $`variable`/reducto, else $HOME/`under_home`/reducto (the XDG base directories);
 // nullopt without either.
 std::optional<std::string> XdgReductoDirectory(const char* variable, const char* under_home);
+
+// true/1/on or false/0/off; InvalidArgument ("not a boolean") otherwise.
+Result<bool> ParseBoolean(const std::string& text);
+// The chunking the settings' chunking.* keys give. InvalidArgument for sizes that do not
+// go together (ChunkerParams::Validate).
+Result<ChunkerParams> ChunkingOf(const Settings& settings);
 
 // "8192", "8K", "8KiB", "4M", "1G" (binary multiples). InvalidArgument otherwise.
 Result<uint64_t> ParseSize(const std::string& text);

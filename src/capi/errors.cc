@@ -1,6 +1,17 @@
 #include "capi/errors.h"
 
 namespace reducto::capi {
+
+// Report() passes a Status's code through as the C code: the pinned values 1..7 of
+// reducto.h must stay the StatusCode values.
+static_assert(REDUCTO_E_INVALID_ARGUMENT == static_cast<int>(StatusCode::kInvalidArgument) &&
+              REDUCTO_E_NOT_FOUND == static_cast<int>(StatusCode::kNotFound) &&
+              REDUCTO_E_CORRUPT == static_cast<int>(StatusCode::kCorrupt) &&
+              REDUCTO_E_INTEGRITY == static_cast<int>(StatusCode::kIntegrity) &&
+              REDUCTO_E_IO == static_cast<int>(StatusCode::kIo) &&
+              REDUCTO_E_UNAVAILABLE == static_cast<int>(StatusCode::kUnavailable) &&
+              REDUCTO_E_PERMISSION == static_cast<int>(StatusCode::kPermission));
+
 namespace {
 
 thread_local std::string last_error_message;

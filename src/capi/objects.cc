@@ -34,9 +34,11 @@ int MissingText(const char* function, const char* what) {
   return Fail(REDUCTO_E_INVALID_ARGUMENT, std::string(function) + ": `" + what + "` is NULL");
 }
 
+// A session setting or parameter that is true or false, as the command line's table
+// takes booleans.
 Result<bool> ParseSwitch(const std::string& key, const std::string& value) {
-  if (value == "true" || value == "1" || value == "on") return true;
-  if (value == "false" || value == "0" || value == "off") return false;
+  Result<bool> parsed = cli::ParseBoolean(value);
+  if (parsed.ok()) return parsed;
   return Status::InvalidArgument(key + " must be true or false, got '" + value + "'");
 }
 
@@ -95,16 +97,6 @@ Status SetParameter(const std::string& key, const std::string& value, reducto_pa
       "cache_size, max_output, overwrite, chunking.avg, chunking.min, chunking.max, "
       "chunking.normalization (session settings such as trusted_keys go to "
       "reducto_settings_set)");
-}
-
-Result<ChunkerParams> BuildChunking(const reducto_params& params) {
-  const cli::Settings& v = params.values;
-  ChunkerParams chunking =
-      ChunkerParams::ForAverage(static_cast<uint32_t>(v.avg_size), v.normalization);
-  if (v.min_size) chunking.min_size = static_cast<uint32_t>(*v.min_size);
-  if (v.max_size) chunking.max_size = static_cast<uint32_t>(*v.max_size);
-  RETURN_IF_ERROR(chunking.Validate());
-  return chunking;
 }
 
 }  // namespace
@@ -257,7 +249,7 @@ int reducto_corpus_build(reducto_session* session, const char* const* inputs, si
     }
     const reducto_params& p = reducto::capi::ParamsOrDefault(params);
     reducto::CorpusBuildOptions options;
-    auto chunking = reducto::capi::BuildChunking(p);
+    auto chunking = reducto::cli::ChunkingOf(p.values);
     if (!chunking.ok()) return Report(chunking.status());
     options.chunking = *chunking;
     options.overwrite = p.overwrite;
