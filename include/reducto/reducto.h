@@ -265,8 +265,9 @@ REDUCTO_API int reducto_cstream_free(reducto_cstream* stream);
  * complete; returns at once, having done nothing, when nothing can be done without more
  * input (end = 0 and `in` empty) or without room in `out`. Sets *done to 1 (0
  * otherwise) once the whole container has been written to `out`s; until then, call
- * again with end = 1, draining `out`. An error ends the stream (every later call
- * returns it again). */
+ * again with end = 1, draining `out`. An error of the compression ends the stream
+ * (every later call returns it again); a misuse (REDUCTO_E_INVALID_ARGUMENT,
+ * REDUCTO_E_STATE) is refused without changing it. */
 REDUCTO_API int reducto_cstream_compress(reducto_cstream* stream, reducto_out_buffer* out,
                                          reducto_in_buffer* in, int end, int* done);
 /* What the compression did; complete once *done was set. */
