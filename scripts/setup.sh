@@ -15,6 +15,7 @@ PACKAGES=(
   bsdutils  # script(1): a terminal for the CLI tests of stdin on a TTY
   openssh-server openssh-client rsync curl  # tests/cli/pipelines_test.sh: sshd, ssh, rsync, HTTP
   debsecan  # scripts/debsecan.sh: known vulnerabilities in the packages the build uses
+  nginx openssl casync zsync zchunk wrk  # tests/net/nginx.sh, bench/transfer.sh: HTTP repositories and the peers
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
