@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # the timings are assigned by printf -v in timed()
 # The transfer itself (issue 18): bytes on the wire and the receiver's wall time to
 # rebuild each pair's new version from an HTTP server, for Reducto and for the tools a
 # user would otherwise pick. A private nginx (tests/net/nginx.sh) serves everything over
@@ -52,7 +53,7 @@ while [ $# -gt 0 ]; do case $1 in
   --cases) CASES=$2; shift 2;; --cases=*) CASES=${1#*=}; shift;;
   --out) OUT=$2; shift 2;; --out=*) OUT=${1#*=}; shift;;
   --keep) KEEP=1; shift;;
-  -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;;
+  -h|--help) sed -n '3,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;;
   -*) echo "transfer.sh: unknown option $1 (--help)" >&2; exit 2;;
   *) break;;
 esac; done
@@ -162,7 +163,7 @@ for pair in "${PAIRS[@]}"; do
           note "$pair reducto b not run: \`reducto corpus publish\` failed (not in this build yet?): $(tail -1 "$W/log")"
         else
           mkdir -p "$P/cache"
-          # shellcheck disable=SC2086 # REDUCTO_DECOMPRESS_FLAGS is a list of flags
+          # $5 (REDUCTO_DECOMPRESS_FLAGS) is unquoted: a list of flags.
           receive "$pair" reducto b "$NEW" "$P/out" "$rc + publish $rp" \
             bash -c 'curl -sSf -o "$1/new.rdc" "$2" && "$3" -q decompress --repo "$4" --cache-dir "$1/cache" $5 "$1/new.rdc" -o "$1/out" && rm "$1/new.rdc"' \
             _ "$P" "$U/$pair/new.rdc" "$R" "$U/$pair/repo" "${REDUCTO_DECOMPRESS_FLAGS:-}"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A private nginx on loopback for tests and benchmarks that fetch over HTTP (issue 18).
 # Sourced, not run:  source tests/net/nginx.sh
 #
@@ -138,7 +139,7 @@ EOF
 }
 
 nginx_start() {
-  local root w attempt
+  local root w
   if [ $# -ne 2 ] || [ ! -d "$1" ]; then
     echo "nginx_start: usage: nginx_start ROOT WORKDIR (ROOT an existing directory)" >&2; return 2
   fi
@@ -152,7 +153,7 @@ nginx_start() {
   mkdir -p "$w/tmp" "$w/tls" || return 1
   _nginx_certificates "$w/tls" || { echo "nginx_start: openssl could not make the certificates" >&2; return 1; }
   # A free port can be taken between the probe and nginx's bind: try a few pairs.
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     NGINX_HTTP_PORT=$(_nginx_free_port); NGINX_HTTPS_PORT=$(_nginx_free_port)
     [ "$NGINX_HTTP_PORT" = "$NGINX_HTTPS_PORT" ] && continue
     _nginx_config "$root" "$w" "$NGINX_HTTP_PORT" "$NGINX_HTTPS_PORT"
@@ -173,10 +174,11 @@ nginx_start() {
   export NGINX_ACCESS_LOG="$w/access.log"
   # Chain the stop in front of the EXIT trap the caller has now (see the header).
   local previous; previous=$(trap -p EXIT)
+  # shellcheck disable=SC2064 # the previous trap's text is meant to be put in now
   if [ -n "$previous" ]; then eval "set -- $previous"; trap "nginx_stop; $3" EXIT
   else trap nginx_stop EXIT; fi
   # nginx binds before it forks, so the ports accept now; a connect makes sure.
-  for attempt in $(seq 50); do
+  for _ in $(seq 50); do
     _nginx_listening "$NGINX_HTTP_PORT" && _nginx_listening "$NGINX_HTTPS_PORT" && break
     sleep 0.1
   done
@@ -198,15 +200,15 @@ _nginx_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 nginx_stop() {
   [ -n "$NGINX_PID" ] || return 0
-  local pid=$NGINX_PID children i
+  local pid=$NGINX_PID children
   children=$(pgrep -P "$pid" 2>/dev/null)
   kill -TERM "$pid" 2>/dev/null   # fast shutdown: the master stops its workers
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     _nginx_running "$pid" $children || break
     sleep 0.05
   done
   _nginx_running "$pid" $children && kill -KILL "$pid" $children 2>/dev/null
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     _nginx_listening "$NGINX_HTTP_PORT" || _nginx_listening "$NGINX_HTTPS_PORT" || break
     sleep 0.05
   done

@@ -70,7 +70,7 @@ nginx_log_reset
 "${CURL[@]}" --http2 -r 4096-8191 -o /dev/null "$NGINX_HTTPS_URL/blob"
 "${CURL[@]}" -o /dev/null "$NGINX_HTTP_URL/blob"
 line=$(grep -F 'GET /blob HTTP/2.0' "$NGINX_ACCESS_LOG")
-IFS=$'\t' read -r _ _ _ _ req status body sent range rtime proto <<< "$line"
+IFS=$'\t' read -r _ _ _ _ _ status body sent range rtime proto <<< "$line"
 check "the log records the range request: status $status, body $body, range '$range', $proto" \
   [ "$status $body $range $proto" = "206 4096 bytes=4096-8191 HTTP/2.0" ]
 check "bytes_sent ($sent) counts the headers on top of the body ($body)" [ "$sent" -gt "$body" ]
