@@ -325,6 +325,9 @@ Outcome JudgeCurlError(const Transfer& t, CURLcode result) {
   switch (result) {
     case CURLE_FILE_COULDNT_READ_FILE:
       return Final(Status::NotFound(t.what + ": " + why));
+    case CURLE_BAD_DOWNLOAD_RESUME:  // file:// with a range that starts past the end
+      if (!t.http()) return Final(t.Unavailable(why + ": the file is shorter"));
+      return Retry(t.Unavailable(why));
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
       return Final(Status::InvalidArgument(t.what + ": " + why));
