@@ -71,10 +71,12 @@ Status MakeStatus(StatusCode code, std::string message) {
 // leaves this file with it.
 Status Redact(const Status& status, const std::string& token) {
   if (status.ok() || token.empty()) return status;
+  static constexpr std::string_view kMark = "<token>";
   std::string message = status.message();
+  // Searching on after the mark: a token such as "token" must not match inside it.
   for (size_t at = message.find(token); at != std::string::npos;
-       at = message.find(token, at)) {
-    message.replace(at, token.size(), "<token>");
+       at = message.find(token, at + kMark.size())) {
+    message.replace(at, token.size(), kMark);
   }
   return MakeStatus(status.code(), std::move(message));
 }
