@@ -71,10 +71,12 @@ Status MakeStatus(StatusCode code, std::string message) {
 // leaves this file with it.
 Status Redact(const Status& status, const std::string& token) {
   if (status.ok() || token.empty()) return status;
+  static constexpr std::string_view kMark = "<token>";
   std::string message = status.message();
+  // Searching on after the mark: a token such as "token" must not match inside it.
   for (size_t at = message.find(token); at != std::string::npos;
-       at = message.find(token, at)) {
-    message.replace(at, token.size(), "<token>");
+       at = message.find(token, at + kMark.size())) {
+    message.replace(at, token.size(), kMark);
   }
   return MakeStatus(status.code(), std::move(message));
 }
@@ -179,10 +181,11 @@ Status CheckJob(const Job& job) {
 struct Outcome {
   Status status;
   bool retry = false;
+  std::string advice;  // what to do, after the count of attempts
 };
 
-Outcome Retry(Status status) { return {std::move(status), true}; }
-Outcome Final(Status status) { return {std::move(status), false}; }
+Outcome Retry(Status status) { return {std::move(status), true, ""}; }
+Outcome Final(Status status) { return {std::move(status), false, ""}; }
 
 // One attempt at one Job: an easy handle and what its callbacks saw.
 struct Transfer {
@@ -346,9 +349,10 @@ Outcome JudgeHttpStatus(const Transfer& t) {
   long code = t.status;
   if (code == 404 || code == 410) return Final(Status::NotFound(t.what + ": " + t.Answered()));
   if (code == 401 || code == 403) {
-    std::string hint = t.sent_token ? "check the repository's bearer token"
-                                    : "no bearer token was sent: configure one for this repository";
-    return Final(Status::Permission(t.what + ": " + t.Answered() + " (" + hint + ")"));
+    Outcome outcome = Final(Status::Permission(t.what + ": " + t.Answered()));
+    outcome.advice = t.sent_token ? "check the repository's bearer token"
+                                  : "no bearer token was sent: configure one for this repository";
+    return outcome;
   }
   if (code == 429 || code == 416 || code >= 500) return Retry(t.Unavailable(t.Answered()));
   if (!t.success_status() || (t.ranged() && code != 206) || (!t.ranged() && !t.job->put && code != 200)) {
@@ -579,9 +583,9 @@ Status HttpFetcher::Multi::Settle(Call& call, Transfer& t, CURLcode result) {
     call.waiting.push_back({t.job, t.attempt + 1, Clock::now() + Backoff(*call.remote, t.attempt)});
     return Status::Ok();
   }
-  // The count of attempts goes where the message ends, or after the consumer's context.
   const Status& s = outcome.status;
-  return MakeStatus(s.code(), s.message() + " (" + Attempts(t.attempt) + ")");
+  std::string advice = outcome.advice.empty() ? "" : ": " + outcome.advice;
+  return MakeStatus(s.code(), s.message() + " (" + Attempts(t.attempt) + ")" + advice);
 }
 
 Status HttpFetcher::Multi::Finish(Call& call) {

@@ -51,6 +51,7 @@ struct FetchRequest {
   uint64_t max_bytes = 0;        // whole objects only: refuse (Corrupt) anything larger
 };
 
+// Fetch and FetchWhole add this call's counts to the caller's FetchStats.
 struct FetchStats {
   uint64_t requests = 0;         // transfers started, retries included
   uint64_t retries = 0;
@@ -90,6 +91,7 @@ class HttpFetcher {
   //              name, a whole-object request without max_bytes or with an offset, a
   //              token for plain http to a host other than loopback
   // Requests that were not consumed when a final failure happens are abandoned.
+  // REQUIRES: remote.attempts >= 1 (else InvalidArgument).
   Status Fetch(const Remote& remote, std::span<const FetchRequest> requests,
                const FetchConsumer& consume, FetchStats* stats = nullptr);
   // One whole object (e.g. a manifest), at most max_bytes. Errors as Fetch.

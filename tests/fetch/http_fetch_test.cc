@@ -242,6 +242,18 @@ TEST_F(HttpFetchTest, TokenIsNeverInAnyMessage) {
   }
 }
 
+TEST_F(HttpFetchTest, TokenThatLooksLikeTheMarkIsScrubbed) {
+  Remote remote = remote_;
+  remote.bearer_token = "token";
+  Status status = fetcher_.Fetch(remote, std::vector<FetchRequest>{Range(0, 10)},
+                                 [](size_t, std::string&&) {
+                                   return Status::Integrity("token and token");
+                                 });
+  EXPECT_EQ(status.code(), StatusCode::kIntegrity);
+  EXPECT_NE(status.message().find("<token> and <token> (4 attempts)"), std::string::npos)
+      << status.message();
+}
+
 TEST_F(HttpFetchTest, TokenOverPlainHttpToAnotherHostIsRefused) {
   Remote remote = remote_;
   remote.bearer_token = kToken;
