@@ -45,7 +45,7 @@ void RegisterCorpusPublishCommand(CLI::App* corpus, Context& ctx) {
   auto* cmd = AddCommand(corpus, ctx, publish, "publish",
                          "lay a corpus out in a repository directory that any static HTTP "
                          "server can serve");
-  cmd->add_option("corpus", publish.corpus, "corpus directory to publish (it is not changed)")
+  cmd->add_option("dir", publish.corpus, "corpus directory to publish (it is not changed)")
       ->required();
   cmd->add_option("--to", publish.to,
                   "repository directory (created if missing); serve it with any static server")

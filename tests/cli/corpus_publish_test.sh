@@ -93,6 +93,7 @@ check "publishing again is a no-op" sh -c "grep -c 'already published' '$W/err' 
 check "no staging directory is left" sh -c "! ls -A repo/corpora | grep -q tmp"
 expect_ok "publish v2 to a fresh repository" "$R" corpus publish -T 2 store/v2 --to repo2 -l 3
 check "ancestors are published first" sh -c "test -d repo2/corpora/$v1_id && test -d repo2/corpora/$v2_id"
+check "publish is audited" sh -c "'$R' audit show | grep -qE 'corpus publish +${v1_id:0:8} +ok +store/v1 --to=repo'"
 
 # --- refusals ---
 cp -r repo tampered
