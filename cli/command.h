@@ -140,6 +140,8 @@ void RegisterCorpusOptimizeCommand(CLI::App* corpus, Context& ctx);
 void RegisterKeyCommands(CLI::App* app, Context& ctx);
 // prune, under the `corpus` subcommand.
 void RegisterCorpusPruneCommand(CLI::App* corpus, Context& ctx);
+// publish, under the `corpus` subcommand.
+void RegisterCorpusPublishCommand(CLI::App* corpus, Context& ctx);
 // corpus delete, and gc at the top level.
 void RegisterRetentionCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
 // compress, decompress and test.

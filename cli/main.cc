@@ -20,6 +20,7 @@ void RegisterCommands(CLI::App* app, Context& ctx) {
   RegisterChunkCommand(app, ctx);
   RegisterCorpusCommands(app, ctx);
   RegisterCorpusPruneCommand(app->get_subcommand("corpus"), ctx);
+  RegisterCorpusPublishCommand(app->get_subcommand("corpus"), ctx);
   RegisterRetentionCommands(app, app->get_subcommand("corpus"), ctx);
   RegisterKeyCommands(app, ctx);
   RegisterCodecCommands(app, ctx);

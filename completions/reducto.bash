@@ -28,6 +28,7 @@ _reducto_flags() {
       --max-counted-chunks --sign-key $chunking" ;;
     "corpus prune") echo "-o --output --keep-for --unused-since --profile -f --force $trust
       --sign-key" ;;
+    "corpus publish") echo "--to -l --level -T --threads" ;;
     "corpus delete") echo "-f --force" ;;
     "key generate") echo "-o --output -f --force --symmetric" ;;
     "audit verify") echo "--trusted-key" ;;
@@ -78,7 +79,7 @@ _reducto() {
   fi
   case $command in
     corpus)
-      COMPREPLY=($(compgen -W "build update info sign verify list optimize prune delete" \
+      COMPREPLY=($(compgen -W "build update info sign verify list optimize prune publish delete" \
         -- "$cur")); return ;;
     key) COMPREPLY=($(compgen -W "generate" -- "$cur")); return ;;
     audit) COMPREPLY=($(compgen -W "verify show" -- "$cur")); return ;;

@@ -40,6 +40,17 @@ struct FineIndexFile {
   uint32_t stride = 0;   // One segment position in `stride` is indexed.
 };
 
+// EXPERIMENTAL (docs/api.md), as FineIndexFile.
+// The piece table of a pack segment (docs/corpus.md, "Piece tables"): the BLAKE3 of each
+// `piece_size` bytes of the segment file as stored, so that byte ranges fetched from a
+// repository are verified before use.
+struct PieceTableFile {
+  std::string file;         // Relative to the directory of the corpus that holds it.
+  uint64_t size = 0;        // Bytes of the file: 64 + 32 * ceil(stored size / piece_size).
+  Digest blake3{};          // Of the whole file.
+  uint32_t piece_size = 0;  // A power of two, 4 KiB .. 16 MiB.
+};
+
 struct CorpusSegment {
   std::string file;      // Relative to the directory of the corpus that holds it.
   uint64_t base = 0;     // First corpus address of this segment.
@@ -48,6 +59,8 @@ struct CorpusSegment {
   // Absent for a segment built without one (encrypted corpora, earlier builders).
   // EXPERIMENTAL, as FineIndexFile.
   std::optional<FineIndexFile> fine;
+  // Absent for a segment built before piece tables existed. EXPERIMENTAL, as above.
+  std::optional<PieceTableFile> pieces;
 };
 
 // What manifest.json says, plus where it was read from.

@@ -74,7 +74,7 @@ Status CheckVersionOf(const CorpusInfo& child, const CorpusInfo& parent) {
         i < parent.segment_owners.size() ? parent.segment_owners[i] : parent.id;
     if (mine.file != theirs.file || mine.base != theirs.base || mine.size != theirs.size ||
         !DigestEqual(mine.blake3, theirs.blake3) || child.segment_owners[i] != owner ||
-        !SameFineIndex(mine.fine, theirs.fine)) {
+        !SameFineIndex(mine.fine, theirs.fine) || !SamePieceTable(mine.pieces, theirs.pieces)) {
       return disagree("segment " + std::to_string(i) + " (" + mine.file + " of corpus " +
                       child.segment_owners[i] + ") is not the parent's (" + theirs.file +
                       " of corpus " + owner + ")");
@@ -88,6 +88,13 @@ Status CheckVersionOf(const CorpusInfo& child, const CorpusInfo& parent) {
 bool SameFineIndex(const std::optional<FineIndexFile>& a, const std::optional<FineIndexFile>& b) {
   if (!a || !b) return !a && !b;
   return a->file == b->file && a->size == b->size && a->stride == b->stride &&
+         DigestEqual(a->blake3, b->blake3);
+}
+
+bool SamePieceTable(const std::optional<PieceTableFile>& a,
+                    const std::optional<PieceTableFile>& b) {
+  if (!a || !b) return !a && !b;
+  return a->file == b->file && a->size == b->size && a->piece_size == b->piece_size &&
          DigestEqual(a->blake3, b->blake3);
 }
 

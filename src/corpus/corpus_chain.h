@@ -65,6 +65,9 @@ std::vector<const Storage*> SegmentStorages(const std::vector<ChainMember>& chai
 
 // Both absent, or the same file, size, digest and stride.
 bool SameFineIndex(const std::optional<FineIndexFile>& a, const std::optional<FineIndexFile>& b);
+// The same for piece tables.
+bool SamePieceTable(const std::optional<PieceTableFile>& a,
+                    const std::optional<PieceTableFile>& b);
 
 }  // namespace reducto
 

@@ -35,6 +35,26 @@ inline constexpr size_t kMaxManifestBytes = 16u << 20;
 inline constexpr char kPackDirName[] = "pack";
 inline constexpr char kSegmentSuffix[] = ".seg";
 
+// ---- piece tables: pieces/000000.b3, ... (docs/corpus.md, "Piece tables") ----
+// A segment file cut into pieces of piece_size bytes (the last may be shorter), with the
+// BLAKE3-256 of each, so that a receiver can verify any byte range it fetched.
+inline constexpr char kPiecesDirName[] = "pieces";
+inline constexpr char kPieceTableSuffix[] = ".b3";
+inline constexpr char kPieceTableMagic[8] = {'R', 'D', 'C', 'P', 'I', 'E', 'C', '1'};
+inline constexpr uint32_t kPieceTableFormatVersion = 1;
+inline constexpr size_t kPieceTableHeaderSize = 64;
+// Header fields, little-endian: version (u32), piece size (u32), segment size (u64),
+// piece count (u64); bytes 32..63 are zero. Then one 32-byte digest per piece.
+inline constexpr size_t kPieceTableVersionOffset = 8;
+inline constexpr size_t kPieceTablePieceSizeOffset = 12;
+inline constexpr size_t kPieceTableSegmentSizeOffset = 16;
+inline constexpr size_t kPieceTableCountOffset = 24;
+inline constexpr size_t kPieceDigestSize = 32;
+// Readers accept powers of two in this range; the builder writes kDefaultPieceSize.
+inline constexpr uint32_t kMinPieceSize = 4u << 10;
+inline constexpr uint32_t kMaxPieceSize = 16u << 20;
+inline constexpr uint32_t kDefaultPieceSize = 64u << 10;
+
 // ---- chunk index (RocksDB) ----
 inline constexpr char kIndexDirName[] = "index";
 inline constexpr size_t kIndexPrefixSize = 8;  // Weak key, big-endian.

@@ -14,6 +14,7 @@
 #include "corpus/fine_index.h"
 #include "crypto/corpus_keys.h"
 #include "hashing/weak_key.h"
+#include "repository/piece_table.h"
 #include "storage/local_directory_storage.h"
 #include "util/file.h"
 #include "util/memory.h"
@@ -363,11 +364,54 @@ Digest HashMapped(const MappedCorpusReader& reader, std::span<const uint8_t> byt
   return hasher.Final();
 }
 
+// Segment `i` of `member` (a local corpus) against its piece table: the table against
+// its BLAKE3 in the manifest, then every piece of the segment file as stored (the
+// ciphertext of an encrypted corpus) against the table.
+Status VerifyPieceTable(const MappedCorpusReader& reader, const CorpusInfo& member, size_t i) {
+  const CorpusSegment& segment = member.segments[i];
+  const LocalDirectoryStorage storage(member.path);
+  const std::string table_path = storage.PathOf(segment.pieces->file);
+  ASSIGN_OR_RETURN(std::unique_ptr<StorageFile> table_file,
+                   storage.Open(segment.pieces->file, FileAccess::kRanges));
+  ASSIGN_OR_RETURN(MappedFile table_bytes, ReadWhole(*table_file, table_path));
+  if (!DigestEqual(Blake3(table_bytes.bytes()), segment.pieces->blake3)) {
+    return Status::Integrity("piece table " + table_path +
+                             " does not match its BLAKE3 in the manifest" + kDamaged);
+  }
+  std::optional<MappedFile> sealed;
+  std::unique_ptr<StorageFile> sealed_file;
+  std::span<const uint8_t> stored = reader.segment_bytes(i);
+  if (member.is_encrypted()) {
+    ASSIGN_OR_RETURN(sealed_file, storage.Open(segment.file, FileAccess::kView));
+    if (std::optional<std::span<const uint8_t>> view = sealed_file->view()) {
+      stored = *view;
+    } else {
+      ASSIGN_OR_RETURN(sealed, ReadWhole(*sealed_file, storage.PathOf(segment.file)));
+      stored = sealed->bytes();
+    }
+  }
+  Result<PieceTable> table = ParsePieceTable(table_bytes.bytes(), stored.size(), table_path);
+  if (!table.ok()) return Status::Integrity(table.status().message());
+  const uint64_t bad = FirstBadPiece(*table, stored);
+  reader.NoteRead(stored.size());
+  if (bad < table->count()) {
+    return Status::Integrity("pack segment " + member.path + "/" + segment.file + ": piece " +
+                             std::to_string(bad) + " (bytes " +
+                             std::to_string(table->PieceOffset(bad)) + ".." +
+                             std::to_string(table->PieceOffset(bad) + table->PieceLength(bad)) +
+                             ") does not match its BLAKE3 in " + table_path + kDamaged);
+  }
+  return Status::Ok();
+}
+
 // The segments that `member` (an element of the reader's chain) holds itself, and
-// their fine indexes (whose headers were checked when the reader opened them).
+// their fine indexes (whose headers were checked when the reader opened them) and
+// piece tables.
 Status VerifySegments(const MappedCorpusReader& reader, const CorpusInfo& member) {
   const std::vector<CorpusSegment>& segments = member.segments;
   for (size_t i = member.segment_owners.size(); i < segments.size(); ++i) {
+    // Pieces first, so that damage is located to the piece.
+    if (segments[i].pieces) RETURN_IF_ERROR(VerifyPieceTable(reader, member, i));
     if (!DigestEqual(HashMapped(reader, reader.segment_bytes(i)), segments[i].blake3)) {
       return Status::Integrity("pack segment " + member.path + "/" + segments[i].file +
                                " does not match its BLAKE3 in the manifest" + kDamaged);

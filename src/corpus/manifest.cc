@@ -13,6 +13,7 @@
 #include "corpus/corpus_format.h"
 #include "corpus/fine_index.h"
 #include "crypto/corpus_keys.h"
+#include "repository/piece_table.h"
 #include "storage/local_directory_storage.h"
 #include "util/file.h"
 #include "reducto/progress.h"
@@ -274,6 +275,39 @@ Status ParseFineIndex(const Json& entry, const FieldReader& fields, const std::s
   return Status::Ok();
 }
 
+// The bytes of a segment file as stored: an encrypted segment holds each chunk sealed.
+uint64_t StoredSegmentSize(const CorpusInfo& info, uint64_t size) {
+  return info.is_encrypted() ? CorpusKeys::SealedSize(size) : size;
+}
+
+// segments[].pieces: optional (docs/corpus.md, "Piece tables"); readers before it ignore
+// it. Its size must be that of the table of a segment of `stored_size` bytes.
+Status ParsePieceTable(const Json& entry, const FieldReader& fields, const std::string& name,
+                       uint64_t stored_size, CorpusSegment* segment) {
+  if (!entry.contains("pieces")) return Status::Ok();
+  const Json* pieces = nullptr;
+  RETURN_IF_ERROR(fields.Object(entry, name + ".pieces", &pieces));
+  PieceTableFile file;
+  RETURN_IF_ERROR(fields.RelativePath(*pieces, name + ".pieces.file", &file.file));
+  RETURN_IF_ERROR(fields.U64(*pieces, name + ".pieces.size", &file.size));
+  RETURN_IF_ERROR(fields.Blake3Hex(*pieces, name + ".pieces.blake3", &file.blake3));
+  RETURN_IF_ERROR(fields.U32(*pieces, name + ".pieces.piece_size", &file.piece_size));
+  if (!ValidPieceSize(file.piece_size)) {
+    return fields.Error(name + ".pieces.piece_size",
+                        "must be a power of two from " + std::to_string(kMinPieceSize) + " to " +
+                            std::to_string(kMaxPieceSize));
+  }
+  const uint64_t expected = PieceTableFileSize(stored_size, file.piece_size);
+  if (file.size != expected) {
+    return fields.Error(name + ".pieces.size",
+                        "is " + std::to_string(file.size) + ", but the table of a " +
+                            std::to_string(stored_size) + "-byte segment file has " +
+                            std::to_string(expected) + " bytes");
+  }
+  segment->pieces = std::move(file);
+  return Status::Ok();
+}
+
 Status ParseSegments(const Json& root, const FieldReader& fields, CorpusInfo* info) {
   const Json* segments = nullptr;
   RETURN_IF_ERROR(fields.Member(root, "segments", &segments));
@@ -291,6 +325,8 @@ Status ParseSegments(const Json& root, const FieldReader& fields, CorpusInfo* in
     RETURN_IF_ERROR(fields.U64(entry, name + ".size", &segment.size));
     RETURN_IF_ERROR(fields.Blake3Hex(entry, name + ".blake3", &segment.blake3));
     RETURN_IF_ERROR(ParseFineIndex(entry, fields, name, &segment));
+    RETURN_IF_ERROR(ParsePieceTable(entry, fields, name, StoredSegmentSize(*info, segment.size),
+                                    &segment));
     if (info->is_version()) RETURN_IF_ERROR(ParseSegmentOwner(entry, fields, name, info));
     if (segment.base != next_base) {
       return fields.Error(name + ".base", "is " + std::to_string(segment.base) +
@@ -375,6 +411,13 @@ OrderedJson ManifestJson(const CorpusInfo& info) {
       fine["blake3"] = ToHex(s.fine->blake3);
       fine["stride"] = s.fine->stride;
     }
+    if (s.pieces) {
+      OrderedJson& pieces = entry["pieces"];
+      pieces["file"] = s.pieces->file;
+      pieces["size"] = s.pieces->size;
+      pieces["blake3"] = ToHex(s.pieces->blake3);
+      pieces["piece_size"] = s.pieces->piece_size;
+    }
     if (i < info.segment_owners.size()) entry["corpus"] = info.segment_owners[i];
     segments.push_back(std::move(entry));
   }
@@ -412,7 +455,18 @@ Result<uint64_t> CorpusFileSize(const Storage& storage, const std::string& name,
   }
 }
 
-// The corpus's own segment files and fine indexes; an ancestor's are checked by
+Status CheckPieceTableFile(const Storage& storage, const CorpusSegment& segment) {
+  if (!segment.pieces) return Status::Ok();
+  ASSIGN_OR_RETURN(uint64_t size, CorpusFileSize(storage, segment.pieces->file, "piece table"));
+  if (size != segment.pieces->size) {
+    return Status::Corrupt("piece table " + storage.PathOf(segment.pieces->file) + " is " +
+                           std::to_string(size) + " bytes, the manifest says " +
+                           std::to_string(segment.pieces->size) + kDamaged);
+  }
+  return Status::Ok();
+}
+
+// The corpus's own segment files, fine indexes and piece tables; an ancestor's are checked by
 // ReadCorpusChain.
 Status CheckSegmentFiles(const Storage& storage, const CorpusInfo& info) {
   for (size_t i = info.segment_owners.size(); i < info.segments.size(); ++i) {
@@ -427,6 +481,7 @@ Status CheckSegmentFiles(const Storage& storage, const CorpusInfo& info) {
                              " bytes, expected " + std::to_string(expected) + " for the " +
                              std::to_string(segment.size) + " bytes the manifest says" + kDamaged);
     }
+    RETURN_IF_ERROR(CheckPieceTableFile(storage, segment));
     if (!segment.fine) continue;
     path = storage.PathOf(segment.fine->file);
     ASSIGN_OR_RETURN(size, CorpusFileSize(storage, segment.fine->file, "fine index"));
@@ -597,6 +652,10 @@ std::string CorpusInfo::ToText() const {
     if (s.fine) {
       out += "    " + s.fine->file + "  " + HumanBytes(s.fine->size) + "  one position in " +
              std::to_string(s.fine->stride) + "  blake3 " + ToHex(s.fine->blake3) + "\n";
+    }
+    if (s.pieces) {
+      out += "    " + s.pieces->file + "  " + HumanBytes(s.pieces->size) + "  pieces of " +
+             HumanBytes(s.pieces->piece_size) + "  blake3 " + ToHex(s.pieces->blake3) + "\n";
     }
   }
   return out;

@@ -23,6 +23,7 @@
 #include "corpus_build/pack_writer.h"
 #include "corpus/signatures.h"
 #include "hashing/weak_key.h"
+#include "repository/piece_table.h"
 #include "reducto/corpus.h"
 #include "reducto/io.h"
 #include "util/file.h"
@@ -190,6 +191,7 @@ Status CorpusBuilder::Finish() {
   RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPackDirName));
   RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kIndexDirName));
   ASSIGN_OR_RETURN(std::optional<FineIndexFile> fine, WriteOwnFineIndex());
+  ASSIGN_OR_RETURN(PieceTableFile pieces, WriteOwnPieceTable());
   CorpusInfo info;
   info.id = NewCorpusId();
   info.created = NowRfc3339();
@@ -198,7 +200,8 @@ Status CorpusBuilder::Finish() {
   if (keys_ != nullptr) info.encryption = keys_->pack_cipher();
   if (parent_ != nullptr) InheritSegments(parent_->info(), &info);
   info.segments.push_back(
-      {OwnSegmentFile(), OwnSegmentBase(), pack_->size(), pack_->digest(), std::move(fine)});
+      {OwnSegmentFile(), OwnSegmentBase(), pack_->size(), pack_->digest(), std::move(fine),
+       std::move(pieces)});
   info.input_bytes = input_bytes_;
   info.chunk_count = chunk_count_;
   info.unique_chunks = unique_chunks_;
@@ -227,6 +230,24 @@ Result<std::optional<FineIndexFile>> CorpusBuilder::WriteOwnFineIndex() {
   RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kFineDirName));
   if (fine.stride == 0) return std::optional<FineIndexFile>();
   return std::optional<FineIndexFile>(std::move(fine));
+}
+
+// The piece table of the own segment file as stored (ciphertext for an encrypted
+// corpus: a receiver verifies the bytes it fetched before it decrypts them). Written
+// for every segment, whatever the fine index setting.
+Result<PieceTableFile> CorpusBuilder::WriteOwnPieceTable() {
+  ASSIGN_OR_RETURN(std::unique_ptr<StorageFile> pack,
+                   storage_.Open(OwnSegmentFile(), FileAccess::kView));
+  std::optional<std::span<const uint8_t>> bytes = pack->view();
+  if (!bytes) return Status::Io("cannot map " + storage_.PathOf(OwnSegmentFile()));
+  RETURN_IF_ERROR(MakeDirectory(dir_ + "/" + kPiecesDirName));
+  const std::string table =
+      SerializePieceTable(ComputePieceTable(*bytes, kDefaultPieceSize));
+  std::span<const uint8_t> file(reinterpret_cast<const uint8_t*>(table.data()), table.size());
+  const std::string name = PieceTableFileName(OwnSegmentNumber());
+  RETURN_IF_ERROR(storage_.Publish(name, file));
+  RETURN_IF_ERROR(SyncDirectory(dir_ + "/" + kPiecesDirName));
+  return PieceTableFile{name, file.size(), Blake3(file), kDefaultPieceSize};
 }
 
 // The own segment is numbered by its place in the address space: pack/000000.seg for

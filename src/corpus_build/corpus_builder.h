@@ -82,6 +82,7 @@ class CorpusBuilder {
   uint32_t OwnSegmentNumber() const;
   uint64_t OwnSegmentBase() const;
   Result<std::optional<FineIndexFile>> WriteOwnFineIndex();
+  Result<PieceTableFile> WriteOwnPieceTable();
   static void InheritSegments(const CorpusInfo& parent, CorpusInfo* info);
 
   std::string dir_;

@@ -65,7 +65,8 @@ class UseTee final : public CorpusUseObserver {
 bool IsAuditedOperation(const std::string& operation) {
   static const std::set<std::string> operations = {
       "compress",     "decompress",    "corpus build", "corpus update", "corpus optimize",
-      "corpus prune", "corpus delete", "corpus sign",  "corpus verify", "gc",
+      "corpus prune", "corpus delete", "corpus sign",  "corpus verify", "corpus publish",
+      "gc",
       "test"};
   return operations.contains(operation);
 }

@@ -120,7 +120,7 @@ expect_fail "an edited parent manifest" 1 "integrity.*but the corpus with that i
 rm -rf store/v1; mv v1-away store/v1
 expect_ok "the original parent back: decompress works again" "$R" -q decompress -c store/v3 against-v3.rdc -o v3.again
 flip store/v1/pack/000000.seg 4000
-expect_fail "verify of a version: flipped byte in the parent's segment" 1 "ancestor corpus $v1_id at store/v1.*pack segment store/v1/pack/000000.seg does not match" \
+expect_fail "verify of a version: flipped byte in the parent's segment" 1 "ancestor corpus $v1_id at store/v1.*pack segment store/v1/pack/000000.seg: piece 0 .* does not match" \
   "$R" corpus verify store/v3
 expect_fail "update --sign-key refuses a damaged parent" 1 "refusing to sign a new version of a damaged corpus" \
   "$R" corpus update --from store/v2 -o store/signed2 --sign-key alice v3-input

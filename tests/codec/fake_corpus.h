@@ -27,7 +27,7 @@ class FakeCorpus final : public CorpusReader {
     info_.path = "fake-corpus";
     info_.id = std::move(id);
     info_.chunking = chunking;
-    info_.segments.push_back({"pack/0", 0, bytes_.size(), Blake3(bytes_), std::nullopt});
+    info_.segments.push_back({"pack/0", 0, bytes_.size(), Blake3(bytes_), std::nullopt, std::nullopt});
     info_.manifest_digest =
         Blake3(std::span(reinterpret_cast<const uint8_t*>(info_.id.data()), info_.id.size()));
     for (const Chunk& chunk : ChunkBuffer(chunking, bytes_)) {

@@ -28,10 +28,10 @@ class SegmentedCorpus final : public CorpusReader {
       : bytes_(std::move(bytes)), index_(bytes_, ChunkerParams::ForAverage(256)) {
     uint64_t base = 0;
     for (uint64_t size : sizes) {
-      info_.segments.push_back({"pack/" + std::to_string(base), base, size, {}, std::nullopt});
+      info_.segments.push_back({"pack/" + std::to_string(base), base, size, {}, std::nullopt, std::nullopt});
       base += size;
     }
-    info_.segments.push_back({"pack/last", base, bytes_.size() - base, {}, std::nullopt});
+    info_.segments.push_back({"pack/last", base, bytes_.size() - base, {}, std::nullopt, std::nullopt});
     info_.id = "0f8fad5b-d9cb-469f-a165-70867728950e";
     info_.path = "segmented";
     info_.chunking = ChunkerParams::ForAverage(256);

@@ -140,9 +140,9 @@ TEST_F(CorpusReaderTest, ReadsAcrossSegments) {
   WriteFile(corpus() + "/" + SegmentFileName(0), first);
   WriteFile(corpus() + "/" + SegmentFileName(1), {});
   WriteFile(corpus() + "/" + SegmentFileName(2), second);
-  info->segments = {{SegmentFileName(0), 0, first.size(), Blake3(first), std::nullopt},
-                    {SegmentFileName(1), cut, 0, Blake3({}), std::nullopt},
-                    {SegmentFileName(2), cut, second.size(), Blake3(second), std::nullopt}};
+  info->segments = {{SegmentFileName(0), 0, first.size(), Blake3(first), std::nullopt, std::nullopt},
+                    {SegmentFileName(1), cut, 0, Blake3({}), std::nullopt, std::nullopt},
+                    {SegmentFileName(2), cut, second.size(), Blake3(second), std::nullopt, std::nullopt}};
   std::string manifest = SerializeManifest(*info);
   WriteFile(corpus() + "/manifest.json", std::vector<uint8_t>(manifest.begin(), manifest.end()));
 

@@ -214,6 +214,44 @@ TEST_F(ManifestTest, FineIndexFieldIsOptionalAndChecked) {
   ExpectError(StatusCode::kCorrupt, "field 'segments[0].fine' must be an object");
 }
 
+TEST_F(ManifestTest, PieceTableFieldIsOptionalAndChecked) {
+  ASSERT_TRUE(info_.segments[0].pieces.has_value());
+  EXPECT_EQ(info_.segments[0].pieces->file, "pieces/000000.b3");
+  EXPECT_EQ(info_.segments[0].pieces->piece_size, 65536u);
+  // Without it (a corpus from an earlier builder) the corpus reads, without a piece table.
+  EditManifest([](nlohmann::json& j) { j["segments"][0].erase("pieces"); });
+  auto without = ReadCorpusInfo(corpus());
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_FALSE(without->segments[0].pieces.has_value());
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["pieces"]["piece_size"] = 6000; });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].pieces.piece_size' must be a power of two");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["pieces"]["piece_size"] = 2048; });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].pieces.piece_size' must be a power of two");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["pieces"]["piece_size"] = 32 << 20; });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].pieces.piece_size' must be a power of two");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["pieces"]["size"] = 65; });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].pieces.size' is 65, but the table");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["pieces"]["file"] = "../x.b3"; });
+  ExpectError(StatusCode::kCorrupt, "must be a relative path inside the corpus");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["pieces"].erase("blake3"); });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].pieces.blake3' is missing");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["pieces"]["size"] = "96"; });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].pieces.size' must be an unsigned integer");
+  RestoreManifest();
+  EditManifest([](nlohmann::json& j) { j["segments"][0]["pieces"] = 7; });
+  ExpectError(StatusCode::kCorrupt, "field 'segments[0].pieces' must be an object");
+  RestoreManifest();
+  std::filesystem::remove(corpus() + "/pieces/000000.b3");
+  ExpectError(StatusCode::kCorrupt, "piece table " + corpus() + "/pieces/000000.b3 is missing");
+}
+
 TEST_F(ManifestTest, UnknownFieldsAreIgnored) {
   EditManifest([](nlohmann::json& j) { j["comment"] = "added by a later 1.x writer"; });
   EXPECT_TRUE(ReadCorpusInfo(corpus()).ok());
