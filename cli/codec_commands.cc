@@ -252,14 +252,17 @@ struct CompressCommand {
 
 // What every input of one decompress command shares; must not move once filled, as
 // options.corpus_key points at its keys.
+void ReportFetched(const Context& ctx, CorpusResolver& corpora);
+
 struct DecompressSetup {
   EnvelopeKey key;
   EnvelopeKey unlock;
   DecompressOptions options;
   std::string corpus_dir;
   std::unique_ptr<Session> session;  // The origin rule.
-  // Opens each corpus the containers name once, for all of them.
-  std::unique_ptr<LocalCorpusResolver> corpora;
+  // Opens each corpus the containers name once, for all of them; fetches from the
+  // repositories what no local directory holds.
+  std::unique_ptr<CorpusResolver> corpora;
 };
 
 struct DecompressCommand {
@@ -302,7 +305,8 @@ struct DecompressCommand {
                     " (from " + settings.SourceOf("corpus") + "), threads " +
                     (options.threads == 0 ? "one per core" : std::to_string(options.threads)));
     options.max_output = settings.max_output;
-    ASSIGN_OR_RETURN(setup->session, OpenSession(settings, SessionUse{&origin}));
+    ASSIGN_OR_RETURN(setup->session,
+                     OpenSession(settings, SessionUse{.origin = &origin, .remote = true}));
     std::vector<std::string> locations;
     if (!setup->corpus_dir.empty()) locations.push_back(setup->corpus_dir);
     setup->corpora =
@@ -329,6 +333,7 @@ struct DecompressCommand {
     if (!stats.ok()) return stats.status();
     ctx.audit.corpus_id = stats->corpus_id;
     RETURN_IF_ERROR((*sink)->Commit());
+    ReportFetched(ctx, *setup.corpora);
     if (test && !ctx.quiet) {
       std::fprintf(stderr, "%s: OK: %s, %llu blocks and the whole output verified\n",
                    InputName(input).c_str(), HumanBytes(stats->output_bytes).c_str(),
@@ -343,8 +348,32 @@ struct DecompressCommand {
   }
 };
 
+// What the repositories and the cache gave, when a corpus came from them.
+void ReportFetched(const Context& ctx, CorpusResolver& corpora) {
+  auto* remote = dynamic_cast<RemoteCorpusResolver*>(&corpora);
+  if (remote == nullptr || ctx.quiet) return;
+  FetchTotals totals = remote->totals();
+  if (totals.pieces_fetched == 0 && totals.pieces_cached == 0) return;
+  std::fprintf(stderr, "corpus pieces: %llu fetched (%s in %llu requests, %llu retried), %llu "
+               "from the cache\n",
+               static_cast<unsigned long long>(totals.pieces_fetched),
+               HumanBytes(totals.bytes_fetched).c_str(),
+               static_cast<unsigned long long>(totals.requests),
+               static_cast<unsigned long long>(totals.retries),
+               static_cast<unsigned long long>(totals.pieces_cached));
+}
+
+// --repo and the settings that go with it, for the commands that fetch corpora.
+void RegisterRepositoryOptions(CLI::App* command) {
+  for (const char* key : {"repositories", "repo_token_file", "repo_token_env", "repo_ca_file",
+                          "repo_timeout", "cache_dir", "cache_limit"}) {
+    AddSettingFlag(command, key);
+  }
+}
+
 // The options of decompress that say how to read a container (not where to write it).
 void RegisterReadOptions(CLI::App* d, DecompressCommand& decompress) {
+  RegisterRepositoryOptions(d);
   AddSettingFlag(d, "corpus",
                  "corpus directory, or a store that holds the container's corpus (not needed "
                  "for standalone containers)");

@@ -152,6 +152,8 @@ void RegisterListCommand(CLI::App* app, Context& ctx);
 void RegisterAuditCommands(CLI::App* app, Context& ctx);
 // config show: the effective settings and where each came from.
 void RegisterConfigCommands(CLI::App* app, Context& ctx);
+// reducto corpus fetch, reducto cache info|prune (cli/cache_commands.cc).
+void RegisterCacheCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
 
 }  // namespace reducto::cli
 

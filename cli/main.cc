@@ -27,6 +27,7 @@ void RegisterCommands(CLI::App* app, Context& ctx) {
   RegisterListCommand(app, ctx);
   RegisterAuditCommands(app, ctx);
   RegisterConfigCommands(app, ctx);
+  RegisterCacheCommands(app, app->get_subcommand("corpus"), ctx);
 }
 
 // A command line CLI11 refused: "reducto: <what>", and where to read the options.

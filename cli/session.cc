@@ -1,6 +1,12 @@
 #include "session.h"
 
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
 
 namespace reducto::cli {
 
@@ -23,7 +29,52 @@ std::shared_ptr<const SecretKey> AuditSignKey(const Settings& settings) {
   return nullptr;
 }
 
+// The bearer token for the repositories: from the file, or the environment variable,
+// named by the settings; empty when neither is set.
+Result<std::string> RepositoryToken(const Settings& settings) {
+  std::string token;
+  std::string from;
+  if (settings.repo_token_file) {
+    from = "the token file " + *settings.repo_token_file;
+    std::ifstream in(*settings.repo_token_file);
+    if (!in) {
+      return Status::InvalidArgument("cannot read " + from + " (repo_token_file): " +
+                                     std::strerror(errno));
+    }
+    std::getline(in, token);
+  } else if (settings.repo_token_env) {
+    from = "the environment variable " + *settings.repo_token_env + " (repo_token_env)";
+    const char* value = std::getenv(settings.repo_token_env->c_str());
+    token = value == nullptr ? "" : value;
+  } else {
+    return token;
+  }
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty()) {
+    return Status::InvalidArgument(from + " holds no token: put the repository's bearer token "
+                                   "there, or drop the setting");
+  }
+  return token;
+}
+
 }  // namespace
+
+Result<RemoteSettings> RemoteSettingsOf(const Settings& settings) {
+  RemoteSettings remote;
+  ASSIGN_OR_RETURN(std::string token, RepositoryToken(settings));
+  for (const std::string& url : settings.repositories) {
+    RepositoryConfig repository;
+    repository.url = url;
+    repository.token = token;
+    repository.ca_file = settings.repo_ca_file.value_or("");
+    repository.connect_timeout_seconds = settings.repo_timeout;
+    repository.stall_seconds = settings.repo_timeout;
+    remote.repositories.push_back(std::move(repository));
+  }
+  remote.cache_dir = settings.cache_dir.value_or("");
+  remote.cache_limit = settings.cache_limit;
+  return remote;
+}
 
 Result<std::unique_ptr<Session>> OpenSession(const Settings& settings, SessionUse use) {
   SessionSettings session;
@@ -40,6 +91,9 @@ Result<std::unique_ptr<Session>> OpenSession(const Settings& settings, SessionUs
   session.audit_log = settings.audit_log;
   if (use.audit) session.audit_sign_key = AuditSignKey(settings);
   session.audit_each_operation = false;
+  if (use.remote) {
+    ASSIGN_OR_RETURN(session.remote, RemoteSettingsOf(settings));
+  }
   return std::make_unique<Session>(std::move(session));
 }
 

@@ -33,7 +33,15 @@ struct SessionUse {
   bool record_usage = false;
   // The session writes the command's audit entry: it reads the audit signing key.
   bool audit = false;
+  // Corpora not found locally come from the cache and the repositories of the settings.
+  bool remote = false;
 };
+
+// The repositories, token, CA file, timeout, cache directory and limit of `settings`.
+// InvalidArgument when the token file cannot be read or is empty, or the token's
+// environment variable is unset or empty (the message names the file or variable, never
+// the token).
+Result<RemoteSettings> RemoteSettingsOf(const Settings& settings);
 
 // The session for a command. The command line writes one audit entry per command
 // (RecordInAuditLog), so the session's operations do not write their own. Errors: the

@@ -58,6 +58,40 @@ const std::vector<Setting>& SettingTable() {
        .help = "public key file (NAME.pub) whose signature makes a corpus trusted; "
                "repeatable; replaces `trusted_keys` of the config and REDUCTO_TRUSTED_KEYS",
        .expected = "an array of public key file paths, e.g. trusted_keys = [\"release.pub\"]"},
+      {.key = "repositories", .kind = K::kPathList, .field = &Settings::repositories,
+       .env = "REDUCTO_REPOS", .flag = "--repo", .value_name = "URL",
+       .help = "repository (https://, http:// or file:// URL) that corpora not found locally "
+               "are fetched from, in priority order; repeatable; replaces `repositories` of "
+               "the config and REDUCTO_REPOS (URLs separated by spaces)",
+       .expected = "an array of repository URLs, e.g. repositories = [\"https://host/repo\"]"},
+      {.key = "repo_token_file", .kind = K::kText, .field = &Settings::repo_token_file,
+       .env = "REDUCTO_REPO_TOKEN_FILE", .flag = "--repo-token-file", .value_name = "FILE",
+       .help = "file holding the bearer token sent to the repositories (never logged)",
+       .expected = "a path"},
+      {.key = "repo_token_env", .kind = K::kText, .field = &Settings::repo_token_env,
+       .flag = "--repo-token-env", .value_name = "NAME",
+       .help = "environment variable holding the bearer token sent to the repositories",
+       .expected = "an environment variable name"},
+      {.key = "repo_ca_file", .kind = K::kText, .field = &Settings::repo_ca_file,
+       .env = "REDUCTO_REPO_CA_FILE", .flag = "--repo-ca-file", .value_name = "FILE",
+       .help = "CA certificates (PEM) that repository servers' certificates are checked "
+               "against, besides the system's (verification is always on)",
+       .expected = "a path"},
+      {.key = "repo_timeout", .kind = K::kInteger, .field = &Settings::repo_timeout,
+       .env = "REDUCTO_REPO_TIMEOUT", .flag = "--repo-timeout", .value_name = "SECONDS",
+       .help = "give up connecting to a repository, or on a transfer that stalls, after "
+               "SECONDS (default 20; each request is retried 3 times)",
+       .expected = "an integer 1..3600", .min = 1, .max = 3600},
+      {.key = "cache_dir", .kind = K::kText, .field = &Settings::cache_dir,
+       .env = "REDUCTO_CACHE_DIR", .flag = "--cache-dir", .value_name = "DIR",
+       .help = "where corpus pieces fetched from repositories are kept (default "
+               "$XDG_CACHE_HOME/reducto, else ~/.cache/reducto)",
+       .expected = "a directory"},
+      {.key = "cache_limit", .kind = K::kSize, .field = &Settings::cache_limit,
+       .env = "REDUCTO_CACHE_LIMIT", .flag = "--cache-limit", .value_name = "SIZE",
+       .help = "disk space the cache may take; the least recently used corpora are removed "
+               "beyond it (default 10G; 0: no limit)",
+       .expected = "a size such as \"10G\""},
       {.key = "usage", .kind = K::kBoolean, .field = &Settings::usage, .env = "REDUCTO_USAGE",
        .flag = "--no-usage", .flag_value = "false",
        .help = "do not record which corpus chunks this compression used (the usage store "
@@ -281,7 +315,9 @@ Result<SettingValue> PathListFromToml(const Setting& setting, const toml::node& 
   for (const toml::node& element : *array) {
     auto v = element.value_exact<std::string>();
     if (!v || v->empty()) return Invalid(setting, where, ShowToml(element) + " in the array");
-    paths.push_back((base / *v).lexically_normal().string());
+    // A URL (repositories) is not a path: it is not relative to the file.
+    paths.push_back(v->find("://") != std::string::npos ? *v
+                                                        : (base / *v).lexically_normal().string());
   }
   return SettingValue(std::move(paths));
 }
@@ -379,8 +415,10 @@ Status ApplyEnvironment(Settings* s) {
     if (setting.kind == SettingKind::kPathList) {
       std::vector<std::string> paths;
       std::string list = v;
+      // Paths are separated by ':' (as PATH), URLs by spaces.
+      const char separator = list.find("://") != std::string::npos ? ' ' : ':';
       for (size_t start = 0; start <= list.size();) {
-        size_t end = std::min(list.find(':', start), list.size());
+        size_t end = std::min(list.find(separator, start), list.size());
         if (end > start) paths.push_back(list.substr(start, end - start));
         start = end + 1;
       }

@@ -51,6 +51,16 @@ struct Settings {
   // Public key files whose signatures make a corpus trusted. Relative paths in the
   // file are relative to the file's directory; each layer replaces the one below.
   std::vector<std::string> trusted_keys;
+  // Repositories that corpora not found locally are fetched from (docs/repositories.md),
+  // the bearer token (from a file, or an environment variable named here), extra CA
+  // certificates, the timeout in seconds; the cache of fetched pieces and its size limit.
+  std::vector<std::string> repositories;
+  std::optional<std::string> repo_token_file;
+  std::optional<std::string> repo_token_env;
+  std::optional<std::string> repo_ca_file;
+  int repo_timeout = 20;
+  std::optional<std::string> cache_dir;
+  uint64_t cache_limit = uint64_t{10} << 30;
   // Record which corpus chunks compress uses, in the usage store beside the corpus.
   bool usage = true;
   // [retention]: what `reducto gc` deletes, in seconds.

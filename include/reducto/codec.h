@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reducto/chunker.h"
@@ -217,6 +218,9 @@ struct ContainerDescription {
   // Distinct corpus bytes that copies and delta references read: what a receiver must
   // hold of the corpus to decompress it.
   uint64_t corpus_bytes_referenced = 0;
+  // Those bytes as [address, length) pairs, sorted, overlapping and touching ranges
+  // merged: what a receiver without the corpus fetches (docs/repositories.md).
+  std::vector<std::pair<uint64_t, uint64_t>> corpus_ranges;
 };
 
 // Reads the container in `in` (decrypting it with `key` when it is encrypted and a key

@@ -69,6 +69,7 @@ class Corpus {
 
  private:
   friend const CorpusReader& ReaderOf(const Corpus& corpus);  // src/corpus/corpus_handle_access.h
+  friend std::shared_ptr<const Corpus> MakeCorpusHandle(std::unique_ptr<CorpusReader> reader);
   explicit Corpus(std::unique_ptr<CorpusReader> reader);
   std::unique_ptr<CorpusReader> reader_;
 };

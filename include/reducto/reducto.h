@@ -104,6 +104,14 @@ REDUCTO_API int reducto_settings_free(reducto_settings* settings);
  *   "trusted_keys"       a public key file (NAME.pub); each call adds one, "" clears
  *   "skip_origin_check"  "true": use corpora without checking where they come from
  *   "usage"              "false": do not record which corpus bytes compressions use
+ *   "repository"         a repository URL (https://, http://, file://) that corpora not
+ *                        found locally are fetched from (docs/repositories.md); each call
+ *                        adds one, in priority order, "" clears
+ *   "repo_token"         bearer token for the repository added last (and those after it)
+ *   "repo_ca_file"       extra CA certificates (PEM) for the repository added last
+ *   "cache_dir"          the cache of fetched corpus pieces; default
+ *                        $XDG_CACHE_HOME/reducto
+ *   "cache_limit"        its size limit, e.g. "10G" (the default); "0": none
  * REDUCTO_E_INVALID_ARGUMENT for an unknown key or a bad value; a key file that cannot
  * be read fails here, with the error of reading it. */
 REDUCTO_API int reducto_settings_set(reducto_settings* settings, const char* key,

@@ -33,6 +33,7 @@
 #include "reducto/corpus_handle.h"
 #include "reducto/io.h"
 #include "reducto/prune.h"
+#include "reducto/remote.h"
 #include "reducto/signing.h"
 #include "reducto/status.h"
 #include "reducto/usage.h"
@@ -60,6 +61,9 @@ struct SessionSettings {
   // The front end's invocation, recorded in each entry's `args` (the command line's
   // options and arguments; never a secret).
   std::vector<std::string> audit_args;
+  // Corpora not found locally come from this cache and these repositories
+  // (reducto/remote.h); unset: only local directories and stores.
+  std::optional<RemoteSettings> remote;
   // Where warnings go (one line, without a prefix or newline); unset: stderr, as
   // "reducto: warning: <line>".
   std::function<void(const std::string&)> warn;
@@ -101,10 +105,13 @@ class Session {
                                   bool fall_back = false) const;
   // A resolver over `locations` (corpus directories or stores) that opens corpora with
   // the origin rule; each corpus is opened once while a handle to it is held, so the
-  // containers of one command share it. It refers to this session: keep the session.
-  std::unique_ptr<LocalCorpusResolver> Resolver(std::vector<std::string> locations,
-                                                uint64_t cache_size = 0,
-                                                const EnvelopeKey* key = nullptr) const;
+  // containers of one command share it. With `remote` settings, a RemoteCorpusResolver
+  // in front of it: the cache and the repositories after the locations, the signatures
+  // of the trusted keys fetched with a manifest. It refers to this session: keep the
+  // session.
+  std::unique_ptr<CorpusResolver> Resolver(std::vector<std::string> locations,
+                                           uint64_t cache_size = 0,
+                                           const EnvelopeKey* key = nullptr) const;
 
   // ---- operations, each with the origin rule, usage recording and an audit entry ----
   Result<CompressStats> Compress(const Corpus& corpus, ByteSource& in, ByteSink& out,

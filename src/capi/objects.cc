@@ -7,6 +7,7 @@
 #include "capi/handles.h"
 #include "reducto/corpus.h"
 #include "reducto/reducto.h"
+#include "reducto/remote.h"
 #include "reducto/signing.h"
 
 namespace reducto::capi {
@@ -42,6 +43,41 @@ Result<bool> ParseSwitch(const std::string& key, const std::string& value) {
   return Status::InvalidArgument(key + " must be true or false, got '" + value + "'");
 }
 
+// Where corpora not found locally come from (reducto/remote.h). The token and CA file
+// apply to the repositories added after them.
+Status SetRemoteSetting(const std::string& key, const std::string& value,
+                        SessionSettings* settings) {
+  RemoteSettings& remote = settings->remote ? *settings->remote : settings->remote.emplace();
+  if (key == "repository") {
+    if (value.empty()) {
+      remote.repositories.clear();
+      return Status::Ok();
+    }
+    RepositoryConfig repository;
+    repository.url = value;
+    if (!remote.repositories.empty()) {
+      repository.token = remote.repositories.back().token;
+      repository.ca_file = remote.repositories.back().ca_file;
+    }
+    remote.repositories.push_back(std::move(repository));
+  } else if (key == "repo_token" || key == "repo_ca_file") {
+    if (remote.repositories.empty()) {
+      return Status::InvalidArgument(key + " applies to a repository: set \"repository\" first");
+    }
+    (key == "repo_token" ? remote.repositories.back().token
+                         : remote.repositories.back().ca_file) = value;
+  } else if (key == "cache_dir") {
+    remote.cache_dir = value;
+  } else if (key == "cache_limit") {
+    ASSIGN_OR_RETURN(remote.cache_limit, cli::ParseSize(value));
+  } else {
+    return Status::InvalidArgument("no session setting '" + key +
+                                   "'; the repository keys are repository, repo_token, "
+                                   "repo_ca_file, cache_dir, cache_limit");
+  }
+  return Status::Ok();
+}
+
 // The session settings that are not rows of the command line's table.
 Status SetSessionSetting(const std::string& key, const std::string& value,
                          SessionSettings* settings) {
@@ -67,10 +103,13 @@ Status SetSessionSetting(const std::string& key, const std::string& value,
     ASSIGN_OR_RETURN(settings->skip_origin_check, ParseSwitch(key, value));
   } else if (key == "usage") {
     ASSIGN_OR_RETURN(settings->record_usage, ParseSwitch(key, value));
+  } else if (key.starts_with("repo") || key.starts_with("cache_")) {
+    return SetRemoteSetting(key, value, settings);
   } else {
     return Status::InvalidArgument("no session setting '" + key +
                                    "'; the keys are state_dir, audit_log, audit_sign_key, "
-                                   "trusted_keys, skip_origin_check, usage");
+                                   "trusted_keys, skip_origin_check, usage, repository, "
+                                   "repo_token, repo_ca_file, cache_dir, cache_limit");
   }
   return Status::Ok();
 }

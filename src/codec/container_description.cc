@@ -35,17 +35,21 @@ class CountingSource : public ByteSource {
   uint64_t count_ = 0;
 };
 
-// The distinct bytes that `ranges` cover.
-uint64_t CoveredBytes(std::vector<std::pair<uint64_t, uint64_t>> ranges) {
+// `ranges` ([address, length) pairs) sorted and merged where they overlap or touch.
+std::vector<std::pair<uint64_t, uint64_t>> MergeRanges(
+    std::vector<std::pair<uint64_t, uint64_t>> ranges) {
   std::sort(ranges.begin(), ranges.end());
-  uint64_t covered = 0, end = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> merged;
   for (const auto& [address, length] : ranges) {
-    uint64_t range_end = address + length;
-    if (range_end <= end) continue;
-    covered += range_end - std::max(address, end);
-    end = range_end;
+    if (length == 0) continue;
+    if (!merged.empty() && address <= merged.back().first + merged.back().second) {
+      uint64_t end = std::max(merged.back().first + merged.back().second, address + length);
+      merged.back().second = end - merged.back().first;
+    } else {
+      merged.emplace_back(address, length);
+    }
   }
-  return covered;
+  return merged;
 }
 
 class ContainerReader {
@@ -139,7 +143,9 @@ class ContainerReader {
     d->literal_bytes = tally_.literal_bytes;
     d->copy_bytes = tally_.copy_bytes;
     d->delta_bytes = tally_.delta_bytes;
-    d->corpus_bytes_referenced = CoveredBytes(std::move(tally_.corpus_ranges));
+    d->corpus_ranges = MergeRanges(std::move(tally_.corpus_ranges));
+    d->corpus_bytes_referenced = 0;
+    for (const auto& range : d->corpus_ranges) d->corpus_bytes_referenced += range.second;
     return Status::Ok();
   }
 

@@ -243,6 +243,15 @@ class Decoder {
     return Status::Ok();
   }
 
+  // A corpus that fetches its pack (from a repository) gets the block's ranges in one
+  // batch before the block's copies read them one by one.
+  Status PrefetchRanges(std::span<const uint8_t> instructions) const {
+    if (corpus_ == nullptr || !corpus_->fetches()) return Status::Ok();
+    InstructionTally tally;
+    RETURN_IF_ERROR(TallyInstructions(instructions, header_.version, &tally));
+    return corpus_->Prefetch(tally.corpus_ranges);
+  }
+
   Status Rebuild(BlockJob& job, WorkerState& state) const {
     const BlockHeader& block = job.block;
     std::span<uint8_t> instructions = job.instructions.span();
@@ -251,6 +260,7 @@ class Decoder {
       instructions = state.instructions.Resize(block.instruction_size);
       RETURN_IF_ERROR(DecompressPayload(state.dctx.get(), job.payload.span(), instructions));
     }
+    RETURN_IF_ERROR(PrefetchRanges(instructions));
     std::span<uint8_t> output = job.output.Resize(block.output_size);
     RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &state.scratch,
                                         ExecuteContext{header_.version, state.dctx.get()}));

@@ -7,6 +7,10 @@ namespace reducto {
 
 const CorpusReader& ReaderOf(const Corpus& corpus) { return *corpus.reader_; }
 
+CorpusHandle MakeCorpusHandle(std::unique_ptr<CorpusReader> reader) {
+  return CorpusHandle(new Corpus(std::move(reader)));
+}
+
 Corpus::Corpus(std::unique_ptr<CorpusReader> reader) : reader_(std::move(reader)) {}
 
 Corpus::~Corpus() = default;

@@ -9,6 +9,9 @@ namespace reducto {
 
 const CorpusReader& ReaderOf(const Corpus& corpus);
 
+// A handle to a corpus that `reader` reads (a corpus from a repository, src/remote).
+CorpusHandle MakeCorpusHandle(std::unique_ptr<CorpusReader> reader);
+
 }  // namespace reducto
 
 #endif  // REDUCTO_CORPUS_CORPUS_HANDLE_ACCESS_H_

@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "corpus/corpus_chain.h"
@@ -104,6 +105,15 @@ class CorpusReader {
   // "Fine index"); empty for readers without any. The mapped pages they hold are
   // dropped by NoteRead with the pack's.
   virtual std::span<const FineIndexView> fine_indexes() const { return {}; }
+  // True for a reader whose pack bytes may have to be fetched (a corpus from a
+  // repository, src/remote): the decoder then calls Prefetch with each block's ranges
+  // before it executes the block, so that they arrive in parallel, not one copy at a time.
+  virtual bool fetches() const { return false; }
+  // Makes the bytes of `ranges` ([address, address + length)) readable; the errors of
+  // fetching them. Read() fetches what it reads anyway: this only batches.
+  virtual Status Prefetch(std::span<const std::pair<uint64_t, uint64_t>> /*ranges*/) const {
+    return Status::Ok();
+  }
 };
 
 }  // namespace reducto

@@ -187,10 +187,16 @@ void Session::RecordUsage(const CorpusUsageRecorder& recorder, const std::string
        "recording; this is said once per corpus)");
 }
 
-std::unique_ptr<LocalCorpusResolver> Session::Resolver(std::vector<std::string> locations,
-                                                       uint64_t cache_size,
-                                                       const EnvelopeKey* key) const {
-  return std::make_unique<LocalCorpusResolver>(OpenOptions(cache_size, key), std::move(locations));
+std::unique_ptr<CorpusResolver> Session::Resolver(std::vector<std::string> locations,
+                                                  uint64_t cache_size,
+                                                  const EnvelopeKey* key) const {
+  auto local = std::make_unique<LocalCorpusResolver>(OpenOptions(cache_size, key),
+                                                     std::move(locations));
+  if (!settings_.remote) return local;
+  RemoteSettings remote = *settings_.remote;
+  remote.signature_keys = settings_.trusted_keys;
+  return std::make_unique<RemoteCorpusResolver>(std::move(local), std::move(remote),
+                                                OpenOptions(cache_size, key));
 }
 
 Result<DecompressStats> Session::Decompress(CorpusResolver& corpora, ByteSource& in,
