@@ -150,6 +150,8 @@ void RegisterListCommand(CLI::App* app, Context& ctx);
 void RegisterAuditCommands(CLI::App* app, Context& ctx);
 // config show: the effective settings and where each came from.
 void RegisterConfigCommands(CLI::App* app, Context& ctx);
+// serve: a repository directory over HTTP (docs/serve.md).
+void RegisterServeCommand(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli
 

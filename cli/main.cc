@@ -26,6 +26,7 @@ void RegisterCommands(CLI::App* app, Context& ctx) {
   RegisterListCommand(app, ctx);
   RegisterAuditCommands(app, ctx);
   RegisterConfigCommands(app, ctx);
+  RegisterServeCommand(app, ctx);
 }
 
 // A command line CLI11 refused: "reducto: <what>", and where to read the options.
