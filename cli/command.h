@@ -154,6 +154,8 @@ void RegisterAuditCommands(CLI::App* app, Context& ctx);
 void RegisterConfigCommands(CLI::App* app, Context& ctx);
 // reducto corpus fetch, reducto cache info|prune (cli/cache_commands.cc).
 void RegisterCacheCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
+// serve: a repository directory over HTTP (docs/serve.md).
+void RegisterServeCommand(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli
 

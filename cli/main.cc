@@ -28,6 +28,7 @@ void RegisterCommands(CLI::App* app, Context& ctx) {
   RegisterAuditCommands(app, ctx);
   RegisterConfigCommands(app, ctx);
   RegisterCacheCommands(app, app->get_subcommand("corpus"), ctx);
+  RegisterServeCommand(app, ctx);
 }
 
 // A command line CLI11 refused: "reducto: <what>", and where to read the options.
