@@ -28,6 +28,10 @@ constexpr uint64_t kMergeGapBytes = 16u << 10;
 // A request asks for at most this much, so that a batch spreads over the transfers.
 constexpr uint64_t kMaxRequestBytes = 2u << 20;
 
+std::span<const uint8_t> Bytes(const std::string& text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
 // "corpora/<id>/<file>": where a corpus's file is in a repository.
 std::string RepositoryPath(const std::string& id, const std::string& file) {
   return "corpora/" + id + "/" + file;
@@ -67,21 +71,20 @@ std::vector<Remote> FetchContext::remotes() const {
 }
 
 Result<std::string> FetchContext::FetchWhole(const std::string& path, uint64_t max_bytes,
+                                             const BodyCheck& check,
                                              std::vector<std::string>* tried) {
   for (const Remote& remote : remotes()) {
-    FetchStats stats;
-    Result<std::string> body = [&] {
-      std::lock_guard<std::mutex> lock(mutex_);
-      return fetcher_.FetchWhole(remote, path, max_bytes, &stats);
-    }();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      totals_.requests += stats.requests;
-      totals_.retries += stats.retries;
-      totals_.bytes_fetched += stats.bytes_received;
-    }
-    if (body.ok()) return body;
-    tried->push_back(remote.base_url + ": " + body.status().message());
+    FetchRequest whole;
+    whole.path = path;
+    whole.max_bytes = max_bytes;
+    std::string text;
+    Status s = Fetch(remote, std::span(&whole, 1), [&](size_t, std::string&& body) {
+      if (check) RETURN_IF_ERROR(check(body));
+      text = std::move(body);
+      return Status::Ok();
+    });
+    if (s.ok()) return text;
+    tried->push_back(remote.base_url + ": " + s.message());
   }
   return Status::NotFound(path + " is in none of the repositories");
 }
@@ -333,16 +336,13 @@ class RemoteCorpusReader : public CorpusReader {
     FetchRequest whole;
     whole.path = path;
     whole.max_bytes = 64 + 8 * (segment.pieces + 1);
-    std::string bytes;
-    Status s = context_->Fetch(remote, std::span(&whole, 1), [&](size_t, std::string&& body) {
-      bytes = std::move(body);
+    PackedPieceIndex index;
+    // A damaged index is fetched again, as any damaged body.
+    RETURN_IF_ERROR(context_->Fetch(remote, std::span(&whole, 1), [&](size_t, std::string&& body) {
+      ASSIGN_OR_RETURN(index, ParsePackedPieceIndex(Bytes(body), segment.info.size,
+                                                    remote.base_url + "/" + path));
       return Status::Ok();
-    });
-    RETURN_IF_ERROR(s);
-    ASSIGN_OR_RETURN(PackedPieceIndex index,
-                     ParsePackedPieceIndex(std::span(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                                     bytes.size()),
-                                           segment.info.size, remote.base_url + "/" + path));
+    }));
     if (index.piece_size != segment.piece_size) {
       return Status::Corrupt(remote.base_url + "/" + path + " cuts the segment into pieces of " +
                              std::to_string(index.piece_size) + " bytes, its piece table into " +
@@ -419,10 +419,6 @@ class RemoteCorpusReader : public CorpusReader {
 
 // ---- opening ----
 
-std::span<const uint8_t> Bytes(const std::string& text) {
-  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-}
-
 // The manifest of `id` from the cache, when it is there with the pinned digest.
 std::optional<std::string> CachedManifest(const std::string& dir,
                                           const std::optional<Digest>& pinned) {
@@ -432,26 +428,19 @@ std::optional<std::string> CachedManifest(const std::string& dir,
   return *text;
 }
 
-// The manifest of `id` from the first repository that has it with the pinned digest.
+// The manifest of `id` from the first repository that has it with the pinned digest
+// (a body with another digest is retried, then the next repository is asked).
 Result<std::string> FetchManifest(FetchContext& context, const std::string& id,
                                   const std::optional<Digest>& pinned) {
   std::vector<std::string> tried;
-  for (const Remote& remote : context.remotes()) {
-    FetchRequest whole;
-    whole.path = RepositoryPath(id, "manifest.json");
-    whole.max_bytes = kMaxManifestBytes;
-    std::string text;
-    Status s = context.Fetch(remote, std::span(&whole, 1), [&](size_t, std::string&& body) {
-      text = std::move(body);
-      return Status::Ok();
-    });
-    if (s.ok() && pinned && !DigestEqual(Blake3(Bytes(text)), *pinned)) {
-      s = Status::Integrity("serves a manifest with BLAKE3 " + ToHex(Blake3(Bytes(text))) +
-                            ", not the pinned " + ToHex(*pinned));
-    }
-    if (s.ok()) return text;
-    tried.push_back(remote.base_url + ": " + s.message());
-  }
+  auto check = [&](const std::string& body) {
+    if (!pinned || DigestEqual(Blake3(Bytes(body)), *pinned)) return Status::Ok();
+    return Status::Integrity("serves a manifest with BLAKE3 " + ToHex(Blake3(Bytes(body))) +
+                             ", not the pinned " + ToHex(*pinned));
+  };
+  Result<std::string> text =
+      context.FetchWhole(RepositoryPath(id, "manifest.json"), kMaxManifestBytes, check, &tried);
+  if (text.ok()) return text;
   std::string message = "corpus " + id + " is not in the cache";
   if (tried.empty()) {
     return Status::NotFound(message + " and no repository is configured: pass -c DIR with the "
@@ -470,8 +459,8 @@ void FetchSignatures(FetchContext& context, const std::string& id, const std::st
     std::string name = "signatures/" + key.id() + ".sig";
     if (std::filesystem::exists(dir + "/" + name)) continue;
     std::vector<std::string> tried;
-    Result<std::string> sig = context.FetchWhole(RepositoryPath(id, name), kMaxSignatureBytes,
-                                                 &tried);
+    Result<std::string> sig =
+        context.FetchWhole(RepositoryPath(id, name), kMaxSignatureBytes, nullptr, &tried);
     if (!sig.ok()) continue;  // Not signed by this key there; the trust check says so.
     if (MakeDirectories(dir + "/signatures").ok()) {
       (void)WriteFileAtomic(dir + "/" + name, Bytes(*sig));
@@ -488,16 +477,17 @@ Result<PieceTable> LoadPieceTable(FetchContext& context, const std::string& owne
   Result<std::string> text = ReadSmallFile(path, file.size + 1);
   if (!text.ok() || !DigestEqual(Blake3(Bytes(*text)), file.blake3)) {
     std::vector<std::string> tried;
-    text = context.FetchWhole(RepositoryPath(owner, file.file), file.size, &tried);
+    auto check = [&](const std::string& body) {
+      if (DigestEqual(Blake3(Bytes(body)), file.blake3)) return Status::Ok();
+      return Status::Integrity("serves a piece table that does not match its BLAKE3 in the "
+                               "manifest");
+    };
+    text = context.FetchWhole(RepositoryPath(owner, file.file), file.size, check, &tried);
     if (!text.ok()) {
       std::string message = "piece table " + file.file + " of corpus " + owner +
                             " could not be fetched:";
       for (const std::string& line : tried) message += "\n  " + line;
       return Status::Unavailable(message);
-    }
-    if (!DigestEqual(Blake3(Bytes(*text)), file.blake3)) {
-      return Status::Integrity("piece table " + file.file + " of corpus " + owner +
-                               " from the repository does not match its BLAKE3 in the manifest");
     }
     RETURN_IF_ERROR(MakeDirectories(std::filesystem::path(path).parent_path().string()));
     RETURN_IF_ERROR(WriteFileAtomic(path, Bytes(*text)));

@@ -5,6 +5,7 @@
 #define REDUCTO_REMOTE_REMOTE_CORPUS_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,10 +30,13 @@ class FetchContext {
   const std::string& cache_dir() const { return cache_dir_; }
   std::vector<Remote> remotes() const;
 
-  // One whole object from the first repository that has it; NotFound when none has it.
-  // `tried` gets one line per repository that failed, saying what it answered.
+  // Says whether a fetched body is right; a non-OK status has it fetched again.
+  using BodyCheck = std::function<Status(const std::string& body)>;
+  // One whole object from the first repository that has it and passes `check` (may be
+  // empty); NotFound when none does. `tried` gets one line per repository that failed,
+  // saying what it answered.
   Result<std::string> FetchWhole(const std::string& path, uint64_t max_bytes,
-                                 std::vector<std::string>* tried);
+                                 const BodyCheck& check, std::vector<std::string>* tried);
   // Fetch on one repository (serialized: one multi handle).
   Status Fetch(const Remote& remote, std::span<const FetchRequest> requests,
                const FetchConsumer& consume);

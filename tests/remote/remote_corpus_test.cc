@@ -17,6 +17,11 @@
 namespace reducto {
 namespace {
 
+using testing::RandomBytes;
+using testing::ReadFile;
+using testing::ScratchDir;
+using testing::WriteFile;
+
 constexpr uint64_t kPiece = 65536;
 
 class RemoteCorpusTest : public ::testing::Test {
