@@ -2,9 +2,11 @@
 # after R and GEN are set: a scratch directory $W removed on exit, no user
 # configuration or REDUCTO_* variable leaking in, and the PASS/FAIL bookkeeping.
 W=$(mktemp -d "${TMPDIR:-/tmp}/reducto-test.XXXXXX"); trap 'rm -rf "$W"' EXIT
-export XDG_CONFIG_HOME=$W/xdg XDG_STATE_HOME=$W/state   # no user configuration or audit log
+export XDG_CONFIG_HOME=$W/xdg XDG_STATE_HOME=$W/state XDG_CACHE_HOME=$W/cache  # no user configuration, audit log or cache
 unset REDUCTO_CORPUS REDUCTO_LEVEL REDUCTO_BLOCK_SIZE REDUCTO_AVG_SIZE REDUCTO_TRUSTED_KEYS \
-      REDUCTO_THREADS REDUCTO_CACHE_SIZE REDUCTO_USAGE REDUCTO_AUDIT_LOG REDUCTO_MAX_OUTPUT REDUCTO_FALLBACK
+      REDUCTO_THREADS REDUCTO_CACHE_SIZE REDUCTO_USAGE REDUCTO_AUDIT_LOG REDUCTO_MAX_OUTPUT REDUCTO_FALLBACK \
+      REDUCTO_REPOS REDUCTO_REPO_TOKEN_FILE REDUCTO_REPO_CA_FILE REDUCTO_REPO_TIMEOUT \
+      REDUCTO_CACHE_DIR REDUCTO_CACHE_LIMIT
 passed=0; failed=0
 
 ok()  { passed=$((passed + 1)); echo "PASS $1"; }

@@ -11,9 +11,6 @@ FAULT=$(realpath "$BIN/tests/reducto-fault-server" 2>/dev/null || true)
 source "$(dirname "$0")/../cli/test_lib.sh"
 source "$(dirname "$0")/nginx.sh"
 
-unset REDUCTO_REPOS REDUCTO_REPO_TOKEN_FILE REDUCTO_REPO_CA_FILE REDUCTO_REPO_TIMEOUT \
-      REDUCTO_CACHE_DIR REDUCTO_CACHE_LIMIT
-export XDG_CACHE_HOME="$W/xdg-cache"
 fail() { bad "$1"; }
 
 PIDS=()
