@@ -2,6 +2,8 @@
 // store can serve corpora unchanged, and receivers fetch only the byte ranges they need
 // and verify each against the signed manifest (docs/repositories.md).
 //
+// EXPERIMENTAL (docs/api.md): new with issue 18.
+//
 // Thread safety: PublishCorpus may be called concurrently, also by several processes
 // for one repository: each corpus appears there with one rename, complete or not at all.
 #ifndef REDUCTO_REPOSITORY_H_

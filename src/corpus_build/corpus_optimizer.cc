@@ -14,6 +14,7 @@
 #include "corpus_build/chunk_tally.h"
 #include "corpus_build/corpus_builder.h"
 #include "corpus_build/corpus_publisher.h"
+#include "corpus/corpus_format.h"
 #include "corpus/fine_index.h"
 #include "corpus/manifest.h"
 #include "corpus/signatures.h"
@@ -33,7 +34,8 @@ constexpr size_t kSampleWindowBytes = 8u << 20;
 // kTableBytes, and `per_chunk_bytes` of index per stored chunk
 // (OptimizeOptions::index_bytes_per_chunk; RocksDB 7.8 takes about 64: 52 bytes of key
 // and value, plus block, restart-point and bloom-filter overhead), and `fine_per_byte`
-// of fine index per pack byte (FineBytesPerSegmentByte). Only the selection before the
+// of fine index and piece table per pack byte (FineBytesPerSegmentByte, 32 bytes per
+// 64 KiB piece; the empty corpus already holds the table's header). Only the selection before the
 // first build relies on it: the built directory is measured.
 struct SizeModel {
   uint64_t fixed_bytes = 0;
@@ -225,8 +227,9 @@ Result<OptimizeReport> OptimizeCorpus(const std::vector<std::string>& samples,
     empty_bytes = empty.bytes;
   }
   if (options.budget < empty_bytes) return BudgetTooSmall(options.budget, empty_bytes, sign_keys.size());
+  const double pieces_per_byte = static_cast<double>(kPieceDigestSize) / kDefaultPieceSize;
   SizeModel model{empty_bytes + kTableBytes, options.index_bytes_per_chunk,
-                  options.fine_index ? FineBytesPerSegmentByte() : 0.0};
+                  (options.fine_index ? FineBytesPerSegmentByte() : 0.0) + pieces_per_byte};
 
   OptimizeReport report;
   report.budget = options.budget;

@@ -11,6 +11,7 @@
 
 #include "corpus/corpus_test_util.h"
 #include "reducto/corpus.h"
+#include "repository/piece_table.h"
 #include "test_support.h"
 
 namespace reducto {
@@ -129,17 +130,27 @@ TEST(CorpusBuilderTest, ManifestHasTheDocumentedShape) {
   auto fine_bytes = ReadFile(dir.Join("corpus/fine/000000.fine"));
   EXPECT_EQ(fine_bytes.size(), info->segments[0].fine->size);
   EXPECT_TRUE(DigestEqual(Blake3(fine_bytes), info->segments[0].fine->blake3));
+  ASSERT_TRUE(info->segments[0].pieces.has_value());
+  EXPECT_EQ(info->segments[0].pieces->file, "pieces/000000.b3");
+  EXPECT_EQ(info->segments[0].pieces->piece_size, 65536u);
+  auto segment_bytes = ReadFile(dir.Join("corpus/pack/000000.seg"));
+  auto table_bytes = ReadFile(dir.Join("corpus/pieces/000000.b3"));
+  EXPECT_EQ(table_bytes.size(), info->segments[0].pieces->size);
+  EXPECT_TRUE(DigestEqual(Blake3(table_bytes), info->segments[0].pieces->blake3));
+  std::string table = SerializePieceTable(ComputePieceTable(segment_bytes, 65536));
+  EXPECT_EQ(std::vector<uint8_t>(table.begin(), table.end()), table_bytes);
   auto bytes = ReadFile(dir.Join("corpus/manifest.json"));
   EXPECT_TRUE(DigestEqual(info->manifest_digest, Blake3(bytes)));
   std::string text(bytes.begin(), bytes.end());
   for (const char* field :
        {"\"format\": \"reducto-corpus\"", "\"format_version\": 1", "\"parent\": null",
         "\"algorithm\": \"fastcdc-2020\"", "\"weak_key\": \"xxh3-64\"", "\"dir\": \"index\"",
-        "\"file\": \"fine/000000.fine\"", "\"stride\": 32"}) {
+        "\"file\": \"fine/000000.fine\"", "\"stride\": 32", "\"file\": \"pieces/000000.b3\"",
+        "\"piece_size\": 65536"}) {
     EXPECT_NE(text.find(field), std::string::npos) << field << " in\n" << text;
   }
   EXPECT_EQ(ListNames(dir.Join("corpus")),
-            (std::set<std::string>{"fine", "index", "manifest.json", "pack"}));
+            (std::set<std::string>{"fine", "index", "manifest.json", "pack", "pieces"}));
   for (const std::string& name : ListNames(dir.Join("corpus/index"))) {
     EXPECT_EQ(name.find("LOG"), std::string::npos) << name;
   }
