@@ -333,6 +333,13 @@ static void test_misuse(reducto_session* session) {
   CHECK_CODE(reducto_settings_set(settings, "usage", "maybe"), REDUCTO_E_INVALID_ARGUMENT);
   CHECK_CODE(reducto_settings_set(settings, "trusted_keys", path_in_work("missing.pub")),
              REDUCTO_E_NOT_FOUND);
+  /* Repository settings: a token belongs to a repository, sizes parse. */
+  CHECK_CODE(reducto_settings_set(settings, "repo_token", "t0ken"), REDUCTO_E_INVALID_ARGUMENT);
+  CHECK_CODE(reducto_settings_set(settings, "repository", "https://corpora.example.org"), REDUCTO_OK);
+  CHECK_CODE(reducto_settings_set(settings, "repo_token", "t0ken"), REDUCTO_OK);
+  CHECK_CODE(reducto_settings_set(settings, "cache_limit", "ten gigabytes"), REDUCTO_E_INVALID_ARGUMENT);
+  CHECK_CODE(reducto_settings_set(settings, "cache_limit", "10G"), REDUCTO_OK);
+  CHECK_CODE(reducto_settings_set(settings, "repo_colour", "blue"), REDUCTO_E_INVALID_ARGUMENT);
   CHECK_CODE(reducto_settings_free(settings), REDUCTO_OK);
 }
 
