@@ -176,10 +176,7 @@ void RegisterCacheCommands(CLI::App* app, CLI::App* corpus, Context& ctx) {
   f->add_option("id", fetch.id, "corpus id (optional with --for)");
   f->add_option("--for", fetch.container, "fetch only what this container needs")
       ->option_text("CONTAINER");
-  for (const char* key : {"repositories", "repo_token_file", "repo_token_env", "repo_ca_file",
-                          "repo_timeout", "cache_dir", "cache_limit"}) {
-    AddSettingFlag(f, key);
-  }
+  RegisterRepositoryOptions(f);
   fetch.origin.Register(f);
 
   CLI::App* cache = app->add_subcommand("cache", "the cache of corpora fetched from repositories");

@@ -363,14 +363,6 @@ void ReportFetched(const Context& ctx, CorpusResolver& corpora) {
                static_cast<unsigned long long>(totals.pieces_cached));
 }
 
-// --repo and the settings that go with it, for the commands that fetch corpora.
-void RegisterRepositoryOptions(CLI::App* command) {
-  for (const char* key : {"repositories", "repo_token_file", "repo_token_env", "repo_ca_file",
-                          "repo_timeout", "cache_dir", "cache_limit"}) {
-    AddSettingFlag(command, key);
-  }
-}
-
 // The options of decompress that say how to read a container (not where to write it).
 void RegisterReadOptions(CLI::App* d, DecompressCommand& decompress) {
   RegisterRepositoryOptions(d);
@@ -398,6 +390,13 @@ struct TestCommand {
 };
 
 }  // namespace
+
+void RegisterRepositoryOptions(CLI::App* command) {
+  for (const char* key : {"repositories", "repo_token_file", "repo_token_env", "repo_ca_file",
+                          "repo_timeout", "cache_dir", "cache_limit"}) {
+    AddSettingFlag(command, key);
+  }
+}
 
 void RegisterCodecCommands(CLI::App* app, Context& ctx) {
   static CompressCommand compress;

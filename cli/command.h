@@ -152,6 +152,9 @@ void RegisterListCommand(CLI::App* app, Context& ctx);
 void RegisterAuditCommands(CLI::App* app, Context& ctx);
 // config show: the effective settings and where each came from.
 void RegisterConfigCommands(CLI::App* app, Context& ctx);
+// --repo, --repo-token-file, --repo-token-env, --repo-ca-file, --repo-timeout,
+// --cache-dir, --cache-limit: for the commands that fetch corpora (cli/codec_commands.cc).
+void RegisterRepositoryOptions(CLI::App* command);
 // reducto corpus fetch, reducto cache info|prune (cli/cache_commands.cc).
 void RegisterCacheCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
 // serve: a repository directory over HTTP (docs/serve.md).

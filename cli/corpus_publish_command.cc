@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "reducto/repository.h"
+#include "session.h"
 
 namespace reducto::cli {
 namespace {
@@ -19,6 +20,8 @@ struct CorpusPublishCommand {
     PublishOptions options;
     options.level = level;
     options.threads = settings.threads;
+    ASSIGN_OR_RETURN(options.token, RepositoryToken(settings));
+    options.ca_file = settings.repo_ca_file.value_or("");
     auto start = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(PublishResult result, PublishCorpus(corpus, to, options));
     if (ctx.quiet) return Status::Ok();
@@ -48,8 +51,12 @@ void RegisterCorpusPublishCommand(CLI::App* corpus, Context& ctx) {
   cmd->add_option("dir", publish.corpus, "corpus directory to publish (it is not changed)")
       ->required();
   cmd->add_option("--to", publish.to,
-                  "repository directory (created if missing); serve it with any static server")
+                  "repository directory (created if missing; serve it with any static "
+                  "server), or an http(s):// URL of a server that accepts PUT")
       ->required();
+  for (const char* key : {"repo_token_file", "repo_token_env", "repo_ca_file"}) {
+    AddSettingFlag(cmd, key);
+  }
   cmd->add_option("-l,--level", publish.level, "zstd level of the compressed pieces (default 9)");
   AddSettingFlag(cmd, "threads");
 }

@@ -29,8 +29,8 @@ std::shared_ptr<const SecretKey> AuditSignKey(const Settings& settings) {
   return nullptr;
 }
 
-// The bearer token for the repositories: from the file, or the environment variable,
-// named by the settings; empty when neither is set.
+}  // namespace
+
 Result<std::string> RepositoryToken(const Settings& settings) {
   std::string token;
   std::string from;
@@ -56,8 +56,6 @@ Result<std::string> RepositoryToken(const Settings& settings) {
   }
   return token;
 }
-
-}  // namespace
 
 Result<RemoteSettings> RemoteSettingsOf(const Settings& settings) {
   RemoteSettings remote;

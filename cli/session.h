@@ -37,6 +37,11 @@ struct SessionUse {
   bool remote = false;
 };
 
+// The bearer token for the repositories: from the file, or the environment variable,
+// that the settings name (repo_token_file, repo_token_env); empty when neither is set.
+// InvalidArgument as RemoteSettingsOf.
+Result<std::string> RepositoryToken(const Settings& settings);
+
 // The repositories, token, CA file, timeout, cache directory and limit of `settings`.
 // InvalidArgument when the token file cannot be read or is empty, or the token's
 // environment variable is unset or empty (the message names the file or variable, never

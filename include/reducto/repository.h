@@ -24,6 +24,10 @@ inline constexpr int kDefaultPieceLevel = 9;
 struct PublishOptions {
   int level = kDefaultPieceLevel;  // zstd level of the pieces, 1..22 (negative: fast levels).
   int threads = 0;                 // Threads compressing pieces; 0 = one per core.
+  // Publishing to an http(s):// URL (HTTP PUT): the bearer token (never logged) and extra
+  // CA certificates for the server.
+  std::string token;
+  std::string ca_file;
 };
 
 // One corpus of the chain that PublishCorpus handled.

@@ -148,10 +148,17 @@ class Session(_HandleOwner):
     trusted_keys:      public key files (NAME.pub) whose signature makes a corpus trusted
     skip_origin_check: use corpora without checking where they come from
     usage:             False: do not record which corpus bytes compressions use
+    repositories:      URLs (https://, http://, file://) that a decompression given no
+                       corpus fetches the container's corpus from (docs/repositories.md),
+                       with repo_token (bearer token) and repo_ca_file for each
+    cache_dir:         the cache of fetched pieces (default $XDG_CACHE_HOME/reducto)
+    cache_limit:       its size limit, e.g. "10G" (the default)
     """
 
     def __init__(self, state_dir=None, audit_log=None, trusted_keys=(),
-                 skip_origin_check=False, usage=True, audit_sign_key=None):
+                 skip_origin_check=False, usage=True, audit_sign_key=None,
+                 repositories=(), repo_token=None, repo_ca_file=None, cache_dir=None,
+                 cache_limit=None):
         if isinstance(trusted_keys, (str, bytes, os.PathLike)):
             trusted_keys = (trusted_keys,)
         if audit_log is False:
@@ -167,6 +174,17 @@ class Session(_HandleOwner):
             for key_file in trusted_keys:
                 check(lib.reducto_settings_set(settings[0], b"trusted_keys",
                                                _value_text(key_file)))
+            if isinstance(repositories, (str, bytes)):
+                repositories = (repositories,)
+            for url in repositories:
+                check(lib.reducto_settings_set(settings[0], b"repository", _value_text(url)))
+                for key, value in (("repo_token", repo_token), ("repo_ca_file", repo_ca_file)):
+                    if value is not None:
+                        check(lib.reducto_settings_set(settings[0], key.encode(),
+                                                       _value_text(value)))
+            for key, value in (("cache_dir", cache_dir), ("cache_limit", cache_limit)):
+                if value is not None:
+                    check(lib.reducto_settings_set(settings[0], key.encode(), _value_text(value)))
             if skip_origin_check:
                 check(lib.reducto_settings_set(settings[0], b"skip_origin_check", b"true"))
             if not usage:

@@ -83,3 +83,22 @@ def test_files(tmp_path, corpus, versions, session):
         reducto.decompress_file(tmp_path / "t.rdc", tmp_path / "t.out", corpus)
     reducto.decompress_file(tmp_path / "t.rdc", tmp_path / "t.out", corpus, overwrite=True)
     assert (tmp_path / "t.out").read_bytes() == target
+
+
+def test_decompress_fetches_the_corpus_from_a_repository(tmp_path, cli, corpus, versions):
+    """A session with a repository and no corpus given: the container's corpus is fetched
+    into the cache, verified, and used; the second time the cache serves it."""
+    cli.run("corpus", "publish", "-q", corpus.path, "--to", tmp_path / "repo")
+    blob = reducto.compress(versions[1], corpus)
+    with reducto.Session(state_dir=str(tmp_path / "receiver"), skip_origin_check=True,
+                         repositories=["file://" + str(tmp_path / "repo")],
+                         cache_dir=str(tmp_path / "cache")) as receiver:
+        assert reducto.decompress(blob, session=receiver) == versions[1]
+    assert list((tmp_path / "cache" / "corpora").iterdir())
+    with reducto.Session(state_dir=str(tmp_path / "receiver"), skip_origin_check=True,
+                         repositories=["http://127.0.0.1:9/none"],
+                         cache_dir=str(tmp_path / "cache")) as offline:
+        assert reducto.decompress(blob, session=offline) == versions[1]
+    with reducto.Session(state_dir=str(tmp_path / "receiver")) as no_repository:
+        with pytest.raises(reducto.NotFoundError, match="repository"):
+            reducto.decompress(blob, session=no_repository)

@@ -33,7 +33,8 @@ class NoCorpusResolver : public CorpusResolver {
   Result<CorpusHandle> Resolve(const CorpusReference& reference) override {
     return Status::NotFound("the container was made against corpus " + reference.id +
                             ": open that corpus (reducto_corpus_open; in Python "
-                            "reducto.Corpus(path)) and pass it to the decompression");
+                            "reducto.Corpus(path)) and pass it to the decompression, or set "
+                            "the session's \"repository\" to fetch it");
   }
 };
 
@@ -67,6 +68,12 @@ Result<DecompressStats> RunDecompress(const reducto_session& session,
                                       ByteSink& out) {
   DecompressOptions options = DecompressOptionsFrom(params);
   if (corpus != nullptr) return session.session->Decompress(*corpus->corpus, in, out, options);
+  // A session with repositories (or a cache) finds the container's corpus there.
+  if (session.session->settings().remote) {
+    std::unique_ptr<CorpusResolver> resolver =
+        session.session->Resolver({}, options.cache_size, options.corpus_key);
+    return session.session->Decompress(*resolver, in, out, options);
+  }
   NoCorpusResolver none;
   return session.session->Decompress(none, in, out, options);
 }

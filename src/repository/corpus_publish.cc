@@ -7,7 +7,9 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "corpus/corpus_format.h"
+#include "fetch/http_fetch.h"
 #include "reducto/corpus.h"
 #include "reducto/repository.h"
 #include "repository/packed_pieces.h"
@@ -310,14 +313,87 @@ Status PublishOne(const CorpusInfo& info, const std::string& corpora,
 
 }  // namespace
 
+namespace {
+
+// The files of the directory `dir`, relative to it, sorted, manifest.json last (a
+// receiver that finds the manifest finds everything it names).
+Result<std::vector<std::string>> FilesToUpload(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file()) files.push_back(fs::relative(it->path(), dir).string());
+  }
+  if (ec) return ErrnoStatus("list", dir, ec.value());
+  std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+    return std::make_pair(a == kManifestFileName, a) < std::make_pair(b == kManifestFileName, b);
+  });
+  return files;
+}
+
+// Uploads corpus `report.id` from the staging repository `staged` with PUT, unless the
+// server has it already (with the same manifest: nothing to do; another: Integrity).
+Status UploadCorpus(HttpFetcher& fetcher, const Remote& remote, const std::string& staged,
+                    PublishedCorpus* report) {
+  const std::string prefix = std::string(kCorporaDirName) + "/" + report->id + "/";
+  Result<std::string> there = fetcher.FetchWhole(remote, prefix + kManifestFileName, 16u << 20);
+  if (there.ok()) {
+    if (!DigestEqual(Blake3(Bytes(*there)), report->manifest_digest)) {
+      return Status::Integrity(remote.base_url + "/" + prefix + kManifestFileName +
+                               " is another manifest for corpus " + report->id + kRepublish);
+    }
+    report->added = false;
+    report->files = report->bytes = 0;
+    report->path = remote.base_url + "/" + prefix;
+    return Status::Ok();
+  }
+  if (there.status().code() != StatusCode::kNotFound) return there.status();
+  const std::string dir = staged + "/" + prefix;
+  ASSIGN_OR_RETURN(std::vector<std::string> files, FilesToUpload(dir));
+  report->files = report->bytes = 0;
+  for (const std::string& file : files) {
+    ASSIGN_OR_RETURN(MappedFile data, MappedFile::Open(dir + file));
+    RETURN_IF_ERROR(fetcher.Put(remote, prefix + file, data.bytes()));
+    ++report->files;
+    report->bytes += data.size();
+  }
+  report->added = true;
+  report->path = remote.base_url + "/" + prefix;
+  return Status::Ok();
+}
+
+// Publishing to a server: staged in a local repository, then uploaded with PUT, each
+// corpus's manifest last; corpora the server holds already are left alone.
+Result<PublishResult> PublishOverHttp(const std::string& corpus_dir, const std::string& url,
+                                      const PublishOptions& options) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string staged = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                       "/reducto-publish-" + RandomSuffix();
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{staged};
+  ASSIGN_OR_RETURN(PublishResult result, PublishCorpus(corpus_dir, staged, options));
+  Remote remote;
+  remote.base_url = url;
+  while (!remote.base_url.empty() && remote.base_url.back() == '/') remote.base_url.pop_back();
+  remote.bearer_token = options.token;
+  remote.ca_file = options.ca_file;
+  HttpFetcher fetcher(1);
+  for (PublishedCorpus& report : result.corpora) {
+    RETURN_IF_ERROR(UploadCorpus(fetcher, remote, staged, &report));
+  }
+  return result;
+}
+
+}  // namespace
+
 Result<PublishResult> PublishCorpus(const std::string& corpus_dir, const std::string& repository,
                                     const PublishOptions& options) {
-  if (IsUrl(repository)) {
-    return Status::InvalidArgument(
-        "cannot publish to " + repository + ": publishing writes to a directory; publish to "
-        "a local directory (--to DIR) and serve it with any static HTTP server, CDN or "
-        "object store (docs/repositories.md)");
-  }
+  if (IsUrl(repository)) return PublishOverHttp(corpus_dir, repository, options);
   if (options.level < ZSTD_minCLevel() || options.level > ZSTD_maxCLevel()) {
     return Status::InvalidArgument("zstd level " + std::to_string(options.level) +
                                    " is out of range: pass a level from 1 to " +

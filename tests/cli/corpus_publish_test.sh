@@ -102,8 +102,8 @@ expect_exit "a different manifest under the same id is an integrity failure" 1 \
   "integrity failure: the repository holds corpus $v1_id at tampered/corpora/$v1_id with manifest blake3" \
   "$R" corpus publish store/v2 --to tampered
 expect_exit "missing corpus" 1 "not found" "$R" corpus publish store/none --to repo
-expect_exit "a URL is refused" 2 "publish to a local directory \(--to DIR\) and serve it" \
-  "$R" corpus publish store/v1 --to https://example.org/repo
+expect_exit "a server that is not there: a clear error" 1 "127.0.0.1:9.*connect" \
+  "$R" corpus publish store/v1 --to http://127.0.0.1:9/repo
 expect_exit "--to is required" 2 "to is required" "$R" corpus publish store/v1
 mkdir linked; ln -s "$W/repo/corpora" linked/corpora
 expect_exit "a symbolic link in the repository is not followed" 2 "symbolic link" \

@@ -16,6 +16,7 @@
 #include "reducto/corpus.h"
 #include "repository/packed_pieces.h"
 #include "repository/piece_table.h"
+#include "fetch/fault_server.h"
 #include "test_support.h"
 
 namespace reducto {
@@ -112,9 +113,40 @@ TEST_F(PublishTest, DamagedSegmentIsNotPublished) {
   EXPECT_TRUE(std::filesystem::is_empty(dir_.Join("repo/corpora")));
 }
 
-TEST_F(PublishTest, RefusesUrlsAndBadLevels) {
-  auto url = PublishCorpus(dir_.Join("store/c"), "https://example.org/repo");
-  EXPECT_EQ(url.status().code(), StatusCode::kInvalidArgument);
+TEST_F(PublishTest, PublishesOverHttpPutWithTheManifestLast) {
+  std::filesystem::create_directories(dir_.Join("server"));
+  testing::FaultServer server(dir_.Join("server"));
+  ASSERT_TRUE(server.Start().ok());
+  server.RequireToken("put-token");
+  PublishOptions options;
+  options.token = "put-token";
+  auto first = PublishCorpus(dir_.Join("store/c"), server.url() + "/", options);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->corpora.back().added);
+  // What the server holds is what a directory publish writes.
+  auto local = PublishCorpus(dir_.Join("store/c"), dir_.Join("repo"));
+  ASSERT_TRUE(local.ok());
+  const std::string id = first->corpora.back().id;
+  for (const char* file : {"manifest.json", "pack/000000.pz", "pack/000000.pzi",
+                           "pieces/000000.b3"}) {
+    std::string name = "corpora/" + id + "/" + file;
+    EXPECT_EQ(ReadFile(dir_.Join("server/" + name)), ReadFile(dir_.Join("repo/" + name)))
+        << name;
+  }
+  // Publishing again finds it there and uploads nothing.
+  int requests = server.requests();
+  auto again = PublishCorpus(dir_.Join("store/c"), server.url(), options);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->corpora.back().added);
+  EXPECT_EQ(server.requests(), requests + 1);  // The manifest's GET only.
+  // A wrong token is refused, and never shown.
+  options.token = "wrong-put-token";
+  auto refused = PublishCorpus(dir_.Join("store/c"), server.url(), options);
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermission);
+  EXPECT_EQ(refused.status().message().find("wrong-put-token"), std::string::npos);
+}
+
+TEST_F(PublishTest, RefusesBadLevels) {
   PublishOptions options;
   options.level = 99;
   auto level = PublishCorpus(dir_.Join("store/c"), dir_.Join("repo"), options);
