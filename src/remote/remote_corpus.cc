@@ -181,7 +181,11 @@ class RemoteCorpusReader : public CorpusReader {
 
   Status Prefetch(std::span<const std::pair<uint64_t, uint64_t>> ranges) const override {
     std::vector<std::vector<uint64_t>> wanted(segments_.size());
-    for (const auto& [address, length] : ranges) AddPieces(address, length, &wanted);
+    for (const auto& [address, length] : ranges) {
+      // A range outside the corpus fetches nothing: the decoder refuses its instruction.
+      if (address >= size() || length > size() - address) continue;
+      AddPieces(address, length, &wanted);
+    }
     for (size_t s = 0; s < segments_.size(); ++s) {
       if (!wanted[s].empty()) RETURN_IF_ERROR(Ensure(s, wanted[s]));
     }
@@ -198,6 +202,7 @@ class RemoteCorpusReader : public CorpusReader {
   }
 
   // The pieces, not yet verified here, that [address, address + length) touches.
+  // REQUIRES: the range lies in the corpus.
   void AddPieces(uint64_t address, uint64_t length,
                  std::vector<std::vector<uint64_t>>* wanted) const {
     uint64_t end = address + length;
@@ -209,6 +214,7 @@ class RemoteCorpusReader : public CorpusReader {
       for (uint64_t i = offset / segment.piece_size; i * segment.piece_size < stop; ++i) {
         if (segment.verified[i].load(std::memory_order_acquire) == 0) (*wanted)[s].push_back(i);
       }
+      if (stop <= offset) break;  // Cannot happen inside the corpus; never loop on it.
       address = segment.info.base + stop;
     }
   }

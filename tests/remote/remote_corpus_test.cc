@@ -5,8 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdint>
 #include <set>
 
+#include "corpus/corpus_handle_access.h"
 #include "reducto/codec.h"
 #include "reducto/corpus.h"
 #include "reducto/remote.h"
@@ -164,6 +166,25 @@ TEST_F(RemoteCorpusTest, ARepositoryWithAnotherManifestIsRefused) {
   EXPECT_NE(stats.status().message().find("not the pinned"), std::string::npos)
       << stats.status().message();
   EXPECT_NE(stats.status().message().find(RepoUrl()), std::string::npos);
+}
+
+TEST_F(RemoteCorpusTest, RangesOutsideTheCorpusFetchNothingAndFailToRead) {
+  // A damaged or hostile container may name any range: prefetching it must neither hang
+  // nor fetch, and reading it is an error (the decoder reports the instruction).
+  RemoteCorpusResolver resolver(nullptr, Settings({RepoUrl()}), CorpusOpenOptions{});
+  auto handle = resolver.Resolve(CorpusReference{"", id_, std::nullopt});
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  const CorpusReader& reader = ReaderOf(**handle);
+  const uint64_t size = reader.size();
+  const std::vector<std::pair<uint64_t, uint64_t>> outside = {
+      {size, 1}, {size + 100, 5}, {size - 1, 2}, {1, UINT64_MAX}, {UINT64_MAX, 1}};
+  EXPECT_TRUE(reader.Prefetch(outside).ok());
+  EXPECT_EQ(resolver.totals().pieces_fetched, 0u);
+  std::vector<uint8_t> scratch;
+  for (const auto& [address, length] : outside) {
+    EXPECT_FALSE(reader.Read(address, length, &scratch).ok()) << address << "+" << length;
+  }
+  EXPECT_EQ(resolver.totals().pieces_fetched, 0u);
 }
 
 TEST_F(RemoteCorpusTest, NoRepositorySaysWhatToPass) {
