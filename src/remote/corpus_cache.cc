@@ -140,10 +140,10 @@ Status CachedSegment::Write(uint64_t offset, std::span<const uint8_t> data) cons
   return PwriteAll(data_fd_, data, offset, path_);
 }
 
-Status CachedSegment::Mark(uint64_t first, uint64_t last) const {
+Status CachedSegment::Mark(std::span<const uint64_t> pieces) const {
   if (::fdatasync(data_fd_) != 0) return ErrnoStatus("sync", path_, errno);
-  std::vector<uint8_t> ones(last - first + 1, 1);
-  RETURN_IF_ERROR(PwriteAll(have_fd_, ones, first, path_ + ".have"));
+  const uint8_t one = 1;
+  for (uint64_t i : pieces) RETURN_IF_ERROR(PwriteAll(have_fd_, std::span(&one, 1), i, path_ + ".have"));
   if (::fdatasync(have_fd_) != 0) return ErrnoStatus("sync", path_ + ".have", errno);
   return Status::Ok();
 }

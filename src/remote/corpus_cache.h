@@ -64,8 +64,8 @@ class CachedSegment {
   // Writes `data` at `offset` without marking anything (a legacy segment's pieces wait
   // for the whole segment's digest).
   Status Write(uint64_t offset, std::span<const uint8_t> data) const;
-  // Makes what was written durable, then sets the marks of pieces [first, last].
-  Status Mark(uint64_t first, uint64_t last) const;
+  // Makes what was written durable, then sets the marks of `pieces`: two syncs in all.
+  Status Mark(std::span<const uint64_t> pieces) const;
   Status Unmark(uint64_t i) const;
 
  private:

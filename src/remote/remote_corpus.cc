@@ -284,7 +284,7 @@ class RemoteCorpusReader : public CorpusReader {
                                  segment.owner + " fetched from the repositories does not match "
                                  "its BLAKE3 in the manifest: a repository serves damaged data");
       }
-      RETURN_IF_ERROR(segment.cached->Mark(0, segment.pieces - 1));
+      RETURN_IF_ERROR(segment.cached->Mark(all));
     } else {
       context_->CountCached(segment.pieces);
     }
@@ -387,8 +387,9 @@ class RemoteCorpusReader : public CorpusReader {
   }
 
   // Unpacks, verifies and stores the pieces missing[span.first, span.second) from
-  // `body`, the bytes of the .pz file from `body_offset`. Integrity (the fetcher tries
-  // again) when one does not verify; nothing of it is marked.
+  // `body`, the bytes of the .pz file from `body_offset`, then marks them all with one
+  // sync (not one per piece). Integrity (the fetcher tries again) when one does not
+  // verify; nothing of the request is marked then.
   Status StorePieces(const RemoteSegment& segment, const PackedPieceIndex& index,
                      const std::vector<uint64_t>& missing, std::pair<size_t, size_t> span,
                      uint64_t body_offset, const std::string& body,
@@ -407,12 +408,14 @@ class RemoteCorpusReader : public CorpusReader {
         return Status::Integrity(where + " does not match its digest in the piece table");
       }
       RETURN_IF_ERROR(segment.cached->Write(i * segment.piece_size, plain));
-      if (segment.table) {
-        RETURN_IF_ERROR(segment.cached->Mark(i, i));
-        segment.verified[i].store(1, std::memory_order_release);
-      }
-      (*done)[k] = 1;
     }
+    if (segment.table) {
+      const std::span<const uint64_t> stored(missing.data() + span.first,
+                                             span.second - span.first);
+      RETURN_IF_ERROR(segment.cached->Mark(stored));
+      for (uint64_t i : stored) segment.verified[i].store(1, std::memory_order_release);
+    }
+    for (size_t k = span.first; k < span.second; ++k) (*done)[k] = 1;
     return Status::Ok();
   }
 
