@@ -16,6 +16,7 @@ PACKAGES=(
   openssh-server openssh-client rsync curl  # tests/cli/pipelines_test.sh: sshd, ssh, rsync, HTTP
   debsecan  # scripts/debsecan.sh: known vulnerabilities in the packages the build uses
   nginx openssl casync zsync zchunk wrk  # tests/net/nginx.sh, bench/transfer.sh: HTTP repositories and the peers
+  prometheus-cpp-dev prometheus prometheus-pushgateway  # metrics (docs/monitoring.md); promtool and real servers in tests
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
