@@ -121,6 +121,7 @@ struct CompressCommand {
     RETURN_IF_ERROR(CheckFiles(files, encryption, corpus_key));
     CompressSetup setup;
     RETURN_IF_ERROR(Prepare(ctx, &setup));
+    SetProgressTotalOf(files.Inputs());
     return files.ForEachInput(CompressedName, [&](const std::string& in, const std::string& out) {
       return CompressOne(ctx, setup, in, out);
     });
@@ -141,6 +142,8 @@ struct CompressCommand {
     // `fallback` (--fallback, --no-fallback, REDUCTO_FALLBACK, the file).
     options.fallback_to_standalone = settings.fallback == "standalone";
     options.block_size = static_cast<uint32_t>(settings.block_size);  // At most 64M.
+    options.metrics = CommandMetrics();
+    SetRunLabel("profile", profile);
     setup->corpus_dir = settings.corpus.value_or("");
     setup->corpus_source = settings.SourceOf("corpus");
     setup->corpus_from_flag = settings.FromFlag("corpus");
@@ -193,6 +196,7 @@ struct CompressCommand {
     progress.Finish();
     if (!stats.ok()) return stats.status();
     stats->fell_back = setup.fell_back;
+    SetRunLabel("corpus_id", stats->corpus_id);
     RETURN_IF_ERROR(out.Commit());
     WarnIfCorpusDamaged(*stats, setup.corpus_dir);
     if (stats->fell_back) ReportFallBack(ctx, setup);
@@ -281,6 +285,7 @@ struct DecompressCommand {
     }
     DecompressSetup setup;
     RETURN_IF_ERROR(Prepare(ctx, &setup));
+    SetProgressTotalOf(files.Inputs());
     auto name_output = test ? NoOutputName : DecompressedName;
     return files.ForEachInput(name_output, [&](const std::string& in, const std::string& out) {
       return DecompressOne(ctx, setup, in, out);
@@ -305,6 +310,7 @@ struct DecompressCommand {
                     " (from " + settings.SourceOf("corpus") + "), threads " +
                     (options.threads == 0 ? "one per core" : std::to_string(options.threads)));
     options.max_output = settings.max_output;
+    options.metrics = CommandMetrics();
     ASSIGN_OR_RETURN(setup->session,
                      OpenSession(settings, SessionUse{.origin = &origin, .remote = true}));
     std::vector<std::string> locations;
@@ -332,6 +338,7 @@ struct DecompressCommand {
     progress.Finish();
     if (!stats.ok()) return stats.status();
     ctx.audit.corpus_id = stats->corpus_id;
+    SetRunLabel("corpus_id", stats->corpus_id);
     RETURN_IF_ERROR((*sink)->Commit());
     ReportFetched(ctx, *setup.corpora);
     if (test && !ctx.quiet) {

@@ -1,6 +1,7 @@
 #include "command.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 namespace reducto::cli {
@@ -10,9 +11,23 @@ std::string& LastFailureText() {
   static std::string text;
   return text;
 }
+std::string& LastFailureCodeText() {
+  static std::string text;
+  return text;
+}
 }  // namespace
 
 const std::string& LastFailure() { return LastFailureText(); }
+const std::string& LastFailureCode() { return LastFailureCodeText(); }
+
+std::string CommandPath(const CLI::App& command) {
+  std::string path = command.get_name();
+  for (const CLI::App* parent = command.get_parent();
+       parent != nullptr && parent->get_parent() != nullptr; parent = parent->get_parent()) {
+    path = parent->get_name() + " " + path;
+  }
+  return path;
+}
 
 int ExitCodeFor(const Status& status) {
   return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
@@ -20,6 +35,9 @@ int ExitCodeFor(const Status& status) {
 
 int ReportFailure(const Status& status) {
   LastFailureText() = status.ToString();
+  std::string code = StatusCodeName(status.code());
+  for (char& c : code) c = std::isalnum(static_cast<unsigned char>(c)) ? std::tolower(c) : '_';
+  LastFailureCodeText() = code;
   std::fprintf(stderr, "reducto: %s\n", status.ToString().c_str());
   return ExitCodeFor(status);
 }
@@ -45,6 +63,7 @@ void Detail(const Context& ctx, const std::string& text) {
 void RegisterOutputFlags(CLI::App* command, Context& ctx) {
   command->add_flag("-q,--quiet", ctx.quiet, "print nothing but errors");
   command->add_flag("-v,--verbose", ctx.verbose, "more detail on stderr");
+  RegisterMetricsFlags(command, ctx.metrics);
 }
 
 void RegisterNoFineIndexFlag(CLI::App* cmd, bool* no_fine_index, const char* cost) {

@@ -14,6 +14,7 @@
 
 #include "reducto/chunker.h"
 #include "reducto/status.h"
+#include "metrics_output.h"
 #include "settings.h"
 
 namespace reducto::cli {
@@ -30,6 +31,10 @@ int ExitCodeFor(const Status& status);
 int ReportFailure(const Status& status);
 // The last status ReportFailure() printed ("" when none): the audit log records it.
 const std::string& LastFailure();
+// Its code ("not_found", ...; "" when none): the exported metrics' status.
+const std::string& LastFailureCode();
+// "compress", "corpus build": the command's names from below the top level.
+std::string CommandPath(const CLI::App& command);
 
 // How a command's Run() ended. Most commands return a Status (it converts implicitly,
 // so Run() can use RETURN_IF_ERROR and ASSIGN_OR_RETURN), which AddCommand reports.
@@ -74,6 +79,7 @@ struct Context {
   bool verbose = false;  // -v: more detail on stderr (settings, corpus, threads, timings).
   int exit_code = kExitUsage;
   AuditNote audit;
+  MetricsRequest metrics;  // --metrics-json, --metrics-prom, --metrics-push, --progress.
   const CLI::App* command = nullptr;  // The subcommand running (set by AddCommand).
 
   // Its setting flags over environment over configuration file over defaults
@@ -92,7 +98,8 @@ void Detail(const Context& ctx, const std::string& text);
 // audited operations (cli/audit_commands.cc, docs/audit.md).
 void RecordInAuditLog(const Context& ctx, const CLI::App& command, int exit_code);
 
-// Lists -q and -v in `command`'s help (the top level's flags, which every command takes).
+// Lists -q, -v and the metrics flags in `command`'s help (the top level's flags, which
+// every command takes).
 void RegisterOutputFlags(CLI::App* command, Context& ctx);
 
 // Adds `name` as a subcommand whose callback runs `command` (its Run(ctx) returns a
@@ -106,7 +113,12 @@ CLI::App* AddCommand(CLI::App* parent, Context& ctx, Command& command, const std
   RegisterOutputFlags(sub, ctx);
   sub->callback([&ctx, &command, sub] {
     ctx.command = sub;
+    if (Status started = StartCommandMetrics(ctx.metrics, CommandPath(*sub)); !started.ok()) {
+      ctx.exit_code = ReportFailure(started);
+      return;
+    }
     ctx.exit_code = CommandResult(command.Run(ctx)).Finish();
+    ctx.exit_code = FinishCommandMetrics(ctx.metrics, ctx.exit_code, LastFailureCode());
     RecordInAuditLog(ctx, *sub, ctx.exit_code);
   });
   return sub;

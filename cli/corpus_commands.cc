@@ -39,7 +39,8 @@ struct CorpusBuildCommand {
     if (!key.empty()) options.encrypt_key = &key;
     auto start = std::chrono::steady_clock::now();
     TerminalProgress progress(output, inputs, ctx.quiet);
-    options.progress = progress.observer();
+    ProgressCounter counted(progress.observer());
+    options.progress = counted.observer();
     ASSIGN_OR_RETURN(std::unique_ptr<Session> session, OpenSession(settings));
     auto info = session->BuildCorpus(inputs, output, options);
     progress.Finish();

@@ -75,7 +75,8 @@ struct CorpusUpdateCommand {
     options.fine_index = !no_fine_index;
     auto start = std::chrono::steady_clock::now();
     TerminalProgress progress(output, inputs, ctx.quiet);
-    options.progress = progress.observer();
+    ProgressCounter counted(progress.observer());
+    options.progress = counted.observer();
     auto info = session->UpdateCorpus(from, inputs, output, options);
     progress.Finish();
     if (!info.ok()) return info.status();

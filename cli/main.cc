@@ -53,6 +53,7 @@ int Main(int argc, char** argv) {
   app.add_flag("-v,--verbose", ctx.verbose,
                "more detail on stderr: where the settings and the corpus come from, threads, "
                "timings");
+  RegisterMetricsFlags(&app, ctx.metrics);
   RegisterCommands(&app, ctx);
   NameOptionValues(&app);
 

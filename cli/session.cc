@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include "metrics_output.h"
+
 namespace reducto::cli {
 
 void CorpusUseFlags::Register(CLI::App* cmd) {
@@ -71,6 +73,7 @@ Result<RemoteSettings> RemoteSettingsOf(const Settings& settings) {
   }
   remote.cache_dir = settings.cache_dir.value_or("");
   remote.cache_limit = settings.cache_limit;
+  remote.metrics = CommandMetrics();
   return remote;
 }
 

@@ -16,6 +16,7 @@
 #include "reducto/corpus.h"
 #include "reducto/corpus_handle.h"
 #include "reducto/io.h"
+#include "reducto/metrics.h"
 #include "reducto/progress.h"
 #include "reducto/signing.h"
 #include "reducto/status.h"
@@ -84,6 +85,9 @@ struct CompressOptions {
   const EnvelopeKey* corpus_key = nullptr;
   // When set, told how far the run is after each block (reducto/progress.h). Not owned.
   ProgressObserver* progress = nullptr;
+  // When set, the run adds its counts and phase times as it goes (reducto/metrics.h):
+  // the counters after each block, so that they can be read while it runs. Not owned.
+  RunMetrics* metrics = nullptr;
 };
 
 struct CompressStats {
@@ -95,6 +99,8 @@ struct CompressStats {
   uint64_t deltas = 0;          // Delta instructions.
   uint64_t copies = 0;          // Copy instructions after merging.
   uint64_t blocks = 0;
+  uint64_t chunks = 0;          // Target chunks looked up in the corpus's index.
+  uint64_t chunks_found = 0;    // Of those, found in the corpus.
   bool standalone = false;
   bool fell_back = false;       // The corpus was missing; a standalone container was written.
   std::string corpus_id;        // Empty when standalone.
@@ -175,6 +181,9 @@ struct DecompressOptions {
   uint64_t max_output = 0;
   // As CompressOptions::progress: after each block read from the container.
   ProgressObserver* progress = nullptr;
+  // As CompressOptions::metrics. Fetch counts and time come from the corpus's
+  // repositories, through RemoteSettings::metrics.
+  RunMetrics* metrics = nullptr;
 };
 
 // Decodes the container in `in` to `out`, writing each block only after its digest

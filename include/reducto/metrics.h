@@ -13,7 +13,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+
+#include "reducto/status.h"
 
 namespace reducto {
 
@@ -140,6 +143,34 @@ std::string MetricsJson(const RunMetrics& metrics, const RunLabels& labels);
 // prometheus-cpp: every counter, derived figure and phase time as a gauge named
 // reducto_<name>, labelled with the command.
 std::string MetricsPrometheusText(const RunMetrics& metrics, const RunLabels& labels);
+
+// Sends a running operation's series (those of MetricsPrometheusText) to a Prometheus
+// Pushgateway every `interval`, from a thread of its own, under job "reducto" with the
+// grouping labels command and instance (the host name): a dashboard sees a long run
+// progress. Finish() pushes once more, with the final labels. Each push replaces the
+// group's previous one (HTTP PUT).
+class MetricsPusher {
+ public:
+  // `url`: "http://HOST:PORT" of the Pushgateway (https too; no path). InvalidArgument
+  // for anything else is reported by Start.
+  MetricsPusher(const RunMetrics& metrics, RunLabels labels, std::string url,
+                std::chrono::milliseconds interval = std::chrono::seconds(1));
+  ~MetricsPusher();  // Stops the thread (without the final push when Finish was not called).
+  MetricsPusher(const MetricsPusher&) = delete;
+  MetricsPusher& operator=(const MetricsPusher&) = delete;
+
+  // Checks the URL and starts pushing.
+  Status Start();
+  // Stops the thread and pushes the final state with `labels`. Unavailable, naming the
+  // gateway and its answer, when that last push failed (earlier failures are counted).
+  Status Finish(const RunLabels& labels);
+  // Pushes that failed so far.
+  int failures() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace reducto
 

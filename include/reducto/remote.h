@@ -20,6 +20,7 @@
 
 #include "reducto/corpus_handle.h"
 #include "reducto/digest.h"
+#include "reducto/metrics.h"
 #include "reducto/signing.h"
 #include "reducto/status.h"
 
@@ -46,6 +47,9 @@ struct RemoteSettings {
   // Whose signatures are fetched with a manifest, for the trust rules to check (a
   // Session sets its trusted keys here).
   std::vector<PublicKey> signature_keys;
+  // When set, every fetch adds its counts (fetch_*, pieces_*, cache_bytes) and its time
+  // (Phase::kFetch) here as it happens (reducto/metrics.h). Not owned.
+  RunMetrics* metrics = nullptr;
 };
 
 // $XDG_CACHE_HOME/reducto, else $HOME/.cache/reducto; empty without either variable.

@@ -50,7 +50,7 @@ BlockPipeline::BlockPipeline(ContainerWriter& writer, int level, uint32_t block_
       block_(stats, observer, threads > 1 ? nullptr : &whole_),
       stream_(level),
       pipeline_(
-          threads, [](BlockJob& job, int) { return HashBlock(job); },
+          threads, [this](BlockJob& job, int) { return HashBlock(job); },
           [this](BlockJob& job) { return WriteBlock(job); }) {}
 
 Status BlockPipeline::AddDelta(uint64_t address, uint64_t reference_length,
@@ -85,17 +85,26 @@ Status BlockPipeline::SubmitHeldBlock(bool last) {
   return submitted;
 }
 
-Status BlockPipeline::HashBlock(BlockJob& job) {
-  if (!job.hashed) job.digest = Blake3(job.output);
+Status BlockPipeline::HashBlock(BlockJob& job) const {
+  if (job.hashed) return Status::Ok();
+  PhaseTimer timer(metrics_, Phase::kHash, CpuTime::kMeasured);
+  job.digest = Blake3(job.output);
   return Status::Ok();
 }
 
 Status BlockPipeline::WriteBlock(BlockJob& job) {
-  RETURN_IF_ERROR(stream_.Compress(job.instructions, static_cast<uint32_t>(job.output_size),
-                                   job.digest, job.last, &job.record));
-  if (!job.hashed) whole_.Update(job.output);
+  {
+    PhaseTimer timer(metrics_, Phase::kCompress, CpuTime::kMeasured);
+    RETURN_IF_ERROR(stream_.Compress(job.instructions, static_cast<uint32_t>(job.output_size),
+                                     job.digest, job.last, &job.record));
+  }
+  if (!job.hashed) {
+    PhaseTimer timer(metrics_, Phase::kHash, CpuTime::kMeasured);
+    whole_.Update(job.output);
+  }
   RETURN_IF_ERROR(writer_.WriteBlockRecord(job.record));
   ++stats_->blocks;
+  if (metrics_ != nullptr) metrics_->Add(Counter::kBlocks, 1);
   return Status::Ok();
 }
 

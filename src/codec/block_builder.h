@@ -19,6 +19,7 @@
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "reducto/codec.h"
+#include "metrics/phase_timer.h"
 #include "reducto/digest.h"
 #include "util/ordered_pipeline.h"
 
@@ -93,6 +94,9 @@ class BlockBuilder {
 
   uint64_t output_size() const { return output_size_; }
 
+  // Times the hashing as it comes there (nullptr: not timed).
+  void set_metrics(RunMetrics* metrics) { metrics_ = metrics; }
+
   // Moves the complete instruction stream to job->instructions and the block's output
   // (or, when hashing as it comes, its digest) to the job, and starts the next block.
   void Finish(BlockJob* job);
@@ -111,6 +115,7 @@ class BlockBuilder {
   }
 
   void Hash(std::span<const uint8_t> bytes) {
+    PhaseTimer timer(metrics_, Phase::kHash);
     block_hasher_->Update(bytes);
     whole_->Update(bytes);
   }
@@ -132,6 +137,7 @@ class BlockBuilder {
   CompressStats* stats_;
   CorpusUseObserver* observer_;  // May be nullptr.
   Blake3Hasher* whole_;          // nullptr: the block's output is kept in output_.
+  RunMetrics* metrics_ = nullptr;
   uint64_t output_size_ = 0;     // Bytes the block produces so far.
   std::vector<uint8_t> output_;  // They, or (hashing as they come) those not hashed yet.
   std::optional<Blake3Hasher> block_hasher_;  // The digest of those hashed, when hashing.
@@ -191,6 +197,12 @@ class BlockPipeline {
   // The BLAKE3 of all target bytes. REQUIRES: Finish returned Ok.
   Digest TargetDigest() const { return whole_.Final(); }
 
+  // Times hashing and compression, and counts blocks, there (nullptr: not timed).
+  void set_metrics(RunMetrics* metrics) {
+    metrics_ = metrics;
+    block_.set_metrics(metrics);
+  }
+
   uint64_t ended_bytes() const { return ended_bytes_; }  // Target bytes in ended blocks.
   uint64_t ended_blocks() const { return ended_blocks_; }
 
@@ -198,7 +210,7 @@ class BlockPipeline {
   Status EndBlock();
   Status SubmitHeldBlock(bool last);
   // On a worker thread.
-  static Status HashBlock(BlockJob& job);
+  Status HashBlock(BlockJob& job) const;
   // One call at a time, in block order: the blocks are one zstd stream.
   Status WriteBlock(BlockJob& job);
 
@@ -212,6 +224,7 @@ class BlockPipeline {
   BlockStreamCompressor stream_;
   uint64_t ended_bytes_ = 0;
   uint64_t ended_blocks_ = 0;
+  RunMetrics* metrics_ = nullptr;
   // Last: destroyed first, so that its workers stop before the state they use goes.
   OrderedPipeline<BlockJob> pipeline_;
 };

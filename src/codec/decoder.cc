@@ -13,6 +13,8 @@
 #include "codec/instructions.h"
 #include "codec/zstd_context.h"
 #include "corpus/corpus_handle_access.h"
+#include "metrics/metered_io.h"
+#include "metrics/phase_timer.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
 #include "util/fuzzing.h"
@@ -63,11 +65,12 @@ struct WorkerState {
 class Decoder {
  public:
   Decoder(ByteSource& in, ByteSink& out, int threads, uint64_t max_output,
-          ProgressObserver* progress)
+          ProgressObserver* progress, RunMetrics* metrics)
       : in_(in),
         out_(out),
         max_output_(max_output),
         progress_(progress),
+        metrics_(metrics),
         pipeline_(
             threads, [this](BlockJob& job, int worker) { return RebuildBlock(job, worker); },
             [this](BlockJob& job) { return WriteBlock(job); }) {
@@ -184,6 +187,7 @@ class Decoder {
     if (streamed()) {
       Status s = CheckPayload(job);
       if (s.ok()) {
+        PhaseTimer timer(metrics_, Phase::kDecompress, CpuTime::kMeasured);
         std::span<uint8_t> instructions = job.instructions.Resize(block->instruction_size);
         s = stream_.Decompress(job.payload.span(), instructions);
       }
@@ -243,12 +247,22 @@ class Decoder {
     return Status::Ok();
   }
 
-  // A corpus that fetches its pack (from a repository) gets the block's ranges in one
-  // batch before the block's copies read them one by one.
-  Status PrefetchRanges(std::span<const uint8_t> instructions) const {
-    if (corpus_ == nullptr || !corpus_->fetches()) return Status::Ok();
+  // Before a block's instructions run: a corpus that fetches its pack (from a
+  // repository) gets the block's ranges in one batch before the block's copies read
+  // them one by one, and the run's metrics get the block's counts.
+  Status PrepareBlock(std::span<const uint8_t> instructions) const {
+    const bool fetches = corpus_ != nullptr && corpus_->fetches();
+    if (!fetches && metrics_ == nullptr) return Status::Ok();
     InstructionTally tally;
     RETURN_IF_ERROR(TallyInstructions(instructions, header_.version, &tally));
+    if (metrics_ != nullptr) {
+      metrics_->Add(Counter::kCopyBytes, tally.copy_bytes);
+      metrics_->Add(Counter::kCopies, tally.copies);
+      metrics_->Add(Counter::kDeltaBytes, tally.delta_bytes);
+      metrics_->Add(Counter::kDeltas, tally.deltas);
+      metrics_->Add(Counter::kLiteralBytes, tally.literal_bytes);
+    }
+    if (!fetches) return Status::Ok();
     return corpus_->Prefetch(tally.corpus_ranges);
   }
 
@@ -258,12 +272,17 @@ class Decoder {
     if (!streamed()) {
       RETURN_IF_ERROR(CheckPayload(job));
       instructions = state.instructions.Resize(block.instruction_size);
+      PhaseTimer timer(metrics_, Phase::kDecompress, CpuTime::kMeasured);
       RETURN_IF_ERROR(DecompressPayload(state.dctx.get(), job.payload.span(), instructions));
     }
-    RETURN_IF_ERROR(PrefetchRanges(instructions));
+    RETURN_IF_ERROR(PrepareBlock(instructions));
     std::span<uint8_t> output = job.output.Resize(block.output_size);
-    RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &state.scratch,
-                                        ExecuteContext{header_.version, state.dctx.get()}));
+    {
+      PhaseTimer timer(metrics_, Phase::kRebuild, CpuTime::kMeasured);
+      RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &state.scratch,
+                                          ExecuteContext{header_.version, state.dctx.get()}));
+    }
+    PhaseTimer timer(metrics_, Phase::kVerify, CpuTime::kMeasured);
     if (!kSkipIntegrityChecks && !DigestEqual(Blake3(output), block.output_digest)) {
       return Status::Integrity("the block's output (bytes " + std::to_string(job.output_offset) +
                                ".." + std::to_string(job.output_offset + output.size()) +
@@ -277,9 +296,13 @@ class Decoder {
   Status WriteBlock(BlockJob& job) {
     std::span<const uint8_t> output = job.output.span();
     RETURN_IF_ERROR(out_.Write(output));
-    whole_.Update(output);
+    {
+      PhaseTimer timer(metrics_, Phase::kVerify, CpuTime::kMeasured);
+      whole_.Update(output);
+    }
     stats_.output_bytes += output.size();
     ++stats_.blocks;
+    if (metrics_ != nullptr) metrics_->Add(Counter::kBlocks, 1);
     return Status::Ok();
   }
 
@@ -347,6 +370,7 @@ class Decoder {
   ByteSink& out_;
   const uint64_t max_output_;  // 0: no limit.
   ProgressObserver* const progress_;  // May be nullptr.
+  RunMetrics* const metrics_;  // May be nullptr.
   ContainerHeader header_;
   const CorpusReader* corpus_ = nullptr;  // nullptr for a standalone container.
   std::atomic<uint64_t> cache_drops_{0};
@@ -365,11 +389,19 @@ class Decoder {
 
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
                                         const HeaderCorpusSource& resolve, int threads,
-                                        uint64_t max_output, ProgressObserver* progress) {
+                                        uint64_t max_output, ProgressObserver* progress,
+                                        RunMetrics* metrics) {
   // Reading records costs little next to rebuilding blocks: with several threads, all
   // of them rebuild, and the reading thread comes on top.
   int resolved = ResolveThreadCount(threads);
-  Decoder decoder(in, out, resolved > 1 ? resolved + 1 : 1, max_output, progress);
+  const int pipeline_threads = resolved > 1 ? resolved + 1 : 1;
+  if (metrics != nullptr) {
+    MeteredSource metered_in(in, metrics, Counter::kContainerBytes);
+    MeteredSink metered_out(out, metrics, Counter::kOriginalBytes);
+    Decoder decoder(metered_in, metered_out, pipeline_threads, max_output, progress, metrics);
+    return decoder.Run(resolve);
+  }
+  Decoder decoder(in, out, pipeline_threads, max_output, progress, nullptr);
   return decoder.Run(resolve);
 }
 
@@ -384,7 +416,8 @@ Status CheckCorpusRules(const Corpus& corpus, const DecompressOptions& options) 
 
 Result<DecompressStats> DecodeWith(ByteSource& in, ByteSink& out, const HeaderCorpusSource& source,
                                    const DecompressOptions& options) {
-  return DecodeContainer(in, out, source, options.threads, options.max_output, options.progress);
+  return DecodeContainer(in, out, source, options.threads, options.max_output, options.progress,
+                         options.metrics);
 }
 
 }  // namespace

@@ -29,12 +29,14 @@ using HeaderCorpusSource = std::function<Result<const CorpusReader*>(const Conta
 // not committed removes itself). Blocks are rebuilt on `threads` threads (the
 // caller's included; 0: one per core) and written in order. Memory: about 3 x the
 // header's block size per thread, plus the same again per block waiting to be written.
-// `max_output` (0: none) bounds the output as DecompressOptions::max_output. Does not
-// Commit() `out`.
+// `max_output` (0: none) bounds the output as DecompressOptions::max_output; `metrics`
+// (may be nullptr) gets the counts and phase times as DecompressOptions::metrics. Does
+// not Commit() `out`.
 Result<DecompressStats> DecodeContainer(ByteSource& in, ByteSink& out,
                                         const HeaderCorpusSource& resolve, int threads = 1,
                                         uint64_t max_output = 0,
-                                        ProgressObserver* progress = nullptr);
+                                        ProgressObserver* progress = nullptr,
+                                        RunMetrics* metrics = nullptr);
 
 }  // namespace reducto
 

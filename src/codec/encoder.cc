@@ -16,6 +16,8 @@
 #include "codec/profiles.h"
 #include "codec/target_window.h"
 #include "corpus/corpus_handle_access.h"
+#include "metrics/metered_io.h"
+#include "metrics/phase_timer.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
 #include "reducto/signing.h"
@@ -61,11 +63,14 @@ class Encoder {
       : corpus_(corpus),
         options_(options),
         level_(LevelFor(options)),
+        metrics_(options.metrics),
         writer_(out),
         params_(params),
         blocks_(writer_, level_, options.block_size, ResolveThreadCount(options.threads), &stats_,
                 options.use_observer,
-                [this](uint64_t block_bytes) { BlockEnded(block_bytes); }) {}
+                [this](uint64_t block_bytes) { BlockEnded(block_bytes); }) {
+    blocks_.set_metrics(metrics_);
+  }
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
@@ -78,6 +83,7 @@ class Encoder {
     RETURN_IF_ERROR(writer_.WriteTrailer(trailer));
     stats_.output_bytes = writer_.bytes_written();
     stats_.poor_match = IsPoorMatch(stats_, options_.profile);
+    SyncMetrics();
     ReportProgress();
     return stats_;
   }
@@ -138,9 +144,12 @@ class Encoder {
   Status EncodeChunks(ByteSource& in) {
     ASSIGN_OR_RETURN(CorpusView view, CorpusView::Open(*corpus_));
     CorpusSearch search(std::move(view), *corpus_, params_, level_);
+    search.lookup.set_metrics(metrics_);
     search_ = &search;
     Status encoded = ScanChunks(in);
     stats_.damaged_chunks = search.lookup.damaged_chunks();
+    stats_.chunks = search.lookup.lookups();
+    stats_.chunks_found = search.lookup.found();
     search_ = nullptr;
     return encoded;
   }
@@ -162,7 +171,11 @@ class Encoder {
       if (chunk_start >= window.end()) break;
       uint64_t gear = 0;
       std::span<const uint8_t> rest = window.Bytes(chunk_start, window.end());
-      uint64_t chunk_end = chunk_start + chunker.FindCut(rest.data(), rest.size(), &gear);
+      uint64_t chunk_end = chunk_start;
+      {
+        PhaseTimer timer(metrics_, Phase::kChunk);
+        chunk_end += chunker.FindCut(rest.data(), rest.size(), &gear);
+      }
       RETURN_IF_ERROR(EncodeChunk(window, chunk_start, chunk_end, &cursor));
       // Chunking goes on from the chunk's natural end, so that the next chunks are cut
       // where the corpus's were, even when a copy extended into them. After a long
@@ -192,6 +205,7 @@ class Encoder {
     uint64_t start = std::max(chunk_start, *cursor);
     uint64_t address = *found + (start - chunk_start);
     if (params_.extend && start == chunk_start) {
+      PhaseTimer timer(metrics_, Phase::kMatch);
       uint64_t back = ExtendBackward(search_->view, window.Bytes(*cursor, start), address);
       start -= back;
       address -= back;
@@ -199,6 +213,7 @@ class Encoder {
     RETURN_IF_ERROR(EncodeGap(window, *cursor, start, address));
     uint64_t end = chunk_end;
     if (params_.extend) {
+      PhaseTimer timer(metrics_, Phase::kMatch);
       end += ExtendForward(search_->view, window.Bytes(chunk_end, window.end()),
                            *found + chunk.size());
     }
@@ -216,7 +231,10 @@ class Encoder {
                    std::optional<uint64_t> next_address) {
     if (from >= to) return Status::Ok();
     pieces_.clear();
-    search_->matcher.FillGap(window.Bytes(from, to), from, next_address, &pieces_);
+    {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      search_->matcher.FillGap(window.Bytes(from, to), from, next_address, &pieces_);
+    }
     if (!params_.delta) return AppendPieces(window, pieces_);
     std::optional<uint64_t> next_alignment;
     if (next_address) next_alignment = *next_address - to;
@@ -259,8 +277,11 @@ class Encoder {
                    std::optional<uint64_t> after) {
     const uint64_t start = run.front().offset;
     std::span<const uint8_t> bytes = window.Bytes(start, run.back().offset + run.back().length);
-    ASSIGN_OR_RETURN(std::optional<DeltaChoice> delta,
-                     search_->delta->Choose(run, bytes, last_alignment_, after));
+    std::optional<DeltaChoice> delta;
+    {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      ASSIGN_OR_RETURN(delta, search_->delta->Choose(run, bytes, last_alignment_, after));
+    }
     if (!delta) return AppendPieces(window, run);
     RETURN_IF_ERROR(
         blocks_.AddDelta(delta->address, delta->reference_length, bytes, delta->payload));
@@ -286,7 +307,27 @@ class Encoder {
     if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(block_bytes))) {
       ++stats_.cache_drops;
     }
+    SyncMetrics();
     ReportProgress();
+  }
+
+  // Adds to the run's metrics what the encoder's counts grew by since the last call:
+  // after each block, so that they can be read while the run goes on.
+  void SyncMetrics() {
+    if (metrics_ == nullptr) return;
+    CompressStats now = stats_;
+    if (search_ != nullptr) {
+      now.chunks = search_->lookup.lookups();
+      now.chunks_found = search_->lookup.found();
+    }
+    metrics_->Add(Counter::kCopyBytes, now.copy_bytes - synced_.copy_bytes);
+    metrics_->Add(Counter::kCopies, now.copies - synced_.copies);
+    metrics_->Add(Counter::kDeltaBytes, now.delta_bytes - synced_.delta_bytes);
+    metrics_->Add(Counter::kDeltas, now.deltas - synced_.deltas);
+    metrics_->Add(Counter::kLiteralBytes, now.literal_bytes - synced_.literal_bytes);
+    metrics_->Add(Counter::kChunks, now.chunks - synced_.chunks);
+    metrics_->Add(Counter::kChunksFound, now.chunks_found - synced_.chunks_found);
+    synced_ = std::move(now);
   }
 
   // Once per block, on the caller's thread (stats_.blocks belongs to the pipeline).
@@ -318,7 +359,9 @@ class Encoder {
   const CorpusReader* corpus_;
   const CompressOptions& options_;
   const int level_;  // options_.level, or the profile's default.
+  RunMetrics* const metrics_;  // options_.metrics: may be nullptr.
   CompressStats stats_;  // `blocks` belongs to WriteBlock until the pipeline finished.
+  CompressStats synced_;       // The counts SyncMetrics last added to metrics_.
   ContainerWriter writer_;
   MatchParams params_;
   std::optional<uint64_t> last_alignment_;  // Corpus address - target offset of the last copy.
@@ -359,6 +402,12 @@ Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in
   }
   MatchParams params = ParamsFor(options.profile);
   RETURN_IF_ERROR(ValidateMatchParams(params));
+  if (options.metrics != nullptr) {
+    MeteredSource metered_in(in, options.metrics, Counter::kOriginalBytes);
+    MeteredSink metered_out(out, options.metrics, Counter::kContainerBytes);
+    Encoder encoder(corpus, options, params, metered_out);
+    return encoder.Run(metered_in);
+  }
   Encoder encoder(corpus, options, params, out);
   return encoder.Run(in);
 }

@@ -290,6 +290,7 @@ Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
       tally->corpus_ranges.emplace_back(address, length);
       tally->copy_bytes += length;
+      ++tally->copies;
       previous_end = address + length;
     } else if (opcode == format::kOpDelta && has_delta) {
       ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
@@ -303,6 +304,7 @@ Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
       tally->corpus_ranges.emplace_back(address, reference_length);
       tally->delta_bytes += length;
+      ++tally->deltas;
       previous_end = address + reference_length;
     } else {
       return Status::Corrupt("unknown opcode " + OpcodeName(opcode) + " at instruction byte " +

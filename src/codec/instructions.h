@@ -79,6 +79,8 @@ struct InstructionTally {
   uint64_t literal_bytes = 0;
   uint64_t copy_bytes = 0;
   uint64_t delta_bytes = 0;
+  uint64_t copies = 0;  // COPY instructions.
+  uint64_t deltas = 0;  // DELTA instructions.
   // [address, address + length) of each copy and delta reference, in stream order.
   std::vector<std::pair<uint64_t, uint64_t>> corpus_ranges;
 };

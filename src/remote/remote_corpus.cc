@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "corpus/manifest.h"
+#include "metrics/phase_timer.h"
 #include "reducto/signing.h"
 #include "remote/corpus_cache.h"
 #include "repository/packed_pieces.h"
@@ -91,23 +92,35 @@ Result<std::string> FetchContext::FetchWhole(const std::string& path, uint64_t m
 
 Status FetchContext::Fetch(const Remote& remote, std::span<const FetchRequest> requests,
                            const FetchConsumer& consume) {
+  RunMetrics* metrics = settings_.metrics;
+  PhaseTimer timer(metrics, Phase::kFetch, CpuTime::kMeasured);  // The wait for the lock too.
   std::lock_guard<std::mutex> lock(mutex_);
   FetchStats stats;
   Status s = fetcher_.Fetch(remote, requests, consume, &stats);
   totals_.requests += stats.requests;
   totals_.retries += stats.retries;
   totals_.bytes_fetched += stats.bytes_received;
+  if (metrics != nullptr) {
+    metrics->Add(Counter::kFetchRequests, stats.requests);
+    metrics->Add(Counter::kFetchRetries, stats.retries);
+    metrics->Add(Counter::kFetchBytes, stats.bytes_received);
+  }
   return s;
 }
 
-void FetchContext::CountCached(uint64_t pieces) {
+void FetchContext::CountCached(uint64_t pieces, uint64_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   totals_.pieces_cached += pieces;
+  if (settings_.metrics != nullptr) {
+    settings_.metrics->Add(Counter::kPiecesCached, pieces);
+    settings_.metrics->Add(Counter::kCacheBytes, bytes);
+  }
 }
 
 void FetchContext::CountFetched(uint64_t pieces) {
   std::lock_guard<std::mutex> lock(mutex_);
   totals_.pieces_fetched += pieces;
+  if (settings_.metrics != nullptr) settings_.metrics->Add(Counter::kPiecesFetched, pieces);
 }
 
 FetchTotals FetchContext::totals() const {
@@ -244,18 +257,20 @@ class RemoteCorpusReader : public CorpusReader {
                                             const std::vector<uint64_t>& wanted) const {
     std::vector<uint64_t> missing;
     uint64_t held = 0;
+    uint64_t held_bytes = 0;
     for (uint64_t i : wanted) {
       if (segment.verified[i].load(std::memory_order_acquire) != 0) continue;
       ASSIGN_OR_RETURN(bool marked, segment.cached->Marked(i));
       if (marked && DigestEqual(Blake3(segment.Piece(i)), segment.table->digests[i])) {
         segment.verified[i].store(1, std::memory_order_release);
         ++held;
+        held_bytes += segment.Piece(i).size();
         continue;
       }
       if (marked) RETURN_IF_ERROR(segment.cached->Unmark(i));
       missing.push_back(i);
     }
-    context_->CountCached(held);
+    context_->CountCached(held, held_bytes);
     return missing;
   }
 
@@ -286,7 +301,7 @@ class RemoteCorpusReader : public CorpusReader {
       }
       RETURN_IF_ERROR(segment.cached->Mark(all));
     } else {
-      context_->CountCached(segment.pieces);
+      context_->CountCached(segment.pieces, segment.cached->bytes().size());
     }
     for (uint64_t i = 0; i < segment.pieces; ++i) segment.verified[i].store(1);
     return Status::Ok();

@@ -40,7 +40,8 @@ class FetchContext {
   // Fetch on one repository (serialized: one multi handle).
   Status Fetch(const Remote& remote, std::span<const FetchRequest> requests,
                const FetchConsumer& consume);
-  void CountCached(uint64_t pieces);
+  // `pieces` found in the cache, holding `bytes` corpus bytes.
+  void CountCached(uint64_t pieces, uint64_t bytes);
   void CountFetched(uint64_t pieces);
   FetchTotals totals() const;
 
