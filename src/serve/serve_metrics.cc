@@ -36,14 +36,19 @@ prometheus::Gauge& SingleGauge(prometheus::Registry& registry, const std::string
 
 bool IsServerEndpoint(std::string_view path) { return path == kMetricsPath || path == kHealthPath; }
 
-std::string_view MethodLabel(std::string_view method) {
-  constexpr std::array<std::string_view, 9> kMethods = {
-      "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
-  for (std::string_view known : kMethods) {
-    if (method == known) return known;
+namespace {
+
+// The index of the method's label in kMethodLabels.
+size_t MethodIndex(std::string_view method) {
+  for (size_t i = 0; i + 1 < kMethodLabels.size(); ++i) {
+    if (method == kMethodLabels[i]) return i;
   }
-  return "other";
+  return kMethodLabels.size() - 1;
 }
+
+}  // namespace
+
+std::string_view MethodLabel(std::string_view method) { return kMethodLabels[MethodIndex(method)]; }
 
 std::string_view ErrorKind(int status) {
   switch (status) {
@@ -102,8 +107,24 @@ void ServeMetrics::StoreRequestEnded(double seconds) {
 }
 
 void ServeMetrics::CountRequest(std::string_view method, int status) {
-  requests_.Add({{"method", std::string(MethodLabel(method))}, {"code", std::to_string(status)}})
-      .Increment();
+  RequestSeries(MethodIndex(method), status).Increment();
+}
+
+prometheus::Counter& ServeMetrics::RequestSeries(size_t method, int status) {
+  auto add = [&]() -> prometheus::Counter& {
+    return requests_.Add(
+        {{"method", std::string(kMethodLabels[method])}, {"code", std::to_string(status)}});
+  };
+  if (status < kFirstStatus || status > kLastStatus) return add();
+  std::atomic<prometheus::Counter*>& slot = request_series_[method][status - kFirstStatus];
+  prometheus::Counter* series = slot.load(std::memory_order_acquire);
+  if (series == nullptr) {
+    // Family::Add returns the series already there for the same labels, so two threads
+    // racing here store the same pointer.
+    series = &add();
+    slot.store(series, std::memory_order_release);
+  }
+  return *series;
 }
 
 void ServeMetrics::CountStoreError(int status) {
