@@ -335,6 +335,11 @@ class StoreServer::Impl {
     server_.set_read_timeout(options_.read_timeout.count());
     server_.set_write_timeout(options_.write_timeout.count());
     server_.set_payload_max_length(kMaxRequestBody);
+    // httplib writes the headers and the body in separate sends; with Nagle's algorithm
+    // on, the body waits for the ACK of the headers, which the client delays: 40 ms per
+    // request on a keep-alive connection (measured on loopback, one connection, 4 KiB:
+    // 22 requests/s, and 4,900 with nodelay).
+    server_.set_tcp_nodelay(true);
     // httplib's default sets SO_REUSEPORT, which lets a second server bind the same port
     // and silently share its connections; SO_REUSEADDR alone still allows a restart
     // while old connections linger in TIME_WAIT, and makes a port in use an error.
