@@ -177,13 +177,18 @@ check "scrapes counted in requests_total" \
 check "the start time is the server's" "$_NGINX_PYTHON" -c "
 import sys, time; t = float(sys.argv[1]); sys.exit(not time.time() - 120 < t <= time.time())" \
   "$(query reducto_serve_start_time_seconds)"
-# The dashboard expressions of docs/monitoring.md give numbers.
-for expr in 'sum by (code) (rate(reducto_serve_requests_total[1m]))' \
-            'rate(reducto_serve_response_bytes_total[1m])' \
-            'histogram_quantile(0.99, sum by (le) (rate(reducto_serve_request_duration_seconds_bucket[1m])))' \
-            'sum(increase(reducto_serve_not_modified_total[1m])) / sum(increase(reducto_serve_request_duration_seconds_count[1m]))'; do
+# Every dashboard expression of docs/monitoring.md gives a number.
+"$_NGINX_PYTHON" - "$SRC/docs/monitoring.md" > dashboard.promql <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+table = text.split("### Dashboard queries", 1)[1].split("\n\n", 2)[1]
+for row in table.splitlines()[2:]:
+    print(re.search(r"`([^`]+)`", row.split("|")[2]).group(1))
+PY
+check "docs/monitoring.md has dashboard queries" [ "$(wc -l < dashboard.promql)" -ge 8 ]
+while IFS= read -r expr; do
   check "dashboard query gives a number: $expr" bash -c '[ -n "$1" ]' _ "$(query "$expr")"
-done
+done < dashboard.promql
 check "prometheus loaded the reducto-serve rule group" \
   bash -c "curl -s '$PROM/api/v1/rules' | grep -q '\"name\":\"reducto-serve\"'"
 
