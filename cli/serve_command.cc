@@ -38,12 +38,14 @@ struct ServeCommand {
   std::string token_file;
   std::string port_file;
   size_t threads = 8;
+  bool metrics_public = false;
 
   Status Run(const Context& ctx) const {
     StoreServerOptions options;
     options.store_dir = store;
     options.listen = listen;
     options.max_threads = threads;
+    options.metrics_public = metrics_public;
     if (!token_file.empty()) {
       ASSIGN_OR_RETURN(options.bearer_tokens, ReadBearerTokenFile(token_file));
     }
@@ -101,6 +103,8 @@ void RegisterServeCommand(CLI::App* app, Context& ctx) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--port-file", serve.port_file,
                   "write the port listened on to FILE once serving (for scripts)");
+  cmd->add_flag("--metrics-public", serve.metrics_public,
+                "answer GET /metrics without a token even with --token-file");
 }
 
 }  // namespace reducto::cli

@@ -4,7 +4,9 @@
 // byte ranges (one, or several as multipart/byteranges), validators (ETag,
 // Last-Modified) and conditional requests, so that receivers fetch a repository with
 // Range requests. It never writes, never lists a directory and never follows a symbolic
-// link: a path reaches a file only through real directories below the store.
+// link: a path reaches a file only through real directories below the store. It also
+// answers GET /healthz and GET /metrics (its live counts in the Prometheus text format,
+// docs/monitoring.md); a store file at either path is not reachable.
 //
 // Thread safety: Start, Wait and Stop may be called from different threads; Stop may be
 // called from any thread, Wait from one. Requests are served on the server's own
@@ -30,9 +32,13 @@ struct StoreServerOptions {
   // "HOST:PORT" ("[::1]:PORT" for IPv6); PORT 0 lets the system pick a free port,
   // which Start() returns.
   std::string listen = "127.0.0.1:0";
-  // When not empty, every request but GET /healthz must carry
-  // "Authorization: Bearer <one of these>".
+  // When not empty, every request but GET /healthz (and /metrics when metrics_public)
+  // must carry "Authorization: Bearer <one of these>".
   std::set<std::string> bearer_tokens;
+  // Answer /metrics without a token even when bearer_tokens is set. The counts reveal
+  // traffic, not store contents; still, by default a scraper needs a token like any
+  // reader.
+  bool metrics_public = false;
   // Threads serving connections. A connection holds its thread for its keep-alive
   // lifetime, bounded by keep_alive_requests and the timeouts below.
   size_t max_threads = 8;
