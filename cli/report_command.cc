@@ -84,8 +84,10 @@ Result<uint64_t> CorpusBytes(const Context& ctx, const Settings& settings,
                                      settings.SourceOf("corpus") + "; or set --corpus-size)");
   }
   if (info->id != corpus_id && !ctx.quiet) {
-    std::fprintf(stderr, "reducto: warning: the runs are of corpus %s, %s is corpus %s\n",
-                 corpus_id.c_str(), settings.corpus->c_str(), info->id.c_str());
+    std::fprintf(stderr,
+                 "reducto: warning: %s holds corpus %s but the runs are of corpus %s: its "
+                 "size may not be theirs (give the runs' corpus with -c, or --corpus-size)\n",
+                 settings.corpus->c_str(), info->id.c_str(), corpus_id.c_str());
   }
   Detail(ctx, "corpus size " + std::to_string(info->pack_bytes()) + " bytes: the pack of " +
                   *settings.corpus);
