@@ -53,6 +53,11 @@ std::string Plural(int count, const std::string& noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
 }
 
+// "0.5 changes", "1 change".
+std::string Plural(double count, const std::string& noun, const std::string& nouns) {
+  return DecimalText(count) + " " + (count == 1 ? noun : nouns);
+}
+
 // InvalidArgument for a setting the report needs and none of the layers gave.
 Status Missing(std::string_view key, const std::string& what) {
   const Setting& setting = FindSetting(key);
@@ -216,11 +221,11 @@ std::string MonthlyTable(const ReportInputs& in, const CorpusEconomics& e) {
   return FormatTable({
       {"PER MONTH", "BYTES", "MONEY"},
       {"bandwidth saved", DecimalBytes(e.bandwidth_saved_bytes_per_month), Money(e.bandwidth_saved)},
-      {"storage saved (" + DecimalText(in.keep_months) + " months kept)",
+      {"storage saved (" + Plural(in.keep_months, "month", "months") + " kept)",
        DecimalBytes(e.storage_saved_bytes), Money(e.storage_saved)},
-      {"corpus distribution (" + DecimalText(in.corpus_changes_per_month) + " changes)",
+      {"corpus distribution (" + Plural(in.corpus_changes_per_month, "change", "changes") + ")",
        DecimalBytes(e.distribution_bytes_per_month), Money(-e.distribution_cost)},
-      {"corpus storage (" + std::to_string(e.corpus_copies) + " copies)",
+      {"corpus storage (" + Plural(static_cast<double>(e.corpus_copies), "copy", "copies") + ")",
        DecimalBytes(e.corpus_storage_bytes), Money(-e.corpus_storage_cost)},
       {"net saving", "", Money(e.net_saving)},
   });
