@@ -171,6 +171,8 @@ void RegisterRepositoryOptions(CLI::App* command);
 void RegisterCacheCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
 // serve: a repository directory over HTTP (docs/serve.md).
 void RegisterServeCommand(CLI::App* app, Context& ctx);
+// report: the economics of a corpus from the metrics of real runs (cli/report_command.cc).
+void RegisterReportCommand(CLI::App* app, Context& ctx);
 
 }  // namespace reducto::cli
 

@@ -22,7 +22,8 @@ Json SettingJson(const Settings& settings, const Setting& setting) {
         using T = std::remove_cvref_t<decltype(value)>;
         if constexpr (std::is_same_v<T, std::optional<std::string>> ||
                       std::is_same_v<T, std::optional<int>> ||
-                      std::is_same_v<T, std::optional<uint64_t>>) {
+                      std::is_same_v<T, std::optional<uint64_t>> ||
+                      std::is_same_v<T, std::optional<double>>) {
           return value ? Json(*value) : Json();
         } else {
           return Json(value);

@@ -29,6 +29,7 @@ void RegisterCommands(CLI::App* app, Context& ctx) {
   RegisterConfigCommands(app, ctx);
   RegisterCacheCommands(app, app->get_subcommand("corpus"), ctx);
   RegisterServeCommand(app, ctx);
+  RegisterReportCommand(app, ctx);
 }
 
 // A command line CLI11 refused: "reducto: <what>", and where to read the options.

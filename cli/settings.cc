@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cerrno>
 #include <cstdlib>
@@ -123,6 +125,43 @@ const std::vector<Setting>& SettingTable() {
        .field = &Settings::leftover_max_age, .flag = "--leftover-age", .value_name = "DURATION",
        .help = "remove leftovers untouched this long (default 1h; retention.leftover_max_age)",
        .expected = "a duration such as \"1h\""},
+      // `reducto report`'s prices and volumes (include/reducto/report.h, ReportInputs).
+      {.key = "price_transfer_gb", .kind = K::kDecimal, .field = &Settings::price_transfer_gb,
+       .env = "REDUCTO_PRICE_TRANSFER_GB", .flag = "--price-transfer-gb", .value_name = "PRICE",
+       .help = "price of sending 1 GB (1e9 bytes) over the network, for report",
+       .expected = "a price of at least 0 per GB, such as 0.09"},
+      {.key = "price_storage_gb_month", .kind = K::kDecimal,
+       .field = &Settings::price_storage_gb_month, .env = "REDUCTO_PRICE_STORAGE_GB_MONTH",
+       .flag = "--price-storage-gb-month", .value_name = "PRICE",
+       .help = "price of storing 1 GB (1e9 bytes) for a month, for report",
+       .expected = "a price of at least 0 per GB-month, such as 0.023"},
+      {.key = "transfers_per_month", .kind = K::kDecimal, .field = &Settings::transfers_per_month,
+       .env = "REDUCTO_TRANSFERS_PER_MONTH", .flag = "--transfers-per-month", .value_name = "N",
+       .help = "containers sent per month, all receivers together (a file sent to 3 "
+               "receivers is 3), for report",
+       .expected = "a number of at least 0"},
+      {.key = "receivers", .kind = K::kInteger, .field = &Settings::receivers,
+       .env = "REDUCTO_RECEIVERS", .flag = "--receivers", .value_name = "N",
+       .help = "places the corpus is distributed to, for report",
+       .expected = "an integer 1..1000000000", .min = 1, .max = 1000000000},
+      {.key = "corpus_size", .kind = K::kSize, .field = &Settings::corpus_size,
+       .env = "REDUCTO_CORPUS_SIZE", .flag = "--corpus-size", .value_name = "SIZE",
+       .help = "bytes of the corpus, for report (default: the pack size of -c CORPUS)",
+       .expected = "a size such as \"2G\""},
+      {.key = "corpus_changes_per_month", .kind = K::kDecimal,
+       .field = &Settings::corpus_changes_per_month, .env = "REDUCTO_CORPUS_CHANGES_PER_MONTH",
+       .flag = "--corpus-changes-per-month", .value_name = "N",
+       .help = "new corpora distributed per month (0.25: quarterly), for report",
+       .expected = "a number of at least 0"},
+      {.key = "keep_months", .kind = K::kDecimal, .field = &Settings::keep_months,
+       .env = "REDUCTO_KEEP_MONTHS", .flag = "--keep-months", .value_name = "N",
+       .help = "months the receivers keep what they receive, as containers instead of "
+               "originals (default 0: nothing kept, no storage saved), for report",
+       .expected = "a number of at least 0"},
+      {.key = "corpus_copies", .kind = K::kInteger, .field = &Settings::corpus_copies,
+       .env = "REDUCTO_CORPUS_COPIES", .flag = "--corpus-copies", .value_name = "N",
+       .help = "places that store the corpus, for report (default: receivers + 1)",
+       .expected = "an integer 1..1000000000", .min = 1, .max = 1000000000},
   };
   return table;
 }
@@ -151,6 +190,7 @@ namespace {
 std::string Text(const std::string& v) { return v; }
 std::string Text(int v) { return std::to_string(v); }
 std::string Text(uint64_t v) { return std::to_string(v); }
+std::string Text(double v) { return DecimalText(v); }
 std::string Text(bool v) { return v ? "true" : "false"; }
 std::string Text(const std::vector<std::string>& v) {
   std::string text;
@@ -187,7 +227,8 @@ std::optional<std::string> DefaultConfigPath() {
 namespace {
 
 // A parsed value, before it is stored in its Settings member.
-using SettingValue = std::variant<std::string, int64_t, uint64_t, bool, std::vector<std::string>>;
+using SettingValue =
+    std::variant<std::string, int64_t, uint64_t, bool, std::vector<std::string>, double>;
 
 // "<where> must be <expected>, got <shown>".
 Status Invalid(const Setting& setting, const std::string& where, const std::string& shown) {
@@ -243,6 +284,17 @@ Result<SettingValue> ParseText(const Setting& setting, const std::string& text,
       if (!seconds.ok()) return seconds.status().WithContext(where);
       return SettingValue(*seconds);
     }
+    case SettingKind::kDecimal: {
+      // from_chars, not strtod: a decimal point whatever the locale.
+      double v = 0;
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+          !std::isfinite(v) || v < static_cast<double>(setting.min) ||
+          v > static_cast<double>(setting.max)) {
+        return Invalid(setting, where, shown);
+      }
+      return SettingValue(v);
+    }
     case SettingKind::kPathList:
       break;
   }
@@ -267,6 +319,9 @@ void Store(const Setting& setting, SettingValue value, const std::string& source
           target = std::get<uint64_t>(value);
         } else if constexpr (std::is_same_v<Target, bool>) {
           target = std::get<bool>(value);
+        } else if constexpr (std::is_same_v<Target, std::optional<double>> ||
+                             std::is_same_v<Target, double>) {
+          target = std::get<double>(value);
         } else {
           target = std::get<std::vector<std::string>>(std::move(value));
         }
@@ -283,6 +338,7 @@ std::string ShowToml(const toml::node& node) {
   if (auto v = node.value_exact<std::string>()) return "\"" + *v + "\"";
   if (auto v = node.value_exact<int64_t>()) return std::to_string(*v);
   if (auto v = node.value_exact<bool>()) return *v ? "true" : "false";
+  if (auto v = node.value_exact<double>()) return DecimalText(*v);
   if (node.is_array()) return "an array";
   if (node.is_table()) return "a table";
   return "a value of another type";
@@ -299,6 +355,10 @@ std::optional<std::string> TomlText(SettingKind kind, const toml::node& node) {
       return node.value_exact<std::string>();
     case SettingKind::kBoolean:
       if (auto v = node.value_exact<bool>()) return *v ? "true" : "false";
+      return std::nullopt;
+    case SettingKind::kDecimal:
+      if (auto v = node.value_exact<int64_t>()) return std::to_string(*v);
+      if (auto v = node.value_exact<double>()) return DecimalText(*v);
       return std::nullopt;
     default:
       return node.value_exact<std::string>();
@@ -533,6 +593,12 @@ Result<uint64_t> ParseSize(const std::string& text) {
     return Status::InvalidArgument("'" + text + "' is not a size: use a number with an optional K, M, G or T suffix");
   }
   return static_cast<uint64_t>(std::stoull(value));
+}
+
+std::string DecimalText(double value) {
+  char text[32];
+  auto [end, error] = std::to_chars(text, text + sizeof text, value);
+  return error == std::errc() ? std::string(text, end) : "?";
 }
 
 Result<bool> ParseBoolean(const std::string& text) {

@@ -70,6 +70,16 @@ struct Settings {
   // `audit_sign_key`: secret key that signs its head.
   std::optional<std::string> audit_log;
   std::optional<std::string> audit_sign_key;
+  // `reducto report`: prices (per decimal GB) and volumes (include/reducto/report.h,
+  // ReportInputs). Unset: the report asks for them; each is needed.
+  std::optional<double> price_transfer_gb;
+  std::optional<double> price_storage_gb_month;
+  std::optional<double> transfers_per_month;
+  std::optional<int> receivers;
+  std::optional<uint64_t> corpus_size;  // unset: the size of the corpus's pack (-c).
+  std::optional<double> corpus_changes_per_month;
+  double keep_months = 0;
+  std::optional<int> corpus_copies;  // unset: receivers + 1.
 
   std::string source;  // Which file the settings came from, if any.
   // Where each setting not at its default came from, by config key: "`corpus` in
@@ -95,6 +105,8 @@ enum class SettingKind {
   kSize,      // ParseSize() (TOML: also a non-negative integer), in min..max.
   kBoolean,   // true/false; in text also 1/0 and on/off (TOML: a boolean).
   kDuration,  // ParseDuration() ("90d"), stored in seconds.
+  kDecimal,   // A decimal number such as 0.09 in min..max, not NaN or infinite (TOML: a
+              // float or an integer).
   kPathList,  // TOML: an array of paths relative to the file; environment: colon-
               // separated; flag: repeatable. Each layer replaces the one below.
 };
@@ -104,7 +116,8 @@ using SettingField =
     std::variant<std::optional<std::string> Settings::*, std::string Settings::*,
                  std::optional<int> Settings::*, int Settings::*, uint64_t Settings::*,
                  std::optional<uint64_t> Settings::*, bool Settings::*,
-                 std::vector<std::string> Settings::*>;
+                 std::vector<std::string> Settings::*, double Settings::*,
+                 std::optional<double> Settings::*>;
 
 // One setting: a row of the table.
 struct Setting {
@@ -120,7 +133,7 @@ struct Setting {
   std::string_view help = {};
   // What a value must be, for messages: "<where> must be <expected>, got <value>".
   std::string_view expected = {};
-  int64_t min = 0;  // kInteger and kSize: the range, inclusive.
+  int64_t min = 0;  // kInteger, kSize and kDecimal: the range, inclusive.
   int64_t max = INT64_MAX;
   std::string_view choices = {};  // kChoice: "error|standalone".
   // More than a range: InvalidArgument naming `where`, e.g. CheckCacheSize.
@@ -171,6 +184,9 @@ Result<bool> ParseBoolean(const std::string& text);
 // The chunking the settings' chunking.* keys give. InvalidArgument for sizes that do not
 // go together (ChunkerParams::Validate).
 Result<ChunkerParams> ChunkingOf(const Settings& settings);
+
+// `value` in the fewest digits that read back as it: "0.09", "12", "1e+21".
+std::string DecimalText(double value);
 
 // "8192", "8K", "8KiB", "4M", "1G" (binary multiples). InvalidArgument otherwise.
 Result<uint64_t> ParseSize(const std::string& text);

@@ -33,6 +33,9 @@ _reducto_flags() {
     "key generate") echo "-o --output -f --force --symmetric" ;;
     "audit verify") echo "--trusted-key" ;;
     "audit show") echo "--operation --corpus --outcome --since" ;;
+    report) echo "--json --price-transfer-gb --price-storage-gb-month --transfers-per-month
+      --receivers --corpus-changes-per-month --corpus-size -c --corpus --keep-months
+      --corpus-copies" ;;
     "config show") echo "--json -c --corpus --fallback -l --level --block-size -T --threads
       --cache-size --max-output --trusted-key --no-usage $chunking --max-age --leftover-age" ;;
   esac
@@ -41,7 +44,7 @@ _reducto_flags() {
 
 _reducto() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-  local commands="chunk corpus gc key compress decompress audit config"
+  local commands="chunk corpus gc key compress decompress audit config report"
   # The command so far: the first word that is not a flag (skipping --config's value),
   # and for corpus, key, audit and config the word after it.
   local command="" i word

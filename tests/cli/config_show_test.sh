@@ -17,7 +17,7 @@ has() { line "$1" | grep -qE "^$1 = $2 +\($3\)$"; }
 expect_ok "defaults" "$R" config show
 check "  says there is no configuration file, and where it looked" \
   grep -qxF "# no configuration file ($CONFIG does not exist)" "$W/out"
-check "  one line per setting" [ "$(grep -vc '^#' "$W/out")" -eq 24 ]
+check "  one line per setting" [ "$(grep -vc '^#' "$W/out")" -eq 32 ]
 check "  level = unset (default)" has level unset default
 check "  threads = 0 (default)" has threads 0 default
 check "  fallback = \"error\" (default)" has fallback '"error"' default
@@ -73,7 +73,7 @@ import json, sys
 d = json.load(open(sys.argv[1])); config = sys.argv[2]
 s = {row["key"]: row for row in d["settings"]}
 assert d["config_file"] == config, d["config_file"]
-assert len(s) == 24
+assert len(s) == 32
 assert s["level"] == {"key": "level", "value": 7, "source": "flag", "flag": "--level"}, s["level"]
 assert s["threads"] == {"key": "threads", "value": 2, "source": "environment", "variable": "REDUCTO_THREADS"}
 assert s["corpus"]["value"] == "/srv/corpora/one" and s["corpus"]["source"] == "file"
