@@ -158,6 +158,8 @@ void RegisterCorpusPublishCommand(CLI::App* corpus, Context& ctx);
 void RegisterRetentionCommands(CLI::App* app, CLI::App* corpus, Context& ctx);
 // compress, decompress and test.
 void RegisterCodecCommands(CLI::App* app, Context& ctx);
+// analyze: a dry run of compress (cli/analyze_command.cc).
+void RegisterAnalyzeCommand(CLI::App* app, Context& ctx);
 // list: what containers hold.
 void RegisterListCommand(CLI::App* app, Context& ctx);
 // audit verify | show.

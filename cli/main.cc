@@ -24,6 +24,7 @@ void RegisterCommands(CLI::App* app, Context& ctx) {
   RegisterRetentionCommands(app, app->get_subcommand("corpus"), ctx);
   RegisterKeyCommands(app, ctx);
   RegisterCodecCommands(app, ctx);
+  RegisterAnalyzeCommand(app, ctx);
   RegisterListCommand(app, ctx);
   RegisterAuditCommands(app, ctx);
   RegisterConfigCommands(app, ctx);

@@ -15,6 +15,8 @@ _reducto_flags() {
     compress) echo "-c --corpus -o --output -l --level --profile --block-size --standalone
       --no-fallback -f --force -T --threads --cache-size $trust --no-usage --encrypt-key
       $passphrase $corpus_key" ;;
+    analyze) echo "-c --corpus -l --level --profile --block-size --sample --window --json -T
+      --threads --cache-size $trust $corpus_key" ;;
     decompress) echo "-c --corpus -o --output --max-output -f --force -T --threads
       --cache-size $trust --decrypt-key $passphrase $corpus_key" ;;
     "corpus build") echo "-o --output -f --force --no-fine-index --sign-key --encrypt-key
@@ -44,7 +46,7 @@ _reducto_flags() {
 
 _reducto() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-  local commands="chunk corpus gc key compress decompress audit config report"
+  local commands="chunk corpus gc key compress decompress analyze audit config report"
   # The command so far: the first word that is not a flag (skipping --config's value),
   # and for corpus, key, audit and config the word after it.
   local command="" i word
