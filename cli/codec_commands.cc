@@ -189,7 +189,7 @@ struct CompressCommand {
     }
     ByteSink& out = encrypted ? *encrypted : **sink;
     auto start = std::chrono::steady_clock::now();
-    TerminalProgress progress(input, ctx.quiet);
+    TerminalProgress progress(input, ctx.NoProgressLine());
     options.progress = progress.observer();
     auto stats = setup.corpus ? setup.session->Compress(*setup.corpus, **source, out, options)
                               : CompressStandalone(**source, out, options);
@@ -331,7 +331,7 @@ struct DecompressCommand {
     auto start = std::chrono::steady_clock::now();
     // Plain containers pass through the decrypting source unchanged.
     std::unique_ptr<ByteSource> decrypted = DecryptingSource(**source, setup.key);
-    TerminalProgress progress(input, ctx.quiet);
+    TerminalProgress progress(input, ctx.NoProgressLine());
     DecompressOptions options = setup.options;
     options.progress = progress.observer();
     auto stats = setup.session->Decompress(*setup.corpora, *decrypted, **sink, options);

@@ -80,6 +80,9 @@ struct Context {
   int exit_code = kExitUsage;
   AuditNote audit;
   MetricsRequest metrics;  // --metrics-json, --metrics-prom, --metrics-push, --progress.
+
+  // No progress line on the terminal: -q, or --progress json or none.
+  bool NoProgressLine() const { return quiet || metrics.progress != "auto"; }
   const CLI::App* command = nullptr;  // The subcommand running (set by AddCommand).
 
   // Its setting flags over environment over configuration file over defaults

@@ -38,7 +38,7 @@ struct CorpusBuildCommand {
     ASSIGN_OR_RETURN(auto key, encryption.Load());
     if (!key.empty()) options.encrypt_key = &key;
     auto start = std::chrono::steady_clock::now();
-    TerminalProgress progress(output, inputs, ctx.quiet);
+    TerminalProgress progress(output, inputs, ctx.NoProgressLine());
     ProgressCounter counted(progress.observer());
     options.progress = counted.observer();
     ASSIGN_OR_RETURN(std::unique_ptr<Session> session, OpenSession(settings));

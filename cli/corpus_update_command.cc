@@ -74,7 +74,7 @@ struct CorpusUpdateCommand {
     options.sign_keys = sign_keys;
     options.fine_index = !no_fine_index;
     auto start = std::chrono::steady_clock::now();
-    TerminalProgress progress(output, inputs, ctx.quiet);
+    TerminalProgress progress(output, inputs, ctx.NoProgressLine());
     ProgressCounter counted(progress.observer());
     options.progress = counted.observer();
     auto info = session->UpdateCorpus(from, inputs, output, options);

@@ -145,6 +145,7 @@ Status StartCommandMetrics(const MetricsRequest& request, const std::string& com
   CommandState& state = State();
   state.metrics = std::make_unique<RunMetrics>();
   state.labels.command = command;
+  state.labels.status = "running";  // Until FinishCommandMetrics: what a push mid-run says.
   if (!request.push_url.empty()) {
     state.pusher = std::make_unique<MetricsPusher>(*state.metrics, state.labels, request.push_url);
     RETURN_IF_ERROR(state.pusher->Start());
