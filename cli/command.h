@@ -116,7 +116,8 @@ CLI::App* AddCommand(CLI::App* parent, Context& ctx, Command& command, const std
   RegisterOutputFlags(sub, ctx);
   sub->callback([&ctx, &command, sub] {
     ctx.command = sub;
-    if (Status started = StartCommandMetrics(ctx.metrics, CommandPath(*sub)); !started.ok()) {
+    if (Status started = StartCommandMetrics(ctx.metrics, CommandPath(*sub), ctx.quiet);
+        !started.ok()) {
       ctx.exit_code = ReportFailure(started);
       return;
     }

@@ -26,9 +26,10 @@ struct CommandState {
   RunLabels labels;
   std::optional<uint64_t> total;
   std::unique_ptr<MetricsPusher> pusher;
-  std::thread progress;
+  std::thread progress;  // --progress json, or the terminal line.
   std::condition_variable wake;
   bool stopping = false;
+  bool line_drawn_elsewhere = false;  // NoteProgressLineDrawn.
 };
 
 CommandState& State() {
@@ -72,6 +73,41 @@ void ProgressLoop(CommandState* state) {
   while (!state->wake.wait_for(lock, std::chrono::seconds(1), [state] { return state->stopping; })) {
     PrintLine(ProgressLine(*state->metrics, state->labels.command, state->total));
   }
+}
+
+// "corpus fetch: 31.4 MiB fetched, 1589 pieces, 12.3 MiB/s, 0:03", from the counts.
+std::string TerminalLine(const RunMetrics& metrics, const std::string& command) {
+  const double elapsed = metrics.WallSeconds();
+  const uint64_t fetched = metrics.Get(Counter::kFetchBytes);
+  const uint64_t read = metrics.Get(Counter::kInputBytes);
+  const uint64_t done = fetched > 0 ? fetched : read;
+  char text[200];
+  std::snprintf(text, sizeof text, "%s: %s %s, %llu pieces, %s/s, %.0f s", command.c_str(),
+                HumanBytes(done).c_str(), fetched > 0 ? "fetched" : "read",
+                static_cast<unsigned long long>(metrics.Get(Counter::kPiecesFetched) +
+                                                metrics.Get(Counter::kPiecesCached)),
+                HumanBytes(static_cast<uint64_t>(Share(static_cast<double>(done), elapsed))).c_str(),
+                elapsed);
+  return text;
+}
+
+// The line for commands without their own: after a second, redrawn four times a second
+// while the command counts something; erased at the end.
+void TerminalLoop(CommandState* state) {
+  bool drawn = false;
+  std::unique_lock<std::mutex> lock(state->mutex);
+  while (!state->wake.wait_for(lock, std::chrono::milliseconds(250),
+                               [state] { return state->stopping; })) {
+    const RunMetrics& metrics = *state->metrics;
+    if (state->line_drawn_elsewhere || metrics.WallSeconds() < 1 ||
+        metrics.Get(Counter::kFetchBytes) + metrics.Get(Counter::kInputBytes) == 0) {
+      continue;
+    }
+    std::fprintf(stderr, "\r\033[K%s", TerminalLine(metrics, state->labels.command).c_str());
+    std::fflush(stderr);
+    drawn = true;
+  }
+  if (drawn) std::fprintf(stderr, "\r\033[K");
 }
 
 void StopProgress(CommandState& state) {
@@ -138,7 +174,14 @@ void SetProgressTotalOf(const std::vector<std::string>& inputs) {
   SetProgressTotal(total);
 }
 
-Status StartCommandMetrics(const MetricsRequest& request, const std::string& command) {
+void NoteProgressLineDrawn() {
+  CommandState& state = State();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  state.line_drawn_elsewhere = true;
+}
+
+Status StartCommandMetrics(MetricsRequest& request, const std::string& command, bool quiet) {
+  request.terminal_line = request.progress == "auto" && !quiet && ::isatty(STDERR_FILENO) == 1;
   if (!request.wanted()) return Status::Ok();
   RETURN_IF_ERROR(CheckPath("--metrics-json", request.json_path));
   RETURN_IF_ERROR(CheckPath("--metrics-prom", request.prom_path));
@@ -150,7 +193,11 @@ Status StartCommandMetrics(const MetricsRequest& request, const std::string& com
     state.pusher = std::make_unique<MetricsPusher>(*state.metrics, state.labels, request.push_url);
     RETURN_IF_ERROR(state.pusher->Start());
   }
-  if (request.json_progress()) state.progress = std::thread(ProgressLoop, &state);
+  if (request.json_progress()) {
+    state.progress = std::thread(ProgressLoop, &state);
+  } else if (request.terminal_line) {
+    state.progress = std::thread(TerminalLoop, &state);
+  }
   return Status::Ok();
 }
 

@@ -24,10 +24,15 @@ struct MetricsRequest {
   std::string push_url;   // --metrics-push
   std::string progress = "auto";  // --progress: auto (a line on a terminal), json, none.
 
+  // Set by StartCommandMetrics: a line on stderr, which is a terminal, for commands that
+  // draw none of their own (TerminalProgress), e.g. corpus fetch.
+  bool terminal_line = false;
+
   bool json_progress() const { return progress == "json"; }
   // Whether anything needs the library to count.
   bool wanted() const {
-    return !json_path.empty() || !prom_path.empty() || !push_url.empty() || json_progress();
+    return !json_path.empty() || !prom_path.empty() || !push_url.empty() || json_progress() ||
+           terminal_line;
   }
 };
 
@@ -46,8 +51,11 @@ void SetProgressTotal(uint64_t bytes);
 void SetProgressTotalOf(const std::vector<std::string>& inputs);
 
 // Before the command runs `command` ("compress", "corpus build"): starts counting, the
-// pusher and the progress stream as `request` asks. InvalidArgument for a bad flag.
-Status StartCommandMetrics(const MetricsRequest& request, const std::string& command);
+// pusher and the progress stream or line as `request` (and -q, `quiet`) asks.
+// InvalidArgument for a bad flag.
+Status StartCommandMetrics(MetricsRequest& request, const std::string& command, bool quiet);
+// Called by a command's own progress line (TerminalProgress): the generic one stays off.
+void NoteProgressLineDrawn();
 // After it ran: stops the clocks, writes the files and the last push with the outcome.
 // Returns `exit_code`, or kExitFailure when the command succeeded but a file could not
 // be written (the failure is printed).

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "metrics_output.h"
 #include "settings.h"
 
 namespace reducto::cli {
@@ -48,6 +49,7 @@ TerminalProgress::TerminalProgress(const std::string& label,
       // summary line erases it.
       next_draw_(start_) {
   if (!enabled_) return;
+  NoteProgressLineDrawn();
   uint64_t total = 0;
   for (const std::string& input : inputs) {
     std::optional<uint64_t> size = RegularFileSize(input);

@@ -254,6 +254,7 @@ class Decoder {
     const bool fetches = corpus_ != nullptr && corpus_->fetches();
     if (!fetches && metrics_ == nullptr) return Status::Ok();
     InstructionTally tally;
+    tally.keep_ranges = fetches;
     RETURN_IF_ERROR(TallyInstructions(instructions, header_.version, &tally));
     if (metrics_ != nullptr) {
       metrics_->Add(Counter::kCopyBytes, tally.copy_bytes);

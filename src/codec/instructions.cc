@@ -288,7 +288,7 @@ Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version
       ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
       ASSIGN_OR_RETURN(uint64_t length, parser.ReadVarint());
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
-      tally->corpus_ranges.emplace_back(address, length);
+      if (tally->keep_ranges) tally->corpus_ranges.emplace_back(address, length);
       tally->copy_bytes += length;
       ++tally->copies;
       previous_end = address + length;
@@ -302,7 +302,7 @@ Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version
       }
       parser.ReadBytes(payload_size);
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
-      tally->corpus_ranges.emplace_back(address, reference_length);
+      if (tally->keep_ranges) tally->corpus_ranges.emplace_back(address, reference_length);
       tally->delta_bytes += length;
       ++tally->deltas;
       previous_end = address + reference_length;

@@ -81,6 +81,7 @@ struct InstructionTally {
   uint64_t delta_bytes = 0;
   uint64_t copies = 0;  // COPY instructions.
   uint64_t deltas = 0;  // DELTA instructions.
+  bool keep_ranges = true;  // false: corpus_ranges stays empty (counting only).
   // [address, address + length) of each copy and delta reference, in stream order.
   std::vector<std::pair<uint64_t, uint64_t>> corpus_ranges;
 };

@@ -11,13 +11,13 @@ cd "$W" || exit 1
 "$GEN" --size $((1 << 20)) ref new
 "$R" -q corpus build -o corpus ref
 
-expect_exit "a mistyped command" 2 "^reducto: 'compres' is not a reducto command: did you mean compress\? The commands: audit, cache, chunk, compress, config, corpus, decompress, gc, key" \
+expect_exit "a mistyped command" 2 "^reducto: 'compres' is not a reducto command: did you mean compress\? The commands: analyze, audit, cache, chunk, compress, config, corpus, decompress, gc, key, list, report" \
   "$R" compres
 expect_exit "a mistyped subcommand" 2 "^reducto: 'bild' is not a command of reducto corpus: did you mean build\? The commands: build, delete, fetch, info" \
   "$R" corpus bild
 expect_exit "no suggestion for a word far from all" 2 "^reducto: 'xyzzy' is not a reducto command\. The commands:" \
   "$R" xyzzy
-expect_exit "no command at all" 2 "^reducto: reducto needs a command: audit, cache, chunk, compress" "$R"
+expect_exit "no command at all" 2 "^reducto: reducto needs a command: analyze, audit, cache, chunk, compress" "$R"
 expect_exit "a group without its command" 2 "^reducto: reducto corpus needs a command: build, delete" "$R" corpus
 expect_ok "-V prints the version" "$R" -V
 check "  reducto and a version" grep -qE "^reducto [0-9]+\.[0-9]+\.[0-9]+$" "$W/out"
