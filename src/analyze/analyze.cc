@@ -6,14 +6,12 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -64,7 +62,7 @@ class CountingSink : public ByteSink {
 };
 
 // [offset, offset + length) of an open file, read with pread so that windows need no
-// seek and no buffer of their own size, and several threads can read the file at once.
+// seek and no buffer of their own size.
 class FileWindowSource : public ByteSource {
  public:
   FileWindowSource(int fd, const std::string& path, SampleWindow window)
@@ -127,16 +125,6 @@ class PieceTally : public CorpusUseObserver {
   std::set<std::pair<size_t, uint64_t>> pieces_;
 };
 
-// Keeps the corpus ranges one run used, for the piece tally after the runs.
-class RangeLog : public CorpusUseObserver {
- public:
-  explicit RangeLog(std::vector<std::pair<uint64_t, uint64_t>>* ranges) : ranges_(ranges) {}
-  void OnUse(uint64_t address, uint64_t length) override { ranges_->push_back({address, length}); }
-
- private:
-  std::vector<std::pair<uint64_t, uint64_t>>* ranges_;
-};
-
 // The options of one window's run: the caller's, with the analysis's observer.
 CompressOptions WindowOptions(const AnalyzeOptions& options, CorpusUseObserver* observer) {
   CompressOptions compress = options.compress;
@@ -150,66 +138,37 @@ CompressOptions WindowOptions(const AnalyzeOptions& options, CorpusUseObserver* 
 // The sample's exact figures, summed over its windows.
 struct SampleTotals {
   uint64_t input = 0, container = 0, copy = 0, delta = 0, literal = 0, windows = 0, blocks = 0;
-  double seconds = 0;  // The windows' runs, each timed alone, summed.
+  double seconds = 0;
 };
 
-// Compresses each window of the file open at `fd` into its own counting sink: one
-// Compress call per window, on `workers` threads at once, each call single-threaded (the
-// container is the same whatever the thread count).
+// Compresses each window of the file open at `fd` into a counting sink, one Compress
+// call per window.
 //
-// The windows are not fed to one call one after the other, though that would pay the
+// Not one call over all the windows one after the other, though that would pay the
 // encoder's set-up once: the encoder adapts to its target as it goes (after a trial of
 // 4,096 fine-index look-ups that found too little it pauses them for the next 16 MiB of
 // target, doubling after each poor trial; the gap before the next anchor grows across a
 // window's end), and in a stream of windows that adaptation reaches ~20 times as far
-// into the input as in the real run. Measured on runs of 4 windows: ratio -34% on the
-// kernel pair, -45% on ci-build; one run of all windows: -41%, -52%.
+// into the input as in the real run. Measured: one call over all windows predicts the
+// kernel pair 41% low and ci-build 52% low, calls over 4 windows each 34% and 45% low.
+// Nor windows on several threads at once: on the 2 shared cores measured, no faster.
 Status CompressWindows(const Corpus& corpus, int fd, const std::string& path,
                        const std::vector<SampleWindow>& windows, const CompressOptions& options,
-                       int workers, PieceTally* tally, SampleTotals* totals) {
-  const size_t count = windows.size();
-  std::vector<CompressStats> stats(count);
-  std::vector<Status> statuses(count, Status::Ok());
-  std::vector<double> seconds(count);
-  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> used(count);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t w = next++; w < count; w = next++) {
-      FileWindowSource source(fd, path, windows[w]);
-      CountingSink sink;
-      RangeLog log(&used[w]);
-      CompressOptions one = options;
-      one.threads = 1;
-      one.use_observer = &log;
-      const auto start = std::chrono::steady_clock::now();
-      auto result = Compress(corpus, source, sink, one);
-      seconds[w] = Seconds(start);
-      if (result.ok()) {
-        stats[w] = *result;
-      } else {
-        statuses[w] = result.status();
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int i = 1; i < std::min<int>(workers, static_cast<int>(count)); ++i) {
-    threads.emplace_back(work);
+                       SampleTotals* totals) {
+  for (const SampleWindow& window : windows) {
+    FileWindowSource source(fd, path, window);
+    CountingSink sink;
+    const auto start = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(CompressStats stats, Compress(corpus, source, sink, options));
+    totals->seconds += Seconds(start);
+    totals->input += stats.input_bytes;
+    totals->container += stats.output_bytes;
+    totals->copy += stats.copy_bytes;
+    totals->delta += stats.delta_bytes;
+    totals->literal += stats.literal_bytes;
+    totals->blocks += stats.blocks;
+    ++totals->windows;
   }
-  work();
-  for (std::thread& t : threads) t.join();
-  for (size_t w = 0; w < count; ++w) {
-    RETURN_IF_ERROR(statuses[w]);
-    // In window order, as one run would have told the tally.
-    for (const auto& [address, length] : used[w]) tally->OnUse(address, length);
-    totals->input += stats[w].input_bytes;
-    totals->container += stats[w].output_bytes;
-    totals->copy += stats[w].copy_bytes;
-    totals->delta += stats[w].delta_bytes;
-    totals->literal += stats[w].literal_bytes;
-    totals->blocks += stats[w].blocks;
-    totals->seconds += seconds[w];
-  }
-  totals->windows = count;
   return Status::Ok();
 }
 
@@ -358,12 +317,6 @@ Result<int> OpenInput(const std::string& path, uint64_t* size) {
 // edge: windows of at least kFastWindowChunks average chunks keep that under 2%.
 constexpr uint64_t kFastWindowChunks = 128;
 
-// Threads as CompressOptions::threads: 0 is one per core.
-int Workers(int threads) {
-  if (threads > 0) return threads;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
-
 AnalyzeOptions ForProfile(AnalyzeOptions options, const ChunkerParams& chunking) {
   if (options.compress.profile == Profile::kFast) {
     options.window_bytes = std::max<uint64_t>(options.window_bytes,
@@ -421,8 +374,7 @@ Result<AnalyzeReport> Analyze(const Corpus& corpus, const std::string& path,
   PieceTally tally(corpus.info());
   const CompressOptions compress = WindowOptions(options, &tally);
   SampleTotals sample;
-  Status compressed = CompressWindows(corpus, fd, path, windows, compress,
-                                      Workers(options.compress.threads), &tally, &sample);
+  Status compressed = CompressWindows(corpus, fd, path, windows, compress, &sample);
   ::close(fd);
   RETURN_IF_ERROR(compressed);
   ASSIGN_OR_RETURN(ContainerOverhead overhead, MeasureOverhead(corpus, compress));
