@@ -69,7 +69,7 @@ void PrintReport(const AnalyzeReport& r) {
   std::printf("  hit rate         %s copied from the corpus\n", Percent(r.hit_rate()).c_str());
   std::printf("  coverage         %s copied or delta-encoded, %s literals\n",
               Percent(r.coverage()).c_str(), Percent(r.literal_share()).c_str());
-  std::printf("  compress time    %s (the sample's time scaled to the input)\n",
+  std::printf("  compress time    %s (the encoder's time per byte on a stretch of the input)\n",
               Seconds(r.compress_seconds).c_str());
   std::printf("  cold fetch       %s in %llu pieces of %s (about %s as stored) + %s of "
               "metadata%s\n",
