@@ -247,24 +247,23 @@ class Decoder {
     return Status::Ok();
   }
 
-  // Before a block's instructions run: a corpus that fetches its pack (from a
-  // repository) gets the block's ranges in one batch before the block's copies read
-  // them one by one, and the run's metrics get the block's counts.
-  Status PrepareBlock(std::span<const uint8_t> instructions) const {
-    const bool fetches = corpus_ != nullptr && corpus_->fetches();
-    if (!fetches && metrics_ == nullptr) return Status::Ok();
+  // A corpus that fetches its pack (from a repository) gets the block's ranges in one
+  // batch before the block's copies read them one by one.
+  Status PrefetchRanges(std::span<const uint8_t> instructions) const {
+    if (corpus_ == nullptr || !corpus_->fetches()) return Status::Ok();
     InstructionTally tally;
-    tally.keep_ranges = fetches;
     RETURN_IF_ERROR(TallyInstructions(instructions, header_.version, &tally));
-    if (metrics_ != nullptr) {
-      metrics_->Add(Counter::kCopyBytes, tally.copy_bytes);
-      metrics_->Add(Counter::kCopies, tally.copies);
-      metrics_->Add(Counter::kDeltaBytes, tally.delta_bytes);
-      metrics_->Add(Counter::kDeltas, tally.deltas);
-      metrics_->Add(Counter::kLiteralBytes, tally.literal_bytes);
-    }
-    if (!fetches) return Status::Ok();
     return corpus_->Prefetch(tally.corpus_ranges);
+  }
+
+  // The counts of a block's instructions, as they ran, to the run's metrics.
+  void CountInstructions(const InstructionTally& counts) const {
+    if (metrics_ == nullptr) return;
+    metrics_->Add(Counter::kCopyBytes, counts.copy_bytes);
+    metrics_->Add(Counter::kCopies, counts.copies);
+    metrics_->Add(Counter::kDeltaBytes, counts.delta_bytes);
+    metrics_->Add(Counter::kDeltas, counts.deltas);
+    metrics_->Add(Counter::kLiteralBytes, counts.literal_bytes);
   }
 
   Status Rebuild(BlockJob& job, WorkerState& state) const {
@@ -276,12 +275,15 @@ class Decoder {
       PhaseTimer timer(metrics_, Phase::kDecompress, CpuTime::kMeasured);
       RETURN_IF_ERROR(DecompressPayload(state.dctx.get(), job.payload.span(), instructions));
     }
-    RETURN_IF_ERROR(PrepareBlock(instructions));
+    RETURN_IF_ERROR(PrefetchRanges(instructions));
     std::span<uint8_t> output = job.output.Resize(block.output_size);
     {
       PhaseTimer timer(metrics_, Phase::kRebuild, CpuTime::kMeasured);
-      RETURN_IF_ERROR(ExecuteInstructions(instructions, corpus_, output, &state.scratch,
-                                          ExecuteContext{header_.version, state.dctx.get()}));
+      InstructionTally counts;
+      RETURN_IF_ERROR(ExecuteInstructions(
+          instructions, corpus_, output, &state.scratch,
+          ExecuteContext{header_.version, state.dctx.get(), metrics_ ? &counts : nullptr}));
+      CountInstructions(counts);
     }
     PhaseTimer timer(metrics_, Phase::kVerify, CpuTime::kMeasured);
     if (!kSkipIntegrityChecks && !DigestEqual(Blake3(output), block.output_digest)) {

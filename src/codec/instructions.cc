@@ -214,6 +214,7 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
       }
       std::memcpy(output.data() + produced, parser.ReadBytes(length).data(), length);
       produced += length;
+      if (context.counts != nullptr) context.counts->literal_bytes += length;
     } else if (opcode == format::kOpCopy) {
       ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
       ASSIGN_OR_RETURN(size_t length, ReadLength(parser, output_left, "copy"));
@@ -224,6 +225,10 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
       std::memcpy(output.data() + produced, bytes.data(), length);
       produced += length;
       previous_end = address + length;
+      if (context.counts != nullptr) {
+        context.counts->copy_bytes += length;
+        ++context.counts->copies;
+      }
     } else if (opcode == format::kOpDelta && has_delta) {
       ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
       ASSIGN_OR_RETURN(uint64_t reference_length, parser.ReadVarint());
@@ -256,6 +261,10 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
       RETURN_IF_ERROR(DecodeDelta(payload, reference, output.subspan(produced, length), dctx));
       produced += length;
       previous_end = address + reference_length;
+      if (context.counts != nullptr) {
+        context.counts->delta_bytes += length;
+        ++context.counts->deltas;
+      }
     } else {
       return Status::Corrupt("unknown opcode " + OpcodeName(opcode) + " at instruction byte " +
                              std::to_string(parser.position() - 1) + " (format version " +
@@ -288,7 +297,7 @@ Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version
       ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
       ASSIGN_OR_RETURN(uint64_t length, parser.ReadVarint());
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
-      if (tally->keep_ranges) tally->corpus_ranges.emplace_back(address, length);
+      tally->corpus_ranges.emplace_back(address, length);
       tally->copy_bytes += length;
       ++tally->copies;
       previous_end = address + length;
@@ -302,7 +311,7 @@ Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version
       }
       parser.ReadBytes(payload_size);
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
-      if (tally->keep_ranges) tally->corpus_ranges.emplace_back(address, reference_length);
+      tally->corpus_ranges.emplace_back(address, reference_length);
       tally->delta_bytes += length;
       ++tally->deltas;
       previous_end = address + reference_length;

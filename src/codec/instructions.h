@@ -58,9 +58,13 @@ class InstructionWriter {
 
 // What a stream may use beyond version 1: DELTA needs a container of version 2 or later,
 // and a zstd context to decode its payloads (nullptr: one is made when needed).
+struct InstructionTally;
+
 struct ExecuteContext {
   uint16_t version = format::kVersion;
   ZSTD_DCtx* dctx = nullptr;
+  // When set, gets the bytes and counts of the instructions run (not their ranges).
+  InstructionTally* counts = nullptr;
 };
 
 // Runs `instructions` and fills `output` with exactly output.size() bytes. Copies and
@@ -81,7 +85,6 @@ struct InstructionTally {
   uint64_t delta_bytes = 0;
   uint64_t copies = 0;  // COPY instructions.
   uint64_t deltas = 0;  // DELTA instructions.
-  bool keep_ranges = true;  // false: corpus_ranges stays empty (counting only).
   // [address, address + length) of each copy and delta reference, in stream order.
   std::vector<std::pair<uint64_t, uint64_t>> corpus_ranges;
 };
