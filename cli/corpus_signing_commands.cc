@@ -7,6 +7,7 @@
 #include "command.h"
 #include "session.h"
 #include "encryption_flags.h"
+#include "progress.h"
 #include "reducto/corpus.h"
 #include "reducto/signing.h"
 #include "trust.h"
@@ -117,7 +118,11 @@ struct CorpusVerifyCommand {
     report.Ok("manifest", dir + "/manifest.json, blake3 " + ToHex(info->manifest_digest));
     CheckSignatures(*info, trusted, report);
     CheckAncestors(*info, report);
-    if (Status s = VerifyCorpus(dir, &unlock); s.ok()) {
+    TerminalProgress progress(dir, std::vector<std::string>{}, ctx.NoProgressLine());
+    ProgressCounter counted(progress.observer());
+    Status s = VerifyCorpus(dir, &unlock, counted.observer());
+    progress.Finish();
+    if (s.ok()) {
       report.Ok("pack and index", std::to_string(info->segments.size()) + " segment(s), " +
                                       std::to_string(info->pack_bytes()) + " bytes, " +
                                       std::to_string(info->index_entries) + " index entries, " +

@@ -197,7 +197,10 @@ Result<std::string> LocateCorpus(const std::string& dir, const std::string& id);
 // CorpusReader::Open check only the sizes. For a version, the same for each ancestor
 // (ReadCorpusChain); a failure names the ancestor.
 // `key` unlocks an encrypted corpus (Permission without it, naming the key it needs).
-Status VerifyCorpus(const std::string& dir, const EnvelopeKey* key = nullptr);
+// `progress`, when set, is told the bytes checked so far (segments hashed, then the
+// chunks the index points at read again) every few MiB.
+Status VerifyCorpus(const std::string& dir, const EnvelopeKey* key = nullptr,
+                    ProgressObserver* progress = nullptr);
 
 // ---- the golden corpus: `reducto corpus optimize` (docs/corpus.md, "Optimized corpora") ----
 

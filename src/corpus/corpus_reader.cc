@@ -407,7 +407,29 @@ Status VerifyPieceTable(const MappedCorpusReader& reader, const CorpusInfo& memb
 // The segments that `member` (an element of the reader's chain) holds itself, and
 // their fine indexes (whose headers were checked when the reader opened them) and
 // piece tables.
-Status VerifySegments(const MappedCorpusReader& reader, const CorpusInfo& member) {
+// Tells an observer (may be nullptr) the bytes VerifyCorpus checked, every few MiB.
+class VerifyProgress {
+ public:
+  explicit VerifyProgress(ProgressObserver* observer) : observer_(observer) {}
+  void Add(uint64_t bytes) {
+    progress_.input_bytes += bytes;
+    if (observer_ != nullptr && progress_.input_bytes >= next_) Report();
+  }
+  void Report() {
+    if (observer_ == nullptr) return;
+    next_ = progress_.input_bytes + kEvery;
+    observer_->OnProgress(progress_);
+  }
+
+ private:
+  static constexpr uint64_t kEvery = 4u << 20;
+  ProgressObserver* observer_;
+  Progress progress_;
+  uint64_t next_ = 0;
+};
+
+Status VerifySegments(const MappedCorpusReader& reader, const CorpusInfo& member,
+                      VerifyProgress& progress) {
   const std::vector<CorpusSegment>& segments = member.segments;
   for (size_t i = member.segment_owners.size(); i < segments.size(); ++i) {
     // Pieces first, so that damage is located to the piece.
@@ -422,6 +444,7 @@ Status VerifySegments(const MappedCorpusReader& reader, const CorpusInfo& member
       return Status::Integrity("fine index " + member.path + "/" + segments[i].fine->file +
                                " does not match its BLAKE3 in the manifest" + kDamaged);
     }
+    progress.Add(segments[i].size);
   }
   return Status::Ok();
 }
@@ -450,15 +473,16 @@ Status VerifyEntry(const MappedCorpusReader& reader, const AddressRange& own, ui
 }
 
 // One member of the chain: its own segments, and its index against its manifest.
-Status VerifyMember(const MappedCorpusReader& reader, size_t m) {
+Status VerifyMember(const MappedCorpusReader& reader, size_t m, VerifyProgress& progress) {
   const CorpusInfo& info = reader.chain()[m];
-  RETURN_IF_ERROR(VerifySegments(reader, info));
+  RETURN_IF_ERROR(VerifySegments(reader, info, progress));
   size_t first = info.segment_owners.size();
   AddressRange own{first < info.segments.size() ? info.segments[first].base : info.pack_bytes(),
                    info.pack_bytes()};
   std::vector<uint8_t> scratch;
   ASSIGN_OR_RETURN(IndexSummary summary,
                    reader.index(m).Scan([&](uint64_t weak_key, const ChunkCandidate& chunk) {
+                     progress.Add(chunk.length);
                      return VerifyEntry(reader, own, weak_key, chunk, &scratch);
                    }));
   if (summary.entries != info.index_entries || !DigestEqual(summary.digest, info.index_digest)) {
@@ -512,12 +536,13 @@ Status RefuseEncrypted(const CorpusInfo& info, const std::string& action) {
                              "build --encrypt-key`");
 }
 
-Status VerifyCorpus(const std::string& dir, const EnvelopeKey* key) {
+Status VerifyCorpus(const std::string& dir, const EnvelopeKey* key, ProgressObserver* progress) {
   CorpusReaderOptions options;
   options.key = key;
   ASSIGN_OR_RETURN(std::unique_ptr<MappedCorpusReader> reader, OpenMapped(dir, options));
+  VerifyProgress verified(progress);
   for (size_t m = 0; m < reader->chain().size(); ++m) {
-    Status s = VerifyMember(*reader, m);
+    Status s = VerifyMember(*reader, m, verified);
     if (m > 0 && !s.ok()) {
       const CorpusInfo& ancestor = reader->chain()[m];
       return s.WithContext("ancestor corpus " + ancestor.id + " at " + ancestor.path + " of " +
@@ -525,6 +550,7 @@ Status VerifyCorpus(const std::string& dir, const EnvelopeKey* key) {
     }
     RETURN_IF_ERROR(s);
   }
+  verified.Report();
   return Status::Ok();
 }
 
