@@ -1,7 +1,6 @@
 #include "command.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 
 namespace reducto::cli {
@@ -35,9 +34,7 @@ int ExitCodeFor(const Status& status) {
 
 int ReportFailure(const Status& status) {
   LastFailureText() = status.ToString();
-  std::string code = StatusCodeName(status.code());
-  for (char& c : code) c = std::isalnum(static_cast<unsigned char>(c)) ? std::tolower(c) : '_';
-  LastFailureCodeText() = code;
+  LastFailureCodeText() = StatusLabel(status.code());
   std::fprintf(stderr, "reducto: %s\n", status.ToString().c_str());
   return ExitCodeFor(status);
 }

@@ -127,6 +127,10 @@ class RunMetrics {
   double cpu_at_stop_ = 0;
 };
 
+// A failure's code as the exported `status` says it ("not_found", "corrupt", "io", ...;
+// "ok"): the names of the C ABI's reducto_error_name.
+const char* StatusLabel(StatusCode code);
+
 // What a run was, beside its counts: the labels of the exported series.
 struct RunLabels {
   std::string command;      // "compress", "corpus build", ...

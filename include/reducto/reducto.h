@@ -243,6 +243,14 @@ REDUCTO_API int reducto_decompress_callbacks(reducto_session* session,
                                              reducto_write_fn write, void* write_context,
                                              reducto_stats* stats);
 
+/* ---- what the last operation did ---- */
+
+/* The metrics document (docs/monitoring.md, "The JSON document": counts, phase times,
+ * verdict) of the last reducto_compress*, reducto_decompress* call made on this thread
+ * (buffers, files, callbacks), successful or not; "" before the first. Valid until the
+ * next such call on this thread. Streams are not counted here. */
+REDUCTO_API const char* reducto_last_metrics_json(void);
+
 /* ---- streaming by push and pull: caller-owned buffers, as ZSTD_compressStream2 ---- */
 
 typedef struct reducto_in_buffer {

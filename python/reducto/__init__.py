@@ -22,6 +22,7 @@ from ._errors import (
 from ._core import (
     Session, Corpus, Stats, default_session, compress, decompress, compress_file,
     decompress_file, compress_stream, decompress_stream, build_corpus, verify_corpus,
+    last_metrics,
 )
 from ._file import ReductoFile, open
 
@@ -35,5 +36,5 @@ __all__ = [
     "NoMemoryError", "InternalError",
     "Session", "Corpus", "Stats", "default_session", "compress", "decompress",
     "compress_file", "decompress_file", "compress_stream", "decompress_stream",
-    "build_corpus", "verify_corpus", "ReductoFile", "open",
+    "build_corpus", "verify_corpus", "last_metrics", "ReductoFile", "open",
 ]

@@ -95,6 +95,7 @@ int reducto_decompress_callbacks(reducto_session* session, const reducto_corpus*
                                  const reducto_params* params, reducto_read_fn read,
                                  void* read_context, reducto_write_fn write,
                                  void* write_context, reducto_stats* stats);
+const char* reducto_last_metrics_json(void);
 
 typedef struct reducto_in_buffer {
   const void* src;

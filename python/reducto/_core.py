@@ -385,6 +385,16 @@ def decompress_file(in_path, out_path, corpus=None, *, max_output=None, threads=
     return Stats(stats)
 
 
+def last_metrics():
+    """What the last compress_file, decompress_file, compress_stream or
+    decompress_stream call on this thread did, successful or not: the metrics document of
+    docs/monitoring.md ("The JSON document": counts, phase times, verdict) as a dict;
+    None before the first. (compress and decompress of bytes run as streams and are not
+    counted here.)"""
+    text = ffi.string(lib.reducto_last_metrics_json()).decode()
+    return json.loads(text) if text else None
+
+
 # ---- streaming through callbacks: file objects in and out ----
 
 class _CallbackState:

@@ -102,3 +102,17 @@ def test_decompress_fetches_the_corpus_from_a_repository(tmp_path, cli, corpus, 
     with reducto.Session(state_dir=str(tmp_path / "receiver")) as no_repository:
         with pytest.raises(reducto.NotFoundError, match="repository"):
             reducto.decompress(blob, session=no_repository)
+
+
+def test_last_metrics_counts_the_file_compressed(tmp_path, corpus, versions, session):
+    source = tmp_path / "input"
+    source.write_bytes(versions[1])
+    stats = reducto.compress_file(source, tmp_path / "input.rdc", corpus, session=session)
+    metrics = reducto.last_metrics()
+    assert metrics["command"] == "compress" and metrics["status"] == "ok"
+    assert metrics["counters"]["original_bytes"] == len(versions[1])
+    assert metrics["counters"]["container_bytes"] == (tmp_path / "input.rdc").stat().st_size
+    assert metrics["counters"]["copy_bytes"] == stats.copy_bytes
+    reducto.decompress_file(tmp_path / "input.rdc", tmp_path / "back", corpus, session=session)
+    assert reducto.last_metrics()["command"] == "decompress"
+    assert reducto.last_metrics()["counters"]["original_bytes"] == len(versions[1])

@@ -123,16 +123,22 @@ struct Operands {
   }
 };
 
-// The session's compression of `in` to `out`, with stats on success.
+// The session's compression of `in` to `out`, with stats on success and its metrics
+// kept for reducto_last_metrics_json.
 int CompressStream(const Operands& x, ByteSource& in, ByteSink& out) {
-  auto result = RunCompress(*x.session, x.corpus, ParamsOrDefault(x.params), in, out);
+  RunMetrics metrics;
+  auto result = RunCompress(*x.session, x.corpus, ParamsOrDefault(x.params), in, out, &metrics);
+  KeepMetrics("compress", metrics, result.status(), result.ok() ? result->corpus_id : "");
   if (!result.ok()) return Report(result.status());
   FillStats(*result, x.stats);
   return REDUCTO_OK;
 }
 
 int DecompressStream(const Operands& x, ByteSource& in, ByteSink& out) {
-  auto result = RunDecompress(*x.session, x.corpus, ParamsOrDefault(x.params), in, out);
+  RunMetrics metrics;
+  auto result =
+      RunDecompress(*x.session, x.corpus, ParamsOrDefault(x.params), in, out, &metrics);
+  KeepMetrics("decompress", metrics, result.status(), result.ok() ? result->corpus_id : "");
   if (!result.ok()) return Report(result.status());
   FillStats(*result, x.stats);
   return REDUCTO_OK;

@@ -55,8 +55,10 @@ int CheckOperation(const char* function, const reducto_session* session,
 }
 
 Result<CompressStats> RunCompress(const reducto_session& session, const reducto_corpus* corpus,
-                                  const reducto_params& params, ByteSource& in, ByteSink& out) {
+                                  const reducto_params& params, ByteSource& in, ByteSink& out,
+                                  RunMetrics* metrics) {
   CompressOptions options = CompressOptionsFrom(params);
+  options.metrics = metrics;
   if (corpus != nullptr) return session.session->Compress(*corpus->corpus, in, out, options);
   options.standalone = true;
   return session.session->Compress(std::string(), in, out, options);
@@ -65,8 +67,9 @@ Result<CompressStats> RunCompress(const reducto_session& session, const reducto_
 Result<DecompressStats> RunDecompress(const reducto_session& session,
                                       const reducto_corpus* corpus,
                                       const reducto_params& params, ByteSource& in,
-                                      ByteSink& out) {
+                                      ByteSink& out, RunMetrics* metrics) {
   DecompressOptions options = DecompressOptionsFrom(params);
+  options.metrics = metrics;
   if (corpus != nullptr) return session.session->Decompress(*corpus->corpus, in, out, options);
   // A session with repositories (or a cache) finds the container's corpus there.
   if (session.session->settings().remote) {
@@ -76,6 +79,21 @@ Result<DecompressStats> RunDecompress(const reducto_session& session,
   }
   NoCorpusResolver none;
   return session.session->Decompress(none, in, out, options);
+}
+
+namespace {
+thread_local std::string last_metrics_json;
+}  // namespace
+
+void KeepMetrics(const std::string& command, RunMetrics& metrics, const Status& outcome,
+                 const std::string& corpus_id) {
+  metrics.Stop();
+  RunLabels labels;
+  labels.command = command;
+  labels.exit_code = outcome.ok() ? REDUCTO_OK : static_cast<int>(outcome.code());
+  labels.status = StatusLabel(outcome.code());
+  labels.extra["corpus_id"] = corpus_id;
+  last_metrics_json = MetricsJson(metrics, labels);
 }
 
 void FillStats(const CompressStats& from, reducto_stats* to) {
@@ -101,3 +119,11 @@ void FillStats(const DecompressStats& from, reducto_stats* to) {
 }
 
 }  // namespace reducto::capi
+
+extern "C" {
+
+const char* reducto_last_metrics_json(void) {
+  return reducto::capi::last_metrics_json.c_str();
+}
+
+}  // extern "C"

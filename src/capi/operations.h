@@ -16,14 +16,20 @@ int CheckOperation(const char* function, const reducto_session* session,
                    const reducto_corpus* corpus, const reducto_params* params);
 
 // session.Compress against `corpus`, or a standalone container when it is NULL.
+// `metrics` (may be nullptr) counts the run (reducto/metrics.h).
 Result<CompressStats> RunCompress(const reducto_session& session, const reducto_corpus* corpus,
-                                  const reducto_params& params, ByteSource& in, ByteSink& out);
+                                  const reducto_params& params, ByteSource& in, ByteSink& out,
+                                  RunMetrics* metrics);
 // session.Decompress against `corpus`; when it is NULL, only a standalone container
 // decodes (NotFound naming the corpus a container needs).
 Result<DecompressStats> RunDecompress(const reducto_session& session,
                                       const reducto_corpus* corpus,
                                       const reducto_params& params, ByteSource& in,
-                                      ByteSink& out);
+                                      ByteSink& out, RunMetrics* metrics);
+// Keeps the metrics document of a finished `command` ("compress") with `outcome` for
+// reducto_last_metrics_json on this thread.
+void KeepMetrics(const std::string& command, RunMetrics& metrics, const Status& outcome,
+                 const std::string& corpus_id);
 
 void FillStats(const CompressStats& from, reducto_stats* to);
 void FillStats(const DecompressStats& from, reducto_stats* to);

@@ -289,7 +289,10 @@ int reducto_cstream_create(reducto_session* session, const reducto_corpus* corpu
                            const reducto_params* params, reducto_cstream** stream) {
   return Guard(__func__, [&](const char* function) {
     return reducto::capi::CreateStream(function, session, corpus, params, stream,
-                                       HandleKind::kCStream, reducto::capi::RunCompress);
+                                       HandleKind::kCStream,
+                                       [](auto&&... operands) {
+                                         return reducto::capi::RunCompress(operands..., nullptr);
+                                       });
   });
 }
 
@@ -323,7 +326,11 @@ int reducto_dstream_create(reducto_session* session, const reducto_corpus* corpu
                            const reducto_params* params, reducto_dstream** stream) {
   return Guard(__func__, [&](const char* function) {
     return reducto::capi::CreateStream(function, session, corpus, params, stream,
-                                       HandleKind::kDStream, reducto::capi::RunDecompress);
+                                       HandleKind::kDStream,
+                                       [](auto&&... operands) {
+                                         return reducto::capi::RunDecompress(operands...,
+                                                                             nullptr);
+                                       });
   });
 }
 

@@ -61,6 +61,20 @@ const char* CounterName(Counter counter) { return kCounters[static_cast<int>(cou
 const char* CounterHelp(Counter counter) { return kCounters[static_cast<int>(counter)].help; }
 const char* PhaseName(Phase phase) { return kPhases[static_cast<int>(phase)]; }
 
+const char* StatusLabel(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kInvalidArgument: return "invalid_argument";
+    case StatusCode::kNotFound: return "not_found";
+    case StatusCode::kCorrupt: return "corrupt";
+    case StatusCode::kIntegrity: return "integrity";
+    case StatusCode::kIo: return "io";
+    case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kPermission: return "permission";
+  }
+  return "unknown";
+}
+
 const char* BoundName(Bound bound) {
   switch (bound) {
     case Bound::kCpu: return "cpu";

@@ -384,11 +384,34 @@ static void test_with_corpus(reducto_session* session, const char* corpus_dir) {
   CHECK(stats.copy_bytes > target.size / 2 && stats.standalone == 0);
   free(exact);
 
+  /* The call's metrics document (docs/monitoring.md): its counts are the call's. */
+  char expected[128];
+  const char* metrics = reducto_last_metrics_json();
+  CHECK(strstr(metrics, "\"command\": \"compress\"") != NULL);
+  CHECK(strstr(metrics, "\"status\": \"ok\"") != NULL);
+  snprintf(expected, sizeof expected, "\"original_bytes\": %llu", (unsigned long long)target.size);
+  CHECK(strstr(metrics, expected) != NULL);
+  snprintf(expected, sizeof expected, "\"copy_bytes\": %llu", (unsigned long long)stats.copy_bytes);
+  CHECK(strstr(metrics, expected) != NULL);
+  CHECK(strstr(metrics, reducto_corpus_id(corpus)) != NULL);
+
   int code = 0;
   bytes back = decompress_buffer(session, corpus, &container, &code);
   CHECK_CODE(code, REDUCTO_OK);
   CHECK(same(&target, &back));
   free(back.data);
+  metrics = reducto_last_metrics_json();
+  CHECK(strstr(metrics, "\"command\": \"decompress\"") != NULL);
+  snprintf(expected, sizeof expected, "\"container_bytes\": %llu", (unsigned long long)container.size);
+  CHECK(strstr(metrics, expected) != NULL);
+
+  /* A failed call's document says how it failed. */
+  unsigned char junk[64] = {0};
+  size_t junk_size = 0;
+  unsigned char out[16];
+  CHECK(reducto_decompress(session, corpus, NULL, junk, sizeof junk, out, sizeof out, &junk_size,
+                           NULL) != REDUCTO_OK);
+  CHECK(strstr(reducto_last_metrics_json(), "\"status\": \"corrupt\"") != NULL);
 
   /* Any cutting of the input and output gives the same container and the same target. */
   const size_t steps[][2] = {{1, 1 << 20}, {7, 13}, {4096, 1}, {65537, 100000}, {1 << 22, 1 << 22}};
