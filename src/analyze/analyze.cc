@@ -312,6 +312,18 @@ Status EstimateFetch(const Corpus& corpus, const PieceTally& tally, double scale
   return Status::Ok();
 }
 
+// Closes a descriptor when the scope ends, whichever way it ends.
+class ClosedOnReturn {
+ public:
+  explicit ClosedOnReturn(int fd) : fd_(fd) {}
+  ~ClosedOnReturn() { ::close(fd_); }
+  ClosedOnReturn(const ClosedOnReturn&) = delete;
+  ClosedOnReturn& operator=(const ClosedOnReturn&) = delete;
+
+ private:
+  int fd_;
+};
+
 // Opens `path` for the windows: a regular file that is not empty.
 Result<int> OpenInput(const std::string& path, uint64_t* size) {
   if (path == "-") {
@@ -390,28 +402,20 @@ Result<AnalyzeReport> Analyze(const Corpus& corpus, const std::string& path,
   AnalyzeReport report;
   report.input = path;
   ASSIGN_OR_RETURN(int fd, OpenInput(path, &report.input_bytes));
+  const ClosedOnReturn closes(fd);
   const std::vector<SampleWindow> windows =
       PlanSampleWindows(report.input_bytes, ForProfile(options, corpus.info().chunking));
   PieceTally tally(corpus.info());
   const CompressOptions compress = WindowOptions(options, &tally);
   SampleTotals sample;
-  Status compressed = CompressWindows(corpus, fd, path, windows, compress, &sample);
-  if (!compressed.ok()) {
-    ::close(fd);
-    return compressed;
-  }
+  RETURN_IF_ERROR(CompressWindows(corpus, fd, path, windows, compress, &sample));
   ASSIGN_OR_RETURN(ContainerOverhead overhead, MeasureOverhead(corpus, compress));
   double seconds_per_byte = 0;
   if (sample.input < report.input_bytes) {
-    Result<double> timed = MeasureSecondsPerByte(corpus, fd, path, report.input_bytes, compress,
-                                                 overhead.setup_seconds);
-    if (!timed.ok()) {
-      ::close(fd);
-      return timed.status();
-    }
-    seconds_per_byte = *timed;
+    ASSIGN_OR_RETURN(seconds_per_byte,
+                     MeasureSecondsPerByte(corpus, fd, path, report.input_bytes, compress,
+                                           overhead.setup_seconds));
   }
-  ::close(fd);
   report.fixed_container_bytes = overhead.fixed;
   report.block_container_bytes = overhead.per_block;
   report.sample_bytes = sample.input;
