@@ -16,7 +16,7 @@ void BlockBuilder::AddDelta(uint64_t address, uint64_t reference_length,
 
 void BlockBuilder::Finish(BlockJob* job) {
   EmitPending();
-  job->instructions = writer_.TakeBytes();
+  writer_.TakeBytesInto(&job->instructions);
   job->output_size = output_size_;
   output_size_ = 0;
   if (whole_ != nullptr) {
@@ -26,6 +26,7 @@ void BlockBuilder::Finish(BlockJob* job) {
     block_hasher_.emplace();
     return;
   }
+  job->hashed = false;
   job->output.swap(output_);
   output_.clear();
   output_.reserve(job->output.size());  // The next block is as long, but the last.
@@ -70,7 +71,7 @@ Status BlockPipeline::Finish(Status encoded) {
 
 Status BlockPipeline::EndBlock() {
   if (held_block_) RETURN_IF_ERROR(SubmitHeldBlock(/*last=*/false));
-  held_block_.emplace();
+  held_block_.emplace(pipeline_.Recycled());
   block_.Finish(&*held_block_);
   ended_bytes_ += held_block_->output_size;
   ++ended_blocks_;

@@ -178,7 +178,7 @@ class Decoder {
     auto block = DecodeBlockHeader(raw, header_.block_size);
     if (!block.ok()) return InBlock(index, block.status());
     RETURN_IF_ERROR(CheckOutputLimit(index, block->output_size));
-    BlockJob job;
+    BlockJob job = pipeline_.Recycled();
     job.index = index;
     job.output_offset = output_read_;
     job.block = *block;

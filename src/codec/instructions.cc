@@ -220,9 +220,7 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
       ASSIGN_OR_RETURN(size_t length, ReadLength(parser, output_left, "copy"));
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
       RETURN_IF_ERROR(CheckCorpusRange(address, length, corpus_size, standalone, "copy"));
-      ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
-                       ReadCorpus(corpus, address, length, scratch, "copy"));
-      std::memcpy(output.data() + produced, bytes.data(), length);
+      RETURN_IF_ERROR(corpus->ReadInto(address, output.subspan(produced, length), scratch));
       produced += length;
       previous_end = address + length;
       if (context.counts != nullptr) {

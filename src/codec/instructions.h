@@ -44,11 +44,11 @@ class InstructionWriter {
   void Clear();
 
   const std::vector<uint8_t>& bytes() const { return bytes_; }
-  // Moves the stream out and starts a new block, as Clear().
-  std::vector<uint8_t> TakeBytes() {
-    std::vector<uint8_t> bytes = std::move(bytes_);
+  // Swaps the stream into *into (whose old bytes go, their capacity kept for the next
+  // block) and starts a new block, as Clear().
+  void TakeBytesInto(std::vector<uint8_t>* into) {
+    into->swap(bytes_);
     Clear();
-    return bytes;
   }
 
  private:

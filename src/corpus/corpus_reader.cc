@@ -123,6 +123,30 @@ class MappedCorpusReader final : public CorpusReader {
     return Gather(i, offset, length, scratch);
   }
 
+  Status ReadInto(uint64_t address, std::span<uint8_t> out,
+                  std::vector<uint8_t>* scratch) const override {
+    if (out.size() < kReadAtMin) return CorpusReader::ReadInto(address, out, scratch);
+    if (out.size() > size_ || address > size_ - out.size()) {
+      return Status::Integrity(OutOfRange(address, out.size(), size_));
+    }
+    for (size_t i = SegmentAt(address); !out.empty(); ++i) {
+      const uint64_t offset = address - info().segments[i].base;
+      const size_t n = static_cast<size_t>(
+          std::min<uint64_t>(out.size(), info().segments[i].size - offset));
+      if (segments_[i].file) {
+        if (Status s = segments_[i].file->ReadAt(offset, out.first(n)); !s.ok()) {
+          return s.WithContext("reading pack segment " + std::to_string(i) + " of corpus " +
+                               info().id);
+        }
+      } else {
+        std::copy_n(segments_[i].bytes.data() + offset, n, out.data());
+      }
+      address += n;
+      out = out.subspan(n);
+    }
+    return Status::Ok();
+  }
+
   // Element 0 is info(); then the parent, and so on.
   const std::vector<CorpusInfo>& chain() const { return chain_; }
   const ChunkIndexReader& index(size_t member) const { return *indexes_[member]; }
@@ -171,9 +195,28 @@ class MappedCorpusReader final : public CorpusReader {
   uint64_t pack_budget_;  // The mapped file pages above which they are dropped.
   uint64_t baseline_;     // ResidentFileBytes() when the reader opened.
   static constexpr uint64_t kCheckBytes = 4u << 20;
+  // ReadInto reads ranges from this size on with ReadAt: a read costs a system call,
+  // a fault maps 16 pages.
+  static constexpr size_t kReadAtMin = 64u << 10;
   mutable std::atomic<uint64_t> read_since_check_{0};
   mutable std::mutex check_mutex_;
 };
+
+}  // namespace
+
+Status CorpusReader::ReadInto(uint64_t address, std::span<uint8_t> out,
+                              std::vector<uint8_t>* scratch) const {
+  ASSIGN_OR_RETURN(std::span<const uint8_t> bytes, Read(address, out.size(), scratch));
+  if (bytes.size() != out.size()) {
+    return Status::Integrity("the corpus returned " + std::to_string(bytes.size()) +
+                             " bytes for a read of " + std::to_string(out.size()) +
+                             ": the corpus is damaged");
+  }
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return Status::Ok();
+}
+
+namespace {
 
 // The cache size to use for `requested` bytes: see CorpusReaderOptions.
 uint64_t EffectiveCacheBytes(uint64_t requested) {

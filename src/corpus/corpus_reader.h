@@ -92,6 +92,12 @@ class CorpusReader {
   virtual Result<std::span<const uint8_t>> Read(uint64_t address, uint64_t length,
                                                 std::vector<uint8_t>* scratch) const = 0;
 
+  // Copies the bytes at [address, address + out.size()) into `out`: what Read gives,
+  // copied. A reader of mapped files reads large ranges with the file's ReadAt instead,
+  // which copies from the page cache without mapping (and faulting in) the pages.
+  virtual Status ReadInto(uint64_t address, std::span<uint8_t> out,
+                          std::vector<uint8_t>* scratch) const;
+
   // The cache size in effect (CorpusReaderOptions, after the cap); 0 for readers that
   // cache and map nothing (test doubles).
   virtual uint64_t cache_bytes() const { return 0; }

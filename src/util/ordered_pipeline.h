@@ -51,6 +51,17 @@ class OrderedPipeline {
 
   int workers() const { return static_cast<int>(workers_.size()); }
 
+  // A delivered job to fill again, or a new one: its buffers keep their capacity, so
+  // that a block's buffers are not allocated (and their pages faulted in) once per
+  // block. Producer only.
+  Job Recycled() {
+    std::lock_guard lock(mutex_);
+    if (recycled_.empty()) return Job();
+    Job job = std::move(recycled_.back());
+    recycled_.pop_back();
+    return job;
+  }
+
   // Queues `job`, waiting while the pipeline is full. Returns the error of the first
   // job (in submission order) that failed; once a job failed, it and later jobs are
   // not delivered, and jobs not yet started are not processed. Which error comes first
@@ -93,6 +104,7 @@ class OrderedPipeline {
     Status s = process_(job, 0);
     if (s.ok()) s = deliver_(job);
     if (!s.ok()) error_ = s;
+    if (recycled_.empty()) recycled_.push_back(std::move(job));
     return s;
   }
 
@@ -137,6 +149,7 @@ class OrderedPipeline {
       Status s = deliver_(job);
       lock.lock();
       delivering_ = false;
+      if (recycled_.size() < max_in_flight_) recycled_.push_back(std::move(job));
       slots_.pop_front();
       if (!s.ok()) Fail(s);
       space_.notify_all();
@@ -158,6 +171,7 @@ class OrderedPipeline {
   std::condition_variable work_;   // A job was queued, or the pipeline stops.
   std::condition_variable space_;  // A slot was freed, or the pipeline failed.
   std::deque<Slot> slots_;         // In submission order: queued, running, done.
+  std::vector<Job> recycled_;      // Delivered, for Recycled(); at most max_in_flight_.
   bool delivering_ = false;
   bool stopping_ = false;
   Status error_;
