@@ -18,30 +18,11 @@
 #include "reducto/digest.h"
 #include "reducto/signing.h"
 #include "util/fuzzing.h"
+#include "util/large_buffer.h"
 #include "util/ordered_pipeline.h"
 
 namespace reducto {
 namespace {
-
-// A reusable byte buffer that is not zeroed when it grows: every byte is written (read
-// from the input, decompressed, or produced by instructions) before it is read.
-class Buffer {
- public:
-  std::span<uint8_t> Resize(size_t size) {
-    if (size > capacity_) {
-      data_ = std::make_unique_for_overwrite<uint8_t[]>(size);
-      capacity_ = size;
-    }
-    size_ = size;
-    return span();
-  }
-  std::span<uint8_t> span() const { return {data_.get(), size_}; }
-
- private:
-  std::unique_ptr<uint8_t[]> data_;
-  size_t capacity_ = 0;
-  size_t size_ = 0;
-};
 
 // A block on its way through the pipeline: read by the decoder's thread (which also
 // decompresses a version 3 container's instructions, one stream for all blocks),
@@ -50,15 +31,17 @@ struct BlockJob {
   uint64_t index = 0;          // Position in the container.
   uint64_t output_offset = 0;  // Of its first output byte.
   BlockHeader block;
-  Buffer payload;
-  Buffer instructions;  // Version 3 only; earlier versions decompress on the worker.
-  Buffer output;
+  // Reused from block to block (OrderedPipeline::Recycled); every byte is written
+  // (read from the input, decompressed, or produced by instructions) before it is read.
+  LargeBuffer payload;
+  LargeBuffer instructions;  // Version 3 only; earlier versions decompress on the worker.
+  LargeBuffer output;
 };
 
 // What each pipeline worker keeps between blocks.
 struct WorkerState {
   ZstdDCtxPtr dctx{ZSTD_createDCtx()};
-  Buffer instructions;
+  LargeBuffer instructions;
   std::vector<uint8_t> scratch;  // For copies that span pack segments.
 };
 

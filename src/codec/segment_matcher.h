@@ -1,0 +1,96 @@
+// Matching one segment of a target against the corpus. The encoder cuts the target at
+// fixed offsets (multiples of kSegmentSize) and matches each segment on its own: anchors,
+// extension, the local search and (max profile) delta choice start from a fresh state
+// at every segment and see only its bytes, so that what a segment decides does not
+// depend on the segments before it or on how many threads match them. The decisions
+// are then appended to the container's blocks in target order (encoder.cc), which makes
+// the container byte-identical for any thread count.
+//
+// Thread safety: a SegmentMatcher is used by one thread at a time; several matchers
+// read one corpus (its reader, mappings and indexes are read-only).
+#ifndef REDUCTO_CODEC_SEGMENT_MATCHER_H_
+#define REDUCTO_CODEC_SEGMENT_MATCHER_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "codec/chunk_lookup.h"
+#include "codec/matcher.h"
+#include "corpus/corpus_reader.h"
+#include "reducto/metrics.h"
+#include "reducto/status.h"
+#include "util/large_buffer.h"
+
+namespace reducto {
+
+// The target bytes one segment holds (the last may be shorter): the unit of parallel
+// matching, and of the encoder's memory, which holds at most threads + 2 of them. 16 MiB
+// costs 0.01-0.1% of the container at the edges on the bench pairs (docs/encoder.md,
+// "Segments").
+inline constexpr uint64_t kSegmentSize = 16u << 20;
+
+// One decision about target bytes [offset, offset + length).
+struct Decision {
+  enum class Kind : uint8_t { kLiteral, kCopy, kDelta };
+  Kind kind = Kind::kLiteral;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint64_t address = 0;           // Of a copy, or of a DELTA's reference.
+  uint64_t reference_length = 0;  // Of a DELTA.
+  size_t payload_begin = 0;       // A DELTA's payload: in SegmentJob::payloads.
+  size_t payload_size = 0;
+};
+
+// What matching a segment counted.
+struct SegmentCounts {
+  uint64_t chunks = 0;          // Chunks looked up,
+  uint64_t chunks_found = 0;    // found in the corpus,
+  uint64_t damaged_chunks = 0;  // found with damaged pack bytes (ChunkLookup).
+  // Corpus bytes the local search read to index them, and fine index buckets read.
+  uint64_t indexed_bytes = 0;
+  uint64_t fine_lookups = 0;
+};
+
+// A segment on its way through the encoder: its bytes, then the decisions covering
+// them in order, exactly and without overlap.
+struct SegmentJob {
+  uint64_t offset = 0;  // Target offset of bytes[0].
+  LargeBuffer bytes;
+  std::vector<Decision> decisions;
+  std::vector<uint8_t> payloads;  // The DELTAs' payloads, back to back.
+  SegmentCounts counts;
+};
+
+class SegmentMatcher {
+ public:
+  // `corpus` must outlive the matcher. `block_size`: the container's; a DELTA never
+  // crosses a block boundary (a multiple of it). `metrics` may be nullptr.
+  static Result<SegmentMatcher> Open(const CorpusReader& corpus, const MatchParams& params,
+                                     int level, uint32_t block_size, RunMetrics* metrics);
+
+  SegmentMatcher(SegmentMatcher&&) = default;
+
+  // Fills job->decisions, job->payloads and job->counts for job->bytes.
+  Status Match(SegmentJob* job);
+
+ private:
+  SegmentMatcher(const CorpusReader& corpus, CorpusView view, const MatchParams& params,
+                 int level, uint32_t block_size, RunMetrics* metrics);
+
+  class Scan;  // One Match call (segment_matcher.cc).
+
+  const CorpusReader* corpus_;
+  std::unique_ptr<CorpusView> view_;  // Stable address: the matcher and look-up hold it.
+  MatchParams params_;
+  int level_;
+  uint32_t block_size_;
+  RunMetrics* metrics_;
+  std::unique_ptr<LocalMatcher> matcher_;  // Reset for every segment.
+  std::vector<Piece> pieces_;              // The current gap's.
+};
+
+}  // namespace reducto
+
+#endif  // REDUCTO_CODEC_SEGMENT_MATCHER_H_
