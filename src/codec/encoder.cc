@@ -32,8 +32,9 @@ constexpr uint32_t kMinPublicBlockSize = 64u << 10;
 class Encoder {
  public:
   Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
-          ByteSink& out)
+          uint64_t segment_size, ByteSink& out)
       : corpus_(corpus),
+        segment_size_(segment_size),
         options_(options),
         level_(LevelFor(options)),
         metrics_(options.metrics),
@@ -128,7 +129,7 @@ class Encoder {
     }
     for (uint64_t offset = 0;;) {
       SegmentJob job = segments.Recycled();
-      ASSIGN_OR_RETURN(size_t n, in.ReadFull(job.bytes.Resize(kSegmentSize)));
+      ASSIGN_OR_RETURN(size_t n, in.ReadFull(job.bytes.Resize(segment_size_)));
       if (offset == 0) {
         stats_.target_kind = DetectStreamKind(
             job.bytes.span().first(std::min<size_t>(n, kStreamKindProbeBytes)));
@@ -138,7 +139,7 @@ class Encoder {
       job.offset = offset;
       offset += n;
       RETURN_IF_ERROR(segments.Submit(std::move(job)));
-      if (n < kSegmentSize) break;  // ReadFull stops short only at the end.
+      if (n < segment_size_) break;  // ReadFull stops short only at the end.
     }
     return segments.Finish();
   }
@@ -229,6 +230,7 @@ class Encoder {
   }
 
   const CorpusReader* corpus_;
+  const uint64_t segment_size_;  // Target bytes per segment (the last may be shorter).
   const CompressOptions& options_;
   const int level_;  // options_.level, or the profile's default.
   RunMetrics* const metrics_;  // options_.metrics: may be nullptr.
@@ -265,7 +267,7 @@ Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) 
 }  // namespace
 
 Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in, ByteSink& out,
-                                      const CompressOptions& options) {
+                                      const CompressOptions& options, uint64_t segment_size) {
   RETURN_IF_ERROR(ValidateOptions(options, format::kMinBlockSize));
   if (corpus == nullptr) {
     if (Status s = options.standalone_chunking.Validate(); !s.ok()) {
@@ -274,13 +276,17 @@ Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in
   }
   MatchParams params = ParamsFor(options.profile);
   RETURN_IF_ERROR(ValidateMatchParams(params));
+  if (segment_size == 0 || segment_size > kSegmentSize) {
+    return Status::InvalidArgument("segment size " + std::to_string(segment_size) +
+                                   " is out of range (1.." + std::to_string(kSegmentSize) + ")");
+  }
   if (options.metrics != nullptr) {
     MeteredSource metered_in(in, options.metrics, Counter::kOriginalBytes);
     MeteredSink metered_out(out, options.metrics, Counter::kContainerBytes);
-    Encoder encoder(corpus, options, params, metered_out);
+    Encoder encoder(corpus, options, params, segment_size, metered_out);
     return encoder.Run(metered_in);
   }
-  Encoder encoder(corpus, options, params, out);
+  Encoder encoder(corpus, options, params, segment_size, out);
   return encoder.Run(in);
 }
 

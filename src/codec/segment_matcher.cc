@@ -141,17 +141,30 @@ class SegmentMatcher::Scan {
   // A piece of the local search (target offsets).
   void AddPiece(const Piece& piece) {
     const uint64_t at = piece.offset - job_.offset;
-    if (!piece.copy) return Add({Decision::Kind::kLiteral, at, piece.length});
+    if (!piece.copy) return AddLiteral(at, piece.length);
     AddCopy(at, piece.length, piece.address);
+  }
+
+  void AddLiteral(uint64_t at, uint64_t length) {
+    Decision decision;
+    decision.kind = Decision::Kind::kLiteral;
+    Add(decision, at, length);
   }
 
   void AddCopy(uint64_t at, uint64_t length, uint64_t address) {
     last_alignment_ = address - TargetOffset(at);
-    Add({Decision::Kind::kCopy, at, length, address});
+    Decision decision;
+    decision.kind = Decision::Kind::kCopy;
+    decision.address = address;
+    Add(decision, at, length);
   }
 
-  void Add(const Decision& decision) {
-    if (decision.length > 0) job_.decisions.push_back(decision);
+  // Offsets and lengths in a segment fit 32 bits (kSegmentSize).
+  void Add(Decision decision, uint64_t at, uint64_t length) {
+    if (length == 0) return;
+    decision.offset = static_cast<uint32_t>(at);
+    decision.length = static_cast<uint32_t>(length);
+    job_.decisions.push_back(decision);
   }
 
   // Sends a run (pieces with no kept copy; `after`: the alignment of the copy after it)
@@ -165,10 +178,14 @@ class SegmentMatcher::Scan {
       ASSIGN_OR_RETURN(delta, delta_->Choose(run, Bytes(start, end), last_alignment_, after));
     }
     if (!delta) return AddPieces(run);
-    Decision decision{Decision::Kind::kDelta, start, end - start, delta->address,
-                      delta->reference_length, job_.payloads.size(), delta->payload.size()};
+    Decision decision;
+    decision.kind = Decision::Kind::kDelta;
+    decision.address = delta->address;
+    decision.reference_length = static_cast<uint32_t>(delta->reference_length);
+    decision.payload_begin = static_cast<uint32_t>(job_.payloads.size());
+    decision.payload_size = static_cast<uint32_t>(delta->payload.size());
     job_.payloads.insert(job_.payloads.end(), delta->payload.begin(), delta->payload.end());
-    Add(decision);
+    Add(decision, start, end - start);
     if (after) last_alignment_ = after;
     return Status::Ok();
   }

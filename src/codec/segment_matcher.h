@@ -29,18 +29,18 @@ namespace reducto {
 // matching, and of the encoder's memory, which holds at most threads + 2 of them. 16 MiB
 // costs 0.01-0.1% of the container at the edges on the bench pairs (docs/encoder.md,
 // "Segments").
-inline constexpr uint64_t kSegmentSize = 16u << 20;
+inline constexpr uint64_t kSegmentSize = 32u << 20;
 
-// One decision about target bytes [offset, offset + length).
+// One decision about segment bytes [offset, offset + length).
 struct Decision {
   enum class Kind : uint8_t { kLiteral, kCopy, kDelta };
-  Kind kind = Kind::kLiteral;
-  uint64_t offset = 0;
-  uint64_t length = 0;
+  uint32_t offset = 0;  // A segment is less than 4 GiB.
+  uint32_t length = 0;
   uint64_t address = 0;           // Of a copy, or of a DELTA's reference.
-  uint64_t reference_length = 0;  // Of a DELTA.
-  size_t payload_begin = 0;       // A DELTA's payload: in SegmentJob::payloads.
-  size_t payload_size = 0;
+  uint32_t reference_length = 0;  // Of a DELTA (at most 16 MiB).
+  uint32_t payload_begin = 0;     // A DELTA's payload: in SegmentJob::payloads.
+  uint32_t payload_size = 0;
+  Kind kind = Kind::kLiteral;
 };
 
 // What matching a segment counted.
@@ -58,7 +58,7 @@ struct SegmentCounts {
 struct SegmentJob {
   uint64_t offset = 0;  // Target offset of bytes[0].
   LargeBuffer bytes;
-  std::vector<Decision> decisions;
+  LargeVector<Decision> decisions;
   std::vector<uint8_t> payloads;  // The DELTAs' payloads, back to back.
   SegmentCounts counts;
 };

@@ -160,6 +160,19 @@ TEST_F(CorpusReaderTest, ReadsAcrossSegments) {
                              model_.pack.begin() + start + length));
     }
   }
+  // ReadInto copies the same bytes, short ranges from the mapping and long ones with
+  // the segment files' ReadAt, also across segments; outside the corpus it fails.
+  for (uint64_t start : {cut - 1, cut - 70000, uint64_t{0}}) {
+    for (uint64_t length : {uint64_t{1}, uint64_t{100}, uint64_t{65536}, uint64_t{70001}}) {
+      if (start + length > model_.pack.size()) continue;
+      std::vector<uint8_t> out(length);
+      ASSERT_TRUE(reader->ReadInto(start, out, &scratch).ok());
+      EXPECT_TRUE(std::equal(out.begin(), out.end(), model_.pack.begin() + start))
+          << start << "+" << length;
+    }
+  }
+  std::vector<uint8_t> past(70000);
+  EXPECT_FALSE(reader->ReadInto(model_.pack.size() - 100, past, &scratch).ok());
   auto inside_first = reader->Read(10, 20, &scratch);
   ASSERT_TRUE(inside_first.ok());
   EXPECT_NE(inside_first->data(), scratch.data());  // One segment: a view, no copy.
