@@ -120,7 +120,9 @@ class Encoder {
     OrderedPipeline<SegmentJob> segments(
         threads > 1 ? threads + 1 : 1,
         [this](SegmentJob& job, int worker) { return matchers_[static_cast<size_t>(worker)].Match(&job); },
-        [this](SegmentJob& job) { return AppendSegment(job); });
+        [this](SegmentJob& job) { return AppendSegment(job); }, Delivery::kProducer,
+        // A segment per worker, and the one the producer reads or appends.
+        static_cast<size_t>(threads));
     for (int i = 0; i < std::max(1, segments.workers()); ++i) {
       ASSIGN_OR_RETURN(SegmentMatcher matcher,
                        SegmentMatcher::Open(*corpus_, params_, level_, options_.block_size,
@@ -144,16 +146,20 @@ class Encoder {
     return segments.Finish();
   }
 
-  // Appends a matched segment's decisions to the blocks. One call at a time, in target
-  // order.
+  // Appends a matched segment's decisions to the blocks, in target order, on the
+  // caller's thread (which the observers of CompressOptions are promised).
   Status AppendSegment(const SegmentJob& job) {
     const SegmentCounts& counts = job.counts;
     stats_.chunks += counts.chunks;
     stats_.chunks_found += counts.chunks_found;
     stats_.damaged_chunks += counts.damaged_chunks;
     indexed_bytes_ += counts.indexed_bytes + kFineBucketSize * counts.fine_lookups;
+    std::span<const uint8_t> rest = job.bytes.span();
+    std::span<const uint8_t> payloads = job.payloads;
+    const DeltaDecision* delta = job.deltas.data();
     for (const Decision& d : job.decisions) {
-      std::span<const uint8_t> bytes = job.bytes.span().subspan(d.offset, d.length);
+      std::span<const uint8_t> bytes = rest.first(d.length);
+      rest = rest.subspan(d.length);
       switch (d.kind) {
         case Decision::Kind::kLiteral:
           RETURN_IF_ERROR(blocks_.Append(bytes, std::nullopt));
@@ -162,9 +168,10 @@ class Encoder {
           RETURN_IF_ERROR(blocks_.Append(bytes, d.address));
           break;
         case Decision::Kind::kDelta:
-          RETURN_IF_ERROR(blocks_.AddDelta(
-              d.address, d.reference_length, bytes,
-              std::span(job.payloads).subspan(d.payload_begin, d.payload_size)));
+          RETURN_IF_ERROR(blocks_.AddDelta(d.address, delta->reference_length, bytes,
+                                           payloads.first(delta->payload_size)));
+          payloads = payloads.subspan(delta->payload_size);
+          ++delta;
           break;
       }
     }

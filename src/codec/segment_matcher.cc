@@ -49,6 +49,11 @@ class SegmentMatcher::Scan {
       chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
     }
     RETURN_IF_ERROR(EncodeGap(cursor, bytes_.size(), std::nullopt));
+    if (!contiguous_ || decided_ != bytes_.size()) {
+      return Status::Corrupt("the encoder's decisions for the segment at target offset " +
+                             std::to_string(job_.offset) +
+                             " do not cover it exactly: a bug in reducto, please report it");
+    }
     Count();
     return Status::Ok();
   }
@@ -146,23 +151,19 @@ class SegmentMatcher::Scan {
   }
 
   void AddLiteral(uint64_t at, uint64_t length) {
-    Decision decision;
-    decision.kind = Decision::Kind::kLiteral;
-    Add(decision, at, length);
+    Add({0, 0, Decision::Kind::kLiteral}, at, length);
   }
 
   void AddCopy(uint64_t at, uint64_t length, uint64_t address) {
     last_alignment_ = address - TargetOffset(at);
-    Decision decision;
-    decision.kind = Decision::Kind::kCopy;
-    decision.address = address;
-    Add(decision, at, length);
+    Add({address, 0, Decision::Kind::kCopy}, at, length);
   }
 
-  // Offsets and lengths in a segment fit 32 bits (kSegmentSize).
+  // `at`: where the decision starts, right after the previous one.
   void Add(Decision decision, uint64_t at, uint64_t length) {
     if (length == 0) return;
-    decision.offset = static_cast<uint32_t>(at);
+    if (at != decided_) contiguous_ = false;
+    decided_ = at + length;
     decision.length = static_cast<uint32_t>(length);
     job_.decisions.push_back(decision);
   }
@@ -178,14 +179,10 @@ class SegmentMatcher::Scan {
       ASSIGN_OR_RETURN(delta, delta_->Choose(run, Bytes(start, end), last_alignment_, after));
     }
     if (!delta) return AddPieces(run);
-    Decision decision;
-    decision.kind = Decision::Kind::kDelta;
-    decision.address = delta->address;
-    decision.reference_length = static_cast<uint32_t>(delta->reference_length);
-    decision.payload_begin = static_cast<uint32_t>(job_.payloads.size());
-    decision.payload_size = static_cast<uint32_t>(delta->payload.size());
+    job_.deltas.push_back({static_cast<uint32_t>(delta->reference_length),
+                           static_cast<uint32_t>(delta->payload.size())});
     job_.payloads.insert(job_.payloads.end(), delta->payload.begin(), delta->payload.end());
-    Add(decision, start, end - start);
+    Add({delta->address, 0, Decision::Kind::kDelta}, start, end - start);
     if (after) last_alignment_ = after;
     return Status::Ok();
   }
@@ -205,6 +202,8 @@ class SegmentMatcher::Scan {
   ChunkLookup lookup_;
   std::optional<DeltaChooser> delta_;  // When params.delta.
   std::optional<uint64_t> last_alignment_;  // Corpus address - target offset of the last copy.
+  uint64_t decided_ = 0;     // Segment bytes the decisions cover so far,
+  bool contiguous_ = true;   // one after the other.
 };
 
 SegmentMatcher::SegmentMatcher(const CorpusReader& corpus, CorpusView view,
@@ -227,6 +226,7 @@ Result<SegmentMatcher> SegmentMatcher::Open(const CorpusReader& corpus, const Ma
 
 Status SegmentMatcher::Match(SegmentJob* job) {
   job->decisions.clear();
+  job->deltas.clear();
   job->payloads.clear();
   job->counts = SegmentCounts();
   matcher_->Reset();

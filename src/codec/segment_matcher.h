@@ -26,21 +26,24 @@
 namespace reducto {
 
 // The target bytes one segment holds (the last may be shorter): the unit of parallel
-// matching, and of the encoder's memory, which holds at most threads + 2 of them. 16 MiB
-// costs 0.01-0.1% of the container at the edges on the bench pairs (docs/encoder.md,
-// "Segments").
+// matching, and of the encoder's memory, which holds at most threads + 1 of them (with
+// their decisions). What the edges cost is in docs/encoder.md, "Segments".
 inline constexpr uint64_t kSegmentSize = 32u << 20;
 
-// One decision about segment bytes [offset, offset + length).
+// One decision about the next `length` bytes of a segment (SegmentJob::bytes): the
+// decisions cover it in order, exactly. 16 bytes: a segment of the kernel pair holds
+// about 600,000 of them.
 struct Decision {
   enum class Kind : uint8_t { kLiteral, kCopy, kDelta };
-  uint32_t offset = 0;  // A segment is less than 4 GiB.
-  uint32_t length = 0;
-  uint64_t address = 0;           // Of a copy, or of a DELTA's reference.
-  uint32_t reference_length = 0;  // Of a DELTA (at most 16 MiB).
-  uint32_t payload_begin = 0;     // A DELTA's payload: in SegmentJob::payloads.
-  uint32_t payload_size = 0;
+  uint64_t address = 0;  // Of a copy, or of a DELTA's reference.
+  uint32_t length = 0;   // A segment is less than 4 GiB.
   Kind kind = Kind::kLiteral;
+};
+
+// What a DELTA decision needs beyond its Decision, in SegmentJob::deltas.
+struct DeltaDecision {
+  uint32_t reference_length = 0;  // At most 16 MiB.
+  uint32_t payload_size = 0;      // Its payload is the next in SegmentJob::payloads.
 };
 
 // What matching a segment counted.
@@ -59,7 +62,8 @@ struct SegmentJob {
   uint64_t offset = 0;  // Target offset of bytes[0].
   LargeBuffer bytes;
   LargeVector<Decision> decisions;
-  std::vector<uint8_t> payloads;  // The DELTAs' payloads, back to back.
+  std::vector<DeltaDecision> deltas;  // One per DELTA decision, in order,
+  std::vector<uint8_t> payloads;      // and their payloads, back to back.
   SegmentCounts counts;
 };
 
