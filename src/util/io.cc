@@ -157,9 +157,22 @@ class FdSource final : public ByteSource {
 };
 
 // Writes straight to a descriptor: stdout, or a device such as /dev/null.
+// A pipe holds 64 KiB by default: a block of megabytes then crosses it in many rounds
+// of writer and reader waking each other. Asks for 1 MiB (the default
+// /proc/sys/fs/pipe-max-size; less where that is lower, nothing where it fails):
+// vm-ext4 decompressed through `| cat` took 0.69 -> 0.49 s with two threads (zstd -d
+// of zstd -3's output through the same pipe: 0.43 s). Either end may widen it.
+void WidenPipe(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  if (::fcntl(fd, F_SETPIPE_SZ, 1 << 20) < 0) (void)::fcntl(fd, F_SETPIPE_SZ, 256 << 10);
+}
+
 class StreamSink final : public ByteSink {
  public:
-  StreamSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  StreamSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {
+    WidenPipe(fd_);
+  }
   ~StreamSink() override {
     if (owned_) ::close(fd_);
   }
@@ -341,7 +354,10 @@ class MemorySinkImpl final : public ByteSink {
 }  // namespace
 
 Result<std::unique_ptr<ByteSource>> OpenSource(const std::string& path) {
-  if (path == "-") return std::unique_ptr<ByteSource>(new FdSource(STDIN_FILENO, "stdin", false));
+  if (path == "-") {
+    WidenPipe(STDIN_FILENO);
+    return std::unique_ptr<ByteSource>(new FdSource(STDIN_FILENO, "stdin", false));
+  }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", path, errno);
   struct stat st;
