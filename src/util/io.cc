@@ -156,7 +156,6 @@ class FdSource final : public ByteSource {
   bool owned_;
 };
 
-// Writes straight to a descriptor: stdout, or a device such as /dev/null.
 // A pipe holds 64 KiB by default: a block of megabytes then crosses it in many rounds
 // of writer and reader waking each other. Asks for 1 MiB (the default
 // /proc/sys/fs/pipe-max-size; less where that is lower, nothing where it fails):
@@ -168,6 +167,7 @@ void WidenPipe(int fd) {
   if (::fcntl(fd, F_SETPIPE_SZ, 1 << 20) < 0) (void)::fcntl(fd, F_SETPIPE_SZ, 256 << 10);
 }
 
+// Writes straight to a descriptor: stdout, or a device such as /dev/null.
 class StreamSink final : public ByteSink {
  public:
   StreamSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {
