@@ -121,8 +121,9 @@ class Encoder {
         threads > 1 ? threads + 1 : 1,
         [this](SegmentJob& job, int worker) { return matchers_[static_cast<size_t>(worker)].Match(&job); },
         [this](SegmentJob& job) { return AppendSegment(job); }, Delivery::kProducer,
-        // A segment per worker, and the one the producer reads or appends.
-        static_cast<size_t>(threads));
+        // A segment per worker and one queued, so that a worker that finished finds
+        // the next while the caller appends; and the one the caller reads.
+        static_cast<size_t>(threads + 1));
     for (int i = 0; i < std::max(1, segments.workers()); ++i) {
       ASSIGN_OR_RETURN(SegmentMatcher matcher,
                        SegmentMatcher::Open(*corpus_, params_, level_, options_.block_size,
