@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "codec/block_builder.h"
+#include "codec/chunk_lookup.h"
 #include "codec/container.h"
+#include "codec/delta_choice.h"
 #include "codec/format.h"
 #include "codec/matcher.h"
 #include "codec/profiles.h"
-#include "codec/segment_matcher.h"
+#include "codec/target_window.h"
 #include "corpus/corpus_handle_access.h"
 #include "metrics/metered_io.h"
 #include "metrics/phase_timer.h"
@@ -29,12 +31,36 @@ namespace {
 // but only cost ratio.
 constexpr uint32_t kMinPublicBlockSize = 64u << 10;
 
+// The encoder's target window: the longest run of undecided bytes it holds before
+// deciding them without waiting for the next anchor, the lookahead that extensions and
+// chunking see past the current chunk, and room to read in large steps.
+constexpr uint64_t kMaxGap = 4u << 20;
+constexpr uint64_t kLookahead = 1u << 20;
+constexpr uint64_t kReadSlack = 2u << 20;
+// An extension that ends this far past its chunk makes chunking restart at its end.
+constexpr uint64_t kRechunkDistance = 8u << 10;
+
+// The corpus side of the search, while a corpus container is encoded: the corpus's
+// bytes, the local search around them, the exact chunk look-up and (max profile) delta
+// selection.
+struct CorpusSearch {
+  CorpusSearch(CorpusView corpus_view, const CorpusReader& corpus, const MatchParams& params,
+               int level)
+      : view(std::move(corpus_view)), matcher(view, params), lookup(corpus, view) {
+    if (params.delta) delta.emplace(corpus, params, level);
+  }
+
+  CorpusView view;
+  LocalMatcher matcher;
+  ChunkLookup lookup;
+  std::optional<DeltaChooser> delta;  // When params.delta.
+};
+
 class Encoder {
  public:
   Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
-          uint64_t segment_size, ByteSink& out)
+          ByteSink& out)
       : corpus_(corpus),
-        segment_size_(segment_size),
         options_(options),
         level_(LevelFor(options)),
         metrics_(options.metrics),
@@ -112,70 +138,154 @@ class Encoder {
     return StreamKind::kOther;
   }
 
-  // Corpus containers: the target is read in segments (codec/segment_matcher.h), matched
-  // on `threads` workers, and each segment's decisions are appended to the blocks in
-  // target order.
+  // Corpus containers. Chunks of the target that the corpus holds exactly are anchors;
+  // each is extended byte-wise past its edges, and the bytes between anchors go through
+  // the local search (MatchParams says how much of this a profile does).
   Status EncodeChunks(ByteSource& in) {
-    const int threads = ResolveThreadCount(options_.threads);
-    OrderedPipeline<SegmentJob> segments(
-        threads > 1 ? threads + 1 : 1,
-        [this](SegmentJob& job, int worker) { return matchers_[static_cast<size_t>(worker)].Match(&job); },
-        [this](SegmentJob& job) { return AppendSegment(job); }, Delivery::kProducer,
-        // A segment per worker and one queued, so that a worker that finished finds
-        // the next while the caller appends; and the one the caller reads.
-        static_cast<size_t>(threads + 1));
-    for (int i = 0; i < std::max(1, segments.workers()); ++i) {
-      ASSIGN_OR_RETURN(SegmentMatcher matcher,
-                       SegmentMatcher::Open(*corpus_, params_, level_, options_.block_size,
-                                            metrics_));
-      matchers_.push_back(std::move(matcher));
-    }
-    for (uint64_t offset = 0;;) {
-      SegmentJob job = segments.Recycled();
-      ASSIGN_OR_RETURN(size_t n, in.ReadFull(job.bytes.Resize(segment_size_)));
-      if (offset == 0) {
-        stats_.target_kind = DetectStreamKind(
-            job.bytes.span().first(std::min<size_t>(n, kStreamKindProbeBytes)));
-      }
-      if (n == 0) break;
-      job.bytes.Resize(n);
-      job.offset = offset;
-      offset += n;
-      RETURN_IF_ERROR(segments.Submit(std::move(job)));
-      if (n < segment_size_) break;  // ReadFull stops short only at the end.
-    }
-    return segments.Finish();
+    ASSIGN_OR_RETURN(CorpusView view, CorpusView::Open(*corpus_));
+    CorpusSearch search(std::move(view), *corpus_, params_, level_);
+    search.lookup.set_metrics(metrics_);
+    search_ = &search;
+    Status encoded = ScanChunks(in);
+    stats_.damaged_chunks = search.lookup.damaged_chunks();
+    stats_.chunks = search.lookup.lookups();
+    stats_.chunks_found = search.lookup.found();
+    search_ = nullptr;
+    return encoded;
   }
 
-  // Appends a matched segment's decisions to the blocks, in target order, on the
-  // caller's thread (which the observers of CompressOptions are promised).
-  Status AppendSegment(const SegmentJob& job) {
-    const SegmentCounts& counts = job.counts;
-    stats_.chunks += counts.chunks;
-    stats_.chunks_found += counts.chunks_found;
-    stats_.damaged_chunks += counts.damaged_chunks;
-    indexed_bytes_ += counts.indexed_bytes + kFineBucketSize * counts.fine_lookups;
-    std::span<const uint8_t> rest = job.bytes.span();
-    std::span<const uint8_t> payloads = job.payloads;
-    const DeltaDecision* delta = job.deltas.data();
-    for (const Decision& d : job.decisions) {
-      std::span<const uint8_t> bytes = rest.first(d.length);
-      rest = rest.subspan(d.length);
-      switch (d.kind) {
-        case Decision::Kind::kLiteral:
-          RETURN_IF_ERROR(blocks_.Append(bytes, std::nullopt));
-          break;
-        case Decision::Kind::kCopy:
-          RETURN_IF_ERROR(blocks_.Append(bytes, d.address));
-          break;
-        case Decision::Kind::kDelta:
-          RETURN_IF_ERROR(blocks_.AddDelta(d.address, delta->reference_length, bytes,
-                                           payloads.first(delta->payload_size)));
-          payloads = payloads.subspan(delta->payload_size);
-          ++delta;
-          break;
+  // Chunks the target and encodes chunk by chunk, then what is left after the last.
+  Status ScanChunks(ByteSource& in) {
+    const ChunkerParams& chunking = corpus_->info().chunking;
+    Chunker chunker(chunking);
+    const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
+    TargetWindow window(in, kMaxGap + lookahead + kReadSlack);
+    // The loop's first Fill asks for the same bytes: reading is unchanged.
+    RETURN_IF_ERROR(window.Fill(0, lookahead));
+    stats_.target_kind = DetectStreamKind(
+        window.Bytes(0, std::min<uint64_t>(window.end(), kStreamKindProbeBytes)));
+    uint64_t cursor = 0;  // Target bytes before it are in blocks.
+    uint64_t chunk_start = 0;
+    for (;;) {
+      RETURN_IF_ERROR(window.Fill(std::min(cursor, chunk_start), chunk_start + lookahead));
+      if (chunk_start >= window.end()) break;
+      uint64_t gear = 0;
+      std::span<const uint8_t> rest = window.Bytes(chunk_start, window.end());
+      uint64_t chunk_end = chunk_start;
+      {
+        PhaseTimer timer(metrics_, Phase::kChunk);
+        chunk_end += chunker.FindCut(rest.data(), rest.size(), &gear);
       }
+      RETURN_IF_ERROR(EncodeChunk(window, chunk_start, chunk_end, &cursor));
+      // Chunking goes on from the chunk's natural end, so that the next chunks are cut
+      // where the corpus's were, even when a copy extended into them. After a long
+      // extension it restarts where the copy ended instead (cut points realign within a
+      // chunk or two), rather than cutting through all the copied bytes.
+      chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
     }
+    return EncodeGap(window, cursor, window.end(), std::nullopt);
+  }
+
+  // Target [cursor, chunk_end) is undecided; [chunk_start, chunk_end) is the next chunk.
+  Status EncodeChunk(const TargetWindow& window, uint64_t chunk_start, uint64_t chunk_end,
+                     uint64_t* cursor) {
+    if (chunk_end <= *cursor) return Status::Ok();  // Copied already.
+    std::span<const uint8_t> chunk = window.Bytes(chunk_start, chunk_end);
+    ASSIGN_OR_RETURN(std::optional<uint64_t> found, search_->lookup.Find(chunk));
+    if (!found) {
+      // Without a local search there is nothing to wait for; otherwise the gap grows
+      // until the next anchor, up to kMaxGap.
+      if (!params_.resync || chunk_end - *cursor >= kMaxGap) {
+        RETURN_IF_ERROR(EncodeGap(window, *cursor, chunk_end, std::nullopt));
+        *cursor = chunk_end;
+      }
+      return Status::Ok();
+    }
+    // A chunk that a copy reached into continues from where the copy ended.
+    uint64_t start = std::max(chunk_start, *cursor);
+    uint64_t address = *found + (start - chunk_start);
+    if (params_.extend && start == chunk_start) {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      uint64_t back = ExtendBackward(search_->view, window.Bytes(*cursor, start), address);
+      start -= back;
+      address -= back;
+    }
+    RETURN_IF_ERROR(EncodeGap(window, *cursor, start, address));
+    uint64_t end = chunk_end;
+    if (params_.extend) {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      end += ExtendForward(search_->view, window.Bytes(chunk_end, window.end()),
+                           *found + chunk.size());
+    }
+    RETURN_IF_ERROR(blocks_.Append(window.Bytes(start, end), address));
+    last_alignment_ = address - start;
+    search_->matcher.NoteCopy(start, address, end - start);
+    *cursor = end;
+    return Status::Ok();
+  }
+
+  // Decides target [from, to) (the local search, then in the max profile delta choice)
+  // and appends it to the blocks. `next_address` is the corpus address that byte `to`
+  // is copied from, when known.
+  Status EncodeGap(const TargetWindow& window, uint64_t from, uint64_t to,
+                   std::optional<uint64_t> next_address) {
+    if (from >= to) return Status::Ok();
+    pieces_.clear();
+    {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      search_->matcher.FillGap(window.Bytes(from, to), from, next_address, &pieces_);
+    }
+    if (!params_.delta) return AppendPieces(window, pieces_);
+    std::optional<uint64_t> next_alignment;
+    if (next_address) next_alignment = *next_address - to;
+    size_t i = 0;
+    while (i < pieces_.size()) {
+      if (IsKeptCopy(pieces_[i], params_)) {
+        RETURN_IF_ERROR(AppendPiece(window, pieces_[i++]));
+        continue;
+      }
+      // A run: the pieces up to the next kept copy, within one block and delta_max_run.
+      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, blocks_.room());
+      const size_t j = EndOfRun(&pieces_, i, cap, params_);
+      std::optional<uint64_t> after = next_alignment;
+      if (j < pieces_.size()) {
+        after = pieces_[j].copy ? std::optional(pieces_[j].address - pieces_[j].offset)
+                                : std::nullopt;
+      }
+      RETURN_IF_ERROR(EncodeRun(window, std::span(pieces_).subspan(i, j - i), after));
+      i = j;
+    }
+    return Status::Ok();
+  }
+
+  Status AppendPieces(const TargetWindow& window, std::span<const Piece> pieces) {
+    for (const Piece& piece : pieces) RETURN_IF_ERROR(AppendPiece(window, piece));
+    return Status::Ok();
+  }
+
+  Status AppendPiece(const TargetWindow& window, const Piece& piece) {
+    auto bytes = window.Bytes(piece.offset, piece.offset + piece.length);
+    if (!piece.copy) return blocks_.Append(bytes, std::nullopt);
+    last_alignment_ = piece.address - piece.offset;
+    return blocks_.Append(bytes, piece.address);
+  }
+
+  // Sends a run (pieces with no kept copy; `after`: the alignment of the copy after it)
+  // as one DELTA when DeltaChooser finds that smaller, else as its pieces.
+  // REQUIRES: the run fits in the current block.
+  Status EncodeRun(const TargetWindow& window, std::span<const Piece> run,
+                   std::optional<uint64_t> after) {
+    const uint64_t start = run.front().offset;
+    std::span<const uint8_t> bytes = window.Bytes(start, run.back().offset + run.back().length);
+    std::optional<DeltaChoice> delta;
+    {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      ASSIGN_OR_RETURN(delta, search_->delta->Choose(run, bytes, last_alignment_, after));
+    }
+    if (!delta) return AppendPieces(window, run);
+    RETURN_IF_ERROR(
+        blocks_.AddDelta(delta->address, delta->reference_length, bytes, delta->payload));
+    if (after) last_alignment_ = after;
     return Status::Ok();
   }
 
@@ -206,6 +316,10 @@ class Encoder {
   void SyncMetrics() {
     if (metrics_ == nullptr) return;
     CompressStats now = stats_;
+    if (search_ != nullptr) {
+      now.chunks = search_->lookup.lookups();
+      now.chunks_found = search_->lookup.found();
+    }
     metrics_->Add(Counter::kCopyBytes, now.copy_bytes - synced_.copy_bytes);
     metrics_->Add(Counter::kCopies, now.copies - synced_.copies);
     metrics_->Add(Counter::kDeltaBytes, now.delta_bytes - synced_.delta_bytes);
@@ -230,15 +344,19 @@ class Encoder {
   // references read at most twice the block's size, and the local search what it
   // indexed.
   uint64_t CorpusBytesRead(uint64_t block_bytes) {
-    // A fine index look-up reads a bucket (and maps its page when read through the
-    // mapping).
-    uint64_t read = 2 * block_bytes + indexed_bytes_ - indexed_bytes_noted_;
-    indexed_bytes_noted_ = indexed_bytes_;
+    uint64_t read = 2 * block_bytes;
+    if (search_ != nullptr) {
+      // A fine index look-up reads a bucket (and maps its page when read through the
+      // mapping).
+      const LocalMatcher::Stats& searched = search_->matcher.stats();
+      const uint64_t indexed = searched.indexed_bytes + kFineBucketSize * searched.fine_lookups;
+      read += indexed - indexed_bytes_noted_;
+      indexed_bytes_noted_ = indexed;
+    }
     return read;
   }
 
   const CorpusReader* corpus_;
-  const uint64_t segment_size_;  // Target bytes per segment (the last may be shorter).
   const CompressOptions& options_;
   const int level_;  // options_.level, or the profile's default.
   RunMetrics* const metrics_;  // options_.metrics: may be nullptr.
@@ -246,12 +364,12 @@ class Encoder {
   CompressStats synced_;       // The counts SyncMetrics last added to metrics_.
   ContainerWriter writer_;
   MatchParams params_;
+  std::optional<uint64_t> last_alignment_;  // Corpus address - target offset of the last copy.
   std::vector<uint8_t> scratch_;  // For CorpusKind's reads.
-  // One per worker of the segment pipeline (EncodeChunks).
-  std::vector<SegmentMatcher> matchers_;
-  // The corpus bytes the segments appended so far read to index them (CorpusBytesRead
-  // counts a fine index look-up as a bucket), and that count at the last block.
-  uint64_t indexed_bytes_ = 0;
+  CorpusSearch* search_ = nullptr;  // While EncodeChunks runs.
+  std::vector<Piece> pieces_;       // The current gap's, from the local search.
+  // The matcher's indexed bytes and fine look-ups (as CorpusBytesRead counts them) at
+  // the last block.
   uint64_t indexed_bytes_noted_ = 0;
   // Last: destroyed first, so that its workers stop before the state they use goes.
   BlockPipeline blocks_;
@@ -275,7 +393,7 @@ Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) 
 }  // namespace
 
 Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in, ByteSink& out,
-                                      const CompressOptions& options, uint64_t segment_size) {
+                                      const CompressOptions& options) {
   RETURN_IF_ERROR(ValidateOptions(options, format::kMinBlockSize));
   if (corpus == nullptr) {
     if (Status s = options.standalone_chunking.Validate(); !s.ok()) {
@@ -284,17 +402,13 @@ Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in
   }
   MatchParams params = ParamsFor(options.profile);
   RETURN_IF_ERROR(ValidateMatchParams(params));
-  if (segment_size == 0 || segment_size > kSegmentSize) {
-    return Status::InvalidArgument("segment size " + std::to_string(segment_size) +
-                                   " is out of range (1.." + std::to_string(kSegmentSize) + ")");
-  }
   if (options.metrics != nullptr) {
     MeteredSource metered_in(in, options.metrics, Counter::kOriginalBytes);
     MeteredSink metered_out(out, options.metrics, Counter::kContainerBytes);
-    Encoder encoder(corpus, options, params, segment_size, metered_out);
+    Encoder encoder(corpus, options, params, metered_out);
     return encoder.Run(metered_in);
   }
-  Encoder encoder(corpus, options, params, segment_size, out);
+  Encoder encoder(corpus, options, params, out);
   return encoder.Run(in);
 }
 

@@ -10,7 +10,6 @@
 #ifndef REDUCTO_CODEC_ENCODER_H_
 #define REDUCTO_CODEC_ENCODER_H_
 
-#include "codec/segment_matcher.h"
 #include "corpus/corpus_reader.h"
 #include "reducto/codec.h"
 #include "reducto/io.h"
@@ -22,14 +21,11 @@ namespace reducto {
 // when `corpus` is nullptr (options.standalone is then implied, and
 // options.standalone_chunking is recorded in the header). Accepts the format's block
 // sizes (4 KiB..64 MiB); Compress() narrows that to the documented 64 KiB..64 MiB.
-// The target is matched in segments of `segment_size` bytes (codec/segment_matcher.h;
-// tests pass small ones to exercise the segments' edges), at most threads + 3 of them
-// held at once.
-// Memory: those segments and their decisions, each matcher's tables (MatchParams), and
-// the blocks in flight; never the whole input or corpus. Does not Commit() `out`.
+// Memory: one block of instructions, a target window of at most 7 MiB plus the chunk
+// size, and the matcher's tables (MatchParams), never the whole input or corpus.
+// Does not Commit() `out`.
 Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in, ByteSink& out,
-                                      const CompressOptions& options,
-                                      uint64_t segment_size = kSegmentSize);
+                                      const CompressOptions& options);
 
 }  // namespace reducto
 

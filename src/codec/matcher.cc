@@ -193,37 +193,8 @@ LocalMatcher::LocalMatcher(const CorpusView& corpus, const MatchParams& params)
   if (params_.resync) table_.assign(size_t{1} << table_bits_, 0);
   if (params_.resync && params_.skipped_bits > 0) {
     skipped_.assign(size_t{1} << params_.skipped_bits, 0);
-    skipped_on_ = true;
   }
   if (params_.resync && params_.fine) fine_ = fine_all_ = corpus_.fine();
-}
-
-void LocalMatcher::ClearSkipped() {
-  if (skipped_written_.size() < skipped_.size() / 8) {
-    for (uint32_t slot : skipped_written_) skipped_[slot] = 0;
-  } else {
-    std::fill(skipped_.begin(), skipped_.end(), 0);
-  }
-  skipped_written_.clear();
-  skipped_on_ = !skipped_.empty();
-}
-
-void LocalMatcher::Reset() {
-  std::fill(table_.begin(), table_.end(), 0);
-  ClearSkipped();
-  skipped_lookups_ = skipped_yield_ = 0;
-  fine_ = fine_all_;
-  fine_resume_ = 0;
-  fine_access_ = FineIndex::Access::kRead;
-  fine_lookups_ = fine_yield_ = 0;
-  fine_poor_runs_ = 0;
-  last_copy_end_ = region_alignment_ = 0;
-  has_region_ = copied_ = false;
-  indexed_.clear();
-  ++index_generation_;
-  repeat_[0] = repeat_[1] = 0;
-  repeats_known_ = 0;
-  stats_ = Stats();
 }
 
 void LocalMatcher::NoteFineLookup(uint64_t target) {
@@ -315,17 +286,13 @@ void LocalMatcher::IndexSkipped(uint64_t lo, uint64_t hi) {
   for (uint64_t p = lo; p + need <= hi; ++p) {
     uint64_t hash = Hash(bytes.data() + (p - lo));
     if (((hash >> 24) & kSkippedSampleMask) == 0) {
-      const uint64_t slot = hash >> shift;
-      if (skipped_written_.size() < skipped_.size() / 8) {
-        skipped_written_.push_back(static_cast<uint32_t>(slot));
-      }
-      skipped_[slot] = (hash & kFingerprintMask) | (p + 1);
+      skipped_[hash >> shift] = (hash & kFingerprintMask) | (p + 1);
     }
   }
 }
 
 void LocalMatcher::NoteCopy(uint64_t offset, uint64_t address, uint64_t length) {
-  if (skipped_on_ && copied_ && address >= last_copy_end_ + kMinSkipped &&
+  if (!skipped_.empty() && copied_ && address >= last_copy_end_ + kMinSkipped &&
       address - last_copy_end_ <= params_.skipped_max) {
     IndexSkipped(last_copy_end_, address);
   }
@@ -357,18 +324,19 @@ LocalMatcher::Match LocalMatcher::TryAt(std::span<const uint8_t> gap, uint64_t o
 }
 
 void LocalMatcher::RetireSkippedIfPoor() {
-  if (skipped_on_ && skipped_lookups_ >= kSkippedTrialLookups &&
+  if (!skipped_.empty() && skipped_lookups_ >= kSkippedTrialLookups &&
       skipped_yield_ < kSkippedMinYield * skipped_lookups_) {
     // On this target skipped content does not come back (binaries: replaced code is
     // gone): stop paying a cache miss per look-up for it.
-    skipped_on_ = false;
+    skipped_.clear();
+    skipped_.shrink_to_fit();
   }
 }
 
 std::optional<uint64_t> LocalMatcher::LookUpSkipped(uint64_t hash) {
   // The first verdict comes within the gap: one gap of a binary can take 10^5 look-ups.
   if (++skipped_lookups_ == kSkippedTrialLookups) RetireSkippedIfPoor();
-  if (!skipped_on_) return std::nullopt;
+  if (skipped_.empty()) return std::nullopt;
   const uint64_t slot = skipped_[hash >> (64 - params_.skipped_bits)];
   if (slot == 0 || ((slot ^ hash) & kFingerprintMask) != 0) return std::nullopt;
   return (slot & ~kFingerprintMask) - 1;
@@ -459,7 +427,7 @@ class LocalMatcher::GapScan {
     IndexAroundPredictions();
     const uint64_t hash = hashed_pos_ == pos_ ? pos_hash_ : m_.Hash(gap_.data() + pos_);
     TryLocalIndex(hash);
-    if (m_.skipped_on_ && ((hash >> 24) & kSkippedSampleMask) == 0) TrySkippedIndex(hash);
+    if (!m_.skipped_.empty() && ((hash >> 24) & kSkippedSampleMask) == 0) TrySkippedIndex(hash);
     if (!m_.fine_.empty() && pos_ + kFineWindow <= gap_.size()) TryFineIndexes();
   }
 
@@ -561,7 +529,7 @@ class LocalMatcher::GapScan {
     pos_hash_ = m_.Hash(gap_.data() + pos_);
     hashed_pos_ = pos_;
     __builtin_prefetch(&m_.table_[m_.Slot(pos_hash_)]);
-    if (m_.skipped_on_) {
+    if (!m_.skipped_.empty()) {
       __builtin_prefetch(&m_.skipped_[pos_hash_ >> (64 - m_.params_.skipped_bits)]);
     }
     fine_hashed_ = m_.fine_access_ == FineIndex::Access::kMapped && !m_.fine_.empty() &&

@@ -145,11 +145,6 @@ class LocalMatcher {
   // REQUIRES: params are in range (ValidateMatchParams).
   LocalMatcher(const CorpusView& corpus, const MatchParams& params);
 
-  // Forgets everything the matcher learnt (tables, alignments, trials, stats), as if
-  // it were new, keeping its tables' memory: each segment of a target is matched from
-  // this state (codec/segment_matcher.h).
-  void Reset();
-
   // Records that target [offset, offset + length) was copied from `address`.
   void NoteCopy(uint64_t offset, uint64_t address, uint64_t length);
 
@@ -196,10 +191,9 @@ class LocalMatcher {
   // Indexes corpus [lo, hi) into skipped_.
   void IndexSkipped(uint64_t lo, uint64_t hi);
   // The corpus address skipped_ holds for `hash` (sampled), if its fingerprint agrees;
-  // counts the look-up. REQUIRES: skipped_on_.
+  // counts the look-up. REQUIRES: !skipped_.empty().
   std::optional<uint64_t> LookUpSkipped(uint64_t hash);
-  // Turns skipped_ off (until Reset) once its trial found too little
-  // (kSkippedTrialLookups).
+  // Empties skipped_ for good once its trial found too little (kSkippedTrialLookups).
   void RetireSkippedIfPoor();
   // Counts a look-up in the fine indexes at target offset `target`; at the end of a
   // poor trial run, pauses them (empties fine_ until fine_resume_).
@@ -207,8 +201,6 @@ class LocalMatcher {
   // Starts loading the fine index buckets of a window's FineHash. REQUIRES: !fine_.empty().
   void PrefetchFine(uint64_t fine_hash) const;
   uint64_t HashWide(const uint8_t* p) const;
-  // Empties skipped_ (as written since the last call) and turns it on, when it exists.
-  void ClearSkipped();
   int TableBits() const;
   // A table slot: 32 bits of the window's hash (not those that chose the slot) above
   // the low 32 bits of the corpus address. A look-up whose hash bits differ skips the
@@ -241,10 +233,6 @@ class LocalMatcher {
   MatchParams params_;
   std::vector<uint64_t> table_;  // SlotEntry per slot.
   std::vector<uint64_t> skipped_;  // Corpus address + 1 per slot; 0 is empty.
-  bool skipped_on_ = false;        // skipped_ is indexed and looked up.
-  // The slots written since the last Reset, while fewer than 1/8 of them (Reset then
-  // clears only those; else all).
-  std::vector<uint32_t> skipped_written_;
   uint64_t skipped_lookups_ = 0;   // Look-ups in skipped_ so far,
   uint64_t skipped_yield_ = 0;     // and the bytes of the copies they found.
   std::span<const FineIndexView> fine_all_;  // The corpus's, when params_.fine.

@@ -53,21 +53,6 @@ std::span<uint8_t> LargeBuffer::Resize(size_t size) {
   return span();
 }
 
-void* AllocateLarge(size_t bytes) {
-  if (bytes < kHugePage) return ::operator new(bytes);
-  // The kernel puts anonymous mappings of 2 MiB and more on a huge-page boundary.
-  void* p = ::mmap(nullptr, RoundUp(bytes, kHugePage), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  ::madvise(p, RoundUp(bytes, kHugePage), MADV_HUGEPAGE);
-  return p;
-}
-
-void FreeLarge(void* p, size_t bytes) {
-  if (bytes < kHugePage) return ::operator delete(p);
-  ::munmap(p, RoundUp(bytes, kHugePage));
-}
-
 void LargeBuffer::Release() {
   if (mapping_ != nullptr) ::munmap(mapping_, mapping_size_);
   mapping_ = nullptr;

@@ -6,7 +6,7 @@
 // Thread safety: Submit() and Finish() are called by one thread (the producer).
 // `process` runs on the workers concurrently, each call with the index of its worker
 // (0 .. workers-1), so a worker can keep per-thread state; `deliver` runs on one thread
-// at a time, in submission order (on the producer only, with Delivery::kProducer).
+// at a time, in submission order.
 #ifndef REDUCTO_UTIL_ORDERED_PIPELINE_H_
 #define REDUCTO_UTIL_ORDERED_PIPELINE_H_
 
@@ -29,13 +29,6 @@ inline int ResolveThreadCount(int requested) {
   return cores == 0 ? 1 : static_cast<int>(cores);
 }
 
-// Where OrderedPipeline delivers jobs.
-enum class Delivery {
-  kAnyThread,  // On the worker that finished the job (or the producer, with no workers).
-  kProducer,   // On the producer, in Submit() and Finish(): for deliveries that call
-               // observers promised to run on the caller's thread.
-};
-
 template <typename Job>
 class OrderedPipeline {
  public:
@@ -46,13 +39,9 @@ class OrderedPipeline {
   // processes and delivers each job itself; otherwise threads - 1 workers run, and at
   // most threads + 1 jobs are queued, being processed or waiting for delivery at once
   // (the memory bound).
-  // `max_in_flight` (0: threads + 1) lowers that bound, for jobs that hold much memory.
-  OrderedPipeline(int threads, Process process, Deliver deliver,
-                  Delivery delivery = Delivery::kAnyThread, size_t max_in_flight = 0)
-      : process_(std::move(process)), deliver_(std::move(deliver)), delivery_(delivery),
-        max_in_flight_(threads <= 1     ? 1
-                       : max_in_flight ? max_in_flight
-                                       : static_cast<size_t>(threads + 1)) {
+  OrderedPipeline(int threads, Process process, Deliver deliver)
+      : process_(std::move(process)), deliver_(std::move(deliver)),
+        max_in_flight_(static_cast<size_t>(threads > 1 ? threads + 1 : 1)) {
     for (int i = 0; i + 1 < threads; ++i) workers_.emplace_back([this, i] { Work(i); });
   }
   OrderedPipeline(const OrderedPipeline&) = delete;
@@ -80,10 +69,6 @@ class OrderedPipeline {
   Status Submit(Job job) {
     if (workers_.empty()) return SubmitInline(job);
     std::unique_lock lock(mutex_);
-    if (delivery_ == Delivery::kProducer) {
-      DeliverReady(lock);  // What finished already, then as much as makes room.
-      DeliverOnProducer(lock, [&] { return slots_.size() < max_in_flight_; });
-    }
     space_.wait(lock, [&] { return slots_.size() < max_in_flight_ || !error_.ok(); });
     if (!error_.ok()) return error_;
     slots_.emplace_back();
@@ -97,9 +82,6 @@ class OrderedPipeline {
   Status Finish() {
     {
       std::unique_lock lock(mutex_);
-      if (delivery_ == Delivery::kProducer) {
-        DeliverOnProducer(lock, [&] { return slots_.empty(); });
-      }
       space_.wait(lock, [&] { return slots_.empty() || !error_.ok(); });
       stopping_ = true;
     }
@@ -141,22 +123,6 @@ class OrderedPipeline {
       lock.lock();
       slot->state = State::kDone;
       slot->status = std::move(s);
-      if (delivery_ == Delivery::kAnyThread) {
-        DeliverReady(lock);
-      } else {
-        space_.notify_all();  // The producer delivers.
-      }
-    }
-  }
-
-  // On the producer: delivers finished jobs as they come until `enough` holds or the
-  // pipeline failed. REQUIRES: mutex_ held (by `lock`).
-  template <typename Enough>
-  void DeliverOnProducer(std::unique_lock<std::mutex>& lock, Enough enough) {
-    while (!enough() && error_.ok()) {
-      space_.wait(lock, [&] {
-        return !error_.ok() || (!slots_.empty() && slots_.front().state == State::kDone);
-      });
       DeliverReady(lock);
     }
   }
@@ -199,7 +165,6 @@ class OrderedPipeline {
 
   Process process_;
   Deliver deliver_;
-  const Delivery delivery_;
   const size_t max_in_flight_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;

@@ -52,17 +52,14 @@ fi
 for input in zeros pattern; do
   if [ $input = zeros ]; then source_cmd() { head -c $GiB /dev/zero; }
   else source_cmd() { yes 'reducto scale test pattern' | head -c $GiB; }; fi
-  # Two threads, so that the bound is the same on any machine: the encoder holds a
-  # 32 MiB segment per thread and one more (docs/encoder.md, "Memory"), 96 MiB of the
-  # 220 MiB it peaks at here; what matters is that 1 GiB does not take more than that.
-  rss=$(source_cmd | peak_rss_mib "$R" -q compress -T2 -c "$W/small" -o "$W/$input.rdc" 3>&1 >/dev/null 2>"$W/err")
+  rss=$(source_cmd | peak_rss_mib "$R" -q compress -c "$W/small" -o "$W/$input.rdc" 3>&1 >/dev/null 2>"$W/err")
   size=$(stat -c%s "$W/$input.rdc" 2>/dev/null || echo 0)
-  if [ "$size" -gt 0 ] && [ "$size" -lt $((1 << 20)) ] && [ "${rss:-999}" -lt 260 ]; then
+  if [ "$size" -gt 0 ] && [ "$size" -lt $((1 << 20)) ] && [ "${rss:-999}" -lt 200 ]; then
     ok "1 GiB of $input: $size byte container, peak RSS $rss MiB"
   else
-    bad "1 GiB of $input: $size bytes, peak RSS ${rss:-?} MiB (want < 1 MiB, < 260 MiB)"
+    bad "1 GiB of $input: $size bytes, peak RSS ${rss:-?} MiB (want < 1 MiB, < 200 MiB)"
   fi
-  rss=$(peak_rss_mib "$R" -q decompress -T2 -c "$W/small" "$W/$input.rdc" -o "$W/$input.out" 3>&1 2>"$W/err")
+  rss=$(peak_rss_mib "$R" -q decompress -c "$W/small" "$W/$input.rdc" -o "$W/$input.out" 3>&1 2>"$W/err")
   if cmp -s "$W/$input.out" <(source_cmd) && [ "${rss:-999}" -lt 200 ]; then
     ok "1 GiB of $input decompresses exactly, peak RSS $rss MiB"
   else

@@ -339,56 +339,6 @@ RC_GTEST_PROP(CodecPropertyTest, ContainerDoesNotDependOnThreads, ()) {
   RC_CLASSIFY(one->size() > 3 * options.block_size / 4, "several blocks");
 }
 
-// Segments are matched on their own, by whichever worker is free: with segments much
-// smaller than the target (so that copies, gaps and DELTAs run into their edges), the
-// container is still the same bytes for any thread count, and it round-trips.
-RC_GTEST_PROP(CodecPropertyTest, SegmentEdgesDoNotDependOnThreads, ()) {
-  Pair pair = *GenEditedPair();
-  FakeCorpus corpus(pair.reference, ChunkerParams::ForAverage(256));
-  CompressOptions options = SmallBlockOptions(*rc::gen::element(4096u, 8192u));
-  options.profile = *rc::gen::element(Profile::kFast, Profile::kDefault, Profile::kMax);
-  const uint64_t segment = *rc::gen::element<uint64_t>(1000, 4096, 5000, 20000);
-  options.threads = 1;
-  CompressStats stats;
-  auto one = EncodeToString(&corpus, pair.target, options, &stats, segment);
-  RC_ASSERT(one.ok());
-  RC_ASSERT(stats.copy_bytes + stats.literal_bytes + stats.delta_bytes == pair.target.size());
-  options.threads = *rc::gen::element(2, 3, 8);
-  auto many = EncodeToString(&corpus, pair.target, options, nullptr, segment);
-  RC_ASSERT(many.ok());
-  RC_ASSERT(*one == *many);
-  std::string output;
-  RC_ASSERT(DecodeFromString(*many, &corpus, &output, 2).ok());
-  RC_ASSERT(output == AsString(pair.target));
-  RC_CLASSIFY(pair.target.size() > 2 * segment, "several segments");
-  RC_CLASSIFY(stats.deltas > 0, "with deltas");
-}
-
-// A target cut into segments loses little at their edges when it is the corpus with
-// scattered edits: every segment finds its anchors again.
-TEST(CodecRoundTripTest, SegmentsCostLittleAtTheirEdges) {
-  auto reference = RandomBytes(4 << 20, 93);
-  FakeCorpus corpus(reference, ChunkerParams::ForAverage(4096));
-  std::vector<uint8_t> target = reference;
-  for (size_t i = 1000; i < target.size(); i += 70000) target[i] ^= 0x5a;
-  CompressOptions options = SmallBlockOptions(256u << 10);
-  CompressStats whole, cut;
-  ASSERT_TRUE(EncodeToString(&corpus, target, options, &whole).ok());
-  ASSERT_TRUE(EncodeToString(&corpus, target, options, &cut, 256u << 10).ok());
-  EXPECT_EQ(whole.copy_bytes + whole.literal_bytes, target.size());
-  EXPECT_EQ(cut.copy_bytes + cut.literal_bytes, target.size());
-  // 16 segment edges; each may leave the bytes up to its first anchor as literals.
-  EXPECT_LE(cut.literal_bytes, whole.literal_bytes + 16 * 4096 * 4);
-  EXPECT_GE(cut.copy_bytes, target.size() * 95 / 100);
-}
-
-TEST(CodecRoundTripTest, SegmentSizeIsChecked) {
-  auto reference = RandomBytes(1 << 16, 94);
-  FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
-  auto result = EncodeToString(&corpus, reference, SmallBlockOptions(), nullptr, 0);
-  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-}
-
 // With one thread the blocks are hashed as they are built, in 64 KiB stages or straight
 // from the target for longer pieces; with workers, from a copy. Same container either way.
 TEST(CodecRoundTripTest, OneThreadHashesBlocksAsTheWorkersDo) {

@@ -30,17 +30,14 @@ inline CompressOptions SmallBlockOptions(uint32_t block_size = 4096) {
 }
 
 // The container for `input`, against `corpus` (nullptr: standalone).
-// `segment_size`: the target bytes matched on their own (codec/segment_matcher.h).
 inline Result<std::string> EncodeToString(const CorpusReader* corpus,
                                           std::span<const uint8_t> input,
                                           const CompressOptions& options,
-                                          CompressStats* stats = nullptr,
-                                          uint64_t segment_size = kSegmentSize) {
+                                          CompressStats* stats = nullptr) {
   std::string container;
   auto source = MemorySource(input, "input");
   auto sink = MemorySink(&container, "container");
-  ASSIGN_OR_RETURN(CompressStats s,
-                   EncodeContainer(corpus, *source, *sink, options, segment_size));
+  ASSIGN_OR_RETURN(CompressStats s, EncodeContainer(corpus, *source, *sink, options));
   if (stats != nullptr) *stats = s;
   return container;
 }
