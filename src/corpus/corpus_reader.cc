@@ -129,22 +129,8 @@ class MappedCorpusReader final : public CorpusReader {
     if (out.size() > size_ || address > size_ - out.size()) {
       return Status::Integrity(OutOfRange(address, out.size(), size_));
     }
-    for (size_t i = SegmentAt(address); !out.empty(); ++i) {
-      const uint64_t offset = address - info().segments[i].base;
-      const size_t n = static_cast<size_t>(
-          std::min<uint64_t>(out.size(), info().segments[i].size - offset));
-      if (segments_[i].file) {
-        if (Status s = segments_[i].file->ReadAt(offset, out.first(n)); !s.ok()) {
-          return s.WithContext("reading pack segment " + std::to_string(i) + " of corpus " +
-                               info().id);
-        }
-      } else {
-        std::copy_n(segments_[i].bytes.data() + offset, n, out.data());
-      }
-      address += n;
-      out = out.subspan(n);
-    }
-    return Status::Ok();
+    const size_t i = SegmentAt(address);
+    return CopyOut(i, address - info().segments[i].base, out, Through::kReadAt);
   }
 
   // Element 0 is info(); then the parent, and so on.
@@ -175,14 +161,32 @@ class MappedCorpusReader final : public CorpusReader {
           "cannot allocate " + std::to_string(length) +
           " bytes to read a corpus range: free memory or use smaller blocks");
     }
-    uint64_t done = 0;
-    for (; done < length; ++i, offset = 0) {
-      std::span<const uint8_t> bytes = segments_[i].bytes;
-      uint64_t n = std::min<uint64_t>(length - done, bytes.size() - offset);
-      std::copy_n(bytes.data() + offset, n, scratch->data() + done);
-      done += n;
-    }
+    RETURN_IF_ERROR(CopyOut(i, offset, *scratch, Through::kView));
     return std::span<const uint8_t>(scratch->data(), length);
+  }
+
+  // How CopyOut reads a segment that is a mapped file: through the mapping, or with the
+  // file's ReadAt (from the page cache, mapping nothing).
+  enum class Through { kView, kReadAt };
+
+  // Copies the bytes from `offset` in segment i on, into the following segments as far
+  // as `out` reaches. REQUIRES: the range is in bounds.
+  Status CopyOut(size_t i, uint64_t offset, std::span<uint8_t> out, Through through) const {
+    for (; !out.empty(); ++i, offset = 0) {
+      const Segment& segment = segments_[i];
+      const size_t n = static_cast<size_t>(
+          std::min<uint64_t>(out.size(), segment.bytes.size() - offset));
+      if (through == Through::kReadAt && segment.file) {
+        if (Status s = segment.file->ReadAt(offset, out.first(n)); !s.ok()) {
+          return s.WithContext("reading pack segment " + std::to_string(i) + " of corpus " +
+                               info().id);
+        }
+      } else {
+        std::copy_n(segment.bytes.data() + offset, n, out.data());
+      }
+      out = out.subspan(n);
+    }
+    return Status::Ok();
   }
 
   std::vector<CorpusInfo> chain_;
