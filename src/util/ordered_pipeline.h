@@ -149,7 +149,10 @@ class OrderedPipeline {
       Status s = deliver_(job);
       lock.lock();
       delivering_ = false;
-      if (recycled_.size() < max_in_flight_) recycled_.push_back(std::move(job));
+      // A producer that takes its jobs from Recycled() makes a new one only when none
+      // is there, so it never has more than max_in_flight_ + 1: keeping that many
+      // drops none (keeping fewer dropped one now and then, to be made again).
+      if (recycled_.size() <= max_in_flight_) recycled_.push_back(std::move(job));
       slots_.pop_front();
       if (!s.ok()) Fail(s);
       space_.notify_all();
@@ -171,7 +174,7 @@ class OrderedPipeline {
   std::condition_variable work_;   // A job was queued, or the pipeline stops.
   std::condition_variable space_;  // A slot was freed, or the pipeline failed.
   std::deque<Slot> slots_;         // In submission order: queued, running, done.
-  std::vector<Job> recycled_;      // Delivered, for Recycled(); at most max_in_flight_.
+  std::vector<Job> recycled_;      // Delivered, for Recycled(); at most max_in_flight_ + 1.
   bool delivering_ = false;
   bool stopping_ = false;
   Status error_;

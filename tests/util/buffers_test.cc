@@ -1,0 +1,67 @@
+// LargeBuffer and OrderedPipeline::Recycled: the buffers the decoder and the encoder
+// reuse from block to block.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "util/large_buffer.h"
+#include "util/ordered_pipeline.h"
+
+namespace reducto {
+namespace {
+
+TEST(LargeBufferTest, KeepsItsBytesWithinItsCapacity) {
+  LargeBuffer buffer;
+  EXPECT_TRUE(buffer.span().empty());
+  for (size_t size : {size_t{100}, size_t{3} << 20}) {  // Small pages, then huge ones.
+    std::span<uint8_t> bytes = buffer.Resize(size);
+    ASSERT_EQ(bytes.size(), size);
+    for (size_t i = 0; i < size; i += 4093) bytes[i] = static_cast<uint8_t>(i);
+    const uint8_t* data = bytes.data();
+    std::span<uint8_t> smaller = buffer.Resize(size / 2);  // Within the capacity:
+    EXPECT_EQ(smaller.data(), data);                        // the same memory,
+    EXPECT_EQ(smaller.size(), size / 2);
+    for (size_t i = 0; i < size / 2; i += 4093) {
+      ASSERT_EQ(smaller[i], static_cast<uint8_t>(i));  // and the same bytes.
+    }
+  }
+  if (reinterpret_cast<uintptr_t>(buffer.span().data()) % (2u << 20) != 0) {
+    ADD_FAILURE() << "a buffer of huge pages starts on a 2 MiB boundary";
+  }
+  LargeBuffer moved = std::move(buffer);
+  EXPECT_EQ(moved.size(), (size_t{3} << 20) / 2);
+  EXPECT_EQ(buffer.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty.
+}
+
+struct Job {
+  std::vector<uint8_t> bytes;
+  int id = 0;
+};
+
+// Jobs come back from Recycled() with the buffers of delivered jobs, so that a pipeline
+// of any thread count allocates at most as many buffers as it holds jobs at once.
+TEST(OrderedPipelineTest, RecycledJobsKeepTheirBuffers) {
+  for (int threads : {1, 3}) {
+    std::vector<int> delivered;
+    OrderedPipeline<Job> pipeline(
+        threads, [](Job& job, int) { job.bytes.assign(1 << 16, 7); return Status::Ok(); },
+        [&](Job& job) { delivered.push_back(job.id); return Status::Ok(); });
+    int created = 0;  // Jobs that came without a buffer.
+    for (int id = 0; id < 50; ++id) {
+      Job job = pipeline.Recycled();
+      if (job.bytes.capacity() < (1u << 16)) ++created;
+      job.id = id;
+      ASSERT_TRUE(pipeline.Submit(std::move(job)).ok());
+    }
+    ASSERT_TRUE(pipeline.Finish().ok());
+    EXPECT_EQ(delivered.size(), 50u);
+    for (int id = 0; id < 50; ++id) EXPECT_EQ(delivered[static_cast<size_t>(id)], id);
+    // At most the jobs in flight (threads + 1 with workers, 1 without) and the one
+    // being filled.
+    EXPECT_LE(created, threads > 1 ? threads + 2 : 1) << threads << " threads";
+  }
+}
+
+}  // namespace
+}  // namespace reducto
