@@ -142,7 +142,7 @@ class ContainerReader {
     d->original_bytes = trailer.output_size;
     d->literal_bytes = tally_.literal_bytes;
     d->copy_bytes = tally_.copy_bytes;
-    d->delta_bytes = tally_.delta_bytes;
+    d->delta_bytes = tally_.delta_bytes + tally_.add_bytes;
     d->corpus_ranges = MergeRanges(std::move(tally_.corpus_ranges));
     d->corpus_bytes_referenced = 0;
     for (const auto& range : d->corpus_ranges) d->corpus_bytes_referenced += range.second;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codec/block_stream.h"
+#include "codec/displacements.h"
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "codec/zstd_context.h"
@@ -43,6 +44,7 @@ struct WorkerState {
   ZstdDCtxPtr dctx{ZSTD_createDCtx()};
   LargeBuffer instructions;
   std::vector<uint8_t> scratch;  // For copies that span pack segments.
+  DisplacementTable displacements;  // For ADD.
 };
 
 class Decoder {
@@ -244,8 +246,8 @@ class Decoder {
     if (metrics_ == nullptr) return;
     metrics_->Add(Counter::kCopyBytes, counts.copy_bytes);
     metrics_->Add(Counter::kCopies, counts.copies);
-    metrics_->Add(Counter::kDeltaBytes, counts.delta_bytes);
-    metrics_->Add(Counter::kDeltas, counts.deltas);
+    metrics_->Add(Counter::kDeltaBytes, counts.delta_bytes + counts.add_bytes);
+    metrics_->Add(Counter::kDeltas, counts.deltas + counts.adds);
     metrics_->Add(Counter::kLiteralBytes, counts.literal_bytes);
   }
 
@@ -265,7 +267,8 @@ class Decoder {
       InstructionTally counts;
       RETURN_IF_ERROR(ExecuteInstructions(
           instructions, corpus_, output, &state.scratch,
-          ExecuteContext{header_.version, state.dctx.get(), metrics_ ? &counts : nullptr}));
+          ExecuteContext{header_.version, state.dctx.get(), &state.displacements,
+                         metrics_ ? &counts : nullptr}));
       CountInstructions(counts);
     }
     PhaseTimer timer(metrics_, Phase::kVerify, CpuTime::kMeasured);

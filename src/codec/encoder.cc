@@ -91,7 +91,7 @@ class Encoder {
  private:
   Result<ContainerHeader> MakeHeader() {
     ContainerHeader header;
-    header.version = format::kVersion3;
+    header.version = params_.add && corpus_ != nullptr ? format::kVersion4 : format::kVersion3;
     header.level = level_;
     header.block_size = options_.block_size;
     if (corpus_ == nullptr) {
@@ -146,7 +146,9 @@ class Encoder {
     CorpusSearch search(std::move(view), *corpus_, params_, level_);
     search.lookup.set_metrics(metrics_);
     search_ = &search;
+    if (params_.add) blocks_.EnableAdds(&search.view);
     Status encoded = ScanChunks(in);
+    blocks_.EnableAdds(nullptr);  // Emits the open region while the view lives.
     stats_.damaged_chunks = search.lookup.damaged_chunks();
     stats_.chunks = search.lookup.lookups();
     stats_.chunks_found = search.lookup.found();

@@ -13,11 +13,13 @@
 namespace reducto::format {
 
 // Version 1: LITERAL and COPY. Version 2 adds DELTA and changes nothing else. Version 3
-// (DELTA allowed) makes the block payloads one zstd frame (see kStreamWindowLog).
+// (DELTA allowed) makes the block payloads one zstd frame (see kStreamWindowLog). Version
+// 4 adds ADD and changes nothing else.
 inline constexpr uint16_t kVersion = 1;
 inline constexpr uint16_t kVersion2 = 2;
 inline constexpr uint16_t kVersion3 = 3;
-inline constexpr uint16_t kLatestVersion = kVersion3;
+inline constexpr uint16_t kVersion4 = 4;
+inline constexpr uint16_t kLatestVersion = kVersion4;
 
 // Version 3: the largest window (log2 bytes) the frame of a container's block payloads
 // may declare. Bounds a decoder's memory for it.
@@ -84,7 +86,12 @@ inline constexpr uint8_t kOpCopy = 0x01;     // zigzag varint delta, varint len.
 // payload length, then the payload: one zstd frame that decodes to len bytes with the
 // reference bytes as its prefix.
 inline constexpr uint8_t kOpDelta = 0x02;
-// 0x03..0xFF are reserved (and 0x02 in version 1): decoders reject them as Corrupt.
+// Version 4 and later: zigzag varint delta, varint len, then len bytes that, added to
+// the corpus bytes from the address on (with the displacement prediction of
+// codec/displacements.h), give the output.
+inline constexpr uint8_t kOpAdd = 0x03;
+// 0x04..0xFF are reserved (and 0x02 in version 1, 0x03 before version 4): decoders
+// reject them as Corrupt.
 
 // The longest DELTA reference: bounds what a decoder copies when the reference spans
 // pack segments.

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "codec/displacements.h"
 #include "codec/format.h"
 #include "codec/zstd_context.h"
 
@@ -117,6 +118,14 @@ void InstructionWriter::Delta(uint64_t address, uint64_t reference_length, uint6
   previous_end_ = address + reference_length;
 }
 
+void InstructionWriter::Add(uint64_t address, std::span<const uint8_t> stored) {
+  bytes_.push_back(format::kOpAdd);
+  AppendVarint(ZigZagEncode(static_cast<int64_t>(address - previous_end_)), &bytes_);
+  AppendVarint(stored.size(), &bytes_);
+  bytes_.insert(bytes_.end(), stored.begin(), stored.end());
+  previous_end_ = address + stored.size();
+}
+
 size_t InstructionWriter::DeltaSize(uint64_t address_delta_bound, uint64_t reference_length,
                                     uint64_t length, size_t payload_size) {
   std::vector<uint8_t> operands;
@@ -199,7 +208,10 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
   const uint64_t corpus_size = corpus != nullptr ? corpus->size() : 0;
   const bool standalone = corpus == nullptr;
   const bool has_delta = context.version >= format::kVersion2;
+  const bool has_add = context.version >= format::kVersion4;
   ZstdDCtxPtr own_dctx;
+  std::unique_ptr<DisplacementTable> own_displacements;
+  DisplacementTable* displacements = nullptr;  // Set, and emptied, at the first ADD.
   InstructionParser parser(instructions);
   size_t produced = 0;
   uint64_t previous_end = 0;
@@ -263,11 +275,38 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
         context.counts->delta_bytes += length;
         ++context.counts->deltas;
       }
+    } else if (opcode == format::kOpAdd && has_add) {
+      ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
+      ASSIGN_OR_RETURN(size_t length, ReadLength(parser, output_left, "add"));
+      if (length > parser.remaining()) {
+        return Status::Corrupt("an add of " + std::to_string(length) +
+                               " bytes runs past the end of the instruction stream");
+      }
+      uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
+      RETURN_IF_ERROR(CheckCorpusRange(address, length, corpus_size, standalone, "add"));
+      ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
+                       ReadCorpus(corpus, address, length, scratch, "add"));
+      if (displacements == nullptr) {
+        displacements = context.displacements;
+        if (displacements == nullptr) {
+          own_displacements = std::make_unique<DisplacementTable>();
+          displacements = own_displacements.get();
+        }
+        displacements->Clear();
+      }
+      DecodeAdd(reference, parser.ReadBytes(length), address, produced, displacements,
+                output.data() + produced);
+      produced += length;
+      previous_end = address + length;
+      if (context.counts != nullptr) {
+        context.counts->add_bytes += length;
+        ++context.counts->adds;
+      }
     } else {
       return Status::Corrupt("unknown opcode " + OpcodeName(opcode) + " at instruction byte " +
                              std::to_string(parser.position() - 1) + " (format version " +
                              std::to_string(context.version) + " knows 0x00.." +
-                             (has_delta ? "0x02)" : "0x01)"));
+                             (has_add ? "0x03)" : has_delta ? "0x02)" : "0x01)"));
     }
   }
   if (produced != output.size()) {
@@ -313,6 +352,18 @@ Status TallyInstructions(std::span<const uint8_t> instructions, uint16_t version
       tally->delta_bytes += length;
       ++tally->deltas;
       previous_end = address + reference_length;
+    } else if (opcode == format::kOpAdd && version >= format::kVersion4) {
+      ASSIGN_OR_RETURN(uint64_t delta, parser.ReadVarint());
+      ASSIGN_OR_RETURN(uint64_t length, parser.ReadVarint());
+      if (length > parser.remaining()) {
+        return Status::Corrupt("an add runs past the end of the instruction stream");
+      }
+      parser.ReadBytes(length);
+      uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
+      tally->corpus_ranges.emplace_back(address, length);
+      tally->add_bytes += length;
+      ++tally->adds;
+      previous_end = address + length;
     } else {
       return Status::Corrupt("unknown opcode " + OpcodeName(opcode) + " at instruction byte " +
                              std::to_string(parser.position() - 1));

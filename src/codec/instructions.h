@@ -37,6 +37,10 @@ class InstructionWriter {
   // delta from the previous copy's end too, and the reference's end becomes it.
   void Delta(uint64_t address, uint64_t reference_length, uint64_t length,
              std::span<const uint8_t> payload);
+  // ADD (format version 4): `stored.size()` bytes that `stored` (EncodeAdd's output)
+  // gives against the corpus bytes from `address` on. The address is a delta from the
+  // previous copy's end, and the ADD's end becomes it.
+  void Add(uint64_t address, std::span<const uint8_t> stored);
   // The bytes Delta() would append, operands and payload.
   static size_t DeltaSize(uint64_t address_delta_bound, uint64_t reference_length, uint64_t length,
                           size_t payload_size);
@@ -59,10 +63,14 @@ class InstructionWriter {
 // What a stream may use beyond version 1: DELTA needs a container of version 2 or later,
 // and a zstd context to decode its payloads (nullptr: one is made when needed).
 struct InstructionTally;
+class DisplacementTable;
 
 struct ExecuteContext {
   uint16_t version = format::kVersion;
   ZSTD_DCtx* dctx = nullptr;
+  // The block's displacement table for ADD (nullptr: one is made when needed). Emptied
+  // at the stream's first ADD.
+  DisplacementTable* displacements = nullptr;
   // When set, gets the bytes and counts of the instructions run (not their ranges).
   InstructionTally* counts = nullptr;
 };
@@ -83,9 +91,11 @@ struct InstructionTally {
   uint64_t literal_bytes = 0;
   uint64_t copy_bytes = 0;
   uint64_t delta_bytes = 0;
+  uint64_t add_bytes = 0;
   uint64_t copies = 0;  // COPY instructions.
   uint64_t deltas = 0;  // DELTA instructions.
-  // [address, address + length) of each copy and delta reference, in stream order.
+  uint64_t adds = 0;    // ADD instructions.
+  // [address, address + length) of each copy, delta reference and ADD, in stream order.
   std::vector<std::pair<uint64_t, uint64_t>> corpus_ranges;
 };
 

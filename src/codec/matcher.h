@@ -78,6 +78,11 @@ struct MatchParams {
   uint32_t delta_max_run = 32u << 10;
   uint32_t delta_margin = 2u << 10;
   uint32_t delta_max_reference = 64u << 10;
+
+  // ADD instructions (format version 4): copies at one alignment with edited bytes
+  // between them, and near matches around copies, become the corpus bytes plus their
+  // differences (codec/block_builder.h).
+  bool add = false;
 };
 
 // One decided piece of the target: a literal, or a copy of corpus bytes.

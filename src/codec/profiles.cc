@@ -14,6 +14,7 @@ MatchParams ParamsFor(Profile profile) {
     case Profile::kDefault:
       params.skipped_bits = 20;
       params.fine = true;
+      params.add = true;
       break;
     case Profile::kMax:
       params.behind = params.ahead = 32u << 10;
@@ -21,6 +22,7 @@ MatchParams ParamsFor(Profile profile) {
       params.skipped_bits = 21;
       params.fine = true;
       params.delta = true;
+      params.add = true;
       break;
   }
   return params;
