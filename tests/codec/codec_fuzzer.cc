@@ -1,6 +1,6 @@
 // libFuzzer target for the decoder of untrusted bytes. The first input byte picks
 // what to fuzz: the whole container decoder (standalone, or against a small corpus), or
-// ExecuteInstructions directly (format version 1 or 2, so DELTA too), which the
+// ExecuteInstructions directly (format version 1 or the latest, so DELTA and ADD too), which the
 // container's checksums otherwise shield from random mutations. Every input must fail cleanly or decode; never crash, never read
 // out of bounds (run with -fsanitize=address,undefined).
 //
@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t output_size = rest[0] | rest[1] << 8;
     std::vector<uint8_t> output(output_size), scratch;
     reducto::ExecuteContext context;
-    context.version = (mode & 4) ? reducto::format::kVersion2 : reducto::format::kVersion;
+    context.version = (mode & 4) ? reducto::format::kLatestVersion : reducto::format::kVersion;
     (void)reducto::ExecuteInstructions(rest.subspan(2), corpus, output, &scratch, context);
     return 0;
   }

@@ -242,7 +242,9 @@ std::vector<uint8_t> EditedText(const std::vector<uint8_t>& reference) {
 }
 
 // Every profile writes version 3 (one zstd stream for all blocks); only max sends DELTA.
-TEST(DeltaContainerTest, EveryProfileWritesVersion3AndOnlyMaxSendsDelta) {
+// fast writes version 3 (no ADD); default and max version 4. Only max sends DELTAs; the
+// deltas count ADDs too, which the edited text gives the default profile.
+TEST(DeltaContainerTest, EachProfileWritesItsVersionAndFastSendsNoDelta) {
   auto reference = TextReference(40000, 1);
   FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
   auto target = EditedText(reference);
@@ -255,8 +257,10 @@ TEST(DeltaContainerTest, EveryProfileWritesVersion3AndOnlyMaxSendsDelta) {
     ASSERT_TRUE(container.ok()) << container.status().ToString();
     auto header = DecodeHeader(testing::AsBytes(*container).first(format::kHeaderSize), "c");
     ASSERT_TRUE(header.ok());
-    EXPECT_EQ(header->version, format::kVersion3);
-    EXPECT_EQ(stats.deltas > 0, profile == Profile::kMax);
+    EXPECT_EQ(header->version,
+              profile == Profile::kFast ? format::kVersion3 : format::kVersion4);
+    if (profile == Profile::kFast) EXPECT_EQ(stats.deltas, 0u);
+    if (profile == Profile::kMax) EXPECT_GT(stats.deltas, 0u);
     EXPECT_EQ(stats.copy_bytes + stats.literal_bytes + stats.delta_bytes, target.size());
     std::string output;
     auto decoded = DecodeFromString(*container, &corpus, &output);

@@ -3,7 +3,8 @@
 // written by the encoder of their time (up to commit 6778b43, which wrote versions 1
 // and 2) from GoldenInput() and GoldenDeltaInput() below; the encoder now writes
 // version 3, so they can never be written again. v3-stream.rdc was written once by
-// DISABLED_WriteV3Stream (run it with --gtest_also_run_disabled_tests only when adding a
+// DISABLED_WriteV3Stream (before the default profile wrote version 4), and v4-add.rdc by
+// DISABLED_WriteV4Add (run them with --gtest_also_run_disabled_tests only when adding a
 // new golden file; never to "fix" a failing test).
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include "codec_test_util.h"
 #include "fake_corpus.h"
 #include "test_support.h"
+#include "x86_sample.h"
 
 namespace reducto {
 namespace {
@@ -173,6 +175,43 @@ TEST(GoldenTest, DISABLED_WriteV3Stream) {
       WriteGolden("v3-stream", &corpus, GoldenStreamInput(corpus.bytes()), options);
   EXPECT_GT(stats.copies, 0u);
   EXPECT_GT(stats.literal_bytes, 6000u);
+}
+
+// The corpus and target of v4-add.rdc: a synthetic x86-64 program (x86_sample.h) and
+// its rebuild with function 20 grown by 48 bytes, so that calls across it change.
+testing::X86Sample GoldenAddSample() {
+  testing::X86Sample sample;
+  sample.seed = 2028;
+  return sample;
+}
+
+testing::FakeCorpus GoldenAddCorpus() {
+  return testing::FakeCorpus(testing::MakeX86Sample(GoldenAddSample()),
+                             ChunkerParams::ForAverage(512), "7e57da7a-0004-4d17-a000-00000000add4");
+}
+
+std::vector<uint8_t> GoldenAddInput() {
+  testing::X86Sample sample = GoldenAddSample();
+  sample.grown = 20;
+  sample.growth = 48;
+  return testing::MakeX86Sample(sample);
+}
+
+TEST(GoldenTest, V4AddStillDecodes) {
+  testing::FakeCorpus corpus = GoldenAddCorpus();
+  std::string container = ExpectGoldenDecodes("v4-add", &corpus, {4, 16384, 2, GoldenAddInput()});
+  // Relabelled as version 3, the first ADD is an unknown opcode: the file holds the
+  // instruction it exists for.
+  Status s = DecodeAsVersion(container, &corpus, 3);
+  EXPECT_EQ(s.code(), StatusCode::kCorrupt);
+  EXPECT_NE(s.message().find("unknown opcode 0x03"), std::string::npos) << s.ToString();
+}
+
+TEST(GoldenTest, DISABLED_WriteV4Add) {
+  testing::FakeCorpus corpus = GoldenAddCorpus();
+  CompressOptions options = testing::SmallBlockOptions(16384);
+  CompressStats stats = WriteGolden("v4-add", &corpus, GoldenAddInput(), options);
+  EXPECT_GT(stats.deltas, 0u);
 }
 
 }  // namespace

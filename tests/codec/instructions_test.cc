@@ -21,9 +21,11 @@ FakeCorpus MakeCorpus(size_t size = 1000) {
 }
 
 Status Execute(const std::vector<uint8_t>& stream, const CorpusReader* corpus, size_t output_size,
-               std::string* output = nullptr) {
+               std::string* output = nullptr, uint16_t version = format::kVersion) {
   std::vector<uint8_t> out(output_size), scratch;
-  Status s = ExecuteInstructions(stream, corpus, out, &scratch);
+  ExecuteContext context;
+  context.version = version;
+  Status s = ExecuteInstructions(stream, corpus, out, &scratch, context);
   if (output != nullptr) *output = AsString(out);
   return s;
 }
@@ -119,6 +121,44 @@ TEST(ExecuteInstructionsTest, UnknownOpcodeIsCorrupt) {
     ASSERT_EQ(s.code(), StatusCode::kCorrupt) << op;
     EXPECT_NE(s.message().find("unknown opcode"), std::string::npos);
   }
+}
+
+// ADD (version 4): the corpus bytes plus the stored bytes; its end is the next delta base.
+TEST(ExecuteInstructionsTest, AddAddsToTheCorpusBytes) {
+  FakeCorpus corpus = MakeCorpus();
+  std::vector<uint8_t> stored = {0, 0, 1, 0, 0xff};
+  InstructionWriter w;
+  w.Add(200, stored);
+  w.Copy(205, 20);  // Continues the ADD: delta 0.
+  EXPECT_EQ(w.bytes()[0], format::kOpAdd);
+  std::string out;
+  ASSERT_TRUE(Execute(w.bytes(), &corpus, 25, &out, format::kVersion4).ok());
+  std::string expected = AsString(std::span(corpus.bytes()).subspan(200, 25));
+  expected[2] = static_cast<char>(expected[2] + 1);
+  expected[4] = static_cast<char>(expected[4] - 1);
+  EXPECT_EQ(out, expected);
+  // Before version 4, 0x03 is an unknown opcode.
+  Status s = Execute(w.bytes(), &corpus, 25, nullptr, format::kVersion3);
+  EXPECT_EQ(s.code(), StatusCode::kCorrupt);
+  EXPECT_NE(s.message().find("unknown opcode 0x03"), std::string::npos) << s.ToString();
+}
+
+TEST(ExecuteInstructionsTest, AddIsBoundedByCorpusAndStream) {
+  FakeCorpus corpus = MakeCorpus(1000);
+  std::vector<uint8_t> stored(11, 0);
+  InstructionWriter w;
+  w.Add(990, stored);  // One byte past the corpus.
+  Status s = Execute(w.bytes(), &corpus, 11, nullptr, format::kVersion4);
+  EXPECT_EQ(s.code(), StatusCode::kCorrupt);
+  EXPECT_NE(s.message().find("past the end of the corpus"), std::string::npos) << s.ToString();
+  EXPECT_EQ(Execute(w.bytes(), nullptr, 11, nullptr, format::kVersion4).code(),
+            StatusCode::kCorrupt);  // Standalone: no corpus.
+  // Stored bytes missing from the stream.
+  std::vector<uint8_t> cut = {format::kOpAdd, 0, 4, 1, 2};
+  EXPECT_EQ(Execute(cut, &corpus, 4, nullptr, format::kVersion4).code(), StatusCode::kCorrupt);
+  // Longer than the block.
+  std::vector<uint8_t> longer = {format::kOpAdd, 0, 3, 1, 2, 3};
+  EXPECT_EQ(Execute(longer, &corpus, 2, nullptr, format::kVersion4).code(), StatusCode::kCorrupt);
 }
 
 TEST(ExecuteInstructionsTest, LengthsAreBounded) {
