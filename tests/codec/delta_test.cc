@@ -259,8 +259,12 @@ TEST(DeltaContainerTest, EachProfileWritesItsVersionAndFastSendsNoDelta) {
     ASSERT_TRUE(header.ok());
     EXPECT_EQ(header->version,
               profile == Profile::kFast ? format::kVersion3 : format::kVersion4);
-    if (profile == Profile::kFast) EXPECT_EQ(stats.deltas, 0u);
-    if (profile == Profile::kMax) EXPECT_GT(stats.deltas, 0u);
+    if (profile == Profile::kFast) {
+      EXPECT_EQ(stats.deltas, 0u);
+    }
+    if (profile == Profile::kMax) {
+      EXPECT_GT(stats.deltas, 0u);
+    }
     EXPECT_EQ(stats.copy_bytes + stats.literal_bytes + stats.delta_bytes, target.size());
     std::string output;
     auto decoded = DecodeFromString(*container, &corpus, &output);
