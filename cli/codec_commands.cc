@@ -83,6 +83,15 @@ void ReportCache(uint64_t requested, uint64_t used, uint64_t drops) {
 // A damaged pack does not spoil the container (those chunks were not copied), but the
 // corpus needs attention; said even with -q.
 void WarnIfCorpusDamaged(const CompressStats& stats, const std::string& corpus_dir) {
+  if (stats.damaged_ranges > 0) {
+    std::fprintf(stderr,
+                 "reducto: warning: corpus %s at %s failed a check: %llu ranges of its pack "
+                 "differ from the digests its manifest signs, so they were not used (the "
+                 "container is right, but larger). Run `reducto corpus verify %s`, then "
+                 "rebuild the corpus or fetch it again\n",
+                 stats.corpus_id.c_str(), corpus_dir.c_str(),
+                 static_cast<unsigned long long>(stats.damaged_ranges), corpus_dir.c_str());
+  }
   if (stats.damaged_chunks == 0) return;
   std::fprintf(stderr,
                "reducto: warning: corpus %s at %s failed a check: %llu chunks of its pack differ "

@@ -8,7 +8,7 @@ PACKAGES=(
   libzstd-dev zstd librust-blake3-dev libxxhash-dev librocksdb-dev
   libsodium-dev libcurl4-openssl-dev libcpp-httplib-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  xdelta3 time bc python3 python3-matplotlib valgrind
+  xdelta3 bsdiff time bc python3 python3-matplotlib valgrind
   python3-cffi python3-pytest python3-venv python3-pip python3-setuptools  # python/
   help2man man-db zsh util-linux tar gzip
   clang-14 libclang-rt-14-dev llvm-14

@@ -111,6 +111,10 @@ struct CompressStats {
   // the corpus is damaged (`reducto corpus verify` says where). They were not copied,
   // so the container is still right; a corpus fetched again would serve it better.
   uint64_t damaged_chunks = 0;
+  // ADD and DELTA references that fell on pack bytes whose piece (or segment) differs
+  // from the BLAKE3 the corpus's manifest signs for it: those target bytes were sent as
+  // literals instead, so the container is still right.
+  uint64_t damaged_ranges = 0;
   // What the first bytes of the target and of the corpus's pack (its first input) look
   // like; kOther when standalone.
   StreamKind target_kind = StreamKind::kOther;

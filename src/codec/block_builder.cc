@@ -226,6 +226,9 @@ void BlockBuilder::EmitRegion() {
 void BlockBuilder::EmitAdd(uint64_t from, uint64_t to) {
   const uint64_t n = to - from;
   const uint64_t address = region_.address + from;
+  // The output depends on corpus bytes that differ from the target: they must be the
+  // ones the corpus signs, or the container would not decode against an intact copy.
+  const bool verified = corpus_->Verify(address, n).ok();
   const uint8_t* reference = corpus_->At(address, n);
   if (reference == nullptr) {  // Across pack segments.
     add_reference_.resize(n);
@@ -241,6 +244,12 @@ void BlockBuilder::EmitAdd(uint64_t from, uint64_t to) {
   add_stored_.resize(n);
   for (uint64_t i = 0; i < n; ++i) {
     add_target_[i] = static_cast<uint8_t>(reference[i] + region_.diff[from + i]);
+  }
+  if (!verified) {  // Damaged: the target bytes go as a literal.
+    ++stats_->damaged_ranges;
+    stats_->literal_bytes += n;
+    writer_.Literal(add_target_);
+    return;
   }
   EncodeAdd(std::span<const uint8_t>(reference, n), add_target_, address,
             region_.block_offset + from, &displacements_, add_stored_.data());

@@ -100,6 +100,12 @@ Result<std::optional<DeltaChoice>> DeltaChooser::Choose(std::span<const Piece> p
       pieces_cost) {
     return none;
   }
+  // The payload depends on reference bytes that differ from the target: they must be
+  // the ones the corpus signs (CorpusReader::VerifyRange).
+  if (!corpus_.VerifyRange(ref->address, ref->length).ok()) {
+    ++damaged_;
+    return none;
+  }
   ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
                    corpus_.Read(ref->address, ref->length, &scratch_));
   ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));

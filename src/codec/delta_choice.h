@@ -55,6 +55,9 @@ class DeltaChooser {
                                             std::optional<uint64_t> before,
                                             std::optional<uint64_t> after);
 
+  // References that VerifyRange found damaged (no DELTA was sent on them).
+  uint64_t damaged() const { return damaged_; }
+
  private:
   struct Reference {
     uint64_t address = 0;
@@ -89,6 +92,7 @@ class DeltaChooser {
   std::vector<uint8_t> payload_;
   std::vector<uint8_t> scratch_;  // For corpus reads across pack segments.
   InstructionWriter estimate_;
+  uint64_t damaged_ = 0;
 };
 
 }  // namespace reducto

@@ -150,6 +150,7 @@ class Encoder {
     Status encoded = ScanChunks(in);
     blocks_.EnableAdds(nullptr);  // Emits the open region while the view lives.
     stats_.damaged_chunks = search.lookup.damaged_chunks();
+    if (search.delta) stats_.damaged_ranges += search.delta->damaged();
     stats_.chunks = search.lookup.lookups();
     stats_.chunks_found = search.lookup.found();
     search_ = nullptr;

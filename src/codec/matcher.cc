@@ -74,6 +74,7 @@ Result<CorpusView> CorpusView::Open(const CorpusReader& reader) {
   }
   view.size_ = reader.size();
   view.fine_ = reader.fine_indexes();
+  view.reader_ = &reader;
   return view;
 }
 

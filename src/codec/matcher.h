@@ -107,6 +107,11 @@ class CorpusView {
   // The corpus bytes from the start of the segment holding `address - 1` up to `address`
   // (empty when address is 0 or past the end).
   std::span<const uint8_t> Before(uint64_t address) const;
+  // CorpusReader::VerifyRange of the reader the view was opened on (Ok for a view
+  // opened on none).
+  Status Verify(uint64_t address, uint64_t length) const {
+    return reader_ != nullptr ? reader_->VerifyRange(address, length) : Status::Ok();
+  }
   // The first `n` corpus bytes at `address` when they lie in one segment, else nullptr.
   const uint8_t* At(uint64_t address, size_t n) const {
     const uint64_t offset = address - last_.base;
@@ -128,6 +133,7 @@ class CorpusView {
   std::vector<Segment> segments_;  // Non-empty segments, by base.
   std::span<const FineIndexView> fine_;
   uint64_t size_ = 0;
+  const CorpusReader* reader_ = nullptr;
   mutable Segment last_;  // What the previous Find found (usually the next answer), or empty.
 };
 

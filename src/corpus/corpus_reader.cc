@@ -133,6 +133,11 @@ class MappedCorpusReader final : public CorpusReader {
     return CopyOut(i, address - info().segments[i].base, out, Through::kReadAt);
   }
 
+  // Through the piece tables, each piece once; a segment without one (or whose table
+  // cannot be read) whole, once; an encrypted member's segments need nothing (every
+  // chunk was authenticated when it was decrypted).
+  Status VerifyRange(uint64_t address, uint64_t length) const override;
+
   // Element 0 is info(); then the parent, and so on.
   const std::vector<CorpusInfo>& chain() const { return chain_; }
   const ChunkIndexReader& index(size_t member) const { return *indexes_[member]; }
@@ -189,6 +194,15 @@ class MappedCorpusReader final : public CorpusReader {
     return Status::Ok();
   }
 
+  // What VerifyRange checked of one segment.
+  struct RangeChecks {
+    bool whole = false;               // All of it.
+    std::optional<PieceTable> table;  // Loaded on first use.
+    std::vector<bool> pieces;         // Pieces checked.
+  };
+  // VerifyRange within segment i: bytes [offset, end) of it.
+  Status VerifySegmentRange(size_t i, uint64_t offset, uint64_t end) const;
+
   std::vector<CorpusInfo> chain_;
   std::vector<Segment> segments_;
   std::vector<std::unique_ptr<ChunkIndexReader>> indexes_;
@@ -198,6 +212,8 @@ class MappedCorpusReader final : public CorpusReader {
   uint64_t cache_bytes_;
   uint64_t pack_budget_;  // The mapped file pages above which they are dropped.
   uint64_t baseline_;     // ResidentFileBytes() when the reader opened.
+  mutable std::mutex checks_mutex_;
+  mutable std::vector<RangeChecks> checks_;  // Per segment, once VerifyRange ran.
   static constexpr uint64_t kCheckBytes = 4u << 20;
   // ReadInto reads ranges from this size on with ReadAt: a read costs a system call,
   // a fault maps 16 pages.
@@ -411,10 +427,9 @@ Digest HashMapped(const MappedCorpusReader& reader, std::span<const uint8_t> byt
   return hasher.Final();
 }
 
-// Segment `i` of `member` (a local corpus) against its piece table: the table against
-// its BLAKE3 in the manifest, then every piece of the segment file as stored (the
-// ciphertext of an encrypted corpus) against the table.
-Status VerifyPieceTable(const MappedCorpusReader& reader, const CorpusInfo& member, size_t i) {
+// The piece table of segment `i` of `member` (a local corpus), checked against its
+// BLAKE3 in the manifest, for a segment of `stored_size` bytes as stored.
+Result<PieceTable> LoadPieceTable(const CorpusInfo& member, size_t i, uint64_t stored_size) {
   const CorpusSegment& segment = member.segments[i];
   const LocalDirectoryStorage storage(member.path);
   const std::string table_path = storage.PathOf(segment.pieces->file);
@@ -425,6 +440,25 @@ Status VerifyPieceTable(const MappedCorpusReader& reader, const CorpusInfo& memb
     return Status::Integrity("piece table " + table_path +
                              " does not match its BLAKE3 in the manifest" + kDamaged);
   }
+  Result<PieceTable> table = ParsePieceTable(table_bytes.bytes(), stored_size, table_path);
+  if (!table.ok()) return Status::Integrity(table.status().message());
+  return table;
+}
+
+std::string BadPiece(const CorpusInfo& member, size_t i, const PieceTable& table, uint64_t bad) {
+  const CorpusSegment& segment = member.segments[i];
+  return "pack segment " + member.path + "/" + segment.file + ": piece " + std::to_string(bad) +
+         " (bytes " + std::to_string(table.PieceOffset(bad)) + ".." +
+         std::to_string(table.PieceOffset(bad) + table.PieceLength(bad)) +
+         ") does not match its BLAKE3 in " + member.path + "/" + segment.pieces->file + kDamaged;
+}
+
+// Segment `i` of `member` (a local corpus) against its piece table: the table against
+// its BLAKE3 in the manifest, then every piece of the segment file as stored (the
+// ciphertext of an encrypted corpus) against the table.
+Status VerifyPieceTable(const MappedCorpusReader& reader, const CorpusInfo& member, size_t i) {
+  const CorpusSegment& segment = member.segments[i];
+  const LocalDirectoryStorage storage(member.path);
   std::optional<MappedFile> sealed;
   std::unique_ptr<StorageFile> sealed_file;
   std::span<const uint8_t> stored = reader.segment_bytes(i);
@@ -437,19 +471,79 @@ Status VerifyPieceTable(const MappedCorpusReader& reader, const CorpusInfo& memb
       stored = sealed->bytes();
     }
   }
-  Result<PieceTable> table = ParsePieceTable(table_bytes.bytes(), stored.size(), table_path);
-  if (!table.ok()) return Status::Integrity(table.status().message());
-  const uint64_t bad = FirstBadPiece(*table, stored);
+  ASSIGN_OR_RETURN(PieceTable table, LoadPieceTable(member, i, stored.size()));
+  const uint64_t bad = FirstBadPiece(table, stored);
   reader.NoteRead(stored.size());
-  if (bad < table->count()) {
-    return Status::Integrity("pack segment " + member.path + "/" + segment.file + ": piece " +
-                             std::to_string(bad) + " (bytes " +
-                             std::to_string(table->PieceOffset(bad)) + ".." +
-                             std::to_string(table->PieceOffset(bad) + table->PieceLength(bad)) +
-                             ") does not match its BLAKE3 in " + table_path + kDamaged);
+  if (bad < table.count()) return Status::Integrity(BadPiece(member, i, table, bad));
+  return Status::Ok();
+}
+
+// The member of `chain` whose directory holds segment i (a version lists its
+// ancestors' segments first).
+size_t OwnerOf(const std::vector<CorpusInfo>& chain, size_t i) {
+  for (size_t m = 0; m < chain.size(); ++m) {
+    if (chain[m].segment_owners.size() <= i && i < chain[m].segments.size()) return m;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Status MappedCorpusReader::VerifyRange(uint64_t address, uint64_t length) const {
+  if (length == 0) return Status::Ok();
+  if (length > size_ || address > size_ - length) {
+    return Status::Integrity(OutOfRange(address, length, size_));
+  }
+  std::lock_guard<std::mutex> lock(checks_mutex_);
+  if (checks_.empty()) checks_.resize(segments_.size());
+  const uint64_t end = address + length;
+  for (size_t i = SegmentAt(address); i < segments_.size(); ++i) {
+    const uint64_t base = info().segments[i].base;
+    if (base >= end) break;
+    const uint64_t size = info().segments[i].size;
+    RETURN_IF_ERROR(VerifySegmentRange(i, address > base ? address - base : 0,
+                                       std::min(end - base, size)));
   }
   return Status::Ok();
 }
+
+Status MappedCorpusReader::VerifySegmentRange(size_t i, uint64_t offset, uint64_t end) const {
+  RangeChecks& checks = checks_[i];
+  if (checks.whole || offset >= end) return Status::Ok();
+  const CorpusInfo& member = chain_[OwnerOf(chain_, i)];
+  if (member.is_encrypted()) {
+    checks.whole = true;
+    return Status::Ok();
+  }
+  std::span<const uint8_t> bytes = segments_[i].bytes;
+  if (!checks.table && member.segments[i].pieces) {
+    Result<PieceTable> table = LoadPieceTable(member, i, bytes.size());
+    if (table.ok()) {
+      checks.pieces.assign(table->count(), false);
+      checks.table = std::move(*table);
+    }
+  }
+  if (!checks.table) {  // The whole segment against the manifest.
+    if (!DigestEqual(HashMapped(*this, bytes), info().segments[i].blake3)) {
+      return Status::Integrity("pack segment " + member.path + "/" + info().segments[i].file +
+                               " does not match its BLAKE3 in the manifest" + kDamaged);
+    }
+    checks.whole = true;
+    return Status::Ok();
+  }
+  const PieceTable& table = *checks.table;
+  for (uint64_t p = offset / table.piece_size; p <= (end - 1) / table.piece_size; ++p) {
+    if (checks.pieces[p]) continue;
+    if (!DigestEqual(Blake3(bytes.subspan(table.PieceOffset(p), table.PieceLength(p))),
+                     table.digests[p])) {
+      return Status::Integrity(BadPiece(member, i, table, p));
+    }
+    checks.pieces[p] = true;
+  }
+  return Status::Ok();
+}
+
+namespace {
 
 // The segments that `member` (an element of the reader's chain) holds itself, and
 // their fine indexes (whose headers were checked when the reader opened them) and

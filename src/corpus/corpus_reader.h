@@ -98,6 +98,15 @@ class CorpusReader {
   virtual Status ReadInto(uint64_t address, std::span<uint8_t> out,
                           std::vector<uint8_t>* scratch) const;
 
+  // Checks that the bytes [address, address + length) are the ones the corpus's
+  // manifest signs, as an encoder must before it relies on bytes that differ from the
+  // target (ADD and DELTA references; a COPY's bytes equal the target, so they need
+  // none): Integrity naming the damaged piece or segment when they are not. A reader
+  // checks each piece (or segment) once. Readers whose bytes were checked as they
+  // arrived (test doubles, fetched pieces, decrypted chunks) return Ok.
+  virtual Status VerifyRange(uint64_t /*address*/, uint64_t /*length*/) const {
+    return Status::Ok();
+  }
   // The cache size in effect (CorpusReaderOptions, after the cap); 0 for readers that
   // cache and map nothing (test doubles).
   virtual uint64_t cache_bytes() const { return 0; }
