@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "codec/add_policy.h"
+
 namespace reducto {
 
 void BlockBuilder::AddDelta(uint64_t address, uint64_t reference_length,
@@ -36,11 +38,6 @@ void BlockBuilder::Finish(BlockJob* job) {
 
 namespace {
 
-// A literal tail between two copies at one alignment goes into their region when it is
-// at most this many bytes (an edited displacement or field), or when at least half of
-// its bytes equal the corpus bytes. Measured on the four bench pairs (default profile):
-// a quarter instead of half, or 64 bytes, made the ext4 image 0.6-1.9% larger.
-constexpr uint64_t kAlwaysAbsorb = 16;
 // An unedited run of at least this many bytes inside a region is sent as a COPY.
 constexpr uint64_t kCopyRun = 256;
 // A near-match extension stops once its score (matching bytes minus the others) falls
@@ -152,11 +149,7 @@ bool BlockBuilder::AbsorbTail() {
   const uint8_t* corpus = corpus_->At(region_end, tail);
   if (corpus == nullptr) return false;
   std::span<const uint8_t> bytes = std::span<const uint8_t>(output_).subspan(literal_start_);
-  if (tail > kAlwaysAbsorb) {
-    uint64_t matching = 0;
-    for (size_t i = 0; i < tail; ++i) matching += bytes[i] == corpus[i];
-    if (2 * matching < tail) return false;
-  }
+  if (!JoinsRegion(bytes, corpus)) return false;
   TakeTailHead(tail);
   return true;
 }

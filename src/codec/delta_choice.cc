@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "codec/add_policy.h"
 #include "codec/block_stream.h"
 #include "codec/format.h"
 
@@ -122,10 +123,6 @@ bool DeltaChooser::MayReplace(std::span<const Piece> pieces, uint64_t run_size,
                               std::optional<uint64_t> before, std::optional<uint64_t> after) const {
   bool has_literal = false;
   for (const Piece& piece : pieces) has_literal |= !piece.copy;
-  // Between two copies at one alignment the pieces are an in-place edit, which ADD
-  // (format version 4) encodes: with DELTAs there, ci-build's max container was 7.1 MB
-  // against 4.6 MB.
-  if (params_.add && before && after && *before == *after) return false;
   return has_literal && run_size >= params_.delta_min_run && (before || after);
 }
 
@@ -157,14 +154,46 @@ Result<size_t> DeltaChooser::PiecesCost(std::span<const Piece> pieces,
                                         std::span<const uint8_t> run) {
   const uint64_t start = pieces[0].offset;
   estimate_.Clear();
-  for (const Piece& piece : pieces) {
-    if (piece.copy && piece.length >= format::kMinCopyLength) {
-      estimate_.Copy(piece.address, piece.length);
-    } else {
+  estimate_displacements_.Clear();
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    const Piece& piece = pieces[k];
+    if (!piece.copy || piece.length < format::kMinCopyLength) {
       estimate_.Literal(run.subspan(piece.offset - start, piece.length));
+      continue;
     }
+    const size_t last = params_.add ? RegionEnd(pieces, k, run) : k;
+    if (last == k) {
+      estimate_.Copy(piece.address, piece.length);
+      continue;
+    }
+    const uint64_t length = pieces[last].offset + pieces[last].length - piece.offset;
+    ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
+                     corpus_.Read(piece.address, length, &add_scratch_));
+    add_stored_.resize(length);
+    EncodeAdd(reference, run.subspan(piece.offset - start, length), piece.address,
+              piece.offset, &estimate_displacements_, add_stored_.data());
+    estimate_.Add(piece.address, add_stored_);
+    k = last;
   }
   return ShadowCost(estimate_.bytes());
+}
+
+size_t DeltaChooser::RegionEnd(std::span<const Piece> pieces, size_t k,
+                               std::span<const uint8_t> run) {
+  const uint64_t start = pieces[0].offset;
+  const uint64_t alignment = pieces[k].address - pieces[k].offset;
+  size_t last = k;
+  while (last + 2 < pieces.size() && !pieces[last + 1].copy && pieces[last + 2].copy &&
+         pieces[last + 2].address - pieces[last + 2].offset == alignment) {
+    const Piece& literal = pieces[last + 1];
+    auto corpus = corpus_.Read(literal.offset + alignment, literal.length, &add_scratch_);
+    if (!corpus.ok() || corpus->size() != literal.length ||
+        !JoinsRegion(run.subspan(literal.offset - start, literal.length), corpus->data())) {
+      break;
+    }
+    last += 2;
+  }
+  return last;
 }
 
 // A shadow zstd stream of the block stream's runs compresses `raw` after everything

@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "codec/displacements.h"
 #include "codec/instructions.h"
 #include "codec/matcher.h"
 #include "codec/zstd_context.h"
@@ -75,8 +76,12 @@ class DeltaChooser {
                                         uint64_t run_size, std::optional<uint64_t> before,
                                         std::optional<uint64_t> after) const;
   // Writes the pieces' instructions into estimate_ and returns what they cost
-  // (ShadowCost).
+  // (ShadowCost). With ADD, copies at one alignment and the literals between them that
+  // would join their region (add_policy.h) are priced as one ADD.
   Result<size_t> PiecesCost(std::span<const Piece> pieces, std::span<const uint8_t> run);
+  // The index of the last piece of the ADD region that starts with the copy pieces[k]
+  // (k itself when no literal joins it).
+  size_t RegionEnd(std::span<const Piece> pieces, size_t k, std::span<const uint8_t> run);
   // What instruction bytes `raw` cost in the block's compressed stream.
   Result<size_t> ShadowCost(std::span<const uint8_t> raw);
   // Compresses `run` into payload_ with `reference` as the zstd prefix; returns its size.
@@ -92,6 +97,9 @@ class DeltaChooser {
   std::vector<uint8_t> payload_;
   std::vector<uint8_t> scratch_;  // For corpus reads across pack segments.
   InstructionWriter estimate_;
+  DisplacementTable estimate_displacements_{8};  // Small: emptied for every run.
+  std::vector<uint8_t> add_stored_;
+  std::vector<uint8_t> add_scratch_;
   uint64_t damaged_ = 0;
 };
 

@@ -25,7 +25,10 @@ inline constexpr int kDisplacementTableBits = 14;
 
 class DisplacementTable {
  public:
-  DisplacementTable() : slots_(size_t{1} << kDisplacementTableBits) {}
+  // `bits`: log2 of the slots. Containers use kDisplacementTableBits; an encoder's
+  // estimates may use fewer.
+  explicit DisplacementTable(int bits = kDisplacementTableBits)
+      : bits_(bits), slots_(size_t{1} << bits) {}
 
   void Clear();
   // The displacement predicted for the candidate whose old destination is `old_target`,
@@ -40,10 +43,10 @@ class DisplacementTable {
     uint64_t new_target = 0;
     bool used = false;
   };
-  static size_t SlotOf(uint64_t old_target) {
-    return static_cast<size_t>((old_target * 0x9E3779B97F4A7C15ULL) >>
-                               (64 - kDisplacementTableBits));
+  size_t SlotOf(uint64_t old_target) const {
+    return static_cast<size_t>((old_target * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
   }
+  int bits_;
   std::vector<Slot> slots_;
 };
 
