@@ -18,6 +18,7 @@
 #include "corpus/manifest.h"
 #include "hashing/weak_key.h"
 #include "reducto/corpus.h"
+#include "corpus/corpus_format.h"
 #include "test_support.h"
 
 namespace reducto {
@@ -308,6 +309,35 @@ TEST_F(CorpusReaderTest, VerifyDetectsChangedBytes) {
   Status s = VerifyCorpus(corpus());
   EXPECT_EQ(s.code(), StatusCode::kIntegrity) << s.ToString();
   EXPECT_TRUE(CorpusReader::Open(corpus()).ok());  // Open checks sizes only.
+}
+
+// VerifyRange (what an encoder checks before an ADD or DELTA relies on corpus bytes)
+// checks only the pieces a range touches, against the piece table.
+TEST_F(CorpusReaderTest, VerifyRangeChecksThePiecesARangeTouches) {
+  std::string segment = corpus() + "/pack/000000.seg";
+  auto bytes = ReadFile(segment);
+  ASSERT_GT(bytes.size(), 2 * kDefaultPieceSize);
+  ASSERT_FALSE(ReadFile(corpus() + "/pieces/000000.b3").empty());
+  {
+    auto reader = OpenReader();
+    ASSERT_NE(reader, nullptr);
+    EXPECT_TRUE(reader->VerifyRange(0, reader->size()).ok());
+  }
+  const uint64_t damaged = kDefaultPieceSize + 100;  // In piece 1.
+  bytes[damaged] ^= 1;
+  WriteFile(segment, bytes);
+  auto reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  EXPECT_TRUE(reader->VerifyRange(0, kDefaultPieceSize).ok());  // Piece 0 only.
+  EXPECT_TRUE(reader->VerifyRange(2 * kDefaultPieceSize, 10).ok());
+  Status s = reader->VerifyRange(damaged - 5, 10);
+  EXPECT_EQ(s.code(), StatusCode::kIntegrity) << s.ToString();
+  EXPECT_NE(s.message().find("piece 1 "), std::string::npos) << s.ToString();
+  // Asked again (the result is not remembered as checked), and through a range that
+  // only ends in the piece.
+  EXPECT_EQ(reader->VerifyRange(kDefaultPieceSize - 10, 20).code(), StatusCode::kIntegrity);
+  EXPECT_EQ(reader->VerifyRange(reader->size() - 1, 2).code(), StatusCode::kIntegrity);
+  EXPECT_TRUE(reader->VerifyRange(reader->size() - 1, 1).ok());
 }
 
 }  // namespace
