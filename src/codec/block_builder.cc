@@ -82,15 +82,6 @@ uint64_t NearBackward(std::span<const uint8_t> target, std::span<const uint8_t> 
   return best_length;
 }
 
-void AppendDifferences(std::span<const uint8_t> target, const uint8_t* corpus,
-                       std::vector<uint8_t>* diff) {
-  const size_t base = diff->size();
-  diff->resize(base + target.size());
-  for (size_t i = 0; i < target.size(); ++i) {
-    (*diff)[base + i] = static_cast<uint8_t>(target[i] - corpus[i]);
-  }
-}
-
 }  // namespace
 
 bool BlockBuilder::EditsAreDisplacements(uint64_t address, std::span<const uint8_t> target) const {
@@ -109,7 +100,6 @@ void BlockBuilder::AddCopyToRegion(uint64_t address, std::span<const uint8_t> by
     const uint64_t region_end = region_.address + region_.length;
     const uint64_t tail = TailLength();
     if (address == region_end + tail && (tail == 0 || AbsorbTail())) {
-      if (region_.edited) region_.diff.resize(region_.diff.size() + bytes.size(), 0);
       region_.length += bytes.size();
       Produce(bytes);
       return;
@@ -125,11 +115,14 @@ void BlockBuilder::AddCopyToRegion(uint64_t address, std::span<const uint8_t> by
     back = NearBackward(std::span<const uint8_t>(output_).subspan(literal_start_), before);
     if (back > 0 && !EditsAreDisplacements(address - back, std::span<const uint8_t>(output_).last(back))) back = 0;
   }
-  region_ = Region{true, address - back, back, output_size_ - back, back > 0, {}};
+  region_.open = true;
+  region_.address = address - back;
+  region_.length = 0;
+  region_.block_offset = output_size_ - back;
+  region_.edits.clear();
   region_.diff.clear();
   if (back > 0) {
-    std::span<const uint8_t> taken = std::span<const uint8_t>(output_).last(back);
-    AppendDifferences(taken, corpus_->At(address - back, back), &region_.diff);
+    NoteEdit(std::span<const uint8_t>(output_).last(back), corpus_->At(address - back, back));
     stats_->literal_bytes -= back;
     if (back < tail) {
       writer_.Literal(std::span<const uint8_t>(output_).subspan(literal_start_, tail - back));
@@ -138,9 +131,26 @@ void BlockBuilder::AddCopyToRegion(uint64_t address, std::span<const uint8_t> by
   } else {
     EmitPending();
   }
-  if (region_.edited) region_.diff.resize(back + bytes.size(), 0);
   region_.length += bytes.size();
   Produce(bytes);
+}
+
+void BlockBuilder::NoteEdit(std::span<const uint8_t> target, const uint8_t* corpus) {
+  const size_t start = region_.diff.size();
+  region_.diff.resize(start + target.size());
+  for (size_t i = 0; i < target.size(); ++i) {
+    region_.diff[start + i] = static_cast<uint8_t>(target[i] - corpus[i]);
+  }
+  if (!region_.edits.empty()) {
+    Region::Edit& last = region_.edits.back();
+    if (last.offset + last.length == region_.length) {
+      last.length += target.size();
+      region_.length += target.size();
+      return;
+    }
+  }
+  region_.edits.push_back({region_.length, target.size(), start});
+  region_.length += target.size();
 }
 
 bool BlockBuilder::AbsorbTail() {
@@ -156,13 +166,8 @@ bool BlockBuilder::AbsorbTail() {
 
 void BlockBuilder::TakeTailHead(uint64_t n) {
   const uint64_t region_end = region_.address + region_.length;
-  if (!region_.edited) {
-    region_.diff.assign(region_.length, 0);
-    region_.edited = true;
-  }
-  AppendDifferences(std::span<const uint8_t>(output_).subspan(literal_start_, n),
-                    corpus_->At(region_end, n), &region_.diff);
-  region_.length += n;
+  NoteEdit(std::span<const uint8_t>(output_).subspan(literal_start_, n),
+           corpus_->At(region_end, n));
   stats_->literal_bytes -= n;
   literal_start_ += n;
   if (literal_start_ == output_.size()) pending_ = Pending::kNone;
@@ -185,43 +190,50 @@ void BlockBuilder::CloseRegion() {
 }
 
 void BlockBuilder::EmitRegion() {
-  if (!region_.edited) {
-    writer_.Copy(region_.address, region_.length);
-    if (observer_ != nullptr) observer_->OnUse(region_.address, region_.length);
-    ++stats_->copies;
-    stats_->copy_bytes += region_.length;
+  if (region_.edits.empty()) {
+    EmitRegionCopy(0, region_.length);
     return;
   }
-  // ADDs between unedited runs of at least kCopyRun bytes, which are COPYs.
-  const std::vector<uint8_t>& diff = region_.diff;
-  uint64_t add_start = 0;
-  uint64_t i = 0;
-  while (i < region_.length) {
-    if (diff[i] != 0) {
-      ++i;
-      continue;
+  // ADDs around the edits, COPYs for the unedited runs of at least kCopyRun bytes.
+  uint64_t add_start = 0;  // The pending ADD starts here, at edit `first`,
+  size_t first = 0;
+  uint64_t covered = 0;    // and reaches the end of the edits so far.
+  for (size_t e = 0; e < region_.edits.size(); ++e) {
+    const Region::Edit& edit = region_.edits[e];
+    if (edit.offset - covered >= kCopyRun) {
+      if (covered > add_start) EmitAdd(add_start, covered, first, e);
+      EmitRegionCopy(covered, edit.offset);
+      add_start = edit.offset;
+      first = e;
     }
-    uint64_t j = i;
-    while (j < region_.length && diff[j] == 0) ++j;
-    if (j - i >= kCopyRun) {
-      if (i > add_start) EmitAdd(add_start, i);
-      writer_.Copy(region_.address + i, j - i);
-      ++stats_->copies;
-      stats_->copy_bytes += j - i;
-      add_start = j;
-    }
-    i = j;
+    covered = edit.offset + edit.length;
   }
-  if (region_.length > add_start) EmitAdd(add_start, region_.length);
-  if (observer_ != nullptr) observer_->OnUse(region_.address, region_.length);
+  if (region_.length - covered >= kCopyRun) {
+    EmitAdd(add_start, covered, first, region_.edits.size());
+    EmitRegionCopy(covered, region_.length);
+  } else {
+    EmitAdd(add_start, region_.length, first, region_.edits.size());
+  }
 }
 
-void BlockBuilder::EmitAdd(uint64_t from, uint64_t to) {
+void BlockBuilder::EmitRegionCopy(uint64_t from, uint64_t to) {
+  writer_.Copy(region_.address + from, to - from);
+  if (observer_ != nullptr) observer_->OnUse(region_.address + from, to - from);
+  ++stats_->copies;
+  stats_->copy_bytes += to - from;
+}
+
+void BlockBuilder::EmitAdd(uint64_t from, uint64_t to, size_t first, size_t last) {
   const uint64_t n = to - from;
   const uint64_t address = region_.address + from;
-  // The output depends on corpus bytes that differ from the target: they must be the
-  // ones the corpus signs, or the container would not decode against an intact copy.
-  const bool verified = corpus_->Verify(address, n).ok();
+  // The output depends on the corpus bytes where the target differs from them: they
+  // must be the ones the corpus signs, or the container would not decode against an
+  // intact copy. (Elsewhere they equal the target, as a COPY's do.)
+  bool verified = true;
+  for (size_t e = first; e < last && verified; ++e) {
+    verified = corpus_->Verify(region_.address + region_.edits[e].offset,
+                               region_.edits[e].length).ok();
+  }
   const uint8_t* reference = corpus_->At(address, n);
   if (reference == nullptr) {  // Across pack segments.
     add_reference_.resize(n);
@@ -233,17 +245,21 @@ void BlockBuilder::EmitAdd(uint64_t from, uint64_t to) {
     }
     reference = add_reference_.data();
   }
-  add_target_.resize(n);
-  add_stored_.resize(n);
-  for (uint64_t i = 0; i < n; ++i) {
-    add_target_[i] = static_cast<uint8_t>(reference[i] + region_.diff[from + i]);
+  add_target_.assign(reference, reference + n);
+  for (size_t e = first; e < last; ++e) {
+    const Region::Edit& edit = region_.edits[e];
+    uint8_t* at = add_target_.data() + (edit.offset - from);
+    const uint8_t* diff = region_.diff.data() + edit.diff_start;
+    for (uint64_t i = 0; i < edit.length; ++i) at[i] = static_cast<uint8_t>(at[i] + diff[i]);
   }
+  if (observer_ != nullptr) observer_->OnUse(address, n);
   if (!verified) {  // Damaged: the target bytes go as a literal.
     ++stats_->damaged_ranges;
     stats_->literal_bytes += n;
     writer_.Literal(add_target_);
     return;
   }
+  add_stored_.resize(n);
   EncodeAdd(std::span<const uint8_t>(reference, n), add_target_, address,
             region_.block_offset + from, &displacements_, add_stored_.data());
   writer_.Add(address, add_stored_);

@@ -136,14 +136,21 @@ class BlockBuilder {
   void HashKept();
 
   // A run of target bytes at one alignment: copies, and the edited bytes between and
-  // around them, as their difference from the corpus bytes (all zero until `edited`).
+  // around them, held as their differences from the corpus bytes.
   struct Region {
+    // Region bytes [offset, offset + length) differ from the corpus bytes by
+    // diff[diff_start, diff_start + length); the bytes outside every edit equal them.
+    struct Edit {
+      uint64_t offset = 0;
+      uint64_t length = 0;
+      size_t diff_start = 0;
+    };
     bool open = false;
     uint64_t address = 0;       // Corpus address of the first byte.
     uint64_t length = 0;
     uint64_t block_offset = 0;  // Where it starts in the block's output.
-    bool edited = false;        // `diff` holds length bytes; else they are all zero.
-    std::vector<uint8_t> diff;  // Target minus corpus, byte by byte.
+    std::vector<Edit> edits;    // In order, not touching each other.
+    std::vector<uint8_t> diff;  // Target minus corpus, byte by byte, of the edits.
   };
 
   // Add mode's AddCopy: extends the open region, absorbs the literal tail between it and
@@ -162,12 +169,18 @@ class BlockBuilder {
   bool AbsorbTail();
   // Moves the tail's first `n` bytes into the region as differences.
   void TakeTailHead(uint64_t n);
+  // Appends `target` (compared with as many `corpus` bytes) to the region as an edit.
+  void NoteEdit(std::span<const uint8_t> target, const uint8_t* corpus);
   // Emits the region, extended forward into the literal tail where that pays, and
   // leaves the rest of the tail pending.
   void CloseRegion();
   // The region's instructions: COPYs for long unedited runs, ADDs for the rest.
   void EmitRegion();
-  void EmitAdd(uint64_t from, uint64_t to);
+  // Region bytes [from, to) as a COPY.
+  void EmitRegionCopy(uint64_t from, uint64_t to);
+  // Region bytes [from, to), which hold edits [first, last), as an ADD (or, when the
+  // corpus bytes under an edit fail VerifyRange, as a literal).
+  void EmitAdd(uint64_t from, uint64_t to, size_t first, size_t last);
   // Emits the region, then the pending literal.
   void EmitAll() {
     if (region_.open) CloseRegion();
