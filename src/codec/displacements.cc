@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "util/endian.h"
 
@@ -66,6 +67,22 @@ size_t DisplacementAt(const uint8_t* r, size_t i, size_t n) {
   return 0;
 }
 
+// Whether any byte of v is zero (exact: a borrow only reaches bytes above a zero one).
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHigh = 0x8080808080808080ULL;
+inline uint64_t ZeroBytes(uint64_t v) { return (v - kOnes) & ~v & kHigh; }
+
+// Whether no candidate starts at r[i, i + 8): none of those bytes is E8, E9 or 0F, and
+// none of r[i + 1, i + 9) is a RIP-relative ModRM byte (which every other candidate
+// needs after its opcode). REQUIRES: 9 readable bytes at r + i.
+inline bool NoCandidateIn8(const uint8_t* r, size_t i) {
+  uint64_t x, y;
+  std::memcpy(&x, r + i, 8);
+  std::memcpy(&y, r + i + 1, 8);
+  return (ZeroBytes((x & (0xfe * kOnes)) ^ (0xe8 * kOnes)) | ZeroBytes(x ^ (0x0f * kOnes)) |
+          ZeroBytes((y & (0xc7 * kOnes)) ^ (0x05 * kOnes))) == 0;
+}
+
 // Calls at(k) for each candidate displacement r[k, k + 4) of reference `r`, in order;
 // scanning resumes after each displacement.
 template <typename At>
@@ -74,6 +91,10 @@ void ForEachDisplacement(std::span<const uint8_t> r, At at) {
   if (n < 5) return;
   size_t i = 0;
   while (i + 5 <= n) {
+    if (i + 9 <= n && NoCandidateIn8(r.data(), i)) {
+      i += 8;
+      continue;
+    }
     if (kFirstBytes[r[i]] == 0) {
       ++i;
       continue;
@@ -88,6 +109,34 @@ void ForEachDisplacement(std::span<const uint8_t> r, At at) {
   }
 }
 
+// out[i] = a[i] + b[i] and out[i] = a[i] - b[i] (mod 256), eight bytes at a time: the
+// low seven bits of each byte are added (subtracted) apart, so that no carry (borrow)
+// crosses into the next byte, and the top bits are put back with XOR.
+
+void AddBytes(const uint8_t* a, const uint8_t* b, size_t n, uint8_t* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    const uint64_t sum = ((x & ~kHigh) + (y & ~kHigh)) ^ ((x ^ y) & kHigh);
+    std::memcpy(out + i, &sum, 8);
+  }
+  for (; i < n; ++i) out[i] = static_cast<uint8_t>(a[i] + b[i]);
+}
+
+void SubtractBytes(const uint8_t* a, const uint8_t* b, size_t n, uint8_t* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    const uint64_t difference = ((x | kHigh) - (y & ~kHigh)) ^ ((x ^ ~y) & kHigh);
+    std::memcpy(out + i, &difference, 8);
+  }
+  for (; i < n; ++i) out[i] = static_cast<uint8_t>(a[i] - b[i]);
+}
+
 // The old destination of the displacement at reference offset k, as a corpus address.
 uint64_t OldTarget(uint64_t address, size_t k, uint32_t old_displacement) {
   return address + k + 4 + static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(old_displacement)));
@@ -99,17 +148,20 @@ uint64_t NewTarget(uint64_t end, uint32_t new_displacement) {
 
 }  // namespace
 
-void DisplacementTable::Clear() { std::fill(slots_.begin(), slots_.end(), Slot{}); }
+void DisplacementTable::Clear() { std::fill(used_.begin(), used_.end(), 0); }
 
 uint32_t DisplacementTable::Predict(uint64_t old_target, uint64_t end,
                                     uint32_t old_displacement) const {
-  const Slot& slot = slots_[SlotOf(old_target)];
-  if (!slot.used || slot.old_target != old_target) return old_displacement;
+  const size_t i = SlotOf(old_target);
+  const Slot& slot = slots_[i];
+  if (!Used(i) || slot.old_target != old_target) return old_displacement;
   return static_cast<uint32_t>(slot.new_target - end);
 }
 
 void DisplacementTable::Learn(uint64_t old_target, uint64_t new_target) {
-  slots_[SlotOf(old_target)] = Slot{old_target, new_target, true};
+  const size_t i = SlotOf(old_target);
+  slots_[i] = Slot{old_target, new_target};
+  used_[i / 64] |= uint64_t{1} << (i % 64);
 }
 
 uint64_t EditsOutsideDisplacements(std::span<const uint8_t> reference,
@@ -133,8 +185,7 @@ uint64_t EditsOutsideDisplacements(std::span<const uint8_t> reference,
 
 void EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> target,
                uint64_t address, uint64_t block_offset, DisplacementTable* table, uint8_t* stored) {
-  const size_t n = target.size();
-  for (size_t i = 0; i < n; ++i) stored[i] = static_cast<uint8_t>(target[i] - reference[i]);
+  SubtractBytes(target.data(), reference.data(), target.size(), stored);
   ForEachDisplacement(reference, [&](size_t k) {
     const uint32_t old_displacement = LoadLe<uint32_t>(reference.data() + k);
     const uint32_t new_displacement = LoadLe<uint32_t>(target.data() + k);
@@ -146,19 +197,25 @@ void EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> targ
   });
 }
 
-void DecodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> stored,
-               uint64_t address, uint64_t block_offset, DisplacementTable* table, uint8_t* output) {
+void DecodeAdd(std::span<const uint8_t> stored, uint64_t address, uint64_t block_offset,
+               DisplacementTable* table, uint8_t* output) {
+  // One pass, in place: the scan reads reference bytes ahead of the bytes it has
+  // rebuilt (it resumes after each displacement), so each stretch before a candidate is
+  // added up only when the candidate is found.
   const size_t n = stored.size();
-  for (size_t i = 0; i < n; ++i) output[i] = static_cast<uint8_t>(reference[i] + stored[i]);
-  ForEachDisplacement(reference, [&](size_t k) {
-    const uint32_t old_displacement = LoadLe<uint32_t>(reference.data() + k);
+  size_t done = 0;  // output[0, done) holds target bytes, the rest reference bytes.
+  ForEachDisplacement(std::span<const uint8_t>(output, n), [&](size_t k) {
+    const uint32_t old_displacement = LoadLe<uint32_t>(output + k);
+    AddBytes(output + done, stored.data() + done, k - done, output + done);
     const uint64_t old_target = OldTarget(address, k, old_displacement);
     const uint64_t end = block_offset + k + 4;
     const uint32_t predicted = table->Predict(old_target, end, old_displacement);
     const uint32_t new_displacement = predicted + LoadLe<uint32_t>(stored.data() + k);
     StoreLe<uint32_t>(output + k, new_displacement);
     table->Learn(old_target, NewTarget(end, new_displacement));
+    done = k + 4;
   });
+  AddBytes(output + done, stored.data() + done, n - done, output + done);
 }
 
 }  // namespace reducto

@@ -28,7 +28,7 @@ class DisplacementTable {
   // `bits`: log2 of the slots. Containers use kDisplacementTableBits; an encoder's
   // estimates may use fewer.
   explicit DisplacementTable(int bits = kDisplacementTableBits)
-      : bits_(bits), slots_(size_t{1} << bits) {}
+      : bits_(bits), slots_(size_t{1} << bits), used_((size_t{1} << bits) / 64 + 1, 0) {}
 
   void Clear();
   // The displacement predicted for the candidate whose old destination is `old_target`,
@@ -41,13 +41,15 @@ class DisplacementTable {
   struct Slot {
     uint64_t old_target = 0;
     uint64_t new_target = 0;
-    bool used = false;
   };
   size_t SlotOf(uint64_t old_target) const {
     return static_cast<size_t>((old_target * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
   }
+  bool Used(size_t slot) const { return (used_[slot / 64] >> (slot % 64)) & 1; }
+
   int bits_;
   std::vector<Slot> slots_;
+  std::vector<uint64_t> used_;  // One bit per slot: emptying the table clears only these.
 };
 
 // An ADD's stored bytes for target bytes `target` against `reference` (equal lengths),
@@ -56,10 +58,11 @@ class DisplacementTable {
 void EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> target,
                uint64_t address, uint64_t block_offset, DisplacementTable* table, uint8_t* stored);
 
-// The inverse: the target bytes for `stored` against `reference`, into `output`
-// (stored.size() bytes). Learns into *table as EncodeAdd did.
-void DecodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> stored,
-               uint64_t address, uint64_t block_offset, DisplacementTable* table, uint8_t* output);
+// The inverse, in place: `output` (stored.size() bytes) holds the reference on entry
+// (so that a decoder reads it straight from the corpus into its output, as for a COPY)
+// and the target bytes on return. Learns into *table as EncodeAdd did.
+void DecodeAdd(std::span<const uint8_t> stored, uint64_t address, uint64_t block_offset,
+               DisplacementTable* table, uint8_t* output);
 
 // How many bytes of `target` differ from `reference` outside the candidate
 // displacements that EncodeAdd would find in `reference`: 0 when every edit is a

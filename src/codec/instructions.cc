@@ -284,8 +284,7 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
       }
       uint64_t address = previous_end + static_cast<uint64_t>(ZigZagDecode(delta));
       RETURN_IF_ERROR(CheckCorpusRange(address, length, corpus_size, standalone, "add"));
-      ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
-                       ReadCorpus(corpus, address, length, scratch, "add"));
+      RETURN_IF_ERROR(corpus->ReadInto(address, output.subspan(produced, length), scratch));
       if (displacements == nullptr) {
         displacements = context.displacements;
         if (displacements == nullptr) {
@@ -294,7 +293,7 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
         }
         displacements->Clear();
       }
-      DecodeAdd(reference, parser.ReadBytes(length), address, produced, displacements,
+      DecodeAdd(parser.ReadBytes(length), address, produced, displacements,
                 output.data() + produced);
       produced += length;
       previous_end = address + length;
