@@ -95,8 +95,8 @@ struct CompressStats {
   uint64_t output_bytes = 0;
   uint64_t copy_bytes = 0;      // Target bytes sent as copies from the corpus.
   uint64_t literal_bytes = 0;   // Target bytes sent as literals.
-  uint64_t delta_bytes = 0;     // Target bytes sent as deltas against corpus bytes.
-  uint64_t deltas = 0;          // Delta instructions.
+  uint64_t delta_bytes = 0;     // Target bytes sent as deltas against corpus bytes (DELTA, ADD).
+  uint64_t deltas = 0;          // DELTA and ADD instructions.
   uint64_t copies = 0;          // Copy instructions after merging.
   uint64_t blocks = 0;
   uint64_t chunks = 0;          // Target chunks looked up in the corpus's index.

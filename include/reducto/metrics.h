@@ -30,7 +30,7 @@ enum class Counter : int {
   kCopyBytes,       // Original bytes sent as copies of corpus bytes.
   kCopies,          // COPY instructions.
   kDeltaBytes,      // Original bytes sent as deltas against corpus bytes.
-  kDeltas,          // DELTA instructions.
+  kDeltas,          // DELTA and ADD instructions.
   kLiteralBytes,    // Original bytes sent as literals.
   kChunks,          // Target chunks looked up in the corpus's index.
   kChunksFound,     // Of those, found in the corpus.

@@ -24,7 +24,7 @@ constexpr CounterRow kCounters[kCounterCount] = {
     {"copy_bytes", "Original bytes sent as copies of corpus bytes."},
     {"copies", "COPY instructions."},
     {"delta_bytes", "Original bytes sent as deltas against corpus bytes."},
-    {"deltas", "DELTA instructions."},
+    {"deltas", "DELTA and ADD instructions."},
     {"literal_bytes", "Original bytes sent as literals."},
     {"chunks", "Target chunks looked up in the corpus index."},
     {"chunks_found", "Target chunks found in the corpus index."},
