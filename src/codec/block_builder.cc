@@ -90,7 +90,12 @@ bool BlockBuilder::EditsAreDisplacements(uint64_t address, std::span<const uint8
   uint64_t edits = 0;
   for (size_t i = 0; i < target.size(); ++i) edits += target[i] != reference[i];
   if (edits == 0) return true;
-  const size_t lead = std::min<size_t>(kDisplacementLead, corpus_->Before(address).size());
+  // Bytes before the reference in the same mapping (none at a segment's start, where
+  // Before gives the previous segment's end).
+  std::span<const uint8_t> before = corpus_->Before(address);
+  const size_t lead = before.data() + before.size() == reference
+                          ? std::min<size_t>(kDisplacementLead, before.size())
+                          : 0;
   return 2 * EditsOutsideDisplacements(std::span<const uint8_t>(reference, target.size()), target,
                                        lead) <= edits;
 }
