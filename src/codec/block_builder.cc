@@ -20,6 +20,7 @@ void BlockBuilder::AddDelta(uint64_t address, uint64_t reference_length,
 void BlockBuilder::Finish(BlockJob* job) {
   EmitAll();
   if (corpus_ != nullptr) displacements_.Clear();
+  predicted_ = 0;
   writer_.TakeBytesInto(&job->instructions);
   job->output_size = output_size_;
   output_size_ = 0;
@@ -45,6 +46,11 @@ constexpr uint64_t kCopyRun = 256;
 constexpr int64_t kExtensionGiveUp = 128;
 // Reference bytes before a span in which a displacement's opcode is looked for.
 constexpr size_t kDisplacementLead = 16;
+// Once the block's ADDs predicted this many changed displacements exactly, the block is
+// code, and every near-match extension is taken. Measured (default profile): from 16
+// on, ci-build 3.07 -> 2.37 MB, libssl -8%, the kernel -5%, the ext4 image +0.05%; at
+// 8 the image +0.24%; at 64 the image +0% and the kernel -1.5%.
+constexpr uint64_t kCodeEvidence = 16;
 
 // How many bytes from the front of `target` (compared with `corpus`) to take as
 // differences: the prefix with the most matching bytes over the others, when that is
@@ -85,6 +91,7 @@ uint64_t NearBackward(std::span<const uint8_t> target, std::span<const uint8_t> 
 }  // namespace
 
 bool BlockBuilder::EditsAreDisplacements(uint64_t address, std::span<const uint8_t> target) const {
+  if (predicted_ >= kCodeEvidence) return true;
   const uint8_t* reference = corpus_->At(address, target.size());
   if (reference == nullptr) return false;
   uint64_t edits = 0;
@@ -265,8 +272,8 @@ void BlockBuilder::EmitAdd(uint64_t from, uint64_t to, size_t first, size_t last
     return;
   }
   add_stored_.resize(n);
-  EncodeAdd(std::span<const uint8_t>(reference, n), add_target_, address,
-            region_.block_offset + from, &displacements_, add_stored_.data());
+  predicted_ += EncodeAdd(std::span<const uint8_t>(reference, n), add_target_, address,
+                          region_.block_offset + from, &displacements_, add_stored_.data());
   writer_.Add(address, add_stored_);
   ++stats_->deltas;
   stats_->delta_bytes += n;

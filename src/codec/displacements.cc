@@ -183,8 +183,10 @@ uint64_t EditsOutsideDisplacements(std::span<const uint8_t> reference,
   return outside;
 }
 
-void EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> target,
-               uint64_t address, uint64_t block_offset, DisplacementTable* table, uint8_t* stored) {
+size_t EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> target,
+                 uint64_t address, uint64_t block_offset, DisplacementTable* table,
+                 uint8_t* stored) {
+  size_t moved = 0;
   SubtractBytes(target.data(), reference.data(), target.size(), stored);
   ForEachDisplacement(reference, [&](size_t k) {
     const uint32_t old_displacement = LoadLe<uint32_t>(reference.data() + k);
@@ -193,8 +195,10 @@ void EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> targ
     const uint64_t end = block_offset + k + 4;
     const uint32_t predicted = table->Predict(old_target, end, old_displacement);
     StoreLe<uint32_t>(stored + k, new_displacement - predicted);
+    moved += predicted == new_displacement && new_displacement != old_displacement;
     table->Learn(old_target, NewTarget(end, new_displacement));
   });
+  return moved;
 }
 
 void DecodeAdd(std::span<const uint8_t> stored, uint64_t address, uint64_t block_offset,

@@ -54,9 +54,11 @@ class DisplacementTable {
 
 // An ADD's stored bytes for target bytes `target` against `reference` (equal lengths),
 // the reference at corpus `address` and the target at block offset `block_offset`.
-// Writes target.size() bytes to `stored` and learns into *table.
-void EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> target,
-               uint64_t address, uint64_t block_offset, DisplacementTable* table, uint8_t* stored);
+// Writes target.size() bytes to `stored` and learns into *table. Returns how many
+// displacements changed and were predicted exactly (evidence that the bytes are code).
+size_t EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> target,
+                 uint64_t address, uint64_t block_offset, DisplacementTable* table,
+                 uint8_t* stored);
 
 // The inverse, in place: `output` (stored.size() bytes) holds the reference on entry
 // (so that a decoder reads it straight from the corpus into its output, as for a COPY)
