@@ -39,8 +39,11 @@ void BlockBuilder::Finish(BlockJob* job) {
 
 namespace {
 
-// An unedited run of at least this many bytes inside a region is sent as a COPY.
-constexpr uint64_t kCopyRun = 256;
+// An unedited run of at least this many bytes inside a region is sent as a COPY; shorter
+// ones stay zero differences inside the ADD, which zstd takes as a repeat. Measured
+// (default profile): 256 -> 1024 made ci-build 2.37 -> 2.31 MB, systemd and libc -2-3%,
+// the rest within 0.1%; 4096 made the ext4 image 0.28% larger; 128, code 3-8% larger.
+constexpr uint64_t kCopyRun = 1024;
 // A near-match extension stops once its score (matching bytes minus the others) falls
 // this far below the best it had.
 constexpr int64_t kExtensionGiveUp = 128;
