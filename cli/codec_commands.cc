@@ -82,24 +82,25 @@ void ReportCache(uint64_t requested, uint64_t used, uint64_t drops) {
 
 // A damaged pack does not spoil the container (those chunks were not copied), but the
 // corpus needs attention; said even with -q.
-void WarnIfCorpusDamaged(const CompressStats& stats, const std::string& corpus_dir) {
-  if (stats.damaged_ranges > 0) {
-    std::fprintf(stderr,
-                 "reducto: warning: corpus %s at %s failed a check: %llu ranges of its pack "
-                 "differ from the digests its manifest signs, so they were not used (the "
-                 "container is right, but larger). Run `reducto corpus verify %s`, then "
-                 "rebuild the corpus or fetch it again\n",
-                 stats.corpus_id.c_str(), corpus_dir.c_str(),
-                 static_cast<unsigned long long>(stats.damaged_ranges), corpus_dir.c_str());
-  }
-  if (stats.damaged_chunks == 0) return;
+void WarnDamaged(const CompressStats& stats, const std::string& corpus_dir, uint64_t count,
+                 const char* what) {
   std::fprintf(stderr,
-               "reducto: warning: corpus %s at %s failed a check: %llu chunks of its pack differ "
-               "from the digests its index holds for them, so they were not copied (the "
-               "container is right, but larger). Run `reducto corpus verify %s`, then rebuild "
-               "the corpus or fetch it again\n",
+               "reducto: warning: corpus %s at %s failed a check: %llu %s, so they were not "
+               "used (the container is right, but larger). Run `reducto corpus verify %s`, "
+               "then rebuild the corpus or fetch it again\n",
                stats.corpus_id.c_str(), corpus_dir.c_str(),
-               static_cast<unsigned long long>(stats.damaged_chunks), corpus_dir.c_str());
+               static_cast<unsigned long long>(count), what, corpus_dir.c_str());
+}
+
+void WarnIfCorpusDamaged(const CompressStats& stats, const std::string& corpus_dir) {
+  if (stats.damaged_chunks > 0) {
+    WarnDamaged(stats, corpus_dir, stats.damaged_chunks,
+                "chunks of its pack differ from the digests its index holds for them");
+  }
+  if (stats.damaged_ranges > 0) {
+    WarnDamaged(stats, corpus_dir, stats.damaged_ranges,
+                "ranges of its pack differ from the digests its manifest signs");
+  }
 }
 
 // What every input of one compress command shares. It must not move once Prepare()

@@ -113,28 +113,31 @@ void ForEachDisplacement(std::span<const uint8_t> r, At at) {
 // low seven bits of each byte are added (subtracted) apart, so that no carry (borrow)
 // crosses into the next byte, and the top bits are put back with XOR.
 
-void AddBytes(const uint8_t* a, const uint8_t* b, size_t n, uint8_t* out) {
+enum class Bytewise { kAdd, kSubtract };
+
+template <Bytewise kOp>
+void Combine(const uint8_t* a, const uint8_t* b, size_t n, uint8_t* out) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t x, y;
     std::memcpy(&x, a + i, 8);
     std::memcpy(&y, b + i, 8);
-    const uint64_t sum = ((x & ~kHigh) + (y & ~kHigh)) ^ ((x ^ y) & kHigh);
-    std::memcpy(out + i, &sum, 8);
+    const uint64_t z = kOp == Bytewise::kAdd
+                           ? ((x & ~kHigh) + (y & ~kHigh)) ^ ((x ^ y) & kHigh)
+                           : ((x | kHigh) - (y & ~kHigh)) ^ ((x ^ ~y) & kHigh);
+    std::memcpy(out + i, &z, 8);
   }
-  for (; i < n; ++i) out[i] = static_cast<uint8_t>(a[i] + b[i]);
+  for (; i < n; ++i) {
+    out[i] = static_cast<uint8_t>(kOp == Bytewise::kAdd ? a[i] + b[i] : a[i] - b[i]);
+  }
+}
+
+void AddBytes(const uint8_t* a, const uint8_t* b, size_t n, uint8_t* out) {
+  Combine<Bytewise::kAdd>(a, b, n, out);
 }
 
 void SubtractBytes(const uint8_t* a, const uint8_t* b, size_t n, uint8_t* out) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a + i, 8);
-    std::memcpy(&y, b + i, 8);
-    const uint64_t difference = ((x | kHigh) - (y & ~kHigh)) ^ ((x ^ ~y) & kHigh);
-    std::memcpy(out + i, &difference, 8);
-  }
-  for (; i < n; ++i) out[i] = static_cast<uint8_t>(a[i] - b[i]);
+  Combine<Bytewise::kSubtract>(a, b, n, out);
 }
 
 // The old destination of the displacement at reference offset k, as a corpus address.
