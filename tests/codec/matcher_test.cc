@@ -256,8 +256,8 @@ RC_GTEST_PROP(SegmentedCorpusTest, RoundTripsAcrossSegments, ()) {
   CompressStats stats;
   auto container = testing::EncodeToString(&corpus, target, options, &stats);
   RC_ASSERT(container.ok());
-  RC_CLASSIFY(stats.deltas > 0, "with deltas");
-  RC_ASSERT(stats.copies > 0);
+  RC_CLASSIFY(stats.deltas > 0, "with deltas or ADDs");
+  RC_ASSERT(stats.copies + stats.deltas > 0);
   std::string output;
   auto decoded = testing::DecodeFromString(*container, &corpus, &output);
   RC_LOG() << decoded.status().ToString();
