@@ -47,13 +47,6 @@ constexpr uint64_t kCopyRun = 1024;
 // A near-match extension stops once its score (matching bytes minus the others) falls
 // this far below the best it had.
 constexpr int64_t kExtensionGiveUp = 128;
-// Reference bytes before a span in which a displacement's opcode is looked for.
-constexpr size_t kDisplacementLead = 16;
-// Once the block's ADDs predicted this many changed displacements exactly, the block is
-// code, and every near-match extension is taken. Measured (default profile): from 16
-// on, ci-build 3.07 -> 2.37 MB, libssl -8%, the kernel -5%, the ext4 image +0.05%; at
-// 8 the image +0.24%; at 64 the image +0% and the kernel -1.5%.
-constexpr uint64_t kCodeEvidence = 16;
 
 // How many bytes from the front of `target` (compared with `corpus`) to take as
 // differences: the prefix with the most matching bytes over the others, when that is
@@ -93,21 +86,18 @@ uint64_t NearBackward(std::span<const uint8_t> target, std::span<const uint8_t> 
 
 }  // namespace
 
-bool BlockBuilder::EditsAreDisplacements(uint64_t address, std::span<const uint8_t> target) const {
-  if (predicted_ >= kCodeEvidence) return true;
+bool BlockBuilder::NearMatchJoins(uint64_t address, std::span<const uint8_t> target) const {
+  if (IsCode()) return true;
   const uint8_t* reference = corpus_->At(address, target.size());
   if (reference == nullptr) return false;
-  uint64_t edits = 0;
-  for (size_t i = 0; i < target.size(); ++i) edits += target[i] != reference[i];
-  if (edits == 0) return true;
   // Bytes before the reference in the same mapping (none at a segment's start, where
   // Before gives the previous segment's end).
   std::span<const uint8_t> before = corpus_->Before(address);
   const size_t lead = before.data() + before.size() == reference
                           ? std::min<size_t>(kDisplacementLead, before.size())
                           : 0;
-  return 2 * EditsOutsideDisplacements(std::span<const uint8_t>(reference, target.size()), target,
-                                       lead) <= edits;
+  return reducto::NearMatchJoins(std::span<const uint8_t>(reference, target.size()), target, lead,
+                                 false);
 }
 
 void BlockBuilder::AddCopyToRegion(uint64_t address, std::span<const uint8_t> bytes) {
@@ -128,7 +118,7 @@ void BlockBuilder::AddCopyToRegion(uint64_t address, std::span<const uint8_t> by
   if (tail > 0) {
     std::span<const uint8_t> before = corpus_->Before(address);
     back = NearBackward(std::span<const uint8_t>(output_).subspan(literal_start_), before);
-    if (back > 0 && !EditsAreDisplacements(address - back, std::span<const uint8_t>(output_).last(back))) back = 0;
+    if (back > 0 && !NearMatchJoins(address - back, std::span<const uint8_t>(output_).last(back))) back = 0;
   }
   region_.open = true;
   region_.address = address - back;
@@ -195,7 +185,7 @@ void BlockBuilder::CloseRegion() {
     uint64_t forward =
         NearForward(std::span<const uint8_t>(output_).subspan(literal_start_), after);
     if (forward > 0 &&
-        EditsAreDisplacements(region_.address + region_.length,
+        NearMatchJoins(region_.address + region_.length,
                               std::span<const uint8_t>(output_).subspan(literal_start_, forward))) {
       TakeTailHead(forward);
     }

@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "codec/add_policy.h"
 #include "codec/block_stream.h"
 #include "codec/container.h"
 #include "codec/displacements.h"
@@ -96,6 +97,8 @@ class BlockBuilder {
                 std::span<const uint8_t> payload);
 
   uint64_t output_size() const { return output_size_; }
+  // Whether the block's ADDs so far show it is code (kCodeEvidence).
+  bool IsCode() const { return predicted_ >= kCodeEvidence; }
 
   // Turns on ADD (format version 4): copies at one alignment with edited bytes between
   // them, and the near matches on either side of a copy, become ADDs (docs/encoder.md,
@@ -160,12 +163,10 @@ class BlockBuilder {
   uint64_t TailLength() const {
     return pending_ == Pending::kLiteral ? output_.size() - literal_start_ : 0;
   }
-  // Whether the bytes where `target` differs from the corpus bytes at `address` are
-  // mostly (at least half) x86-64 displacements (EditsOutsideDisplacements): edits of
-  // code, which ADD's prediction turns into zeros; or whether the block is code anyway
-  // (kCodeEvidence). Near-match extensions need it: on a text dump and an ext4 image
-  // they made containers 0.7-1.8% larger without it.
-  bool EditsAreDisplacements(uint64_t address, std::span<const uint8_t> target) const;
+  // Whether the near match of `target` against the corpus bytes at `address` joins an
+  // ADD (add_policy.h). Near-match extensions need the check: on a text dump and an ext4
+  // image they made containers 0.7-1.8% larger without it.
+  bool NearMatchJoins(uint64_t address, std::span<const uint8_t> target) const;
   // Whether the tail, compared with the corpus bytes after the region, goes into it.
   bool AbsorbTail();
   // Moves the tail's first `n` bytes into the region as differences.
@@ -261,6 +262,9 @@ class BlockPipeline {
 
   // Turns on ADD (BlockBuilder::EnableAdds).
   void EnableAdds(const CorpusView* corpus) { block_.EnableAdds(corpus); }
+
+  // Whether the current block is known to be code (BlockBuilder::IsCode).
+  bool BlockIsCode() const { return block_.IsCode(); }
 
   // Target bytes the current block still takes.
   uint64_t room() const { return block_size_ - block_.output_size(); }

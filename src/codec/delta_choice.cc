@@ -46,6 +46,12 @@ Extent Aligned(uint64_t start, uint64_t size, uint64_t alignment) {
   return {a, a + static_cast<int64_t>(size)};
 }
 
+// A copy's alignment (corpus address - target offset); nullopt for a literal.
+std::optional<uint64_t> AlignmentOf(const Piece& piece) {
+  if (!piece.copy) return std::nullopt;
+  return piece.address - piece.offset;
+}
+
 // The smallest zstd window (log2) that holds `size` bytes, from zstd's smallest (10) up
 // to 30.
 int WindowLogFor(uint64_t size) {
@@ -88,13 +94,12 @@ DeltaChooser::DeltaChooser(const CorpusReader& corpus, const MatchParams& params
 
 Result<std::optional<DeltaChoice>> DeltaChooser::Choose(std::span<const Piece> pieces,
                                                         std::span<const uint8_t> run,
-                                                        std::optional<uint64_t> before,
-                                                        std::optional<uint64_t> after) {
+                                                        const RunContext& context) {
   const std::optional<DeltaChoice> none;
-  if (!MayReplace(pieces, run.size(), before, after)) return none;
-  std::optional<Reference> ref = ReferenceFor(pieces, pieces[0].offset, run.size(), before, after);
+  if (!MayReplace(pieces, run.size(), context)) return none;
+  std::optional<Reference> ref = ReferenceFor(pieces, pieces[0].offset, run.size(), context);
   if (!ref) return none;
-  ASSIGN_OR_RETURN(size_t pieces_cost, PiecesCost(pieces, run));
+  ASSIGN_OR_RETURN(size_t pieces_cost, PiecesCost(pieces, run, context));
   // No DELTA can be cheaper than one with the smallest zstd frame: then skip the
   // compression (most runs of a dump: an edited field between two copies).
   if (InstructionWriter::DeltaSize(UINT64_MAX, ref->length, run.size(), kMinZstdFrameSize) >=
@@ -120,15 +125,17 @@ Result<std::optional<DeltaChoice>> DeltaChooser::Choose(std::span<const Piece> p
 }
 
 bool DeltaChooser::MayReplace(std::span<const Piece> pieces, uint64_t run_size,
-                              std::optional<uint64_t> before, std::optional<uint64_t> after) const {
+                              const RunContext& context) const {
   bool has_literal = false;
   for (const Piece& piece : pieces) has_literal |= !piece.copy;
-  return has_literal && run_size >= params_.delta_min_run && (before || after);
+  return has_literal && run_size >= params_.delta_min_run && (context.before || context.after);
 }
 
 std::optional<DeltaChooser::Reference> DeltaChooser::ReferenceFor(
     std::span<const Piece> pieces, uint64_t start, uint64_t run_size,
-    std::optional<uint64_t> before, std::optional<uint64_t> after) const {
+    const RunContext& context) const {
+  const std::optional<uint64_t> before = context.before;
+  const std::optional<uint64_t> after = context.after;
   Extent extent;
   if (before) extent.Cover(Aligned(start, run_size, *before));
   if (after) extent.Cover(Aligned(start, run_size, *after));
@@ -151,14 +158,14 @@ std::optional<DeltaChooser::Reference> DeltaChooser::ReferenceFor(
 }
 
 Result<size_t> DeltaChooser::PiecesCost(std::span<const Piece> pieces,
-                                        std::span<const uint8_t> run) {
+                                        std::span<const uint8_t> run, const RunContext& context) {
   const uint64_t start = pieces[0].offset;
   estimate_.Clear();
   estimate_displacements_.Clear();
   for (size_t k = 0; k < pieces.size(); ++k) {
     const Piece& piece = pieces[k];
     if (!piece.copy || piece.length < format::kMinCopyLength) {
-      estimate_.Literal(run.subspan(piece.offset - start, piece.length));
+      RETURN_IF_ERROR(PriceLiteral(pieces, k, run, context));
       continue;
     }
     const size_t last = params_.add ? RegionEnd(pieces, k, run) : k;
@@ -194,6 +201,45 @@ size_t DeltaChooser::RegionEnd(std::span<const Piece> pieces, size_t k,
     last += 2;
   }
   return last;
+}
+
+Status DeltaChooser::PriceLiteral(std::span<const Piece> pieces, size_t k,
+                                  std::span<const uint8_t> run, const RunContext& context) {
+  const Piece& piece = pieces[k];
+  const std::span<const uint8_t> literal = run.subspan(piece.offset - pieces[0].offset, piece.length);
+  const std::optional<uint64_t> before = k > 0 ? AlignmentOf(pieces[k - 1]) : context.before;
+  const std::optional<uint64_t> after =
+      k + 1 < pieces.size() ? AlignmentOf(pieces[k + 1]) : context.after;
+  if (params_.add) {
+    for (std::optional<uint64_t> alignment : {before, after}) {
+      if (!alignment) continue;
+      ASSIGN_OR_RETURN(bool priced, PriceNearMatch(literal, piece.offset,
+                                                   piece.offset + *alignment,
+                                                   context.block_is_code));
+      if (priced) return Status::Ok();
+    }
+  }
+  estimate_.Literal(literal);
+  return Status::Ok();
+}
+
+Result<bool> DeltaChooser::PriceNearMatch(std::span<const uint8_t> target, uint64_t offset,
+                                          uint64_t address, bool block_is_code) {
+  // Alignments may point outside the corpus (unsigned arithmetic wraps).
+  if (address >= corpus_.size() || target.size() > corpus_.size() - address) return false;
+  const size_t lead = std::min<uint64_t>(kDisplacementLead, address);
+  ASSIGN_OR_RETURN(std::span<const uint8_t> read,
+                   corpus_.Read(address - lead, lead + target.size(), &add_scratch_));
+  if (read.size() != lead + target.size()) return false;
+  const std::span<const uint8_t> reference = read.subspan(lead);
+  if (!JoinsRegion(target, reference.data()) ||
+      !NearMatchJoins(reference, target, lead, block_is_code)) {
+    return false;
+  }
+  add_stored_.resize(target.size());
+  EncodeAdd(reference, target, address, offset, &estimate_displacements_, add_stored_.data());
+  estimate_.Add(address, add_stored_);
+  return true;
 }
 
 // A shadow zstd stream of the block stream's runs compresses `raw` after everything

@@ -41,20 +41,26 @@ struct DeltaChoice {
   std::span<const uint8_t> payload;  // Valid until the next Choose.
 };
 
+// What the encoder knows around a run.
+struct RunContext {
+  // The alignments (corpus address - target offset) of the copies on either side.
+  std::optional<uint64_t> before;
+  std::optional<uint64_t> after;
+  bool block_is_code = false;  // BlockPipeline::BlockIsCode.
+};
+
 class DeltaChooser {
  public:
   // `corpus` must outlive the chooser. `level`: the container's zstd level.
   DeltaChooser(const CorpusReader& corpus, const MatchParams& params, int level);
 
-  // `pieces` are a run (contiguous, no kept copy) and `run` their target bytes;
-  // `before` and `after` the alignments (corpus address - target offset) of the copies
-  // on either side, when known. Returns the DELTA to send instead of the pieces, or
-  // nullopt when the pieces cost less. Runs are priced in the context of those priced
-  // before them (PiecesCost): call once per run, in target order.
+  // `pieces` are a run (contiguous, no kept copy) and `run` their target bytes. Returns
+  // the DELTA to send instead of the pieces, or nullopt when the pieces cost less. Runs
+  // are priced in the context of those priced before them (PiecesCost): call once per
+  // run, in target order.
   Result<std::optional<DeltaChoice>> Choose(std::span<const Piece> pieces,
                                             std::span<const uint8_t> run,
-                                            std::optional<uint64_t> before,
-                                            std::optional<uint64_t> after);
+                                            const RunContext& context);
 
   // References that VerifyRange found damaged (no DELTA was sent on them).
   uint64_t damaged() const { return damaged_; }
@@ -68,20 +74,30 @@ class DeltaChooser {
   // Whether a DELTA may replace the run at all: it has literal bytes, is at least
   // delta_min_run long, and a neighbour says where its reference lies.
   bool MayReplace(std::span<const Piece> pieces, uint64_t run_size,
-                  std::optional<uint64_t> before, std::optional<uint64_t> after) const;
+                  const RunContext& context) const;
   // The corpus bytes the neighbours and the run's own copies point to, with
   // delta_margin bytes around them and at most delta_max_reference long; nullopt when
   // that is empty. REQUIRES: MayReplace.
   std::optional<Reference> ReferenceFor(std::span<const Piece> pieces, uint64_t start,
-                                        uint64_t run_size, std::optional<uint64_t> before,
-                                        std::optional<uint64_t> after) const;
+                                        uint64_t run_size, const RunContext& context) const;
   // Writes the pieces' instructions into estimate_ and returns what they cost
-  // (ShadowCost). With ADD, copies at one alignment and the literals between them that
-  // would join their region (add_policy.h) are priced as one ADD.
-  Result<size_t> PiecesCost(std::span<const Piece> pieces, std::span<const uint8_t> run);
+  // (ShadowCost), as the block builder will send them: with ADD, copies at one
+  // alignment and the literals between them that join their region are one ADD, and a
+  // literal that near-matches the corpus under a neighbouring copy's alignment is an
+  // ADD too, as the builder's near-match extension takes it (add_policy.h).
+  Result<size_t> PiecesCost(std::span<const Piece> pieces, std::span<const uint8_t> run,
+                            const RunContext& context);
   // The index of the last piece of the ADD region that starts with the copy pieces[k]
   // (k itself when no literal joins it).
   size_t RegionEnd(std::span<const Piece> pieces, size_t k, std::span<const uint8_t> run);
+  // Writes the literal pieces[k] into estimate_: as an ADD under the alignment of the
+  // copy before or after it when it near-matches the corpus there, else as a literal.
+  Status PriceLiteral(std::span<const Piece> pieces, size_t k, std::span<const uint8_t> run,
+                      const RunContext& context);
+  // Writes target bytes `target` at target offset `offset` into estimate_ as an ADD
+  // against corpus `address` when they join one there (JoinsRegion, NearMatchJoins).
+  Result<bool> PriceNearMatch(std::span<const uint8_t> target, uint64_t offset,
+                              uint64_t address, bool block_is_code);
   // What instruction bytes `raw` cost in the block's compressed stream.
   Result<size_t> ShadowCost(std::span<const uint8_t> raw);
   // Compresses `run` into payload_ with `reference` as the zstd prefix; returns its size.

@@ -283,7 +283,8 @@ class Encoder {
     std::optional<DeltaChoice> delta;
     {
       PhaseTimer timer(metrics_, Phase::kMatch);
-      ASSIGN_OR_RETURN(delta, search_->delta->Choose(run, bytes, last_alignment_, after));
+      ASSIGN_OR_RETURN(delta, search_->delta->Choose(
+                                  run, bytes, {last_alignment_, after, blocks_.BlockIsCode()}));
     }
     if (!delta) return AppendPieces(window, run);
     RETURN_IF_ERROR(
