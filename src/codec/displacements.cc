@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "util/endian.h"
@@ -72,15 +73,16 @@ constexpr uint64_t kOnes = 0x0101010101010101ULL;
 constexpr uint64_t kHigh = 0x8080808080808080ULL;
 inline uint64_t ZeroBytes(uint64_t v) { return (v - kOnes) & ~v & kHigh; }
 
-// Whether no candidate starts at r[i, i + 8): none of those bytes is E8, E9 or 0F, and
-// none of r[i + 1, i + 9) is a RIP-relative ModRM byte (which every other candidate
-// needs after its opcode). REQUIRES: 9 readable bytes at r + i.
-inline bool NoCandidateIn8(const uint8_t* r, size_t i) {
+// The bytes of r[i, i + 8) where a candidate may start, as the top bit of each byte of
+// the result: those that are E8, E9 or 0F, or that a RIP-relative ModRM byte follows
+// (which every other candidate needs after its opcode). Every such byte is marked; a
+// few others may be (ZeroBytes). REQUIRES: 9 readable bytes at r + i.
+inline uint64_t MayStartCandidate8(const uint8_t* r, size_t i) {
   uint64_t x, y;
   std::memcpy(&x, r + i, 8);
   std::memcpy(&y, r + i + 1, 8);
-  return (ZeroBytes((x & (0xfe * kOnes)) ^ (0xe8 * kOnes)) | ZeroBytes(x ^ (0x0f * kOnes)) |
-          ZeroBytes((y & (0xc7 * kOnes)) ^ (0x05 * kOnes))) == 0;
+  return ZeroBytes((x & (0xfe * kOnes)) ^ (0xe8 * kOnes)) | ZeroBytes(x ^ (0x0f * kOnes)) |
+         ZeroBytes((y & (0xc7 * kOnes)) ^ (0x05 * kOnes));
 }
 
 // Calls at(k) for each candidate displacement r[k, k + 4) of reference `r`, in order;
@@ -88,24 +90,33 @@ inline bool NoCandidateIn8(const uint8_t* r, size_t i) {
 template <typename At>
 void ForEachDisplacement(std::span<const uint8_t> r, At at) {
   const size_t n = r.size();
-  if (n < 5) return;
   size_t i = 0;
+  // Eight bytes at a time: only the bytes MayStartCandidate8 marks are tried. The index
+  // of a marked byte is its top bit's over 8 in a little-endian load.
+  if constexpr (std::endian::native == std::endian::little) {
+    while (i + 9 <= n) {
+      size_t next = i + 8;
+      for (uint64_t marked = MayStartCandidate8(r.data(), i); marked != 0;
+           marked &= marked - 1) {
+        const size_t k =
+            DisplacementAt(r.data(), i + static_cast<size_t>(std::countr_zero(marked)) / 8, n);
+        if (k != 0 && k + 4 <= n) {
+          at(k);
+          next = k + 4;
+          break;
+        }
+      }
+      i = next;
+    }
+  }
   while (i + 5 <= n) {
-    if (i + 9 <= n && NoCandidateIn8(r.data(), i)) {
-      i += 8;
-      continue;
-    }
-    if (kFirstBytes[r[i]] == 0) {
-      ++i;
-      continue;
-    }
     const size_t k = DisplacementAt(r.data(), i, n);
-    if (k == 0 || k + 4 > n) {
+    if (k != 0 && k + 4 <= n) {
+      at(k);
+      i = k + 4;
+    } else {
       ++i;
-      continue;
     }
-    at(k);
-    i = k + 4;
   }
 }
 
@@ -165,6 +176,12 @@ void DisplacementTable::Learn(uint64_t old_target, uint64_t new_target) {
   const size_t i = SlotOf(old_target);
   slots_[i] = Slot{old_target, new_target};
   used_[i / 64] |= uint64_t{1} << (i % 64);
+}
+
+std::vector<size_t> CandidateDisplacements(std::span<const uint8_t> reference) {
+  std::vector<size_t> offsets;
+  ForEachDisplacement(reference, [&](size_t k) { offsets.push_back(k); });
+  return offsets;
 }
 
 uint64_t EditsOutsideDisplacements(std::span<const uint8_t> reference,

@@ -66,6 +66,10 @@ size_t EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> ta
 void DecodeAdd(std::span<const uint8_t> stored, uint64_t address, uint64_t block_offset,
                DisplacementTable* table, uint8_t* output);
 
+// The offsets k of the candidate displacements [k, k + 4) in `reference`, in scan order
+// (docs/format.md, "ADD"): where EncodeAdd and DecodeAdd predict.
+std::vector<size_t> CandidateDisplacements(std::span<const uint8_t> reference);
+
 // How many bytes of `target` differ from `reference` outside the candidate
 // displacements that EncodeAdd would find in `reference`: 0 when every edit is a
 // displacement, as in a recompiled function. The candidates are looked for from
