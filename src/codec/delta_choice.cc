@@ -114,12 +114,20 @@ Result<std::optional<DeltaChoice>> DeltaChooser::Choose(std::span<const Piece> p
   }
   ASSIGN_OR_RETURN(std::span<const uint8_t> reference,
                    corpus_.Read(ref->address, ref->length, &scratch_));
-  ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference));
-  size_t delta_cost =
+  ASSIGN_OR_RETURN(size_t payload_size, CompressDelta(run, reference, level_, &payload_));
+  const size_t delta_cost =
       InstructionWriter::DeltaSize(UINT64_MAX, ref->length, run.size(), payload_size);
   // A DELTA never takes more instruction bytes than the pieces it replaces, so streams
   // stay within the bound of docs/format.md.
   if (delta_cost >= pieces_cost || delta_cost > estimate_.bytes().size()) return none;
+  if (params_.delta_refine_level > level_) {
+    ASSIGN_OR_RETURN(size_t refined_size,
+                     CompressDelta(run, reference, params_.delta_refine_level, &refined_));
+    if (refined_size < payload_size) {
+      payload_.swap(refined_);
+      payload_size = refined_size;
+    }
+  }
   std::span<const uint8_t> payload = std::span<const uint8_t>(payload_).first(payload_size);
   return std::optional(DeltaChoice{ref->address, ref->length, payload});
 }
@@ -267,23 +275,24 @@ Result<size_t> DeltaChooser::ShadowCost(std::span<const uint8_t> raw) {
 }
 
 Result<size_t> DeltaChooser::CompressDelta(std::span<const uint8_t> run,
-                                           std::span<const uint8_t> reference) {
+                                           std::span<const uint8_t> reference, int level,
+                                           std::vector<uint8_t>* payload) {
   ZSTD_CCtx* cctx = delta_cctx_.get();
   if (cctx == nullptr) return Status::Unavailable("cannot allocate a zstd compression context");
   const size_t input_size = reference.size() + run.size();
   size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
+  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
   if (!ZSTD_isError(r)) {
     r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, WindowLogFor(input_size));
   }
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
-  if (!ZSTD_isError(r) && UsesSmallInputTreeSearch(level_, input_size)) {
+  if (!ZSTD_isError(r) && UsesSmallInputTreeSearch(level, input_size)) {
     r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_strategy, ZSTD_lazy2);
   }
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_refPrefix(cctx, reference.data(), reference.size());
   if (!ZSTD_isError(r)) {
-    payload_.resize(ZSTD_compressBound(run.size()));
-    r = ZSTD_compress2(cctx, payload_.data(), payload_.size(), run.data(), run.size());
+    payload->resize(ZSTD_compressBound(run.size()));
+    r = ZSTD_compress2(cctx, payload->data(), payload->size(), run.data(), run.size());
   }
   if (ZSTD_isError(r)) {
     return Status::Unavailable(std::string("zstd could not compress a delta: ") +

@@ -100,8 +100,10 @@ class DeltaChooser {
                               uint64_t address, bool block_is_code);
   // What instruction bytes `raw` cost in the block's compressed stream.
   Result<size_t> ShadowCost(std::span<const uint8_t> raw);
-  // Compresses `run` into payload_ with `reference` as the zstd prefix; returns its size.
-  Result<size_t> CompressDelta(std::span<const uint8_t> run, std::span<const uint8_t> reference);
+  // Compresses `run` at zstd `level` into *payload with `reference` as the zstd prefix;
+  // returns its size.
+  Result<size_t> CompressDelta(std::span<const uint8_t> run, std::span<const uint8_t> reference,
+                               int level, std::vector<uint8_t>* payload);
 
   const CorpusReader& corpus_;
   const MatchParams params_;
@@ -111,6 +113,7 @@ class DeltaChooser {
   bool shadow_started_ = false;  // The shadow stream has started (it runs across blocks).
   std::vector<uint8_t> shadow_out_;
   std::vector<uint8_t> payload_;
+  std::vector<uint8_t> refined_;  // The payload at delta_refine_level.
   std::vector<uint8_t> scratch_;  // For corpus reads across pack segments.
   InstructionWriter estimate_;
   DisplacementTable estimate_displacements_{8};  // Small: emptied for every run.

@@ -184,6 +184,10 @@ Status ValidateMatchParams(const MatchParams& p) {
   if (p.delta_max_run < p.delta_min_run || p.delta_max_run > (64u << 20)) {
     return bad("delta_max_run must be delta_min_run..64 MiB");
   }
+  if (p.delta_refine_level != 0 &&
+      (p.delta_refine_level < format::kMinLevel || p.delta_refine_level > format::kMaxLevel)) {
+    return bad("delta_refine_level must be 0 (off) or a zstd level 1..22");
+  }
   return Status::Ok();
 }
 

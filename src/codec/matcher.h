@@ -78,6 +78,10 @@ struct MatchParams {
   uint32_t delta_max_run = 32u << 10;
   uint32_t delta_margin = 2u << 10;
   uint32_t delta_max_reference = 64u << 10;
+  // A DELTA that wins at the container's zstd level is compressed again at this level
+  // when it is higher (0: never), and the smaller payload is sent. Only winners are:
+  // trying every run at a high level took the ext4 image from 4.5 to 12 s.
+  int delta_refine_level = 0;
 
   // ADD instructions (format version 4): copies at one alignment with edited bytes
   // between them, and near matches around copies, become the corpus bytes plus their

@@ -22,6 +22,7 @@ MatchParams ParamsFor(Profile profile) {
       params.skipped_bits = 21;
       params.fine = true;
       params.delta = true;
+      params.delta_refine_level = 19;
       params.add = true;
       break;
   }

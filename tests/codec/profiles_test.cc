@@ -20,6 +20,8 @@ TEST(ProfilesTest, EachProfileAddsToTheOneBefore) {
   EXPECT_FALSE(normal.delta);
   MatchParams max = ParamsFor(Profile::kMax);
   EXPECT_TRUE(max.extend && max.resync && max.fine && max.delta);
+  EXPECT_GT(max.delta_refine_level, DefaultLevel(Profile::kMax));
+  EXPECT_TRUE(ValidateMatchParams(max).ok());
 }
 
 TEST(ProfilesTest, LevelIsTheCallersElseTheProfiles) {
