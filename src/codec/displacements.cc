@@ -5,6 +5,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "util/endian.h"
 
 namespace reducto {
@@ -120,15 +124,24 @@ void ForEachDisplacement(std::span<const uint8_t> r, At at) {
   }
 }
 
-// out[i] = a[i] + b[i] and out[i] = a[i] - b[i] (mod 256), eight bytes at a time: the
-// low seven bits of each byte are added (subtracted) apart, so that no carry (borrow)
-// crosses into the next byte, and the top bits are put back with XOR.
+// out[i] = a[i] + b[i] and out[i] = a[i] - b[i] (mod 256); `out` may be `a`. Sixteen
+// bytes at a time with SSE2, then eight at a time: the low seven bits of each byte are
+// added (subtracted) apart, so that no carry (borrow) crosses into the next byte, and
+// the top bits are put back with XOR.
 
 enum class Bytewise { kAdd, kSubtract };
 
 template <Bytewise kOp>
 void Combine(const uint8_t* a, const uint8_t* b, size_t n, uint8_t* out) {
   size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+    const __m128i z = kOp == Bytewise::kAdd ? _mm_add_epi8(x, y) : _mm_sub_epi8(x, y);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), z);
+  }
+#endif
   for (; i + 8 <= n; i += 8) {
     uint64_t x, y;
     std::memcpy(&x, a + i, 8);
@@ -224,21 +237,37 @@ size_t EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> ta
 void DecodeAdd(std::span<const uint8_t> stored, uint64_t address, uint64_t block_offset,
                DisplacementTable* table, uint8_t* output) {
   // One pass, in place: the scan reads reference bytes ahead of the bytes it has
-  // rebuilt (it resumes after each displacement), so each stretch before a candidate is
-  // added up only when the candidate is found.
+  // rebuilt (it resumes after each displacement), so the bytes up to a candidate can be
+  // added up once it is found. Candidates are taken in batches, with their old
+  // displacements, so that the adding runs over long stretches.
+  struct Candidate {
+    size_t k;
+    uint32_t old_displacement;
+  };
+  std::array<Candidate, 64> batch;
+  size_t count = 0;
   const size_t n = stored.size();
   size_t done = 0;  // output[0, done) holds target bytes, the rest reference bytes.
+  auto rebuild_batch = [&] {
+    const size_t end = batch[count - 1].k + 4;
+    AddBytes(output + done, stored.data() + done, end - done, output + done);
+    for (size_t c = 0; c < count; ++c) {
+      const auto [k, old_displacement] = batch[c];
+      const uint64_t old_target = OldTarget(address, k, old_displacement);
+      const uint64_t target_end = block_offset + k + 4;
+      const uint32_t predicted = table->Predict(old_target, target_end, old_displacement);
+      const uint32_t new_displacement = predicted + LoadLe<uint32_t>(stored.data() + k);
+      StoreLe<uint32_t>(output + k, new_displacement);
+      table->Learn(old_target, NewTarget(target_end, new_displacement));
+    }
+    done = end;
+    count = 0;
+  };
   ForEachDisplacement(std::span<const uint8_t>(output, n), [&](size_t k) {
-    const uint32_t old_displacement = LoadLe<uint32_t>(output + k);
-    AddBytes(output + done, stored.data() + done, k - done, output + done);
-    const uint64_t old_target = OldTarget(address, k, old_displacement);
-    const uint64_t end = block_offset + k + 4;
-    const uint32_t predicted = table->Predict(old_target, end, old_displacement);
-    const uint32_t new_displacement = predicted + LoadLe<uint32_t>(stored.data() + k);
-    StoreLe<uint32_t>(output + k, new_displacement);
-    table->Learn(old_target, NewTarget(end, new_displacement));
-    done = k + 4;
+    batch[count++] = {k, LoadLe<uint32_t>(output + k)};
+    if (count == batch.size()) rebuild_batch();
   });
+  if (count > 0) rebuild_batch();
   AddBytes(output + done, stored.data() + done, n - done, output + done);
 }
 

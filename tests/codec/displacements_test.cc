@@ -101,7 +101,9 @@ RC_GTEST_PROP(DisplacementsTest, AnyBytesRoundTrip, ()) {
   const bool adversarial = *rc::gen::arbitrary<bool>();
   std::vector<std::vector<uint8_t>> references, targets;
   for (int a = 0; a < adds; ++a) {
-    const size_t n = *rc::gen::inRange<size_t>(1, 300);
+    // Up to 1500 bytes: adversarial ones hold a few hundred candidates, more than the
+    // decoder takes in one batch.
+    const size_t n = *rc::gen::inRange<size_t>(1, 1500);
     std::vector<uint8_t> r =
         adversarial ? Adversarial(n)
                     : *rc::gen::container<std::vector<uint8_t>>(n, rc::gen::arbitrary<uint8_t>());
