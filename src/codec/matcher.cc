@@ -169,6 +169,7 @@ Status ValidateMatchParams(const MatchParams& p) {
                std::to_string(format::kMinCopyLength));
   }
   if (p.behind > (1u << 30) || p.ahead > (1u << 30)) return bad("behind/ahead must be <= 1 GiB");
+  if (p.widen < 1 || p.widen > 64) return bad("widen must be 1..64");
   if (p.skipped_bits != 0 && (p.skipped_bits < 8 || p.skipped_bits > 26)) {
     return bad("skipped_bits must be 0 (off) or 8..26");
   }
@@ -381,10 +382,11 @@ class LocalMatcher::GapScan {
   // index changes (generation).
   struct Covered {
     uint64_t alignment = 0, from = 0, until = 0, generation = 0;
+    uint32_t widen = 1;
 
-    bool Covers(uint64_t a, uint64_t target, uint64_t index_generation) const {
+    bool Covers(uint64_t a, uint64_t target, uint64_t index_generation, uint32_t w) const {
       return generation == index_generation && alignment == a && target >= from &&
-             target < until;
+             target < until && widen == w;
     }
   };
 
@@ -437,14 +439,17 @@ class LocalMatcher::GapScan {
   }
 
   // Makes sure the local index holds the corpus around the addresses that the region's
-  // alignment and the next anchor's predict for this position.
+  // alignment and the next anchor's predict for this position (MatchParams::widen
+  // times as far once the literal run is widen_after bytes long).
   void IndexAroundPredictions() {
+    widen_ = pos_ - literal_start_ >= m_.params_.widen_after ? m_.params_.widen : 1;
     // Indexing around one prediction changes the index's generation for the next.
     if (m_.has_region_ &&
-        !region_covered_.Covers(m_.region_alignment_, target_, m_.index_generation_)) {
+        !region_covered_.Covers(m_.region_alignment_, target_, m_.index_generation_, widen_)) {
       IndexAround(&region_covered_, m_.region_alignment_);
     }
-    if (has_next_ && !next_covered_.Covers(next_alignment_, target_, m_.index_generation_)) {
+    if (has_next_ &&
+        !next_covered_.Covers(next_alignment_, target_, m_.index_generation_, widen_)) {
       IndexAround(&next_covered_, next_alignment_);
     }
   }
@@ -455,8 +460,10 @@ class LocalMatcher::GapScan {
     const uint64_t corpus_size = m_.corpus_.size();
     const uint64_t center = target_ + alignment;
     if (center >= corpus_size) return;
-    const uint64_t lo = center > m_.params_.behind ? center - m_.params_.behind : 0;
-    const uint64_t hi = std::min<uint64_t>(corpus_size, center + m_.params_.ahead);
+    const uint64_t behind = uint64_t{m_.params_.behind} * widen_;
+    const uint64_t ahead = uint64_t{m_.params_.ahead} * widen_;
+    const uint64_t lo = center > behind ? center - behind : 0;
+    const uint64_t hi = std::min<uint64_t>(corpus_size, center + ahead);
     const Interval* inside = m_.FindIndexed(lo, hi);
     if (inside == nullptr) {
       // Over-index ahead so that a scan moving forward does not come back every byte.
@@ -464,7 +471,8 @@ class LocalMatcher::GapScan {
       inside = m_.FindIndexed(lo, hi);
       if (inside == nullptr) return;  // An empty region (no bytes before or after).
     }
-    *covered = {alignment, target_, target_ + (inside->hi - hi) + 1, m_.index_generation_};
+    *covered = {alignment, target_, target_ + (inside->hi - hi) + 1, m_.index_generation_,
+                widen_};
   }
 
   void TryLocalIndex(uint64_t hash) {
@@ -562,6 +570,7 @@ class LocalMatcher::GapScan {
   const uint64_t next_alignment_;
   size_t pos_ = 0;            // The gap position looked at.
   size_t literal_start_ = 0;  // Gap bytes [literal_start_, pos_) are literal so far.
+  uint32_t widen_ = 1;        // How far the predictions' regions reach (MatchParams::widen).
   uint32_t misses_ = 0;       // Positions without a match since the last one.
   // The hashes of the windows at hashed_pos_ (the fine one only when fine_hashed_),
   // computed ahead to prefetch their slots.

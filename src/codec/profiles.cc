@@ -18,6 +18,7 @@ MatchParams ParamsFor(Profile profile) {
       break;
     case Profile::kMax:
       params.behind = params.ahead = 32u << 10;
+      params.widen = 8;
       params.skip_log = 6;
       params.skipped_bits = 21;
       params.fine = true;

@@ -211,6 +211,24 @@ TEST_F(LocalMatcherTest, NewDataIsCrossedInGrowingStepsSlowerWhileFineIndexesAre
   EXPECT_EQ(with_fine.stats().fine_lookups, with_fine.stats().positions);
 }
 
+// After 6,000 new bytes, code that moved 84 KB away from where the last copy's
+// alignment predicts it: beyond the regions the local search indexes (16 KiB either
+// side), within them once they widen eight times.
+TEST_F(LocalMatcherTest, MovedBytesFarFromThePredictionAreFoundOnceTheSearchWidens) {
+  std::vector<uint8_t> target = RandomBytes(6000, 31);
+  target.insert(target.end(), reference_.begin() + 100000, reference_.begin() + 110000);
+  auto copied_with = [&](uint32_t widen) {
+    MatchParams params;
+    params.widen = widen;
+    LocalMatcher matcher(view_, params);
+    uint64_t copied = 0;
+    for (const Piece& p : Fill(matcher, target, 10000)) copied += p.copy ? p.length : 0;
+    return copied;
+  };
+  EXPECT_EQ(copied_with(1), 0u);
+  EXPECT_GT(copied_with(8), 9900u);
+}
+
 TEST_F(LocalMatcherTest, WithoutResyncEverythingIsLiteral) {
   MatchParams params;
   params.resync = false;
@@ -237,6 +255,9 @@ TEST(MatchParamsTest, AreValidated) {
   EXPECT_FALSE(ValidateMatchParams(p).ok());
   p = MatchParams{};
   p.fine_skip_log = 0;
+  EXPECT_FALSE(ValidateMatchParams(p).ok());
+  p = MatchParams{};
+  p.widen = 0;
   EXPECT_FALSE(ValidateMatchParams(p).ok());
 }
 
