@@ -118,7 +118,9 @@ void BlockBuilder::AddCopyToRegion(uint64_t address, std::span<const uint8_t> by
   if (tail > 0) {
     std::span<const uint8_t> before = corpus_->Before(address);
     back = NearBackward(std::span<const uint8_t>(output_).subspan(literal_start_), before);
-    if (back > 0 && !NearMatchJoins(address - back, std::span<const uint8_t>(output_).last(back))) back = 0;
+    if (back > 0 && !NearMatchJoins(address - back, std::span<const uint8_t>(output_).last(back))) {
+      back = 0;
+    }
   }
   region_.open = true;
   region_.address = address - back;

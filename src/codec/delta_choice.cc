@@ -214,7 +214,8 @@ size_t DeltaChooser::RegionEnd(std::span<const Piece> pieces, size_t k,
 Status DeltaChooser::PriceLiteral(std::span<const Piece> pieces, size_t k,
                                   std::span<const uint8_t> run, const RunContext& context) {
   const Piece& piece = pieces[k];
-  const std::span<const uint8_t> literal = run.subspan(piece.offset - pieces[0].offset, piece.length);
+  const std::span<const uint8_t> literal =
+      run.subspan(piece.offset - pieces[0].offset, piece.length);
   const std::optional<uint64_t> before = k > 0 ? AlignmentOf(pieces[k - 1]) : context.before;
   const std::optional<uint64_t> after =
       k + 1 < pieces.size() ? AlignmentOf(pieces[k + 1]) : context.after;

@@ -166,7 +166,8 @@ void SubtractBytes(const uint8_t* a, const uint8_t* b, size_t n, uint8_t* out) {
 
 // The old destination of the displacement at reference offset k, as a corpus address.
 uint64_t OldTarget(uint64_t address, size_t k, uint32_t old_displacement) {
-  return address + k + 4 + static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(old_displacement)));
+  const int64_t signed_displacement = static_cast<int32_t>(old_displacement);
+  return address + k + 4 + static_cast<uint64_t>(signed_displacement);
 }
 
 uint64_t NewTarget(uint64_t end, uint32_t new_displacement) {
