@@ -188,7 +188,7 @@ void BlockBuilder::CloseRegion() {
         NearForward(std::span<const uint8_t>(output_).subspan(literal_start_), after);
     if (forward > 0 &&
         NearMatchJoins(region_.address + region_.length,
-                              std::span<const uint8_t>(output_).subspan(literal_start_, forward))) {
+                       std::span<const uint8_t>(output_).subspan(literal_start_, forward))) {
       TakeTailHead(forward);
     }
   }

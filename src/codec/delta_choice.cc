@@ -46,12 +46,6 @@ Extent Aligned(uint64_t start, uint64_t size, uint64_t alignment) {
   return {a, a + static_cast<int64_t>(size)};
 }
 
-// A copy's alignment (corpus address - target offset); nullopt for a literal.
-std::optional<uint64_t> AlignmentOf(const Piece& piece) {
-  if (!piece.copy) return std::nullopt;
-  return piece.address - piece.offset;
-}
-
 // The smallest zstd window (log2) that holds `size` bytes, from zstd's smallest (10) up
 // to 30.
 int WindowLogFor(uint64_t size) {
@@ -173,7 +167,7 @@ Result<size_t> DeltaChooser::PiecesCost(std::span<const Piece> pieces,
   for (size_t k = 0; k < pieces.size(); ++k) {
     const Piece& piece = pieces[k];
     if (!piece.copy || piece.length < format::kMinCopyLength) {
-      RETURN_IF_ERROR(PriceLiteral(pieces, k, run, context));
+      PriceLiteral(pieces, k, run, context);
       continue;
     }
     const size_t last = params_.add ? RegionEnd(pieces, k, run) : k;
@@ -211,8 +205,8 @@ size_t DeltaChooser::RegionEnd(std::span<const Piece> pieces, size_t k,
   return last;
 }
 
-Status DeltaChooser::PriceLiteral(std::span<const Piece> pieces, size_t k,
-                                  std::span<const uint8_t> run, const RunContext& context) {
+void DeltaChooser::PriceLiteral(std::span<const Piece> pieces, size_t k,
+                                std::span<const uint8_t> run, const RunContext& context) {
   const Piece& piece = pieces[k];
   const std::span<const uint8_t> literal =
       run.subspan(piece.offset - pieces[0].offset, piece.length);
@@ -221,26 +215,25 @@ Status DeltaChooser::PriceLiteral(std::span<const Piece> pieces, size_t k,
       k + 1 < pieces.size() ? AlignmentOf(pieces[k + 1]) : context.after;
   if (params_.add) {
     for (std::optional<uint64_t> alignment : {before, after}) {
-      if (!alignment) continue;
-      ASSIGN_OR_RETURN(bool priced, PriceNearMatch(literal, piece.offset,
-                                                   piece.offset + *alignment,
-                                                   context.block_is_code));
-      if (priced) return Status::Ok();
+      if (alignment && PriceNearMatch(literal, piece.offset, piece.offset + *alignment,
+                                      context.block_is_code)) {
+        return;
+      }
     }
   }
   estimate_.Literal(literal);
-  return Status::Ok();
 }
 
-Result<bool> DeltaChooser::PriceNearMatch(std::span<const uint8_t> target, uint64_t offset,
-                                          uint64_t address, bool block_is_code) {
+bool DeltaChooser::PriceNearMatch(std::span<const uint8_t> target, uint64_t offset,
+                                  uint64_t address, bool block_is_code) {
   // Alignments may point outside the corpus (unsigned arithmetic wraps).
   if (address >= corpus_.size() || target.size() > corpus_.size() - address) return false;
   const size_t lead = std::min<uint64_t>(kDisplacementLead, address);
-  ASSIGN_OR_RETURN(std::span<const uint8_t> read,
-                   corpus_.Read(address - lead, lead + target.size(), &add_scratch_));
-  if (read.size() != lead + target.size()) return false;
-  const std::span<const uint8_t> reference = read.subspan(lead);
+  // An unreadable range is not priced as an ADD, as in RegionEnd: the estimate must not
+  // fail the run (the builder checks what it sends itself).
+  auto read = corpus_.Read(address - lead, lead + target.size(), &add_scratch_);
+  if (!read.ok() || read->size() != lead + target.size()) return false;
+  const std::span<const uint8_t> reference = read->subspan(lead);
   if (!JoinsRegion(target, reference.data()) ||
       !NearMatchJoins(reference, target, lead, block_is_code)) {
     return false;

@@ -27,6 +27,12 @@ inline bool IsKeptCopy(const Piece& piece, const MatchParams& params) {
   return piece.copy && piece.length >= params.delta_keep_copy;
 }
 
+// A copy's alignment (corpus address - target offset); nullopt for a literal.
+inline std::optional<uint64_t> AlignmentOf(const Piece& piece) {
+  if (!piece.copy) return std::nullopt;
+  return piece.address - piece.offset;
+}
+
 // The run that starts at (*pieces)[i]: returns the index after its last piece (a kept
 // copy's, or pieces->size()). A run covers at most `cap` target bytes: a piece that
 // crosses that limit is split there, and its tail starts the next run.
@@ -92,12 +98,13 @@ class DeltaChooser {
   size_t RegionEnd(std::span<const Piece> pieces, size_t k, std::span<const uint8_t> run);
   // Writes the literal pieces[k] into estimate_: as an ADD under the alignment of the
   // copy before or after it when it near-matches the corpus there, else as a literal.
-  Status PriceLiteral(std::span<const Piece> pieces, size_t k, std::span<const uint8_t> run,
-                      const RunContext& context);
+  void PriceLiteral(std::span<const Piece> pieces, size_t k, std::span<const uint8_t> run,
+                    const RunContext& context);
   // Writes target bytes `target` at target offset `offset` into estimate_ as an ADD
-  // against corpus `address` when they join one there (JoinsRegion, NearMatchJoins).
-  Result<bool> PriceNearMatch(std::span<const uint8_t> target, uint64_t offset,
-                              uint64_t address, bool block_is_code);
+  // against corpus `address` when they join one there (JoinsRegion, NearMatchJoins);
+  // false (nothing written) when they do not, or the corpus range cannot be read.
+  bool PriceNearMatch(std::span<const uint8_t> target, uint64_t offset, uint64_t address,
+                      bool block_is_code);
   // What instruction bytes `raw` cost in the block's compressed stream.
   Result<size_t> ShadowCost(std::span<const uint8_t> raw);
   // Compresses `run` at zstd `level` into *payload with `reference` as the zstd prefix;

@@ -250,11 +250,8 @@ class Encoder {
       // A run: the pieces up to the next kept copy, within one block and delta_max_run.
       const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, blocks_.room());
       const size_t j = EndOfRun(&pieces_, i, cap, params_);
-      std::optional<uint64_t> after = next_alignment;
-      if (j < pieces_.size()) {
-        after = pieces_[j].copy ? std::optional(pieces_[j].address - pieces_[j].offset)
-                                : std::nullopt;
-      }
+      const std::optional<uint64_t> after =
+          j < pieces_.size() ? AlignmentOf(pieces_[j]) : next_alignment;
       RETURN_IF_ERROR(EncodeRun(window, std::span(pieces_).subspan(i, j - i), after));
       i = j;
     }
