@@ -72,7 +72,7 @@ struct MatchParams {
   // disables it. The table keeps its size (table_bits): sized for the wide region, it
   // made the ext4 image 0.3% larger.
   uint32_t widen = 1;
-  uint32_t widen_after = 4096;
+  uint32_t widen_after = 8192;
 
   // DELTA instructions (format version 2): the pieces between two copies of at least
   // delta_keep_copy bytes form a run of at most delta_max_run bytes; a run with literal
