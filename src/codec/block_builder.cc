@@ -109,6 +109,8 @@ void BlockBuilder::AddCopyToRegion(uint64_t address, std::span<const uint8_t> by
       Produce(bytes);
       return;
     }
+    // A copy too short to send is a literal: it may still join the region later.
+    if (bytes.size() < format::kMinCopyLength) return AddLiteral(bytes);
     CloseRegion();
   }
   if (bytes.size() < format::kMinCopyLength) return AddLiteral(bytes);

@@ -236,6 +236,7 @@ class Encoder {
     pieces_.clear();
     {
       PhaseTimer timer(metrics_, Phase::kMatch);
+      search_->matcher.set_code(blocks_.BlockIsCode());
       search_->matcher.FillGap(window.Bytes(from, to), from, next_address, &pieces_);
     }
     if (!params_.delta) return AppendPieces(window, pieces_);

@@ -163,10 +163,13 @@ Status ValidateMatchParams(const MatchParams& p) {
   };
   if (p.window < 4 || p.window > 32) return bad("window must be 4..32");
   if (p.stride < 1 || p.stride > 64) return bad("stride must be 1..64");
-  if (p.min_copy < format::kMinCopyLength || p.min_repeat_copy < format::kMinCopyLength ||
-      p.fine_min_copy < format::kMinCopyLength) {
-    return bad("min_copy, min_repeat_copy and fine_min_copy must be at least " +
+  if (p.min_copy < format::kMinCopyLength || p.fine_min_copy < format::kMinCopyLength) {
+    return bad("min_copy and fine_min_copy must be at least " +
                std::to_string(format::kMinCopyLength));
+  }
+  if (p.min_repeat_copy < (p.add ? 8 : format::kMinCopyLength) || p.min_code_repeat_copy < 8) {
+    return bad("min_repeat_copy must be at least " + std::to_string(format::kMinCopyLength) +
+               " (8 with ADD), min_code_repeat_copy at least 8");
   }
   if (p.behind > (1u << 30) || p.ahead > (1u << 30)) return bad("behind/ahead must be <= 1 GiB");
   if (p.widen < 1 || p.widen > 64) return bad("widen must be 1..64");
@@ -363,7 +366,9 @@ class LocalMatcher::GapScan {
         out_(out),
         need_(std::max<uint32_t>(8, matcher.params_.window)),
         has_next_(next_address.has_value()),
-        next_alignment_(has_next_ ? *next_address - (offset + gap.size()) : 0) {}
+        next_alignment_(has_next_ ? *next_address - (offset + gap.size()) : 0),
+        min_repeat_copy_(matcher.code_ && matcher.params_.add ? matcher.params_.min_code_repeat_copy
+                                                              : matcher.params_.min_repeat_copy) {}
 
   void Run() {
     while (m_.params_.resync && pos_ + need_ <= gap_.size()) {
@@ -408,10 +413,10 @@ class LocalMatcher::GapScan {
   void TryAlignments() {
     for (int i = 0; i < m_.repeats_known_; ++i) {
       const uint64_t address = target_ + m_.repeat_[i];
-      if (SameFirst8(address)) Consider(Source::kRepeat, address, m_.params_.min_repeat_copy);
+      if (SameFirst8(address)) Consider(Source::kRepeat, address, min_repeat_copy_);
     }
     if (has_next_ && SameFirst8(target_ + next_alignment_)) {
-      Consider(Source::kNext, target_ + next_alignment_, m_.params_.min_repeat_copy);
+      Consider(Source::kNext, target_ + next_alignment_, min_repeat_copy_);
     }
   }
 
@@ -424,7 +429,7 @@ class LocalMatcher::GapScan {
       const uint8_t* c = m_.corpus_.At(address, 8);
       if (c != nullptr && Load64(c) == Load64(gap_.data() + pos_ + ahead)) {
         Match m = m_.TryAt(gap_, offset_, pos_ + ahead, literal_start_, address);
-        if (m.length >= m_.params_.min_repeat_copy) best_ = m;
+        if (m.length >= min_repeat_copy_) best_ = m;
         return;
       }
     }
@@ -568,6 +573,7 @@ class LocalMatcher::GapScan {
   // Alignment of the next anchor: the bytes before it are often its corpus predecessors.
   const bool has_next_;
   const uint64_t next_alignment_;
+  const uint64_t min_repeat_copy_;  // MatchParams::min_repeat_copy, or in code its own.
   size_t pos_ = 0;            // The gap position looked at.
   size_t literal_start_ = 0;  // Gap bytes [literal_start_, pos_) are literal so far.
   uint32_t widen_ = 1;        // How far the predictions' regions reach (MatchParams::widen).

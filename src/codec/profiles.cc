@@ -15,6 +15,7 @@ MatchParams ParamsFor(Profile profile) {
       params.skipped_bits = 20;
       params.fine = true;
       params.add = true;
+      params.min_code_repeat_copy = 10;
       break;
     case Profile::kMax:
       params.behind = params.ahead = 32u << 10;
@@ -25,6 +26,10 @@ MatchParams ParamsFor(Profile profile) {
       params.delta = true;
       params.delta_refine_level = 19;
       params.add = true;
+      // In every block, not only in code: the kernel pair 3.1% smaller (0.3% in code
+      // blocks only), ci-build 2.2%, the ext4 image 0.1% larger.
+      params.min_repeat_copy = 10;
+      params.min_code_repeat_copy = 10;
       break;
   }
   return params;

@@ -9,6 +9,7 @@
 
 #include "codec/format.h"
 #include "codec/instructions.h"
+#include "fake_corpus.h"
 #include "reducto/io.h"
 #include "test_support.h"
 
@@ -45,6 +46,41 @@ TEST(BlockBuilderTest, MergesNeighboursAndSendsShortCopiesAsLiterals) {
   InstructionTally tally = Tally(job);
   EXPECT_EQ(tally.corpus_ranges, (std::vector<std::pair<uint64_t, uint64_t>>{{1000, 70}}));
   EXPECT_EQ(tally.literal_bytes, stats.literal_bytes);
+}
+
+// In ADD mode a copy too short to send, from elsewhere, is a literal that stays in the
+// open region's tail: the edited bytes and it join the region when the next copy
+// continues its alignment, and the block is one ADD.
+TEST(BlockBuilderTest, AShortCopyElsewhereLeavesTheAddRegionOpen) {
+  const std::vector<uint8_t> reference = RandomBytes(10000, 5);
+  testing::FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
+  Result<CorpusView> view = CorpusView::Open(corpus);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  std::vector<uint8_t> target(reference.begin() + 1000, reference.begin() + 1200);
+  for (size_t i = 100; i < 104; ++i) target[i] ^= 0xff;  // An edited field,
+  std::copy_n(reference.begin() + 5000, 10, target.begin() + 104);  // then 10 bytes from 5000.
+  const std::span<const uint8_t> t(target);
+  CompressStats stats;
+  BlockBuilder builder(&stats, nullptr, nullptr);
+  builder.EnableAdds(&*view);
+  builder.AddCopy(1000, t.first(100));
+  builder.AddLiteral(t.subspan(100, 4));
+  builder.AddCopy(5000, t.subspan(104, 10));
+  builder.AddCopy(1114, t.subspan(114));
+  BlockJob job;
+  builder.Finish(&job);
+
+  InstructionTally tally;
+  ASSERT_TRUE(TallyInstructions(job.instructions, format::kVersion4, &tally).ok());
+  EXPECT_EQ(tally.adds, 1u);
+  EXPECT_EQ(tally.literal_bytes, 0u);
+  EXPECT_EQ(tally.corpus_ranges, (std::vector<std::pair<uint64_t, uint64_t>>{{1000, 200}}));
+  std::vector<uint8_t> output(target.size());
+  std::vector<uint8_t> scratch;
+  ExecuteContext context;
+  context.version = format::kVersion4;
+  ASSERT_TRUE(ExecuteInstructions(job.instructions, &corpus, output, &scratch, context).ok());
+  EXPECT_EQ(output, target);
 }
 
 // With one thread the builder hashes as bytes come: the block's digest and the

@@ -151,6 +151,35 @@ TEST_F(LocalMatcherTest, SubstitutionsResumeAtTheSameAlignment) {
   EXPECT_GT(matcher.stats().copies[static_cast<int>(LocalMatcher::Source::kRepeat)], 100u);
 }
 
+// Rebuilt code: a four-byte field changed every 14 bytes leaves runs of 10 unchanged
+// bytes, too short to copy, but in a block known to be code (with ADD) they are copies
+// at the previous alignment, which the block builder joins into one ADD.
+TEST_F(LocalMatcherTest, ShortRunsAtTheSameAlignmentAreCopiesInCode) {
+  std::vector<uint8_t> target(reference_.begin() + 50000, reference_.begin() + 60000);
+  for (size_t i = 10; i + 4 <= target.size(); i += 14) {
+    for (size_t k = i; k < i + 4; ++k) target[k] ^= 0x5a;
+  }
+  MatchParams params;
+  params.add = true;
+  params.min_code_repeat_copy = 10;
+  ASSERT_TRUE(ValidateMatchParams(params).ok());
+  for (bool code : {false, true}) {
+    LocalMatcher matcher(view_, params);
+    matcher.set_code(code);
+    uint64_t copied = 0;
+    for (const Piece& p : Fill(matcher, target, 50000)) {
+      if (!p.copy) continue;
+      copied += p.length;
+      EXPECT_EQ(p.address - p.offset, 50000u);
+    }
+    if (code) {
+      EXPECT_GT(copied, target.size() * 6 / 10);
+    } else {
+      EXPECT_EQ(copied, 0u);
+    }
+  }
+}
+
 TEST_F(LocalMatcherTest, InsertionsAndDeletionsAreFoundInTheLocalIndex) {
   std::vector<uint8_t> target(reference_.begin() + 80000, reference_.begin() + 84000);
   auto fresh = RandomBytes(37, 9);
@@ -258,6 +287,14 @@ TEST(MatchParamsTest, AreValidated) {
   EXPECT_FALSE(ValidateMatchParams(p).ok());
   p = MatchParams{};
   p.widen = 0;
+  EXPECT_FALSE(ValidateMatchParams(p).ok());
+  // Repeat copies shorter than a COPY are for ADD regions only, and never under 8 bytes.
+  p = MatchParams{};
+  p.min_repeat_copy = 10;
+  EXPECT_FALSE(ValidateMatchParams(p).ok());
+  p.add = true;
+  EXPECT_TRUE(ValidateMatchParams(p).ok());
+  p.min_code_repeat_copy = 7;
   EXPECT_FALSE(ValidateMatchParams(p).ok());
 }
 
