@@ -21,6 +21,7 @@ void BlockBuilder::Finish(BlockJob* job) {
   EmitAll();
   if (corpus_ != nullptr) displacements_.Clear();
   predicted_ = 0;
+  earlier_output_ += output_size_;
   writer_.TakeBytesInto(&job->instructions);
   job->output_size = output_size_;
   output_size_ = 0;
@@ -86,7 +87,17 @@ uint64_t NearBackward(std::span<const uint8_t> target, std::span<const uint8_t> 
 
 }  // namespace
 
-bool BlockBuilder::NearMatchJoins(uint64_t address, std::span<const uint8_t> target) const {
+bool BlockBuilder::IsCode() {
+  if (predicted_ >= kCodeEvidence) return true;
+  const uint64_t end = earlier_output_ + output_size_;
+  while (!evidence_.empty() && evidence_.front().end + code_window_ < end) {
+    evidence_predicted_ -= evidence_.front().predicted;
+    evidence_.pop_front();
+  }
+  return evidence_predicted_ >= kCodeEvidence;
+}
+
+bool BlockBuilder::NearMatchJoins(uint64_t address, std::span<const uint8_t> target) {
   if (IsCode()) return true;
   const uint8_t* reference = corpus_->At(address, target.size());
   if (reference == nullptr) return false;
@@ -269,8 +280,14 @@ void BlockBuilder::EmitAdd(uint64_t from, uint64_t to, size_t first, size_t last
     return;
   }
   add_stored_.resize(n);
-  predicted_ += EncodeAdd(std::span<const uint8_t>(reference, n), add_target_, address,
-                          region_.block_offset + from, &displacements_, add_stored_.data());
+  const size_t predicted = EncodeAdd(std::span<const uint8_t>(reference, n), add_target_,
+                                     address, region_.block_offset + from, &displacements_,
+                                     add_stored_.data());
+  predicted_ += predicted;
+  if (code_window_ > 0 && predicted > 0) {
+    evidence_.push_back({earlier_output_ + region_.block_offset + to, predicted});
+    evidence_predicted_ += predicted;
+  }
   writer_.Add(address, add_stored_);
   ++stats_->deltas;
   stats_->delta_bytes += n;

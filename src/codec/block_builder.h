@@ -9,6 +9,7 @@
 #define REDUCTO_CODEC_BLOCK_BUILDER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <span>
@@ -97,8 +98,12 @@ class BlockBuilder {
                 std::span<const uint8_t> payload);
 
   uint64_t output_size() const { return output_size_; }
-  // Whether the block's ADDs so far show it is code (kCodeEvidence).
-  bool IsCode() const { return predicted_ >= kCodeEvidence; }
+  // Whether the block is known to be code: its ADDs so far, or those that ended in the
+  // last set_code_window bytes of output (across the block's start), predicted
+  // kCodeEvidence changed displacements exactly.
+  bool IsCode();
+  // How far back before the block's start IsCode looks (0: the block's own ADDs only).
+  void set_code_window(uint64_t bytes) { code_window_ = bytes; }
 
   // Turns on ADD (format version 4): copies at one alignment with edited bytes between
   // them, and the near matches on either side of a copy, become ADDs (docs/encoder.md,
@@ -166,7 +171,7 @@ class BlockBuilder {
   // Whether the near match of `target` against the corpus bytes at `address` joins an
   // ADD (add_policy.h). Near-match extensions need the check: on a text dump and an ext4
   // image they made containers 0.7-1.8% larger without it.
-  bool NearMatchJoins(uint64_t address, std::span<const uint8_t> target) const;
+  bool NearMatchJoins(uint64_t address, std::span<const uint8_t> target);
   // Whether the tail, compared with the corpus bytes after the region, goes into it.
   bool AbsorbTail();
   // Moves the tail's first `n` bytes into the region as differences.
@@ -216,6 +221,16 @@ class BlockBuilder {
   Region region_;
   DisplacementTable displacements_;  // The block's, as the decoder will have it.
   uint64_t predicted_ = 0;  // Changed displacements the block's ADDs predicted exactly.
+  // The same per ADD, by where the ADD ended in the output of all blocks, while that is
+  // within code_window_ of the output's end; and their sum.
+  struct Evidence {
+    uint64_t end = 0;
+    uint64_t predicted = 0;
+  };
+  std::deque<Evidence> evidence_;
+  uint64_t evidence_predicted_ = 0;
+  uint64_t code_window_ = 0;
+  uint64_t earlier_output_ = 0;  // Bytes the earlier blocks produced.
   std::vector<uint8_t> add_reference_;  // Scratch for EmitAdd.
   std::vector<uint8_t> add_target_;
   std::vector<uint8_t> add_stored_;
@@ -264,7 +279,9 @@ class BlockPipeline {
   void EnableAdds(const CorpusView* corpus) { block_.EnableAdds(corpus); }
 
   // Whether the current block is known to be code (BlockBuilder::IsCode).
-  bool BlockIsCode() const { return block_.IsCode(); }
+  bool BlockIsCode() { return block_.IsCode(); }
+  // BlockBuilder::set_code_window.
+  void set_code_window(uint64_t bytes) { block_.set_code_window(bytes); }
 
   // Target bytes the current block still takes.
   uint64_t room() const { return block_size_ - block_.output_size(); }

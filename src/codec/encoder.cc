@@ -70,6 +70,7 @@ class Encoder {
                 options.use_observer,
                 [this](uint64_t block_bytes) { BlockEnded(block_bytes); }) {
     blocks_.set_metrics(metrics_);
+    blocks_.set_code_window(params_.code_window);
   }
 
   Result<CompressStats> Run(ByteSource& in) {

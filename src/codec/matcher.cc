@@ -173,6 +173,7 @@ Status ValidateMatchParams(const MatchParams& p) {
   }
   if (p.behind > (1u << 30) || p.ahead > (1u << 30)) return bad("behind/ahead must be <= 1 GiB");
   if (p.widen < 1 || p.widen > 64) return bad("widen must be 1..64");
+  if (p.code_window > (uint64_t{1} << 30)) return bad("code_window must be <= 1 GiB");
   if (p.skipped_bits != 0 && (p.skipped_bits < 8 || p.skipped_bits > 26)) {
     return bad("skipped_bits must be 0 (off) or 8..26");
   }

@@ -103,6 +103,15 @@ struct MatchParams {
   // between them, and near matches around copies, become the corpus bytes plus their
   // differences (codec/block_builder.h).
   bool add = false;
+  // A block is known to be code once its ADDs predicted kCodeEvidence changed
+  // displacements, or (when not 0) once the ADDs that ended in the last code_window bytes
+  // of output did, so that a block that continues code is code from its first byte
+  // (BlockBuilder::IsCode). Measured, default profile, a window of 4 MiB (one block):
+  // the kernel pair 3.1% smaller, ci-build 2.1%, libpython3.11 10.8%, the ext4 image
+  // 0.02% and git 0.03% larger; 2 MiB: ci-build unchanged; carrying the whole previous
+  // block's verdict instead: git 1.5% larger. In `max` the window made ci-build 1% and
+  // the image 0.3% larger.
+  uint64_t code_window = 0;
 };
 
 // One decided piece of the target: a literal, or a copy of corpus bytes.

@@ -16,6 +16,7 @@ MatchParams ParamsFor(Profile profile) {
       params.fine = true;
       params.add = true;
       params.min_code_repeat_copy = 10;
+      params.code_window = 4u << 20;
       break;
     case Profile::kMax:
       params.behind = params.ahead = 32u << 10;

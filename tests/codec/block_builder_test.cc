@@ -10,6 +10,7 @@
 #include "codec/format.h"
 #include "codec/instructions.h"
 #include "fake_corpus.h"
+#include "x86_sample.h"
 #include "reducto/io.h"
 #include "test_support.h"
 
@@ -81,6 +82,63 @@ TEST(BlockBuilderTest, AShortCopyElsewhereLeavesTheAddRegionOpen) {
   context.version = format::kVersion4;
   ASSERT_TRUE(ExecuteInstructions(job.instructions, &corpus, output, &scratch, context).ok());
   EXPECT_EQ(output, target);
+}
+
+// Sends `target` (rebuilt code: the reference with `growth` bytes inserted at `at`) to
+// the builder as copies of its equal runs and literals between, at the alignment each
+// side of the insertion has, as the local search would find them.
+void AddRebuiltCode(BlockBuilder& builder, const std::vector<uint8_t>& reference,
+                    const std::vector<uint8_t>& target, size_t at, size_t growth) {
+  const std::span<const uint8_t> t(target);
+  size_t i = 0;
+  while (i < target.size()) {
+    if (i >= at && i < at + growth) {
+      builder.AddLiteral(t.subspan(i, at + growth - i));
+      i = at + growth;
+      continue;
+    }
+    const size_t address = i < at ? i : i - growth;
+    const size_t end = i < at ? at : target.size();
+    size_t j = i;
+    while (j < end && target[j] == reference[address + (j - i)]) ++j;
+    if (j > i) {
+      builder.AddCopy(address, t.subspan(i, j - i));
+    } else {
+      while (j < end && target[j] != reference[address + (j - i)]) ++j;
+      builder.AddLiteral(t.subspan(i, j - i));
+    }
+    i = j;
+  }
+}
+
+// A block that continues code is code from its first byte when the ADDs of the last
+// code_window bytes of output predicted enough displacements; without a window, only
+// once its own ADDs did. The verdict lapses once the window has passed them.
+TEST(BlockBuilderTest, TheCodeWindowCarriesTheVerdictIntoTheNextBlock) {
+  testing::X86Sample sample;
+  sample.functions = 200;
+  const std::vector<uint8_t> reference = testing::MakeX86Sample(sample);
+  sample.grown = 20;
+  sample.growth = 48;
+  const std::vector<uint8_t> target = testing::MakeX86Sample(sample);
+  testing::FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
+  Result<CorpusView> view = CorpusView::Open(corpus);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  const std::vector<uint8_t> text = RandomBytes(100000, 8);
+  for (uint64_t window : {uint64_t{0}, uint64_t{64} << 10}) {
+    CompressStats stats;
+    BlockBuilder builder(&stats, nullptr, nullptr);
+    builder.EnableAdds(&*view);
+    builder.set_code_window(window);
+    EXPECT_FALSE(builder.IsCode());
+    AddRebuiltCode(builder, reference, target, 20 * sample.body + sample.body / 2, 48);
+    EXPECT_TRUE(builder.IsCode());
+    BlockJob job;
+    builder.Finish(&job);
+    EXPECT_EQ(builder.IsCode(), window > 0) << window;
+    builder.AddLiteral(text);  // 100,000 bytes: past the window.
+    EXPECT_FALSE(builder.IsCode()) << window;
+  }
 }
 
 // With one thread the builder hashes as bytes come: the block's digest and the
