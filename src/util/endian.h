@@ -2,24 +2,38 @@
 // Little-endian is the byte order of every Reducto format (containers, envelopes, fine
 // indexes, values in the RocksDB databases, usage runs); big-endian is for database keys
 // that must sort as the numbers they hold (chunk index, usage store, optimize's ranking).
-// Written byte by byte, so they work on any host and at any alignment; compilers turn
-// them into single loads and stores. Signed types are stored as their two's complement.
+// They work at any alignment. Signed types are stored as their two's complement.
+// Little-endian values are copied with memcpy on little-endian hosts (one load or
+// store) and assembled byte by byte elsewhere: GCC 12 at -O2 left the byte loops as
+// loops, a tenth of the instructions of decoding an ADD-heavy container.
 #ifndef REDUCTO_UTIL_ENDIAN_H_
 #define REDUCTO_UTIL_ENDIAN_H_
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace reducto {
 
 template <typename T>
 inline void StoreLe(uint8_t* p, T v) {
-  for (unsigned i = 0; i < sizeof(T); ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &v, sizeof v);
+  } else {
+    for (unsigned i = 0; i < sizeof(T); ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  }
 }
 
 template <typename T>
 inline T LoadLe(const uint8_t* p) {
   T v = 0;
-  for (int i = static_cast<int>(sizeof(T)) - 1; i >= 0; --i) v = static_cast<T>(v << 8 | p[i]);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&v, p, sizeof v);
+  } else {
+    for (int i = static_cast<int>(sizeof(T)) - 1; i >= 0; --i) {
+      v = static_cast<T>(v << 8 | p[i]);
+    }
+  }
   return v;
 }
 
