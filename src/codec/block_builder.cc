@@ -120,11 +120,11 @@ void BlockBuilder::AddCopyToRegion(uint64_t address, std::span<const uint8_t> by
       Produce(bytes);
       return;
     }
-    // A copy too short to send is a literal: it may still join the region later.
-    if (bytes.size() < format::kMinCopyLength) return AddLiteral(bytes);
-    CloseRegion();
   }
+  // A copy too short to send is a literal, which leaves an open region open: it may
+  // still join it when a later copy continues the region's alignment.
   if (bytes.size() < format::kMinCopyLength) return AddLiteral(bytes);
+  if (region_.open) CloseRegion();
   // Near-match backward extension into what is left of the literal tail.
   uint64_t back = 0;
   const uint64_t tail = TailLength();
@@ -248,10 +248,10 @@ void BlockBuilder::EmitAdd(uint64_t from, uint64_t to, size_t first, size_t last
   const uint64_t address = region_.address + from;
   // The output depends on the corpus bytes where the target differs from them: they
   // must be the ones the corpus signs, or the container would not decode against an
-  // intact copy. (Elsewhere they equal the target, as a COPY's do.)
-  // One check from the first edit to the end of the last: each corpus piece is hashed
-  // once however many checks reach it, but a check per edit cost ci-build's default
-  // compression 5% of its instructions in the checks' own bookkeeping.
+  // intact copy. (Elsewhere they equal the target, as a COPY's do.) One check covers
+  // the first edit to the end of the last: each corpus piece is hashed once however
+  // many checks reach it, but a check per edit cost ci-build's default compression 5%
+  // of its instructions in the checks' own bookkeeping.
   bool verified = true;
   if (first < last) {
     const Region::Edit& head = region_.edits[first];

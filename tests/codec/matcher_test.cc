@@ -240,9 +240,9 @@ TEST_F(LocalMatcherTest, NewDataIsCrossedInGrowingStepsSlowerWhileFineIndexesAre
   EXPECT_EQ(with_fine.stats().fine_lookups, with_fine.stats().positions);
 }
 
-// After 10,000 new bytes (more than widen_after), code that moved 80 KB away from where the last copy's
-// alignment predicts it: beyond the regions the local search indexes (16 KiB either
-// side), within them once they widen eight times.
+// After 10,000 new bytes (more than widen_after), code that moved 80 KB away from where
+// the last copy's alignment predicts it: beyond the regions the local search indexes
+// (16 KiB either side), within them once they widen eight times.
 TEST_F(LocalMatcherTest, MovedBytesFarFromThePredictionAreFoundOnceTheSearchWidens) {
   std::vector<uint8_t> target = RandomBytes(10000, 31);
   target.insert(target.end(), reference_.begin() + 100000, reference_.begin() + 110000);
