@@ -83,10 +83,10 @@ struct CompressOptions {
   CorpusUseObserver* use_observer = nullptr;
   // Unlocks an encrypted corpus (docs/encryption.md, "Encrypted corpora"). Not owned.
   const EnvelopeKey* corpus_key = nullptr;
-  // When set, told how far the run is after each block (reducto/progress.h). Not owned.
+  // When set, told how far the run is after each segment (reducto/progress.h). Not owned.
   ProgressObserver* progress = nullptr;
   // When set, the run adds its counts and phase times as it goes (reducto/metrics.h):
-  // the counters after each block, so that they can be read while it runs. Not owned.
+  // the counters after each segment, so that they can be read while it runs. Not owned.
   RunMetrics* metrics = nullptr;
 };
 

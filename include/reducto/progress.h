@@ -18,9 +18,9 @@ struct Progress {
   // input's size (which the caller knows, when it is a file) this gives the fraction
   // done.
   uint64_t input_bytes = 0;
-  // Bytes of the original decided so far: those Compress has encoded into blocks, those
-  // the container's blocks read so far declare for Decompress (written once verified);
-  // the pack bytes stored so far for a corpus build.
+  // Bytes of the original decided so far: those Compress has encoded into blocks (by
+  // segment), those the container's blocks read so far declare for Decompress (written
+  // once verified); the pack bytes stored so far for a corpus build.
   uint64_t output_bytes = 0;
   uint64_t blocks = 0;  // Blocks encoded, or read from the container; 0 for a build.
 };
@@ -28,9 +28,10 @@ struct Progress {
 class ProgressObserver {
  public:
   virtual ~ProgressObserver() = default;
-  // Called after each block, or every few MiB of a build's input; at least once before
-  // the operation returns successfully, with the final counts. Must be cheap:
-  // rate-limit any rendering here.
+  // Called as Compress finishes segments of up to 32 MiB (one call may cover several),
+  // after each block that Decompress read, or every few MiB of a build's input; at
+  // least once before the operation returns successfully, with the final counts. Must
+  // be cheap: rate-limit any rendering here.
   virtual void OnProgress(const Progress& progress) = 0;
 };
 

@@ -1,16 +1,15 @@
 // From decided target bytes to a container's blocks: BlockBuilder turns the encoder's
-// pieces (literals, copies, DELTAs) into one block's instruction stream, and
-// BlockPipeline fills blocks to the block size, hashes them on worker threads and
-// compresses and writes them in order as the container's block stream
-// (codec/block_stream.h), so that a container is byte-identical for any thread count.
+// pieces (literals, copies, DELTAs) into one block's instruction stream, BlockSequence
+// fills the blocks of one segment of the target to the block size (on the thread that
+// matches the segment), and BlockStreamWriter compresses and writes the blocks in order
+// as the container's block stream (codec/block_stream.h).
 //
-// Thread safety: both are driven by one thread; BlockPipeline's workers only hash.
+// Thread safety: each object is used by one thread at a time.
 #ifndef REDUCTO_CODEC_BLOCK_BUILDER_H_
 #define REDUCTO_CODEC_BLOCK_BUILDER_H_
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -25,21 +24,15 @@
 #include "reducto/codec.h"
 #include "metrics/phase_timer.h"
 #include "reducto/digest.h"
-#include "util/ordered_pipeline.h"
 
 namespace reducto {
 
-// A finished block on its way through the pipeline: the instructions and output that
-// the encoder decided, the digest (computed by a worker, unless the block was hashed as
-// it was built), then the record of its compressed instructions.
+// A finished block: the instructions the encoder decided, and the size and BLAKE3 of
+// the output they produce.
 struct BlockJob {
   std::vector<uint8_t> instructions;
-  std::vector<uint8_t> output;  // Empty when hashed.
   uint64_t output_size = 0;
-  bool hashed = false;  // `digest` is set and the bytes are in the whole target's digest.
-  bool last = false;  // The container's last block: its payload ends the zstd frame.
   Digest digest{};
-  BlockRecord record;
 };
 
 // Hashing a block's bytes in steps of this size keeps them in the cache between the
@@ -50,18 +43,17 @@ inline constexpr size_t kHashStage = 64u << 10;
 // shorter than format::kMinCopyLength as literals. Invariant: a pending copy is at least
 // kMinCopyLength bytes long.
 //
-// The bytes the block produces either stay with it, for a worker thread to hash (the
-// pipeline has workers), or, given `whole` (one thread), are hashed as they come into
-// the block's digest and into `whole`, the target's, every kHashStage bytes (copies of
-// that size straight from the target): copying every target byte into fresh block
-// buffers and hashing them from there afterwards cost the kernel pair 10% of its
-// single-thread time. Either way the pending literal run is the tail of output_.
+// The bytes the block produces are hashed as they come into the block's digest (and
+// into `whole` when given), every kHashStage bytes (copies of that size straight from
+// the target): copying every target byte into fresh block buffers and hashing them from
+// there afterwards cost the kernel pair 10% of its single-thread time. The pending
+// literal run is the tail of output_.
 // The per-piece calls are defined here so that the encoder's loop can inline them.
 class BlockBuilder {
  public:
   BlockBuilder(CompressStats* stats, CorpusUseObserver* observer, Blake3Hasher* whole)
       : stats_(stats), observer_(observer), whole_(whole) {
-    if (whole_ != nullptr) block_hasher_.emplace();
+    block_hasher_.emplace();
   }
 
   void AddLiteral(std::span<const uint8_t> bytes) {
@@ -98,6 +90,8 @@ class BlockBuilder {
                 std::span<const uint8_t> payload);
 
   uint64_t output_size() const { return output_size_; }
+  // Makes room for an instruction stream of `size` bytes (InstructionWriter::Reserve).
+  void ReserveInstructions(size_t size) { writer_.Reserve(size); }
   // Whether the block is known to be code: its ADDs so far, or those that ended in the
   // last set_code_window bytes of output (across the block's start), predicted
   // kCodeEvidence changed displacements exactly.
@@ -117,8 +111,8 @@ class BlockBuilder {
   // Times the hashing as it comes there (nullptr: not timed).
   void set_metrics(RunMetrics* metrics) { metrics_ = metrics; }
 
-  // Moves the complete instruction stream to job->instructions and the block's output
-  // (or, when hashing as it comes, its digest) to the job, and starts the next block.
+  // Moves the complete instruction stream, the output size and digest to the job, and
+  // starts the next block.
   void Finish(BlockJob* job);
 
  private:
@@ -126,18 +120,17 @@ class BlockBuilder {
 
   void Produce(std::span<const uint8_t> bytes) {
     output_size_ += bytes.size();
-    if (whole_ != nullptr && output_.empty() && pending_ != Pending::kLiteral &&
-        bytes.size() >= kHashStage) {
+    if (output_.empty() && pending_ != Pending::kLiteral && bytes.size() >= kHashStage) {
       return Hash(bytes);
     }
     output_.insert(output_.end(), bytes.begin(), bytes.end());
-    if (whole_ != nullptr && output_.size() >= kHashStage) HashKept();
+    if (output_.size() >= kHashStage) HashKept();
   }
 
   void Hash(std::span<const uint8_t> bytes) {
     PhaseTimer timer(metrics_, Phase::kHash);
     block_hasher_->Update(bytes);
-    whole_->Update(bytes);
+    if (whole_ != nullptr) whole_->Update(bytes);
   }
 
   // Hashes the bytes output_ keeps and drops them, all but a pending literal run.
@@ -207,11 +200,11 @@ class BlockBuilder {
 
   CompressStats* stats_;
   CorpusUseObserver* observer_;  // May be nullptr.
-  Blake3Hasher* whole_;          // nullptr: the block's output is kept in output_.
+  Blake3Hasher* whole_;          // May be nullptr.
   RunMetrics* metrics_ = nullptr;
   uint64_t output_size_ = 0;     // Bytes the block produces so far.
-  std::vector<uint8_t> output_;  // They, or (hashing as they come) those not hashed yet.
-  std::optional<Blake3Hasher> block_hasher_;  // The digest of those hashed, when hashing.
+  std::vector<uint8_t> output_;  // Those not hashed yet.
+  std::optional<Blake3Hasher> block_hasher_;  // Those hashed (reset per block).
   Pending pending_ = Pending::kNone;
   size_t literal_start_ = 0;  // The pending literal run is output_[literal_start_, end).
   uint64_t copy_address_ = 0;  // The pending copy.
@@ -236,93 +229,101 @@ class BlockBuilder {
   std::vector<uint8_t> add_stored_;
 };
 
-// The blocks of one container, in target order. Fills each block to `block_size` target
-// bytes (a piece that does not fit is split), holds an ended block back until the next
-// one ends or the input does (the last block's payload must end the zstd frame), and
-// hands it to an OrderedPipeline: a worker hashes it (unless one thread hashed it as it
-// was built), then the caller's thread compresses and writes it, in order.
-// Counts stats->input_bytes, and the builder's fields of *stats; stats->blocks belongs
-// to the pipeline until Finish returned.
-class BlockPipeline {
+// The blocks of one segment of the target, in order: fills each block to `block_size`
+// target bytes (a piece that does not fit is split) and appends it to a vector of
+// jobs, reusing their buffers. Counts stats->input_bytes and the builder's fields.
+class BlockSequence {
  public:
-  // Called on the caller's thread each time a block ends, with its target bytes (after
-  // ended_bytes and ended_blocks count it).
-  using BlockEnded = std::function<void(uint64_t block_bytes)>;
+  // REQUIRES: `stats` outlives the sequence.
+  BlockSequence(uint32_t block_size, CompressStats* stats)
+      : block_size_(block_size), stats_(stats) {}
 
-  // REQUIRES: `writer` and `stats` outlive the pipeline; the header is written.
-  BlockPipeline(ContainerWriter& writer, int level, uint32_t block_size, int threads,
-                CompressStats* stats, CorpusUseObserver* observer, BlockEnded block_ended);
+  // Starts a segment whose blocks go to (*blocks)[0 .. *count), with a fresh builder
+  // (no code verdict, no open region) that tells `observer` (may be nullptr) the uses.
+  void Start(std::vector<BlockJob>* blocks, size_t* count, CorpusUseObserver* observer);
 
   // Adds the next target bytes: a copy of the corpus bytes from `address` on, or
   // literals (nullopt).
-  Status Append(std::span<const uint8_t> bytes, std::optional<uint64_t> address) {
+  void Append(std::span<const uint8_t> bytes, std::optional<uint64_t> address) {
     stats_->input_bytes += bytes.size();
     while (!bytes.empty()) {
       size_t n = std::min<uint64_t>(bytes.size(), room());
       if (address) {
-        block_.AddCopy(*address, bytes.first(n));
+        block_->AddCopy(*address, bytes.first(n));
         *address += n;
       } else {
-        block_.AddLiteral(bytes.first(n));
+        block_->AddLiteral(bytes.first(n));
       }
       bytes = bytes.subspan(n);
-      if (room() == 0) RETURN_IF_ERROR(EndBlock());
+      if (room() == 0) EndBlock();
     }
-    return Status::Ok();
   }
 
   // Adds a DELTA (BlockBuilder::AddDelta). REQUIRES: bytes.size() <= room().
-  Status AddDelta(uint64_t address, uint64_t reference_length, std::span<const uint8_t> bytes,
-                  std::span<const uint8_t> payload);
-
-  // Turns on ADD (BlockBuilder::EnableAdds).
-  void EnableAdds(const CorpusView* corpus) { block_.EnableAdds(corpus); }
+  void AddDelta(uint64_t address, uint64_t reference_length, std::span<const uint8_t> bytes,
+                std::span<const uint8_t> payload);
 
   // Whether the current block is known to be code (BlockBuilder::IsCode).
-  bool BlockIsCode() { return block_.IsCode(); }
-  // BlockBuilder::set_code_window.
-  void set_code_window(uint64_t bytes) { block_.set_code_window(bytes); }
+  bool BlockIsCode() { return block_->IsCode(); }
 
   // Target bytes the current block still takes.
-  uint64_t room() const { return block_size_ - block_.output_size(); }
+  uint64_t room() const { return block_size_ - block_->output_size(); }
 
-  // Ends the last block, if `encoded` (the encoder's result) is Ok, and waits until
-  // every block is written. Returns the first error: the pipeline's, else `encoded`.
-  Status Finish(Status encoded);
-
-  // The BLAKE3 of all target bytes. REQUIRES: Finish returned Ok.
-  Digest TargetDigest() const { return whole_.Final(); }
-
-  // Times hashing and compression, and counts blocks, there (nullptr: not timed).
-  void set_metrics(RunMetrics* metrics) {
-    metrics_ = metrics;
-    block_.set_metrics(metrics);
+  // Ends the segment's last block, if it has bytes.
+  void Finish() {
+    if (block_->output_size() > 0) EndBlock();
   }
 
-  uint64_t ended_bytes() const { return ended_bytes_; }  // Target bytes in ended blocks.
-  uint64_t ended_blocks() const { return ended_blocks_; }
+  // For the builders of the segments started after the call: ADD against `corpus`
+  // (BlockBuilder::EnableAdds; nullptr: off), the code window, the metrics.
+  void set_adds(const CorpusView* corpus) { adds_ = corpus; }
+  void set_code_window(uint64_t bytes) { code_window_ = bytes; }
+  void set_metrics(RunMetrics* metrics) { metrics_ = metrics; }
 
  private:
-  Status EndBlock();
-  Status SubmitHeldBlock(bool last);
-  // On a worker thread.
-  Status HashBlock(BlockJob& job) const;
-  // One call at a time, in block order: the blocks are one zstd stream.
-  Status WriteBlock(BlockJob& job);
+  void EndBlock();
+  // Room for the next block's instructions, in huge pages when large (a segment's
+  // blocks are in flight at once, so their buffers are seldom reused soon).
+  void ReserveInstructions();
 
-  ContainerWriter& writer_;
   const uint32_t block_size_;
   CompressStats* stats_;
-  BlockEnded block_ended_;
-  Blake3Hasher whole_;  // Over the whole target, for the trailer (fed by WriteBlock).
-  BlockBuilder block_;
-  std::optional<BlockJob> held_block_;  // Ended, not yet submitted (EndBlock).
-  BlockStreamCompressor stream_;
-  uint64_t ended_bytes_ = 0;
-  uint64_t ended_blocks_ = 0;
+  const CorpusView* adds_ = nullptr;
+  uint64_t code_window_ = 0;
   RunMetrics* metrics_ = nullptr;
-  // Last: destroyed first, so that its workers stop before the state they use goes.
-  OrderedPipeline<BlockJob> pipeline_;
+  std::optional<BlockBuilder> block_;  // The current segment's.
+  std::vector<BlockJob>* blocks_ = nullptr;
+  size_t* count_ = nullptr;
+};
+
+// Compresses and writes a container's blocks, in target order, as its block stream. A
+// block is held back until the next one comes or Finish: the last block's payload must
+// end the zstd frame.
+class BlockStreamWriter {
+ public:
+  // REQUIRES: `writer` and `stats` outlive it; the header is written.
+  BlockStreamWriter(ContainerWriter& writer, int level, CompressStats* stats)
+      : writer_(writer), stream_(level), stats_(stats) {}
+
+  // Takes the next block (swapping its buffers with the one held back) and writes the
+  // one held back before it.
+  Status Write(BlockJob& block);
+  // Writes the block held back, ending the frame.
+  Status Finish();
+
+  // Times compression and counts blocks there (nullptr: not timed).
+  void set_metrics(RunMetrics* metrics) { metrics_ = metrics; }
+
+ private:
+  Status WriteHeld(bool last);
+
+  ContainerWriter& writer_;
+  BlockStreamCompressor stream_;
+  CompressStats* stats_;
+  RunMetrics* metrics_ = nullptr;
+  BlockJob held_;
+  bool holding_ = false;
+  BlockRecord record_;  // Reused, so that its payload buffer is allocated once.
 };
 
 }  // namespace reducto

@@ -52,7 +52,7 @@ struct RunContext {
   // The alignments (corpus address - target offset) of the copies on either side.
   std::optional<uint64_t> before;
   std::optional<uint64_t> after;
-  bool block_is_code = false;  // BlockPipeline::BlockIsCode.
+  bool block_is_code = false;  // BlockSequence::BlockIsCode.
 };
 
 class DeltaChooser {
@@ -67,6 +67,10 @@ class DeltaChooser {
   Result<std::optional<DeltaChoice>> Choose(std::span<const Piece> pieces,
                                             std::span<const uint8_t> run,
                                             const RunContext& context);
+
+  // Starts the shadow stream afresh, so that the choices in a segment of the target do
+  // not depend on the segments before it.
+  void Reset() { shadow_started_ = false; }
 
   // References that VerifyRange found damaged (no DELTA was sent on them).
   uint64_t damaged() const { return damaged_; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,14 +15,15 @@
 #include "codec/format.h"
 #include "codec/matcher.h"
 #include "codec/profiles.h"
-#include "codec/target_window.h"
 #include "corpus/corpus_handle_access.h"
 #include "metrics/metered_io.h"
 #include "metrics/phase_timer.h"
 #include "reducto/chunker.h"
 #include "reducto/digest.h"
+#include "reducto/progress.h"
 #include "reducto/signing.h"
 #include "reducto/stream_kind.h"
+#include "util/large_buffer.h"
 #include "util/ordered_pipeline.h"
 
 namespace reducto {
@@ -31,14 +33,51 @@ namespace {
 // but only cost ratio.
 constexpr uint32_t kMinPublicBlockSize = 64u << 10;
 
-// The encoder's target window: the longest run of undecided bytes it holds before
-// deciding them without waiting for the next anchor, the lookahead that extensions and
-// chunking see past the current chunk, and room to read in large steps.
+// The longest run of undecided bytes the encoder holds before deciding them without
+// waiting for the next anchor.
 constexpr uint64_t kMaxGap = 4u << 20;
-constexpr uint64_t kLookahead = 1u << 20;
-constexpr uint64_t kReadSlack = 2u << 20;
 // An extension that ends this far past its chunk makes chunking restart at its end.
 constexpr uint64_t kRechunkDistance = 8u << 10;
+
+// `segment_size` rounded up to whole blocks.
+uint64_t SegmentSizeFor(uint64_t segment_size, uint32_t block_size) {
+  return (std::max<uint64_t>(segment_size, block_size) + block_size - 1) / block_size *
+         block_size;
+}
+
+// Records the corpus ranges a segment's instructions use, for the caller's observer.
+class UseLog final : public CorpusUseObserver {
+ public:
+  void OnUse(uint64_t address, uint64_t length) override { uses.emplace_back(address, length); }
+  std::vector<std::pair<uint64_t, uint64_t>> uses;
+};
+
+// One segment of the target on its way through the pipeline: its bytes, then its
+// blocks and counts.
+struct SegmentJob {
+  uint64_t offset = 0;          // Of its first byte in the target.
+  LargeBuffer target;  // The segment's bytes are target.span()[0, size).
+  size_t size = 0;
+  std::vector<BlockJob> blocks;  // blocks[0, block_count) are the segment's.
+  size_t block_count = 0;
+  CompressStats counts;      // Bytes, instructions and chunks of the segment.
+  UseLog uses;
+};
+
+// Adds the counts of a segment to those of the run.
+void AddCounts(const CompressStats& segment, CompressStats* run) {
+  run->input_bytes += segment.input_bytes;
+  run->copy_bytes += segment.copy_bytes;
+  run->literal_bytes += segment.literal_bytes;
+  run->delta_bytes += segment.delta_bytes;
+  run->deltas += segment.deltas;
+  run->copies += segment.copies;
+  run->chunks += segment.chunks;
+  run->chunks_found += segment.chunks_found;
+  run->damaged_chunks += segment.damaged_chunks;
+  run->damaged_ranges += segment.damaged_ranges;
+  run->cache_drops += segment.cache_drops;
+}
 
 // The corpus side of the search, while a corpus container is encoded: the corpus's
 // bytes, the local search around them, the exact chunk look-up and (max profile) delta
@@ -56,36 +95,279 @@ struct CorpusSearch {
   std::optional<DeltaChooser> delta;  // When params.delta.
 };
 
+// Matches segments of the target, one at a time, on one thread: each from the same
+// fresh state (LocalMatcher::Reset, DeltaChooser::Reset, a new BlockSequence builder).
+class SegmentEncoder {
+ public:
+  // `corpus` nullptr: literals only (standalone containers).
+  SegmentEncoder(const CorpusReader* corpus, const MatchParams& params, int level,
+                 uint32_t block_size, RunMetrics* metrics)
+      : corpus_(corpus), params_(params), level_(level), metrics_(metrics),
+        blocks_(block_size, &counts_) {
+    blocks_.set_metrics(metrics);
+    blocks_.set_code_window(params.code_window);
+  }
+
+  // Opens the corpus view the searches read.
+  Status Open() {
+    if (corpus_ == nullptr) return Status::Ok();
+    ASSIGN_OR_RETURN(CorpusView view, CorpusView::Open(*corpus_));
+    search_.emplace(std::move(view), *corpus_, params_, level_);
+    search_->lookup.set_metrics(metrics_);
+    if (params_.add) blocks_.set_adds(&search_->view);
+    return Status::Ok();
+  }
+
+  // Decides job->target[0, size) into job->blocks, and sets job's counts.
+  Status Encode(SegmentJob* job, bool observed) {
+    counts_ = CompressStats();
+    job->uses.uses.clear();
+    blocks_.Start(&job->blocks, &job->block_count, observed ? &job->uses : nullptr);
+    block_count_ = &job->block_count;
+    target_ = job->target.span().first(job->size);
+    base_ = job->offset;
+    last_alignment_.reset();
+    if (search_) {
+      RETURN_IF_ERROR(EncodeChunks());
+    } else {
+      blocks_.Append(target_, std::nullopt);
+    }
+    blocks_.Finish();
+    NoteCorpusRead();
+    job->counts = counts_;
+    return Status::Ok();
+  }
+
+ private:
+  // Corpus containers. Chunks of the target that the corpus holds exactly are anchors;
+  // each is extended byte-wise past its edges, and the bytes between anchors go through
+  // the local search (MatchParams says how much of this a profile does).
+  Status EncodeChunks() {
+    search_->matcher.Reset();
+    if (search_->delta) search_->delta->Reset();
+    noted_blocks_ = noted_read_ = 0;
+    const uint64_t lookups = search_->lookup.lookups(), found = search_->lookup.found();
+    const uint64_t damaged_chunks = search_->lookup.damaged_chunks();
+    const uint64_t damaged_ranges = search_->delta ? search_->delta->damaged() : 0;
+    RETURN_IF_ERROR(ScanChunks(base_, base_ + target_.size()));
+    counts_.chunks = search_->lookup.lookups() - lookups;
+    counts_.chunks_found = search_->lookup.found() - found;
+    counts_.damaged_chunks = search_->lookup.damaged_chunks() - damaged_chunks;
+    if (search_->delta) counts_.damaged_ranges = search_->delta->damaged() - damaged_ranges;
+    return Status::Ok();
+  }
+
+  // Chunks target [begin, end) and encodes chunk by chunk, then what is left after the
+  // last.
+  Status ScanChunks(uint64_t begin, uint64_t end) {
+    Chunker chunker(corpus_->info().chunking);
+    uint64_t cursor = begin;  // Target bytes before it are in blocks.
+    uint64_t chunk_start = begin;
+    while (chunk_start < end) {
+      uint64_t gear = 0;
+      std::span<const uint8_t> rest = Bytes(chunk_start, end);
+      uint64_t chunk_end = chunk_start;
+      {
+        PhaseTimer timer(metrics_, Phase::kChunk);
+        chunk_end += chunker.FindCut(rest.data(), rest.size(), &gear);
+      }
+      RETURN_IF_ERROR(EncodeChunk(chunk_start, chunk_end, end, &cursor));
+      NoteBlocksRead();
+      // Chunking goes on from the chunk's natural end, so that the next chunks are cut
+      // where the corpus's were, even when a copy extended into them. After a long
+      // extension it restarts where the copy ended instead (cut points realign within a
+      // chunk or two), rather than cutting through all the copied bytes.
+      chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
+    }
+    return EncodeGap(cursor, end, std::nullopt);
+  }
+
+  // Target bytes [from, to). REQUIRES: within the segment.
+  std::span<const uint8_t> Bytes(uint64_t from, uint64_t to) const {
+    return target_.subspan(from - base_, to - from);
+  }
+
+  // Target [cursor, chunk_end) is undecided; [chunk_start, chunk_end) is the next chunk.
+  // Copies extend up to `end`.
+  Status EncodeChunk(uint64_t chunk_start, uint64_t chunk_end, uint64_t end, uint64_t* cursor) {
+    if (chunk_end <= *cursor) return Status::Ok();  // Copied already.
+    std::span<const uint8_t> chunk = Bytes(chunk_start, chunk_end);
+    ASSIGN_OR_RETURN(std::optional<uint64_t> found, search_->lookup.Find(chunk));
+    if (!found) {
+      // Without a local search there is nothing to wait for; otherwise the gap grows
+      // until the next anchor, up to kMaxGap.
+      if (!params_.resync || chunk_end - *cursor >= kMaxGap) {
+        RETURN_IF_ERROR(EncodeGap(*cursor, chunk_end, std::nullopt));
+        *cursor = chunk_end;
+      }
+      return Status::Ok();
+    }
+    // A chunk that a copy reached into continues from where the copy ended.
+    uint64_t start = std::max(chunk_start, *cursor);
+    uint64_t address = *found + (start - chunk_start);
+    if (params_.extend && start == chunk_start) {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      uint64_t back = ExtendBackward(search_->view, Bytes(*cursor, start), address);
+      start -= back;
+      address -= back;
+    }
+    RETURN_IF_ERROR(EncodeGap(*cursor, start, address));
+    uint64_t copy_end = chunk_end;
+    if (params_.extend) {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      copy_end += ExtendForward(search_->view, Bytes(chunk_end, end), *found + chunk.size());
+    }
+    blocks_.Append(Bytes(start, copy_end), address);
+    last_alignment_ = address - start;
+    search_->matcher.NoteCopy(start, address, copy_end - start);
+    *cursor = copy_end;
+    return Status::Ok();
+  }
+
+  // Decides target [from, to) (the local search, then in the max profile delta choice)
+  // and appends it to the blocks. `next_address` is the corpus address that byte `to`
+  // is copied from, when known.
+  Status EncodeGap(uint64_t from, uint64_t to, std::optional<uint64_t> next_address) {
+    if (from >= to) return Status::Ok();
+    pieces_.clear();
+    {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      search_->matcher.set_code(blocks_.BlockIsCode());
+      search_->matcher.FillGap(Bytes(from, to), from, next_address, &pieces_);
+    }
+    if (!params_.delta) return AppendPieces(pieces_);
+    std::optional<uint64_t> next_alignment;
+    if (next_address) next_alignment = *next_address - to;
+    size_t i = 0;
+    while (i < pieces_.size()) {
+      if (IsKeptCopy(pieces_[i], params_)) {
+        AppendPiece(pieces_[i++]);
+        continue;
+      }
+      // A run: the pieces up to the next kept copy, within one block and delta_max_run.
+      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, blocks_.room());
+      const size_t j = EndOfRun(&pieces_, i, cap, params_);
+      const std::optional<uint64_t> after =
+          j < pieces_.size() ? AlignmentOf(pieces_[j]) : next_alignment;
+      RETURN_IF_ERROR(EncodeRun(std::span(pieces_).subspan(i, j - i), after));
+      i = j;
+    }
+    return Status::Ok();
+  }
+
+  Status AppendPieces(std::span<const Piece> pieces) {
+    for (const Piece& piece : pieces) AppendPiece(piece);
+    return Status::Ok();
+  }
+
+  void AppendPiece(const Piece& piece) {
+    auto bytes = Bytes(piece.offset, piece.offset + piece.length);
+    if (!piece.copy) return blocks_.Append(bytes, std::nullopt);
+    last_alignment_ = piece.address - piece.offset;
+    blocks_.Append(bytes, piece.address);
+  }
+
+  // Sends a run (pieces with no kept copy; `after`: the alignment of the copy after it)
+  // as one DELTA when DeltaChooser finds that smaller, else as its pieces.
+  // REQUIRES: the run fits in the current block.
+  Status EncodeRun(std::span<const Piece> run, std::optional<uint64_t> after) {
+    const uint64_t start = run.front().offset;
+    std::span<const uint8_t> bytes = Bytes(start, run.back().offset + run.back().length);
+    std::optional<DeltaChoice> delta;
+    {
+      PhaseTimer timer(metrics_, Phase::kMatch);
+      ASSIGN_OR_RETURN(delta, search_->delta->Choose(
+                                  run, bytes, {last_alignment_, after, blocks_.BlockIsCode()}));
+    }
+    if (!delta) return AppendPieces(run);
+    blocks_.AddDelta(delta->address, delta->reference_length, bytes, delta->payload);
+    if (after) last_alignment_ = after;
+    return Status::Ok();
+  }
+
+  // Tells the corpus what the segment read since the last call (CorpusReader::NoteRead
+  // keeps the mapped pack pages within the cache): once per ended block, and at the end.
+  void NoteBlocksRead() {
+    if (*block_count_ == noted_blocks_) return;
+    noted_blocks_ = *block_count_;
+    NoteCorpusRead();
+  }
+
+  void NoteCorpusRead() {
+    if (corpus_ == nullptr) return;
+    const uint64_t read = CorpusBytesRead();
+    if (corpus_->NoteRead(read - noted_read_)) ++counts_.cache_drops;
+    noted_read_ = read;
+  }
+
+  // The corpus bytes the segment read so far, about: copies, extensions and delta
+  // references read at most twice the bytes decided, and the local search what it
+  // indexed (a fine index look-up reads a bucket, and maps its page when read through
+  // the mapping).
+  uint64_t CorpusBytesRead() const {
+    uint64_t read = 2 * counts_.input_bytes;
+    if (search_) {
+      const LocalMatcher::Stats& searched = search_->matcher.stats();
+      read += searched.indexed_bytes + kFineBucketSize * searched.fine_lookups;
+    }
+    return read;
+  }
+
+  const CorpusReader* corpus_;
+  const MatchParams params_;
+  const int level_;
+  RunMetrics* const metrics_;
+  CompressStats counts_;  // The current segment's.
+  BlockSequence blocks_;
+  std::optional<CorpusSearch> search_;  // For corpus containers, once Open.
+  size_t* block_count_ = nullptr;       // The current segment's ended blocks.
+  size_t noted_blocks_ = 0;              // Those, and the corpus bytes read, that
+  uint64_t noted_read_ = 0;              // NoteBlocksRead last told the corpus.
+  std::span<const uint8_t> target_;     // The current segment's bytes,
+  uint64_t base_ = 0;                   // and the target offset of its first.
+  std::optional<uint64_t> last_alignment_;  // Corpus address - target offset of the last copy.
+  std::vector<Piece> pieces_;               // The current gap's, from the local search.
+};
+
+// What the workers' deliveries leave for the caller's thread, which alone may call the
+// observers (reducto/progress.h, CorpusUseObserver).
+struct CallerReports {
+  std::mutex mutex;
+  std::vector<std::pair<uint64_t, uint64_t>> uses;
+  Progress progress;
+};
+
 class Encoder {
  public:
   Encoder(const CorpusReader* corpus, const CompressOptions& options, const MatchParams& params,
-          ByteSink& out)
+          uint64_t segment_size, ByteSink& out)
       : corpus_(corpus),
         options_(options),
         level_(LevelFor(options)),
         metrics_(options.metrics),
+        threads_(ResolveThreadCount(options.threads)),
+        segment_size_(SegmentSizeFor(segment_size, options.block_size)),
         writer_(out),
         params_(params),
-        blocks_(writer_, level_, options.block_size, ResolveThreadCount(options.threads), &stats_,
-                options.use_observer,
-                [this](uint64_t block_bytes) { BlockEnded(block_bytes); }) {
-    blocks_.set_metrics(metrics_);
-    blocks_.set_code_window(params_.code_window);
+        stream_(writer_, level_, &stats_),
+        encoders_(static_cast<size_t>(threads_)) {
+    stream_.set_metrics(metrics_);
   }
 
   Result<CompressStats> Run(ByteSource& in) {
     ASSIGN_OR_RETURN(ContainerHeader header, MakeHeader());
     RETURN_IF_ERROR(writer_.WriteHeader(header));
-    RETURN_IF_ERROR(blocks_.Finish(corpus_ != nullptr ? EncodeChunks(in) : EncodeLiterals(in)));
+    RETURN_IF_ERROR(EncodeSegments(in));
     Trailer trailer;
     trailer.output_size = stats_.input_bytes;
     trailer.block_count = stats_.blocks;
-    trailer.output_digest = blocks_.TargetDigest();
+    trailer.output_digest = whole_.Final();
     RETURN_IF_ERROR(writer_.WriteTrailer(trailer));
     stats_.output_bytes = writer_.bytes_written();
     stats_.poor_match = IsPoorMatch(stats_, options_.profile);
     SyncMetrics();
-    ReportProgress();
+    ReportToCaller();
+    ReportProgress(FinalProgress());
     return stats_;
   }
 
@@ -139,190 +421,104 @@ class Encoder {
     return StreamKind::kOther;
   }
 
-  // Corpus containers. Chunks of the target that the corpus holds exactly are anchors;
-  // each is extended byte-wise past its edges, and the bytes between anchors go through
-  // the local search (MatchParams says how much of this a profile does).
-  Status EncodeChunks(ByteSource& in) {
-    ASSIGN_OR_RETURN(CorpusView view, CorpusView::Open(*corpus_));
-    CorpusSearch search(std::move(view), *corpus_, params_, level_);
-    search.lookup.set_metrics(metrics_);
-    search_ = &search;
-    if (params_.add) blocks_.EnableAdds(&search.view);
-    Status encoded = ScanChunks(in);
-    blocks_.EnableAdds(nullptr);  // Emits the open region while the view lives.
-    stats_.damaged_chunks = search.lookup.damaged_chunks();
-    if (search.delta) stats_.damaged_ranges += search.delta->damaged();
-    stats_.chunks = search.lookup.lookups();
-    stats_.chunks_found = search.lookup.found();
-    search_ = nullptr;
-    return encoded;
+  // Reads the target a segment at a time and hands the segments to an OrderedPipeline:
+  // `threads_` workers match them (the caller's thread only reads, with one thread it
+  // does everything), and the blocks are compressed and written in target order.
+  Status EncodeSegments(ByteSource& in) {
+    const int pipeline_threads = threads_ > 1 ? threads_ + 1 : 1;
+    OrderedPipeline<SegmentJob> pipeline(
+        pipeline_threads, [this](SegmentJob& job, int worker) { return Match(job, worker); },
+        [this](SegmentJob& job) { return Deliver(job); },
+        static_cast<size_t>(threads_ + 1));
+    Status read = ReadSegments(in, pipeline);
+    Status matched = pipeline.Finish();
+    RETURN_IF_ERROR(matched);
+    RETURN_IF_ERROR(read);
+    return stream_.Finish();
   }
 
-  // Chunks the target and encodes chunk by chunk, then what is left after the last.
-  Status ScanChunks(ByteSource& in) {
-    const ChunkerParams& chunking = corpus_->info().chunking;
-    Chunker chunker(chunking);
-    const uint64_t lookahead = std::max<uint64_t>(chunking.max_size, kLookahead);
-    TargetWindow window(in, kMaxGap + lookahead + kReadSlack);
-    // The loop's first Fill asks for the same bytes: reading is unchanged.
-    RETURN_IF_ERROR(window.Fill(0, lookahead));
-    stats_.target_kind = DetectStreamKind(
-        window.Bytes(0, std::min<uint64_t>(window.end(), kStreamKindProbeBytes)));
-    uint64_t cursor = 0;  // Target bytes before it are in blocks.
-    uint64_t chunk_start = 0;
-    for (;;) {
-      RETURN_IF_ERROR(window.Fill(std::min(cursor, chunk_start), chunk_start + lookahead));
-      if (chunk_start >= window.end()) break;
-      uint64_t gear = 0;
-      std::span<const uint8_t> rest = window.Bytes(chunk_start, window.end());
-      uint64_t chunk_end = chunk_start;
-      {
-        PhaseTimer timer(metrics_, Phase::kChunk);
-        chunk_end += chunker.FindCut(rest.data(), rest.size(), &gear);
+  Status ReadSegments(ByteSource& in, OrderedPipeline<SegmentJob>& pipeline) {
+    for (uint64_t offset = 0;; offset += segment_size_) {
+      RETURN_IF_ERROR(pipeline.WaitForSpace());
+      SegmentJob job = pipeline.Recycled();
+      job.offset = offset;
+      const std::span<uint8_t> target = job.target.Resize(segment_size_);
+      ASSIGN_OR_RETURN(job.size, in.ReadFull(target));
+      if (job.size == 0) return Status::Ok();
+      if (offset == 0) {
+        stats_.target_kind =
+            DetectStreamKind(target.first(std::min(job.size, kStreamKindProbeBytes)));
       }
-      RETURN_IF_ERROR(EncodeChunk(window, chunk_start, chunk_end, &cursor));
-      // Chunking goes on from the chunk's natural end, so that the next chunks are cut
-      // where the corpus's were, even when a copy extended into them. After a long
-      // extension it restarts where the copy ended instead (cut points realign within a
-      // chunk or two), rather than cutting through all the copied bytes.
-      chunk_start = cursor > chunk_end + kRechunkDistance ? cursor : chunk_end;
+      const bool ended = job.size < segment_size_;  // ReadFull stops short only at the end.
+      RETURN_IF_ERROR(pipeline.Submit(std::move(job)));
+      ReportToCaller();
+      if (ended) return Status::Ok();
     }
-    return EncodeGap(window, cursor, window.end(), std::nullopt);
   }
 
-  // Target [cursor, chunk_end) is undecided; [chunk_start, chunk_end) is the next chunk.
-  Status EncodeChunk(const TargetWindow& window, uint64_t chunk_start, uint64_t chunk_end,
-                     uint64_t* cursor) {
-    if (chunk_end <= *cursor) return Status::Ok();  // Copied already.
-    std::span<const uint8_t> chunk = window.Bytes(chunk_start, chunk_end);
-    ASSIGN_OR_RETURN(std::optional<uint64_t> found, search_->lookup.Find(chunk));
-    if (!found) {
-      // Without a local search there is nothing to wait for; otherwise the gap grows
-      // until the next anchor, up to kMaxGap.
-      if (!params_.resync || chunk_end - *cursor >= kMaxGap) {
-        RETURN_IF_ERROR(EncodeGap(window, *cursor, chunk_end, std::nullopt));
-        *cursor = chunk_end;
-      }
-      return Status::Ok();
+  // On a worker (or the caller's thread, with one thread).
+  Status Match(SegmentJob& job, int worker) {
+    std::unique_ptr<SegmentEncoder>& encoder = encoders_[static_cast<size_t>(worker)];
+    if (encoder == nullptr) {
+      auto made = std::make_unique<SegmentEncoder>(corpus_, params_, level_,
+                                                   options_.block_size, metrics_);
+      RETURN_IF_ERROR(made->Open());
+      encoder = std::move(made);
     }
-    // A chunk that a copy reached into continues from where the copy ended.
-    uint64_t start = std::max(chunk_start, *cursor);
-    uint64_t address = *found + (start - chunk_start);
-    if (params_.extend && start == chunk_start) {
-      PhaseTimer timer(metrics_, Phase::kMatch);
-      uint64_t back = ExtendBackward(search_->view, window.Bytes(*cursor, start), address);
-      start -= back;
-      address -= back;
-    }
-    RETURN_IF_ERROR(EncodeGap(window, *cursor, start, address));
-    uint64_t end = chunk_end;
-    if (params_.extend) {
-      PhaseTimer timer(metrics_, Phase::kMatch);
-      end += ExtendForward(search_->view, window.Bytes(chunk_end, window.end()),
-                           *found + chunk.size());
-    }
-    RETURN_IF_ERROR(blocks_.Append(window.Bytes(start, end), address));
-    last_alignment_ = address - start;
-    search_->matcher.NoteCopy(start, address, end - start);
-    *cursor = end;
-    return Status::Ok();
+    return encoder->Encode(&job, options_.use_observer != nullptr);
   }
 
-  // Decides target [from, to) (the local search, then in the max profile delta choice)
-  // and appends it to the blocks. `next_address` is the corpus address that byte `to`
-  // is copied from, when known.
-  Status EncodeGap(const TargetWindow& window, uint64_t from, uint64_t to,
-                   std::optional<uint64_t> next_address) {
-    if (from >= to) return Status::Ok();
-    pieces_.clear();
+  // One call at a time, in target order: the blocks are one zstd stream and the
+  // trailer's digest is of the whole target.
+  Status Deliver(SegmentJob& job) {
     {
-      PhaseTimer timer(metrics_, Phase::kMatch);
-      search_->matcher.set_code(blocks_.BlockIsCode());
-      search_->matcher.FillGap(window.Bytes(from, to), from, next_address, &pieces_);
+      PhaseTimer timer(metrics_, Phase::kHash, CpuTime::kMeasured);
+      whole_.Update(job.target.span().first(job.size));
     }
-    if (!params_.delta) return AppendPieces(window, pieces_);
-    std::optional<uint64_t> next_alignment;
-    if (next_address) next_alignment = *next_address - to;
-    size_t i = 0;
-    while (i < pieces_.size()) {
-      if (IsKeptCopy(pieces_[i], params_)) {
-        RETURN_IF_ERROR(AppendPiece(window, pieces_[i++]));
-        continue;
-      }
-      // A run: the pieces up to the next kept copy, within one block and delta_max_run.
-      const uint64_t cap = std::min<uint64_t>(params_.delta_max_run, blocks_.room());
-      const size_t j = EndOfRun(&pieces_, i, cap, params_);
-      const std::optional<uint64_t> after =
-          j < pieces_.size() ? AlignmentOf(pieces_[j]) : next_alignment;
-      RETURN_IF_ERROR(EncodeRun(window, std::span(pieces_).subspan(i, j - i), after));
-      i = j;
-    }
-    return Status::Ok();
-  }
-
-  Status AppendPieces(const TargetWindow& window, std::span<const Piece> pieces) {
-    for (const Piece& piece : pieces) RETURN_IF_ERROR(AppendPiece(window, piece));
-    return Status::Ok();
-  }
-
-  Status AppendPiece(const TargetWindow& window, const Piece& piece) {
-    auto bytes = window.Bytes(piece.offset, piece.offset + piece.length);
-    if (!piece.copy) return blocks_.Append(bytes, std::nullopt);
-    last_alignment_ = piece.address - piece.offset;
-    return blocks_.Append(bytes, piece.address);
-  }
-
-  // Sends a run (pieces with no kept copy; `after`: the alignment of the copy after it)
-  // as one DELTA when DeltaChooser finds that smaller, else as its pieces.
-  // REQUIRES: the run fits in the current block.
-  Status EncodeRun(const TargetWindow& window, std::span<const Piece> run,
-                   std::optional<uint64_t> after) {
-    const uint64_t start = run.front().offset;
-    std::span<const uint8_t> bytes = window.Bytes(start, run.back().offset + run.back().length);
-    std::optional<DeltaChoice> delta;
-    {
-      PhaseTimer timer(metrics_, Phase::kMatch);
-      ASSIGN_OR_RETURN(delta, search_->delta->Choose(
-                                  run, bytes, {last_alignment_, after, blocks_.BlockIsCode()}));
-    }
-    if (!delta) return AppendPieces(window, run);
-    RETURN_IF_ERROR(
-        blocks_.AddDelta(delta->address, delta->reference_length, bytes, delta->payload));
-    if (after) last_alignment_ = after;
-    return Status::Ok();
-  }
-
-  // Standalone containers hold literals only, so the target needs no chunking: it is
-  // read a block at a time.
-  Status EncodeLiterals(ByteSource& in) {
-    std::vector<uint8_t> buffer(options_.block_size);
-    for (;;) {
-      ASSIGN_OR_RETURN(size_t n, in.ReadFull(buffer));
-      if (n == 0) return Status::Ok();
-      RETURN_IF_ERROR(blocks_.Append(std::span<const uint8_t>(buffer).first(n), std::nullopt));
-      if (n < buffer.size()) return Status::Ok();  // ReadFull stops short only at the end.
-    }
-  }
-
-  // Each time a block ends: tells the corpus how much of it was read, and reports
-  // progress.
-  void BlockEnded(uint64_t block_bytes) {
-    if (corpus_ != nullptr && corpus_->NoteRead(CorpusBytesRead(block_bytes))) {
-      ++stats_.cache_drops;
-    }
+    for (size_t i = 0; i < job.block_count; ++i) RETURN_IF_ERROR(stream_.Write(job.blocks[i]));
+    AddCounts(job.counts, &stats_);
+    ended_blocks_ += job.block_count;
     SyncMetrics();
-    ReportProgress();
+    std::lock_guard lock(reports_.mutex);
+    reports_.uses.insert(reports_.uses.end(), job.uses.uses.begin(), job.uses.uses.end());
+    reports_.progress = FinalProgress();
+    return Status::Ok();
+  }
+
+  // Where the run stands, by the segments delivered so far.
+  Progress FinalProgress() const {
+    Progress progress;
+    progress.input_bytes = stats_.input_bytes;
+    progress.output_bytes = stats_.input_bytes;
+    progress.blocks = ended_blocks_;
+    return progress;
+  }
+
+  // Tells the observers, on the caller's thread, what the deliveries left for them.
+  void ReportToCaller() {
+    std::vector<std::pair<uint64_t, uint64_t>> uses;
+    Progress progress;
+    {
+      std::lock_guard lock(reports_.mutex);
+      uses.swap(reports_.uses);
+      progress = reports_.progress;
+    }
+    if (options_.use_observer != nullptr) {
+      for (const auto& [address, length] : uses) options_.use_observer->OnUse(address, length);
+    }
+    if (progress.input_bytes > reported_bytes_) ReportProgress(progress);
+  }
+
+  void ReportProgress(const Progress& progress) {
+    reported_bytes_ = progress.input_bytes;
+    if (options_.progress != nullptr) options_.progress->OnProgress(progress);
   }
 
   // Adds to the run's metrics what the encoder's counts grew by since the last call:
-  // after each block, so that they can be read while the run goes on.
+  // after each segment, so that they can be read while the run goes on.
   void SyncMetrics() {
     if (metrics_ == nullptr) return;
-    CompressStats now = stats_;
-    if (search_ != nullptr) {
-      now.chunks = search_->lookup.lookups();
-      now.chunks_found = search_->lookup.found();
-    }
+    const CompressStats& now = stats_;
     metrics_->Add(Counter::kCopyBytes, now.copy_bytes - synced_.copy_bytes);
     metrics_->Add(Counter::kCopies, now.copies - synced_.copies);
     metrics_->Add(Counter::kDeltaBytes, now.delta_bytes - synced_.delta_bytes);
@@ -330,52 +526,28 @@ class Encoder {
     metrics_->Add(Counter::kLiteralBytes, now.literal_bytes - synced_.literal_bytes);
     metrics_->Add(Counter::kChunks, now.chunks - synced_.chunks);
     metrics_->Add(Counter::kChunksFound, now.chunks_found - synced_.chunks_found);
-    synced_ = std::move(now);
-  }
-
-  // Once per block, on the caller's thread (stats_.blocks belongs to the pipeline).
-  void ReportProgress() {
-    if (options_.progress == nullptr) return;
-    Progress progress;
-    progress.input_bytes = stats_.input_bytes;
-    progress.output_bytes = blocks_.ended_bytes();
-    progress.blocks = blocks_.ended_blocks();
-    options_.progress->OnProgress(progress);
-  }
-
-  // The corpus bytes read since the previous block, about: copies, extensions and delta
-  // references read at most twice the block's size, and the local search what it
-  // indexed.
-  uint64_t CorpusBytesRead(uint64_t block_bytes) {
-    uint64_t read = 2 * block_bytes;
-    if (search_ != nullptr) {
-      // A fine index look-up reads a bucket (and maps its page when read through the
-      // mapping).
-      const LocalMatcher::Stats& searched = search_->matcher.stats();
-      const uint64_t indexed = searched.indexed_bytes + kFineBucketSize * searched.fine_lookups;
-      read += indexed - indexed_bytes_noted_;
-      indexed_bytes_noted_ = indexed;
-    }
-    return read;
+    synced_ = now;
   }
 
   const CorpusReader* corpus_;
   const CompressOptions& options_;
   const int level_;  // options_.level, or the profile's default.
   RunMetrics* const metrics_;  // options_.metrics: may be nullptr.
-  CompressStats stats_;  // `blocks` belongs to WriteBlock until the pipeline finished.
+  const int threads_;
+  const uint64_t segment_size_;
+  // The run's counts: the segments' added as they are delivered, in order.
+  CompressStats stats_;
   CompressStats synced_;       // The counts SyncMetrics last added to metrics_.
   ContainerWriter writer_;
-  MatchParams params_;
-  std::optional<uint64_t> last_alignment_;  // Corpus address - target offset of the last copy.
+  const MatchParams params_;
+  BlockStreamWriter stream_;
+  Blake3Hasher whole_;  // Over the whole target, for the trailer.
+  uint64_t ended_blocks_ = 0;
+  uint64_t reported_bytes_ = 0;  // The input bytes the last progress report gave.
+  CallerReports reports_;
   std::vector<uint8_t> scratch_;  // For CorpusKind's reads.
-  CorpusSearch* search_ = nullptr;  // While EncodeChunks runs.
-  std::vector<Piece> pieces_;       // The current gap's, from the local search.
-  // The matcher's indexed bytes and fine look-ups (as CorpusBytesRead counts them) at
-  // the last block.
-  uint64_t indexed_bytes_noted_ = 0;
-  // Last: destroyed first, so that its workers stop before the state they use goes.
-  BlockPipeline blocks_;
+  // One per worker, made by the worker when it first needs it.
+  std::vector<std::unique_ptr<SegmentEncoder>> encoders_;
 };
 
 Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) {
@@ -396,7 +568,7 @@ Status ValidateOptions(const CompressOptions& options, uint32_t min_block_size) 
 }  // namespace
 
 Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in, ByteSink& out,
-                                      const CompressOptions& options) {
+                                      const CompressOptions& options, uint64_t segment_size) {
   RETURN_IF_ERROR(ValidateOptions(options, format::kMinBlockSize));
   if (corpus == nullptr) {
     if (Status s = options.standalone_chunking.Validate(); !s.ok()) {
@@ -408,10 +580,10 @@ Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in
   if (options.metrics != nullptr) {
     MeteredSource metered_in(in, options.metrics, Counter::kOriginalBytes);
     MeteredSink metered_out(out, options.metrics, Counter::kContainerBytes);
-    Encoder encoder(corpus, options, params, metered_out);
+    Encoder encoder(corpus, options, params, segment_size, metered_out);
     return encoder.Run(metered_in);
   }
-  Encoder encoder(corpus, options, params, out);
+  Encoder encoder(corpus, options, params, segment_size, out);
   return encoder.Run(in);
 }
 

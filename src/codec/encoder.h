@@ -17,15 +17,22 @@
 
 namespace reducto {
 
+// The target bytes a segment holds (docs/encoder.md, "Threads"): each is matched from a
+// fresh state, on whichever thread is free, so the container does not depend on the
+// thread count. Rounded up to whole blocks.
+inline constexpr uint64_t kSegmentSize = 32u << 20;
+
 // Writes a container for `in` to `out` against `corpus`, or a standalone container
 // when `corpus` is nullptr (options.standalone is then implied, and
 // options.standalone_chunking is recorded in the header). Accepts the format's block
 // sizes (4 KiB..64 MiB); Compress() narrows that to the documented 64 KiB..64 MiB.
-// Memory: one block of instructions, a target window of at most 7 MiB plus the chunk
-// size, and the matcher's tables (MatchParams), never the whole input or corpus.
+// `segment_size` other than kSegmentSize is for tests (segment edges in small targets).
+// Memory: up to threads + 2 segments with their blocks of instructions, and per thread
+// the matcher's tables (MatchParams), never the whole input or corpus.
 // Does not Commit() `out`.
 Result<CompressStats> EncodeContainer(const CorpusReader* corpus, ByteSource& in, ByteSink& out,
-                                      const CompressOptions& options);
+                                      const CompressOptions& options,
+                                      uint64_t segment_size = kSegmentSize);
 
 }  // namespace reducto
 

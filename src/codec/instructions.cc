@@ -8,6 +8,7 @@
 #include "codec/displacements.h"
 #include "codec/format.h"
 #include "codec/zstd_context.h"
+#include "util/large_buffer.h"
 
 namespace reducto {
 namespace {
@@ -92,6 +93,8 @@ uint64_t ZigZagEncode(int64_t value) {
 int64_t ZigZagDecode(uint64_t value) {
   return static_cast<int64_t>((value >> 1) ^ (~(value & 1) + 1));
 }
+
+void InstructionWriter::Reserve(size_t size) { ReserveLarge(&bytes_, size); }
 
 void InstructionWriter::Literal(std::span<const uint8_t> bytes) {
   bytes_.push_back(format::kOpLiteral);

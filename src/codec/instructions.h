@@ -48,6 +48,8 @@ class InstructionWriter {
   void Clear();
 
   const std::vector<uint8_t>& bytes() const { return bytes_; }
+  // Makes room for a stream of `size` bytes (ReserveLarge).
+  void Reserve(size_t size);
   // Swaps the stream into *into (whose old bytes go, their capacity kept for the next
   // block) and starts a new block, as Clear().
   void TakeBytesInto(std::vector<uint8_t>* into) {

@@ -202,9 +202,29 @@ LocalMatcher::LocalMatcher(const CorpusView& corpus, const MatchParams& params)
   window_mask_ = params_.window >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * params_.window)) - 1;
   if (params_.resync) table_.assign(size_t{1} << table_bits_, 0);
   if (params_.resync && params_.skipped_bits > 0) {
-    skipped_.assign(size_t{1} << params_.skipped_bits, 0);
+    skipped_storage_.assign(size_t{1} << params_.skipped_bits, 0);
+    skipped_ = skipped_storage_;
   }
   if (params_.resync && params_.fine) fine_ = fine_all_ = corpus_.fine();
+}
+
+void LocalMatcher::Reset() {
+  std::fill(table_.begin(), table_.end(), 0);
+  std::fill(skipped_storage_.begin(), skipped_storage_.end(), 0);
+  skipped_ = skipped_storage_;
+  skipped_lookups_ = skipped_yield_ = 0;
+  fine_ = fine_all_;
+  fine_resume_ = 0;
+  fine_access_ = FineIndex::Access::kRead;
+  fine_lookups_ = fine_yield_ = 0;
+  fine_poor_runs_ = 0;
+  last_copy_end_ = region_alignment_ = 0;
+  has_region_ = copied_ = code_ = false;
+  indexed_.clear();
+  ++index_generation_;
+  repeat_[0] = repeat_[1] = 0;
+  repeats_known_ = 0;
+  stats_ = Stats();
 }
 
 void LocalMatcher::NoteFineLookup(uint64_t target) {
@@ -338,8 +358,7 @@ void LocalMatcher::RetireSkippedIfPoor() {
       skipped_yield_ < kSkippedMinYield * skipped_lookups_) {
     // On this target skipped content does not come back (binaries: replaced code is
     // gone): stop paying a cache miss per look-up for it.
-    skipped_.clear();
-    skipped_.shrink_to_fit();
+    skipped_ = {};
   }
 }
 

@@ -185,8 +185,13 @@ class LocalMatcher {
   // REQUIRES: params are in range (ValidateMatchParams).
   LocalMatcher(const CorpusView& corpus, const MatchParams& params);
 
+  // Forgets everything the searches so far learnt (the tables, the alignments, the
+  // trials, the stats), as if just constructed, but keeps the tables' memory: a segment
+  // of the target is matched from this state whatever came before it.
+  void Reset();
+
   // Whether the block that the next gaps go into is known to be code
-  // (BlockPipeline::BlockIsCode): copies at a repeated alignment may then be as short as
+  // (BlockSequence::BlockIsCode): copies at a repeated alignment may then be as short as
   // min_code_repeat_copy.
   void set_code(bool code) { code_ = code; }
 
@@ -277,7 +282,8 @@ class LocalMatcher {
   const CorpusView& corpus_;
   MatchParams params_;
   std::vector<uint64_t> table_;  // SlotEntry per slot.
-  std::vector<uint64_t> skipped_;  // Corpus address + 1 per slot; 0 is empty.
+  std::vector<uint64_t> skipped_storage_;
+  std::span<uint64_t> skipped_;    // Corpus address + 1 per slot; 0 is empty. Empty: retired.
   uint64_t skipped_lookups_ = 0;   // Look-ups in skipped_ so far,
   uint64_t skipped_yield_ = 0;     // and the bytes of the copies they found.
   std::span<const FineIndexView> fine_all_;  // The corpus's, when params_.fine.

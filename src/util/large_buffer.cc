@@ -60,4 +60,13 @@ void LargeBuffer::Release() {
   size_ = capacity_ = mapping_size_ = 0;
 }
 
+void ReserveLarge(std::vector<uint8_t>* bytes, size_t size) {
+  if (bytes->capacity() >= size) return;
+  bytes->reserve(size);
+  if (size < 2 * kHugePage) return;
+  const uintptr_t begin = RoundUp(reinterpret_cast<uintptr_t>(bytes->data()), kHugePage);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(bytes->data()) + size) / kHugePage * kHugePage;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
 }  // namespace reducto

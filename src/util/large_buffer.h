@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace reducto {
 
@@ -43,6 +44,11 @@ class LargeBuffer {
   void* mapping_ = nullptr;    // What munmap takes back.
   size_t mapping_size_ = 0;
 };
+
+// Reserves room for `size` bytes in *bytes, advising huge pages for the 2 MiB-aligned
+// part of new room of at least 2 MiB: for a vector that is filled again and again,
+// such as a block's instructions, which would otherwise take a page fault per 4 KiB.
+void ReserveLarge(std::vector<uint8_t>* bytes, size_t size);
 
 }  // namespace reducto
 

@@ -37,11 +37,13 @@ class OrderedPipeline {
 
   // `threads` counts the producer: with threads <= 1 there are no workers and Submit()
   // processes and delivers each job itself; otherwise threads - 1 workers run, and at
-  // most threads + 1 jobs are queued, being processed or waiting for delivery at once
-  // (the memory bound).
-  OrderedPipeline(int threads, Process process, Deliver deliver)
+  // most `max_in_flight` jobs (0: threads + 1) are queued, being processed or waiting for
+  // delivery at once (the memory bound).
+  OrderedPipeline(int threads, Process process, Deliver deliver, size_t max_in_flight = 0)
       : process_(std::move(process)), deliver_(std::move(deliver)),
-        max_in_flight_(static_cast<size_t>(threads > 1 ? threads + 1 : 1)) {
+        max_in_flight_(threads <= 1         ? 1
+                       : max_in_flight > 0 ? max_in_flight
+                                           : static_cast<size_t>(threads + 1)) {
     for (int i = 0; i + 1 < threads; ++i) workers_.emplace_back([this, i] { Work(i); });
   }
   OrderedPipeline(const OrderedPipeline&) = delete;
@@ -60,6 +62,16 @@ class OrderedPipeline {
     Job job = std::move(recycled_.back());
     recycled_.pop_back();
     return job;
+  }
+
+  // Waits until Submit would not wait: a producer that fills a job only after this
+  // holds no job of its own while the pipeline is full (memory: max_in_flight jobs,
+  // not one more). Returns the pipeline's error, as Submit.
+  Status WaitForSpace() {
+    if (workers_.empty()) return error_;
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] { return slots_.size() < max_in_flight_ || !error_.ok(); });
+    return error_;
   }
 
   // Queues `job`, waiting while the pipeline is full. Returns the error of the first

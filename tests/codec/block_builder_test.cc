@@ -38,9 +38,8 @@ TEST(BlockBuilderTest, MergesNeighboursAndSendsShortCopiesAsLiterals) {
   BlockJob job;
   builder.Finish(&job);
 
-  EXPECT_FALSE(job.hashed);
   EXPECT_EQ(job.output_size, 80 + format::kMinCopyLength - 1);
-  EXPECT_EQ(job.output, std::vector<uint8_t>(bytes.begin(), bytes.begin() + job.output_size));
+  EXPECT_TRUE(DigestEqual(job.digest, Blake3(b.first(job.output_size))));
   EXPECT_EQ(stats.copies, 1u);
   EXPECT_EQ(stats.copy_bytes, 70u);
   EXPECT_EQ(stats.literal_bytes, 10 + format::kMinCopyLength - 1);
@@ -141,8 +140,8 @@ TEST(BlockBuilderTest, TheCodeWindowCarriesTheVerdictIntoTheNextBlock) {
   }
 }
 
-// With one thread the builder hashes as bytes come: the block's digest and the
-// target's must be those of its bytes, whether they came as copies or literals.
+// The builder hashes bytes as they come: the block's digest and the target's must be
+// those of its bytes, whether they came as copies or literals.
 TEST(BlockBuilderTest, HashingAsBytesComeGivesTheBlocksDigest) {
   const std::vector<uint8_t> bytes = RandomBytes(3 * kHashStage + 123, 4);
   const std::span<const uint8_t> b(bytes);
@@ -156,59 +155,69 @@ TEST(BlockBuilderTest, HashingAsBytesComeGivesTheBlocksDigest) {
   BlockJob job;
   builder.Finish(&job);
 
-  EXPECT_TRUE(job.hashed);
-  EXPECT_TRUE(job.output.empty());
   EXPECT_EQ(job.output_size, bytes.size());
   EXPECT_TRUE(DigestEqual(job.digest, Blake3(bytes)));
   EXPECT_TRUE(DigestEqual(whole.Final(), Blake3(bytes)));
 }
 
-TEST(BlockPipelineTest, FillsBlocksToTheBlockSize) {
+TEST(BlockSequenceTest, FillsBlocksToTheBlockSize) {
   constexpr uint32_t kBlock = format::kMinBlockSize;
   const std::vector<uint8_t> bytes = RandomBytes(2 * kBlock + kBlock / 2, 5);
-  for (int threads : {1, 3}) {
-    SCOPED_TRACE(threads);
-    std::string container;
-    auto sink = MemorySink(&container);
-    ContainerWriter writer(*sink);
-    CompressStats stats;
-    std::vector<uint64_t> ended;
-    BlockPipeline blocks(writer, 3, kBlock, threads, &stats, nullptr,
-                         [&](uint64_t block_bytes) { ended.push_back(block_bytes); });
-    const std::span<const uint8_t> b(bytes);
-    ASSERT_TRUE(blocks.Append(b.first(kBlock / 2), std::nullopt).ok());
-    EXPECT_EQ(blocks.room(), kBlock / 2);
-    // Split across the first two blocks.
-    ASSERT_TRUE(blocks.Append(b.subspan(kBlock / 2, kBlock), uint64_t{4096}).ok());
-    ASSERT_TRUE(blocks.Append(b.subspan(kBlock + kBlock / 2), std::nullopt).ok());
-    EXPECT_EQ(blocks.ended_blocks(), 2u);
-    ASSERT_TRUE(blocks.Finish(Status::Ok()).ok());
+  CompressStats stats;
+  BlockSequence blocks(kBlock, &stats);
+  std::vector<BlockJob> jobs;
+  size_t count = 99;
+  blocks.Start(&jobs, &count, nullptr);
+  EXPECT_EQ(count, 0u);
+  const std::span<const uint8_t> b(bytes);
+  blocks.Append(b.first(kBlock / 2), std::nullopt);
+  EXPECT_EQ(blocks.room(), kBlock / 2);
+  // Split across the first two blocks.
+  blocks.Append(b.subspan(kBlock / 2, kBlock), uint64_t{4096});
+  blocks.Append(b.subspan(kBlock + kBlock / 2), std::nullopt);
+  EXPECT_EQ(count, 2u);
+  blocks.Finish();
 
-    EXPECT_EQ(ended, (std::vector<uint64_t>{kBlock, kBlock, kBlock / 2}));
-    EXPECT_EQ(blocks.ended_bytes(), bytes.size());
-    EXPECT_EQ(stats.blocks, 3u);
-    EXPECT_EQ(stats.input_bytes, bytes.size());
-    EXPECT_EQ(stats.copies, 2u);  // The copy, split at the block's end.
-    EXPECT_EQ(stats.copy_bytes, kBlock);
-    EXPECT_TRUE(DigestEqual(blocks.TargetDigest(), Blake3(bytes)));
-    EXPECT_FALSE(container.empty());
+  ASSERT_EQ(count, 3u);
+  for (size_t i = 0; i < count; ++i) {
+    SCOPED_TRACE(i);
+    const size_t size = i < 2 ? kBlock : kBlock / 2;
+    EXPECT_EQ(jobs[i].output_size, size);
+    EXPECT_TRUE(DigestEqual(jobs[i].digest, Blake3(b.subspan(i * kBlock, size))));
   }
+  EXPECT_EQ(stats.input_bytes, bytes.size());
+  EXPECT_EQ(stats.copies, 2u);  // The copy, split at the block's end.
+  EXPECT_EQ(stats.copy_bytes, kBlock);
+
+  // A second segment starts at the first job again, reusing its buffers.
+  blocks.Start(&jobs, &count, nullptr);
+  blocks.Append(b.first(100), std::nullopt);
+  blocks.Finish();
+  ASSERT_EQ(count, 1u);
+  EXPECT_EQ(jobs.size(), 3u);
+  EXPECT_TRUE(DigestEqual(jobs[0].digest, Blake3(b.first(100))));
 }
 
-TEST(BlockPipelineTest, AnEncoderErrorEndsNoMoreBlocks) {
+TEST(BlockStreamWriterTest, TheLastBlockWrittenEndsTheFrame) {
   std::string container;
   auto sink = MemorySink(&container);
   ContainerWriter writer(*sink);
   CompressStats stats;
-  int ended = 0;
-  BlockPipeline blocks(writer, 3, format::kMinBlockSize, 1, &stats, nullptr,
-                       [&](uint64_t) { ++ended; });
+  BlockStreamWriter stream(writer, 3, &stats);
   const std::vector<uint8_t> bytes = RandomBytes(100, 6);
-  ASSERT_TRUE(blocks.Append(bytes, std::nullopt).ok());
-  Status s = blocks.Finish(Status::Corrupt("damaged"));
-  EXPECT_EQ(s.code(), StatusCode::kCorrupt);
-  EXPECT_EQ(ended, 0);
-  EXPECT_EQ(stats.blocks, 0u);
+  BlockJob job;
+  InstructionWriter instructions;
+  instructions.Literal(bytes);
+  instructions.TakeBytesInto(&job.instructions);
+  job.output_size = bytes.size();
+  ASSERT_TRUE(stream.Write(job).ok());
+  EXPECT_EQ(stats.blocks, 0u);  // Held back: it may be the last.
+  EXPECT_TRUE(container.empty());
+  ASSERT_TRUE(stream.Finish().ok());
+  EXPECT_EQ(stats.blocks, 1u);
+  ASSERT_FALSE(container.empty());
+  // One zstd frame, ended: the record's payload starts with the frame magic.
+  EXPECT_NE(container.find(std::string("\x28\xB5\x2F\xFD", 4)), std::string::npos);
 }
 
 }  // namespace

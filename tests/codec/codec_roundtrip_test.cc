@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "codec/format.h"
 #include "codec_test_util.h"
@@ -369,18 +370,21 @@ TEST(CodecRoundTripTest, AddsShrinkRebuiltCode) {
   EXPECT_LT(size[1] * 3, size[0]) << "fast " << size[0] << ", default " << size[1];
 }
 
-// The pipeline only moves where blocks are compressed, hashed and rebuilt: the
-// container and the output are the same bytes for any thread count.
+// Segments are matched on whichever thread is free, each from a fresh state, and
+// blocks are compressed, hashed and rebuilt in order: the container and the output are
+// the same bytes for any thread count, whether the target spans one segment or many.
 RC_GTEST_PROP(CodecPropertyTest, ContainerDoesNotDependOnThreads, ()) {
   Pair pair = *GenEditedPair();
   FakeCorpus corpus(pair.reference, ChunkerParams::ForAverage(256));
   CompressOptions options = SmallBlockOptions(*rc::gen::element(4096u, 8192u));
   options.profile = *rc::gen::element(Profile::kFast, Profile::kDefault, Profile::kMax);
+  const uint64_t segment =
+      *rc::gen::element<uint64_t>(options.block_size, 3 * options.block_size, kSegmentSize);
   options.threads = 1;
-  auto one = EncodeToString(&corpus, pair.target, options);
+  auto one = EncodeToString(&corpus, pair.target, options, nullptr, segment);
   RC_ASSERT(one.ok());
   options.threads = *rc::gen::element(2, 3, 8);
-  auto many = EncodeToString(&corpus, pair.target, options);
+  auto many = EncodeToString(&corpus, pair.target, options, nullptr, segment);
   RC_ASSERT(many.ok());
   RC_ASSERT(*one == *many);
   for (int threads : {1, 4}) {
@@ -389,11 +393,85 @@ RC_GTEST_PROP(CodecPropertyTest, ContainerDoesNotDependOnThreads, ()) {
     RC_ASSERT(output == AsString(pair.target));
   }
   RC_CLASSIFY(one->size() > 3 * options.block_size / 4, "several blocks");
+  RC_CLASSIFY(pair.target.size() > segment, "several segments");
 }
 
-// With one thread the blocks are hashed as they are built, in 64 KiB stages or straight
-// from the target for longer pieces; with workers, from a copy. Same container either way.
-TEST(CodecRoundTripTest, OneThreadHashesBlocksAsTheWorkersDo) {
+// What the caller's observers hear while segments are matched on other threads.
+class CallerObservers : public CorpusUseObserver, public ProgressObserver {
+ public:
+  void OnUse(uint64_t address, uint64_t length) override {
+    if (std::this_thread::get_id() != caller) ++elsewhere;
+    uses.emplace_back(address, length);
+  }
+  void OnProgress(const Progress& progress) override {
+    if (std::this_thread::get_id() != caller) ++elsewhere;
+    reports.push_back(progress);
+  }
+
+  std::thread::id caller = std::this_thread::get_id();
+  int elsewhere = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> uses;
+  std::vector<Progress> reports;
+};
+
+// The observers are called on the caller's thread only, with the corpus ranges in target
+// order (the same as with one thread) and progress that only grows.
+TEST(CodecRoundTripTest, ObserversHearSegmentsOnTheCallersThreadInOrder) {
+  auto reference = RandomBytes(400000, 93);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
+  std::vector<uint8_t> target = reference;
+  for (size_t i = 0; i < target.size(); i += 5000) target[i] ^= 1;
+  CompressOptions options = SmallBlockOptions(8192);
+  constexpr uint64_t kSegment = 32768;  // 13 segments.
+  std::vector<std::pair<uint64_t, uint64_t>> uses[2];
+  for (int threads : {1, 3}) {
+    SCOPED_TRACE(threads);
+    CallerObservers observers;
+    options.threads = threads;
+    options.use_observer = &observers;
+    options.progress = &observers;
+    CompressStats stats;
+    ASSERT_TRUE(EncodeToString(&corpus, target, options, &stats, kSegment).ok());
+    EXPECT_EQ(observers.elsewhere, 0);
+    EXPECT_GT(observers.uses.size(), 13u);
+    ASSERT_FALSE(observers.reports.empty());
+    for (size_t i = 1; i < observers.reports.size(); ++i) {
+      EXPECT_GE(observers.reports[i].input_bytes, observers.reports[i - 1].input_bytes);
+    }
+    EXPECT_EQ(observers.reports.back().input_bytes, target.size());
+    EXPECT_EQ(observers.reports.back().blocks, stats.blocks);
+    uses[threads > 1] = observers.uses;
+  }
+  EXPECT_EQ(uses[0], uses[1]);
+}
+
+// A segment starts from a fresh matcher state; the first anchor in it extends backward
+// to its first byte, so an unedited target stays copies across segment edges.
+TEST(CodecRoundTripTest, SegmentEdgesCostNoCopies) {
+  auto reference = RandomBytes(300000, 94);
+  FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
+  CompressOptions options = SmallBlockOptions(4096);
+  for (Profile profile : {Profile::kFast, Profile::kDefault, Profile::kMax}) {
+    SCOPED_TRACE(ProfileName(profile));
+    options.profile = profile;
+    CompressStats stats;
+    auto container = EncodeToString(&corpus, reference, options, &stats, 3 * 4096 + 100);
+    ASSERT_TRUE(container.ok());
+    // Only what the fast profile cannot extend: the partial chunks at the segments' edges.
+    if (profile == Profile::kFast) {
+      EXPECT_GT(stats.copy_bytes, reference.size() * 3 / 4);
+    } else {
+      EXPECT_EQ(stats.copy_bytes, reference.size());
+    }
+    std::string output;
+    ASSERT_TRUE(DecodeFromString(*container, &corpus, &output).ok());
+    EXPECT_TRUE(output == AsString(reference));
+  }
+}
+
+// Blocks are hashed as they are built, in 64 KiB stages or straight from the target for
+// longer pieces, on whichever thread matches them. Same container for any thread count.
+TEST(CodecRoundTripTest, HashingAsBlocksAreBuiltDoesNotDependOnThreads) {
   auto reference = RandomBytes(1 << 20, 91);
   FakeCorpus corpus(reference, ChunkerParams::ForAverage(4096));
   std::vector<uint8_t> target(reference.begin(), reference.begin() + 300000);  // Long copies.

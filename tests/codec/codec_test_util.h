@@ -29,15 +29,18 @@ inline CompressOptions SmallBlockOptions(uint32_t block_size = 4096) {
   return options;
 }
 
-// The container for `input`, against `corpus` (nullptr: standalone).
+// The container for `input`, against `corpus` (nullptr: standalone), matched in
+// segments of `segment_size` bytes.
 inline Result<std::string> EncodeToString(const CorpusReader* corpus,
                                           std::span<const uint8_t> input,
                                           const CompressOptions& options,
-                                          CompressStats* stats = nullptr) {
+                                          CompressStats* stats = nullptr,
+                                          uint64_t segment_size = kSegmentSize) {
   std::string container;
   auto source = MemorySource(input, "input");
   auto sink = MemorySink(&container, "container");
-  ASSIGN_OR_RETURN(CompressStats s, EncodeContainer(corpus, *source, *sink, options));
+  ASSIGN_OR_RETURN(CompressStats s,
+                   EncodeContainer(corpus, *source, *sink, options, segment_size));
   if (stats != nullptr) *stats = s;
   return container;
 }
