@@ -367,7 +367,7 @@ class Encoder {
     stats_.poor_match = IsPoorMatch(stats_, options_.profile);
     SyncMetrics();
     ReportToCaller();
-    ReportProgress(FinalProgress());
+    if (!reported_) ReportProgress(ProgressNow());  // An empty target.
     return stats_;
   }
 
@@ -481,12 +481,12 @@ class Encoder {
     SyncMetrics();
     std::lock_guard lock(reports_.mutex);
     reports_.uses.insert(reports_.uses.end(), job.uses.uses.begin(), job.uses.uses.end());
-    reports_.progress = FinalProgress();
+    reports_.progress = ProgressNow();
     return Status::Ok();
   }
 
   // Where the run stands, by the segments delivered so far.
-  Progress FinalProgress() const {
+  Progress ProgressNow() const {
     Progress progress;
     progress.input_bytes = stats_.input_bytes;
     progress.output_bytes = stats_.input_bytes;
@@ -511,6 +511,7 @@ class Encoder {
 
   void ReportProgress(const Progress& progress) {
     reported_bytes_ = progress.input_bytes;
+    reported_ = true;
     if (options_.progress != nullptr) options_.progress->OnProgress(progress);
   }
 
@@ -544,6 +545,7 @@ class Encoder {
   Blake3Hasher whole_;  // Over the whole target, for the trailer.
   uint64_t ended_blocks_ = 0;
   uint64_t reported_bytes_ = 0;  // The input bytes the last progress report gave.
+  bool reported_ = false;
   CallerReports reports_;
   std::vector<uint8_t> scratch_;  // For CorpusKind's reads.
   // One per worker, made by the worker when it first needs it.

@@ -415,7 +415,7 @@ class CallerObservers : public CorpusUseObserver, public ProgressObserver {
 };
 
 // The observers are called on the caller's thread only, with the corpus ranges in target
-// order (the same as with one thread) and progress that only grows.
+// order (the same as with one thread) and progress that grows with every report.
 TEST(CodecRoundTripTest, ObserversHearSegmentsOnTheCallersThreadInOrder) {
   auto reference = RandomBytes(400000, 93);
   FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
@@ -436,13 +436,21 @@ TEST(CodecRoundTripTest, ObserversHearSegmentsOnTheCallersThreadInOrder) {
     EXPECT_GT(observers.uses.size(), 13u);
     ASSERT_FALSE(observers.reports.empty());
     for (size_t i = 1; i < observers.reports.size(); ++i) {
-      EXPECT_GE(observers.reports[i].input_bytes, observers.reports[i - 1].input_bytes);
+      EXPECT_GT(observers.reports[i].input_bytes, observers.reports[i - 1].input_bytes);
     }
     EXPECT_EQ(observers.reports.back().input_bytes, target.size());
     EXPECT_EQ(observers.reports.back().blocks, stats.blocks);
     uses[threads > 1] = observers.uses;
   }
   EXPECT_EQ(uses[0], uses[1]);
+
+  // An empty target is reported once, with nothing done.
+  CallerObservers observers;
+  options.progress = &observers;
+  options.use_observer = nullptr;
+  ASSERT_TRUE(EncodeToString(&corpus, {}, options, nullptr, kSegment).ok());
+  ASSERT_EQ(observers.reports.size(), 1u);
+  EXPECT_EQ(observers.reports[0].input_bytes, 0u);
 }
 
 // A segment starts from a fresh matcher state; the first anchor in it extends backward
