@@ -303,7 +303,7 @@ void BlockSequence::Start(std::vector<BlockJob>* blocks, size_t* count,
   blocks_ = blocks;
   count_ = count;
   *count_ = 0;
-  block_.emplace(stats_, observer, nullptr);
+  block_.emplace(stats_, observer);
   block_->set_metrics(metrics_);
   block_->set_code_window(code_window_);
   block_->EnableAdds(adds_);

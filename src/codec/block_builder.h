@@ -43,16 +43,16 @@ inline constexpr size_t kHashStage = 64u << 10;
 // shorter than format::kMinCopyLength as literals. Invariant: a pending copy is at least
 // kMinCopyLength bytes long.
 //
-// The bytes the block produces are hashed as they come into the block's digest (and
-// into `whole` when given), every kHashStage bytes (copies of that size straight from
+// The bytes the block produces are hashed as they come into the block's digest, every
+// kHashStage bytes (copies of that size straight from
 // the target): copying every target byte into fresh block buffers and hashing them from
 // there afterwards cost the kernel pair 10% of its single-thread time. The pending
 // literal run is the tail of output_.
 // The per-piece calls are defined here so that the encoder's loop can inline them.
 class BlockBuilder {
  public:
-  BlockBuilder(CompressStats* stats, CorpusUseObserver* observer, Blake3Hasher* whole)
-      : stats_(stats), observer_(observer), whole_(whole) {
+  BlockBuilder(CompressStats* stats, CorpusUseObserver* observer)
+      : stats_(stats), observer_(observer) {
     block_hasher_.emplace();
   }
 
@@ -130,7 +130,6 @@ class BlockBuilder {
   void Hash(std::span<const uint8_t> bytes) {
     PhaseTimer timer(metrics_, Phase::kHash);
     block_hasher_->Update(bytes);
-    if (whole_ != nullptr) whole_->Update(bytes);
   }
 
   // Hashes the bytes output_ keeps and drops them, all but a pending literal run.
@@ -200,7 +199,6 @@ class BlockBuilder {
 
   CompressStats* stats_;
   CorpusUseObserver* observer_;  // May be nullptr.
-  Blake3Hasher* whole_;          // May be nullptr.
   RunMetrics* metrics_ = nullptr;
   uint64_t output_size_ = 0;     // Bytes the block produces so far.
   std::vector<uint8_t> output_;  // Those not hashed yet.
