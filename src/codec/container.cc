@@ -228,6 +228,10 @@ Result<BlockHeader> DecodeBlockHeader(const BlockHeaderBytes& b, uint32_t block_
   return block;
 }
 
+void OutputDigest::AddBlock(std::span<const uint8_t> output, const Digest& block_digest) {
+  hasher_.Update(of_block_digests_ ? std::span<const uint8_t>(block_digest) : output);
+}
+
 TrailerBytes EncodeTrailer(const Trailer& trailer) {
   TrailerBytes b{};
   b[kTrailerKindOffset] = kRecordTrailer;

@@ -84,6 +84,23 @@ struct Trailer {
 
 using TrailerBytes = std::array<uint8_t, format::kTrailerSize>;
 
+// The trailer's output digest, fed block by block in container order. From version 5
+// it is BLAKE3 of the blocks' output digests (32 bytes each), so that only the blocks'
+// own digests hash the output and they are computed on every thread; before, BLAKE3 of
+// the whole output.
+class OutputDigest {
+ public:
+  explicit OutputDigest(uint16_t version) : of_block_digests_(version >= format::kVersion5) {}
+
+  // `output` is the block's output and `block_digest` its BLAKE3.
+  void AddBlock(std::span<const uint8_t> output, const Digest& block_digest);
+  Digest Final() const { return hasher_.Final(); }
+
+ private:
+  bool of_block_digests_;
+  Blake3Hasher hasher_;
+};
+
 TrailerBytes EncodeTrailer(const Trailer& trailer);
 // Parses the trailer (`bytes` starts with the kind byte) and checks its end magic.
 Result<Trailer> DecodeTrailer(const TrailerBytes& bytes);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,7 @@ class Decoder {
     ASSIGN_OR_RETURN(size_t n, in_.ReadFull(raw));
     stats_.input_bytes += n;
     ASSIGN_OR_RETURN(header_, DecodeHeader(std::span(raw).first(n), in_.name()));
+    output_digest_.emplace(header_.version);
     stats_.standalone = header_.standalone();
     if (!header_.standalone()) stats_.corpus_id = FormatCorpusId(header_.corpus_id);
     return Status::Ok();
@@ -287,7 +289,7 @@ class Decoder {
     RETURN_IF_ERROR(out_.Write(output));
     {
       PhaseTimer timer(metrics_, Phase::kVerify, CpuTime::kMeasured);
-      whole_.Update(output);
+      output_digest_->AddBlock(output, job.block.output_digest);
     }
     stats_.output_bytes += output.size();
     ++stats_.blocks;
@@ -340,7 +342,7 @@ class Decoder {
                              std::to_string(stats_.output_bytes) + " bytes in " +
                              std::to_string(stats_.blocks) + ": the container is damaged");
     }
-    if (!kSkipIntegrityChecks && !DigestEqual(whole_.Final(), trailer.output_digest)) {
+    if (!kSkipIntegrityChecks && !DigestEqual(output_digest_->Final(), trailer.output_digest)) {
       return Status::Integrity("the output does not match the BLAKE3 digest in the trailer of " +
                                in_.name() + ": the container is damaged");
     }
@@ -367,7 +369,8 @@ class Decoder {
   uint64_t output_read_ = 0;  // Output bytes of the blocks read.
   // `output_bytes` and `blocks` belong to WriteBlock until the pipeline finished.
   DecompressStats stats_;
-  Blake3Hasher whole_;  // Over the whole output, for the trailer (fed by WriteBlock).
+  // For the trailer, fed by WriteBlock; made once the header says the version.
+  std::optional<OutputDigest> output_digest_;
   BlockStreamDecompressor stream_;  // Version 3, on the reading thread.
   std::vector<WorkerState> workers_;
   // Last: destroyed first, so that its workers stop before the state they use goes.

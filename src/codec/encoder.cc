@@ -29,6 +29,10 @@
 namespace reducto {
 namespace {
 
+// Every container the encoder writes: version 5's trailer digest (of the blocks'
+// digests) needs no second pass over the target, whatever instructions it holds.
+constexpr uint16_t kWrittenVersion = format::kVersion5;
+
 // The block size range Compress() offers users: smaller blocks are valid containers
 // but only cost ratio.
 constexpr uint32_t kMinPublicBlockSize = 64u << 10;
@@ -361,7 +365,7 @@ class Encoder {
     Trailer trailer;
     trailer.output_size = stats_.input_bytes;
     trailer.block_count = stats_.blocks;
-    trailer.output_digest = whole_.Final();
+    trailer.output_digest = output_digest_.Final();
     RETURN_IF_ERROR(writer_.WriteTrailer(trailer));
     stats_.output_bytes = writer_.bytes_written();
     stats_.poor_match = IsPoorMatch(stats_, options_.profile);
@@ -374,7 +378,7 @@ class Encoder {
  private:
   Result<ContainerHeader> MakeHeader() {
     ContainerHeader header;
-    header.version = params_.add && corpus_ != nullptr ? format::kVersion4 : format::kVersion3;
+    header.version = kWrittenVersion;
     header.level = level_;
     header.block_size = options_.block_size;
     if (corpus_ == nullptr) {
@@ -469,13 +473,15 @@ class Encoder {
   }
 
   // One call at a time, in target order: the blocks are one zstd stream and the
-  // trailer's digest is of the whole target.
+  // trailer's digest is of the blocks' digests in order.
   Status Deliver(SegmentJob& job) {
-    {
-      PhaseTimer timer(metrics_, Phase::kHash, CpuTime::kMeasured);
-      whole_.Update(job.target.span().first(job.size));
+    std::span<const uint8_t> bytes = job.target.span().first(job.size);
+    for (size_t i = 0; i < job.block_count; ++i) {
+      BlockJob& block = job.blocks[i];
+      output_digest_.AddBlock(bytes.first(block.output_size), block.digest);
+      bytes = bytes.subspan(block.output_size);
+      RETURN_IF_ERROR(stream_.Write(block));
     }
-    for (size_t i = 0; i < job.block_count; ++i) RETURN_IF_ERROR(stream_.Write(job.blocks[i]));
     AddCounts(job.counts, &stats_);
     ended_blocks_ += job.block_count;
     SyncMetrics();
@@ -542,7 +548,7 @@ class Encoder {
   ContainerWriter writer_;
   const MatchParams params_;
   BlockStreamWriter stream_;
-  Blake3Hasher whole_;  // Over the whole target, for the trailer.
+  OutputDigest output_digest_{kWrittenVersion};  // For the trailer.
   uint64_t ended_blocks_ = 0;
   uint64_t reported_bytes_ = 0;  // The input bytes the last progress report gave.
   bool reported_ = false;

@@ -248,5 +248,28 @@ TEST(TrailerTest, RoundTripsAndChecksEndMagic) {
   EXPECT_EQ(DecodeTrailer(bytes).status().code(), StatusCode::kCorrupt);
 }
 
+// Version 5's trailer digest is BLAKE3 of the blocks' digests, one after the other;
+// before, BLAKE3 of the output. An empty output has the same digest in both.
+TEST(OutputDigestTest, FromVersion5HashesTheBlockDigests) {
+  std::vector<uint8_t> a(5000, 'a');
+  std::vector<uint8_t> b = {'b', 'c'};
+  std::vector<uint8_t> both = a;
+  both.insert(both.end(), b.begin(), b.end());
+  std::vector<uint8_t> digests;
+  for (const auto* block : {&a, &b}) {
+    Digest d = Blake3(*block);
+    digests.insert(digests.end(), d.begin(), d.end());
+  }
+  OutputDigest v4(format::kVersion4);
+  OutputDigest v5(format::kVersion5);
+  for (const auto* block : {&a, &b}) {
+    v4.AddBlock(*block, Blake3(*block));
+    v5.AddBlock(*block, Blake3(*block));
+  }
+  EXPECT_EQ(v4.Final(), Blake3(both));
+  EXPECT_EQ(v5.Final(), Blake3(digests));
+  EXPECT_EQ(OutputDigest(format::kVersion5).Final(), OutputDigest(format::kVersion).Final());
+}
+
 }  // namespace
 }  // namespace reducto
