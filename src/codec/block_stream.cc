@@ -32,7 +32,7 @@ Status ConfigureBlockStream(ZSTD_CCtx* cctx, int level) {
 }
 
 BlockStreamCompressor::BlockStreamCompressor(int level)
-    : level_(level), cctx_(ZSTD_createCCtx()) {}
+    : level_(level), cctx_(MakeZstdCCtx()) {}
 
 Status BlockStreamCompressor::Compress(std::span<const uint8_t> instructions,
                                        uint32_t output_size, const Digest& output_digest,
@@ -58,7 +58,7 @@ Status BlockStreamCompressor::Compress(std::span<const uint8_t> instructions,
   return Status::Ok();
 }
 
-BlockStreamDecompressor::BlockStreamDecompressor() : dctx_(ZSTD_createDCtx()) {
+BlockStreamDecompressor::BlockStreamDecompressor() : dctx_(MakeZstdDCtx()) {
   if (dctx_ != nullptr &&
       ZSTD_isError(ZSTD_DCtx_setParameter(dctx_.get(), ZSTD_d_windowLogMax,
                                           format::kStreamWindowLog))) {

@@ -155,7 +155,7 @@ class ContainerReader {
   std::vector<uint8_t> instructions_;
   uint64_t output_bytes_ = 0;
   InstructionTally tally_;
-  ZstdDCtxPtr dctx_{ZSTD_createDCtx()};
+  ZstdDCtxPtr dctx_ = MakeZstdDCtx();
   BlockStreamDecompressor stream_;
 };
 

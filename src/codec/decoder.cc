@@ -42,7 +42,7 @@ struct BlockJob {
 
 // What each pipeline worker keeps between blocks.
 struct WorkerState {
-  ZstdDCtxPtr dctx{ZSTD_createDCtx()};
+  ZstdDCtxPtr dctx = MakeZstdDCtx();
   LargeBuffer instructions;
   std::vector<uint8_t> scratch;  // For copies that span pack segments.
   DisplacementTable displacements;  // For ADD.

@@ -83,8 +83,8 @@ DeltaChooser::DeltaChooser(const CorpusReader& corpus, const MatchParams& params
     : corpus_(corpus),
       params_(params),
       level_(level),
-      delta_cctx_(ZSTD_createCCtx()),
-      shadow_cctx_(ZSTD_createCCtx()) {}
+      delta_cctx_(MakeZstdCCtx()),
+      shadow_cctx_(MakeZstdCCtx()) {}
 
 Result<std::optional<DeltaChoice>> DeltaChooser::Choose(std::span<const Piece> pieces,
                                                         std::span<const uint8_t> run,

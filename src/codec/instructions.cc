@@ -267,7 +267,7 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
                        ReadCorpus(corpus, address, reference_length, scratch, "delta reference"));
       ZSTD_DCtx* dctx = context.dctx;
       if (dctx == nullptr) {
-        if (!own_dctx) own_dctx.reset(ZSTD_createDCtx());
+        if (!own_dctx) own_dctx = MakeZstdDCtx();
         dctx = own_dctx.get();
         if (dctx == nullptr) return Status::Unavailable("cannot allocate a zstd context");
       }

@@ -1,4 +1,5 @@
-// Owning pointers for zstd's compression and decompression contexts.
+// Owning pointers for zstd's compression and decompression contexts, and the contexts
+// the codec makes.
 #ifndef REDUCTO_CODEC_ZSTD_CONTEXT_H_
 #define REDUCTO_CODEC_ZSTD_CONTEXT_H_
 
@@ -17,6 +18,13 @@ struct ZstdDCtxDeleter {
   void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
 };
 using ZstdDCtxPtr = std::unique_ptr<ZSTD_DCtx, ZstdDCtxDeleter>;
+
+// Contexts whose allocations of 2 MiB and more (windows, match tables) are mapped with
+// huge pages advised (LargeAllocate): every frame touches them, and a page fault per
+// 4 KiB of a 16 MiB window costs more than decoding a block in a virtual machine.
+// nullptr when zstd cannot allocate one.
+ZstdCCtxPtr MakeZstdCCtx();
+ZstdDCtxPtr MakeZstdDCtx();
 
 }  // namespace reducto
 

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <cstdlib>
 #include <new>
 
 namespace reducto {
@@ -67,6 +68,52 @@ void ReserveLarge(std::vector<uint8_t>* bytes, size_t size) {
   const uintptr_t begin = RoundUp(reinterpret_cast<uintptr_t>(bytes->data()), kHugePage);
   const uintptr_t end = (reinterpret_cast<uintptr_t>(bytes->data()) + size) / kHugePage * kHugePage;
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+namespace {
+
+// What LargeFree needs, in the bytes just before each block LargeAllocate returns.
+struct AllocationHeader {
+  void* base;           // What malloc returned, or the mapping.
+  size_t mapping_size;  // 0: from malloc.
+};
+constexpr size_t kHeaderRoom = 64;  // Keeps blocks 64-byte aligned after the header.
+static_assert(sizeof(AllocationHeader) <= kHeaderRoom);
+
+AllocationHeader* HeaderOf(void* block) {
+  return reinterpret_cast<AllocationHeader*>(static_cast<uint8_t*>(block) - kHeaderRoom);
+}
+
+}  // namespace
+
+void* LargeAllocate(size_t size) {
+  if (size < kHugePage) {
+    void* base = std::malloc(size + kHeaderRoom);
+    if (base == nullptr) return nullptr;
+    void* block = static_cast<uint8_t*>(base) + kHeaderRoom;
+    *HeaderOf(block) = {base, 0};
+    return block;
+  }
+  // The block starts on a huge-page boundary, its header in the small page before.
+  const size_t mapping_size = RoundUp(size, kHugePage) + kHugePage;
+  void* p = ::mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(p) + kHeaderRoom;
+  void* block = reinterpret_cast<void*>(RoundUp(start, kHugePage));
+  ::madvise(block, RoundUp(size, kHugePage), MADV_HUGEPAGE);  // Advice only.
+  *HeaderOf(block) = {p, mapping_size};
+  return block;
+}
+
+void LargeFree(void* block) {
+  if (block == nullptr) return;
+  const AllocationHeader header = *HeaderOf(block);
+  if (header.mapping_size == 0) {
+    std::free(header.base);
+  } else {
+    ::munmap(header.base, header.mapping_size);
+  }
 }
 
 }  // namespace reducto

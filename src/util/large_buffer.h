@@ -50,6 +50,13 @@ class LargeBuffer {
 // such as a block's instructions, which would otherwise take a page fault per 4 KiB.
 void ReserveLarge(std::vector<uint8_t>* bytes, size_t size);
 
+// malloc and free for a library's allocations (zstd's windows and workspaces, through
+// its custom allocator): blocks of at least 2 MiB are mapped on their own with huge
+// pages advised, as LargeBuffer's; smaller ones come from malloc. Returns nullptr when
+// the memory cannot be had. LargeFree takes nullptr or what LargeAllocate returned.
+void* LargeAllocate(size_t size);
+void LargeFree(void* block);
+
 }  // namespace reducto
 
 #endif  // REDUCTO_UTIL_LARGE_BUFFER_H_

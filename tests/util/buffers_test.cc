@@ -2,6 +2,7 @@
 // reuse from block to block.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -32,6 +33,30 @@ TEST(LargeBufferTest, KeepsItsBytesWithinItsCapacity) {
   LargeBuffer moved = std::move(buffer);
   EXPECT_EQ(moved.size(), (size_t{3} << 20) / 2);
   EXPECT_EQ(buffer.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty.
+}
+
+// What zstd's contexts allocate through: small blocks and mapped ones, each writable to
+// its end and apart from the others; a mapped one starts on a huge-page boundary.
+TEST(LargeAllocateTest, GivesDistinctWritableBlocks) {
+  const std::vector<size_t> sizes = {1, 100, (size_t{2} << 20) - 1, size_t{2} << 20,
+                                     (size_t{5} << 20) + 3};
+  std::vector<uint8_t*> blocks;
+  for (size_t size : sizes) {
+    auto* block = static_cast<uint8_t*>(LargeAllocate(size));
+    ASSERT_NE(block, nullptr) << size;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(block) % 16, 0u) << size;
+    if (size >= (size_t{2} << 20)) {
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(block) % (size_t{2} << 20), 0u) << size;
+    }
+    std::fill_n(block, size, static_cast<uint8_t>(blocks.size() + 1));
+    blocks.push_back(block);
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_EQ(blocks[i][0], i + 1);
+    EXPECT_EQ(blocks[i][sizes[i] - 1], i + 1) << "another block overwrote block " << i;
+    LargeFree(blocks[i]);
+  }
+  LargeFree(nullptr);
 }
 
 struct Job {
