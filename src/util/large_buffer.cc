@@ -32,9 +32,10 @@ LargeBuffer& LargeBuffer::operator=(LargeBuffer&& other) noexcept {
 std::span<uint8_t> LargeBuffer::Resize(size_t size) {
   if (size > capacity_) {
     Release();
-    // Huge pages only for buffers of at least one: a small buffer would hold a whole
-    // huge page for a few bytes.
-    const bool huge = size >= kHugePage;
+    // Huge pages from an eighth of one: a block's payload or instructions are often a
+    // few hundred KiB, and a fresh 4 KiB page costs a fault each (a recycled buffer that
+    // must grow is mapped anew); a smaller buffer would hold a huge page for a few bytes.
+    const bool huge = size >= kHugePage / 8;
     const size_t capacity = RoundUp(size, huge ? kHugePage : kSmallPage);
     // One huge page more, so that the usable part can start on a huge-page boundary.
     const size_t mapping_size = huge ? capacity + kHugePage : capacity;
