@@ -2,10 +2,11 @@
 // the committed output. tests/codec/golden/v1-standalone.rdc and v2-delta.rdc were
 // written by the encoder of their time (up to commit 6778b43, which wrote versions 1
 // and 2) from GoldenInput() and GoldenDeltaInput() below; the encoder now writes
-// version 3, so they can never be written again. v3-stream.rdc was written once by
-// DISABLED_WriteV3Stream (before the default profile wrote version 4), and v4-add.rdc by
-// DISABLED_WriteV4Add, v5-digests.rdc by DISABLED_WriteV5Digests (run them with --gtest_also_run_disabled_tests only when adding a
-// new golden file; never to "fix" a failing test).
+// version 5, so they can never be written again. v3-stream.rdc was written once by
+// DISABLED_WriteV3Stream (before the default profile wrote version 4), v4-add.rdc by
+// DISABLED_WriteV4Add and v5-digests.rdc by DISABLED_WriteV5Digests (run them with
+// --gtest_also_run_disabled_tests only when adding a new golden file; never to "fix" a
+// failing test).
 #include <gtest/gtest.h>
 
 #include <cstdio>
