@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -12,6 +13,30 @@ constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kSmallPage = 4096;
 
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+// An anonymous mapping whose `capacity` usable bytes start at `data`, at least `lead`
+// bytes past the mapping's start; with `huge`, on a huge-page boundary and with huge
+// pages advised (advice only: without THP the kernel uses 4 KiB pages).
+struct Mapping {
+  void* base = nullptr;  // nullptr: the memory could not be had.
+  size_t size = 0;
+  uint8_t* data = nullptr;
+  size_t capacity = 0;
+};
+
+Mapping MapAnonymous(size_t size, bool huge, size_t lead) {
+  if (size > SIZE_MAX / 2) return {};  // Rounding up below must not overflow.
+  const size_t capacity = RoundUp(size, huge ? kHugePage : kSmallPage);
+  // One huge page more, so that the usable part can start on a huge-page boundary.
+  const size_t mapping_size = capacity + (huge ? kHugePage : RoundUp(lead, kSmallPage));
+  void* p = ::mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (p == MAP_FAILED) return {};
+  const uintptr_t start = reinterpret_cast<uintptr_t>(p) + lead;
+  auto* data = reinterpret_cast<uint8_t*>(huge ? RoundUp(start, kHugePage) : start);
+  if (huge) ::madvise(data, capacity, MADV_HUGEPAGE);
+  return {p, mapping_size, data, capacity};
+}
 
 }  // namespace
 
@@ -35,21 +60,12 @@ std::span<uint8_t> LargeBuffer::Resize(size_t size) {
     // Huge pages from an eighth of one: a block's payload or instructions are often a
     // few hundred KiB, and a fresh 4 KiB page costs a fault each (a recycled buffer that
     // must grow is mapped anew); a smaller buffer would hold a huge page for a few bytes.
-    const bool huge = size >= kHugePage / 8;
-    const size_t capacity = RoundUp(size, huge ? kHugePage : kSmallPage);
-    // One huge page more, so that the usable part can start on a huge-page boundary.
-    const size_t mapping_size = huge ? capacity + kHugePage : capacity;
-    void* p = ::mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    mapping_ = p;
-    mapping_size_ = mapping_size;
-    data_ = static_cast<uint8_t*>(p);
-    if (huge) {
-      data_ = reinterpret_cast<uint8_t*>(RoundUp(reinterpret_cast<uintptr_t>(p), kHugePage));
-      ::madvise(data_, capacity, MADV_HUGEPAGE);  // Advice: without THP, 4 KiB pages.
-    }
-    capacity_ = capacity;
+    const Mapping mapping = MapAnonymous(size, /*huge=*/size >= kHugePage / 8, /*lead=*/0);
+    if (mapping.base == nullptr) throw std::bad_alloc();
+    mapping_ = mapping.base;
+    mapping_size_ = mapping.size;
+    data_ = mapping.data;
+    capacity_ = mapping.capacity;
   }
   size_ = size;
   return span();
@@ -78,7 +94,7 @@ struct AllocationHeader {
   void* base;           // What malloc returned, or the mapping.
   size_t mapping_size;  // 0: from malloc.
 };
-constexpr size_t kHeaderRoom = 64;  // Keeps blocks 64-byte aligned after the header.
+constexpr size_t kHeaderRoom = 64;  // Keeps malloc's 16-byte alignment after the header.
 static_assert(sizeof(AllocationHeader) <= kHeaderRoom);
 
 AllocationHeader* HeaderOf(void* block) {
@@ -96,15 +112,10 @@ void* LargeAllocate(size_t size) {
     return block;
   }
   // The block starts on a huge-page boundary, its header in the small page before.
-  const size_t mapping_size = RoundUp(size, kHugePage) + kHugePage;
-  void* p = ::mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-  if (p == MAP_FAILED) return nullptr;
-  const uintptr_t start = reinterpret_cast<uintptr_t>(p) + kHeaderRoom;
-  void* block = reinterpret_cast<void*>(RoundUp(start, kHugePage));
-  ::madvise(block, RoundUp(size, kHugePage), MADV_HUGEPAGE);  // Advice only.
-  *HeaderOf(block) = {p, mapping_size};
-  return block;
+  const Mapping mapping = MapAnonymous(size, /*huge=*/true, /*lead=*/kHeaderRoom);
+  if (mapping.base == nullptr) return nullptr;
+  *HeaderOf(mapping.data) = {mapping.base, mapping.size};
+  return mapping.data;
 }
 
 void LargeFree(void* block) {

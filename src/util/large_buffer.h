@@ -1,6 +1,7 @@
 // LargeBuffer: a byte buffer of megabytes that is filled again and again (a block's
 // output, its instructions), in anonymous memory that the kernel may back with
-// transparent huge pages (madvise MADV_HUGEPAGE, 2 MiB). Touching fresh 4 KiB pages
+// transparent huge pages (madvise MADV_HUGEPAGE, 2 MiB) from 256 KiB on (smaller
+// buffers use 4 KiB pages: a huge page would be mostly unused). Touching fresh 4 KiB pages
 // costs a page fault each, and page faults are expensive in virtual machines: with
 // huge pages for every allocation (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), decompressing
 // the vm-ext4 bench pair with two threads took 0.47 -> 0.33 s (2026-12-07); the

@@ -57,6 +57,8 @@ TEST(LargeAllocateTest, GivesDistinctWritableBlocks) {
     LargeFree(blocks[i]);
   }
   LargeFree(nullptr);
+  // A size whose rounding up to huge pages would overflow is refused, not wrapped.
+  EXPECT_EQ(LargeAllocate(SIZE_MAX - 100), nullptr);
 }
 
 struct Job {
