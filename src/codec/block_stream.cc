@@ -40,19 +40,17 @@ Status BlockStreamCompressor::Compress(std::span<const uint8_t> instructions,
   if (!configured_) RETURN_IF_ERROR(ConfigureBlockStream(cctx_.get(), level_));
   configured_ = true;
   std::vector<uint8_t>& payload = record->payload;
-  payload.resize(ZSTD_compressBound(instructions.size()));
+  payload.clear();
   ZSTD_inBuffer in{instructions.data(), instructions.size(), 0};
-  ZSTD_outBuffer out{payload.data(), payload.size(), 0};
+  std::span<uint8_t> buffer = out_.Resize(ZSTD_compressBound(instructions.size()));
   const ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_flush;
   for (;;) {
+    ZSTD_outBuffer out{buffer.data(), buffer.size(), 0};
     size_t left = ZSTD_compressStream2(cctx_.get(), &out, &in, mode);
     if (ZSTD_isError(left)) return ZstdError("zstd could not compress a block: ", left);
+    payload.insert(payload.end(), buffer.data(), buffer.data() + out.pos);
     if (left == 0) break;
-    payload.resize(payload.size() + std::max<size_t>(left, ZSTD_CStreamOutSize()));
-    out.dst = payload.data();
-    out.size = payload.size();
   }
-  payload.resize(out.pos);
   FinishBlockRecord(static_cast<uint32_t>(instructions.size()), output_size, output_digest,
                     record);
   return Status::Ok();

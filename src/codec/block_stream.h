@@ -16,6 +16,7 @@
 
 #include "codec/container.h"
 #include "codec/zstd_context.h"
+#include "util/large_buffer.h"
 #include "reducto/status.h"
 
 namespace reducto {
@@ -37,6 +38,9 @@ class BlockStreamCompressor {
   const int level_;
   ZstdCCtxPtr cctx_;
   bool configured_ = false;
+  // zstd's output before it is copied to the record: ZSTD_compressBound of a block's
+  // instructions, a buffer that a vector would zero again for every block.
+  LargeBuffer out_;
 };
 
 // Decompresses the payloads of one container, in order, checking that each one decodes
