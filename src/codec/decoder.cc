@@ -165,6 +165,9 @@ class Decoder {
     auto block = DecodeBlockHeader(raw, header_.block_size);
     if (!block.ok()) return InBlock(index, block.status());
     RETURN_IF_ERROR(CheckOutputLimit(index, block->output_size));
+    // Waiting first holds one job's buffers fewer than taking one and then waiting to
+    // submit it: fresh pages are what a decompression pays most for on some machines.
+    RETURN_IF_ERROR(pipeline_.WaitForSpace());
     BlockJob job = pipeline_.Recycled();
     job.index = index;
     job.output_offset = output_read_;
