@@ -53,6 +53,18 @@ fi
 # 200 MiB.
 "$GEN" --stream $((64 << 20)) --seed 3 > "$W/ref"
 "$R" -q corpus build -o "$W/small" "$W/ref"
+
+# A pack larger than the cache's share (12 MiB of 16M) is read whole: its mapped pages
+# are dropped, and -v says so; the default cache holds it, and nothing is said.
+"$R" -v compress -T 1 --cache-size 16M -c "$W/small" "$W/ref" -o "$W/ref.rdc" 2>"$W/err"
+"$R" -v compress -T 1 -c "$W/small" "$W/ref" -o "$W/ref-default.rdc" 2>"$W/err-default"
+if grep -q "mapped pages passed the 16.0 MiB cache and were dropped [1-9][0-9]* times" "$W/err" &&
+   ! grep -q "were dropped" "$W/err-default" && cmp -s "$W/ref.rdc" "$W/ref-default.rdc"; then
+  ok "-v says when the corpus's pages passed the cache, and the container is the same"
+else
+  bad "the cache note: $(grep -h "cache\|dropped" "$W/err" "$W/err-default")"
+fi
+rm -f "$W/ref.rdc" "$W/ref-default.rdc"
 for input in zeros pattern; do
   if [ $input = zeros ]; then source_cmd() { head -c $GiB /dev/zero; }
   else source_cmd() { yes 'reducto scale test pattern' | head -c $GiB; }; fi
