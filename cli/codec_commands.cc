@@ -69,29 +69,25 @@ struct ResourceFlags {
   }
 };
 
-// Says when memory was too short for the corpus cache asked for, and what that cost:
-// how often the mapped pack pages had to be dropped.
-// After a run against a corpus: says when the cache was cut for want of memory, and
-// with -v when the corpus's mapped pages passed the cache and were dropped (read again
-// through page faults: the dump pair decompressed in 0.36 s with the default cache and
-// 0.19 s with 1G, docs/benchmarks.md).
+// After a run against a corpus: says when the cache was cut for want of memory (and how
+// often its mapped pack pages were dropped then), and with -v when they were dropped
+// with the cache asked for (read again through page faults: the dump pair decompressed
+// in 0.36 s with the default cache and 0.19 s with 1G, docs/benchmarks.md).
 void ReportCache(uint64_t requested, uint64_t used, uint64_t drops, bool verbose) {
   if (used == 0) return;
   const uint64_t asked = requested == 0 ? kDefaultCorpusCacheSize : requested;
-  if (used >= asked) {
-    if (verbose && drops > 0) {
-      std::fprintf(stderr,
-                   "reducto: note: the corpus's mapped pages passed the %s cache and were "
-                   "dropped %llu times; a larger --cache-size is faster where memory allows\n",
-                   HumanBytes(used).c_str(), static_cast<unsigned long long>(drops));
-    }
-    return;
+  if (used < asked) {
+    std::fprintf(stderr,
+                 "reducto: note: memory is short: the corpus cache was limited to %s (asked %s), "
+                 "and its mapped pages were dropped %llu times; free memory for more speed\n",
+                 HumanBytes(used).c_str(), HumanBytes(asked).c_str(),
+                 static_cast<unsigned long long>(drops));
+  } else if (verbose && drops > 0) {
+    std::fprintf(stderr,
+                 "reducto: note: the corpus's mapped pages passed the %s cache and were "
+                 "dropped %llu times; a larger --cache-size is faster where memory allows\n",
+                 HumanBytes(used).c_str(), static_cast<unsigned long long>(drops));
   }
-  std::fprintf(stderr,
-               "reducto: note: memory is short: the corpus cache was limited to %s (asked %s), and "
-               "its mapped pages were dropped %llu times; free memory for more speed\n",
-               HumanBytes(used).c_str(), HumanBytes(asked).c_str(),
-               static_cast<unsigned long long>(drops));
 }
 
 // A damaged pack does not spoil the container (those chunks were not copied), but the

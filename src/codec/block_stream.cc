@@ -1,6 +1,5 @@
 #include "codec/block_stream.h"
 
-#include <algorithm>
 #include <string>
 
 #include "codec/format.h"

@@ -16,8 +16,8 @@
 
 #include "codec/container.h"
 #include "codec/zstd_context.h"
-#include "util/large_buffer.h"
 #include "reducto/status.h"
+#include "util/large_buffer.h"
 
 namespace reducto {
 

@@ -16,7 +16,9 @@ size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 // An anonymous mapping whose `capacity` usable bytes start at `data`, at least `lead`
 // bytes past the mapping's start; with `huge`, on a huge-page boundary and with huge
-// pages advised (advice only: without THP the kernel uses 4 KiB pages).
+// pages advised (advice only: without THP the kernel uses 4 KiB pages). REQUIRES:
+// lead <= kSmallPage (the mapping starts on a small page, so one huge page more holds
+// both the lead and the rounding up to a huge-page boundary).
 struct Mapping {
   void* base = nullptr;  // nullptr: the memory could not be had.
   size_t size = 0;
@@ -96,6 +98,7 @@ struct AllocationHeader {
 };
 constexpr size_t kHeaderRoom = 64;  // Keeps malloc's 16-byte alignment after the header.
 static_assert(sizeof(AllocationHeader) <= kHeaderRoom);
+static_assert(kHeaderRoom <= kSmallPage);  // MapAnonymous's lead.
 
 AllocationHeader* HeaderOf(void* block) {
   return reinterpret_cast<AllocationHeader*>(static_cast<uint8_t*>(block) - kHeaderRoom);
