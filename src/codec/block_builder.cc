@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "codec/add_policy.h"
+#include "codec/format.h"
 
 namespace reducto {
 
@@ -19,7 +20,7 @@ void BlockBuilder::AddDelta(uint64_t address, uint64_t reference_length,
 
 void BlockBuilder::Finish(BlockJob* job) {
   EmitAll();
-  if (corpus_ != nullptr) displacements_.Clear();
+  if (corpus_ != nullptr) displacements_.Clear(format::kLatestVersion);
   predicted_ = 0;
   earlier_output_ += output_size_;
   writer_.TakeBytesInto(&job->instructions);

@@ -163,7 +163,7 @@ Result<size_t> DeltaChooser::PiecesCost(std::span<const Piece> pieces,
                                         std::span<const uint8_t> run, const RunContext& context) {
   const uint64_t start = pieces[0].offset;
   estimate_.Clear();
-  estimate_displacements_.Clear();
+  estimate_displacements_.Clear(format::kLatestVersion);
   for (size_t k = 0; k < pieces.size(); ++k) {
     const Piece& piece = pieces[k];
     if (!piece.copy || piece.length < format::kMinCopyLength) {

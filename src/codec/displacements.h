@@ -2,7 +2,9 @@
 // "ADD"): inside an ADD, the reference's 32-bit relative displacements (rel32 calls and
 // jumps, RIP-relative operands) are predicted through what the block's earlier ADDs
 // showed about where each old destination went, so that an unchanged call to a moved
-// function costs four zero bytes instead of four changed ones.
+// function costs four zero bytes instead of four changed ones. From version 6, a
+// destination not seen yet is predicted to have moved as the destinations before it in
+// the same 4 KiB of the corpus did, when the last two agreed.
 //
 // Candidates are found in the reference bytes only (which the decoder has before it
 // decodes), so encoding and decoding take the same decisions on any bytes: the transform
@@ -16,25 +18,39 @@
 #include <span>
 #include <vector>
 
+#include "codec/format.h"
+
 namespace reducto {
 
 // Where the old destinations of displacements went: old destination (corpus address) ->
 // new destination (offset in the block's output), direct-mapped, 2^kDisplacementTableBits
-// slots. Emptied at every block start.
+// slots. From version 6 also, per region of 2^kRegionBits corpus addresses, the last
+// learned shift (new destination - old destination) and whether the one before agreed,
+// direct-mapped, 2^kRegionTableBits slots. Emptied at every block start.
 inline constexpr int kDisplacementTableBits = 14;
+inline constexpr int kRegionBits = 12;
+inline constexpr int kRegionTableBits = kDisplacementTableBits - 2;
 
 class DisplacementTable {
  public:
-  // `bits`: log2 of the slots. Containers use kDisplacementTableBits; an encoder's
-  // estimates may use fewer.
-  explicit DisplacementTable(int bits = kDisplacementTableBits)
-      : bits_(bits), slots_(size_t{1} << bits), used_((size_t{1} << bits) / 64 + 1, 0) {}
+  // `bits`: log2 of the slots (the regions have a quarter as many). Containers use
+  // kDisplacementTableBits; an encoder's estimates may use fewer.
+  explicit DisplacementTable(int bits = kDisplacementTableBits);
 
-  void Clear();
+  // Empties the table for a block of a container of format `version`, which says how
+  // displacements are predicted.
+  void Clear(uint16_t version);
+
+  struct Prediction {
+    uint32_t displacement = 0;
+    bool learned = false;  // From the destination's own entry, not a region's or the old one.
+  };
   // The displacement predicted for the candidate whose old destination is `old_target`,
-  // ending at block offset `end`: the learned new destination's distance from `end`, or
-  // `old_displacement` when none was learned for `old_target`.
-  uint32_t Predict(uint64_t old_target, uint64_t end, uint32_t old_displacement) const;
+  // ending at block offset `end`: the learned new destination's distance from `end`;
+  // else, from version 6 and when `old_target` is outside the ADD's own reference, the
+  // distance of `old_target` moved by its region's agreed shift; else `old_displacement`.
+  Prediction Predict(uint64_t old_target, uint64_t end, uint32_t old_displacement,
+                     bool outside_reference) const;
   void Learn(uint64_t old_target, uint64_t new_target);
 
  private:
@@ -42,14 +58,27 @@ class DisplacementTable {
     uint64_t old_target = 0;
     uint64_t new_target = 0;
   };
-  size_t SlotOf(uint64_t old_target) const {
-    return static_cast<size_t>((old_target * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
+  struct Region {
+    uint64_t key = 0;  // old_target >> kRegionBits
+    uint64_t shift = 0;
+    bool agreed = false;  // The two last shifts learned in the region were equal.
+  };
+  static size_t SlotOf(uint64_t key, int bits) {
+    return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
   }
-  bool Used(size_t slot) const { return (used_[slot / 64] >> (slot % 64)) & 1; }
+  static bool Used(const std::vector<uint64_t>& used, size_t slot) {
+    return (used[slot / 64] >> (slot % 64)) & 1;
+  }
+  static void MarkUsed(std::vector<uint64_t>* used, size_t slot) {
+    (*used)[slot / 64] |= uint64_t{1} << (slot % 64);
+  }
 
   int bits_;
+  bool regions_on_ = true;
   std::vector<Slot> slots_;
   std::vector<uint64_t> used_;  // One bit per slot: emptying the table clears only these.
+  std::vector<Region> regions_;
+  std::vector<uint64_t> regions_used_;
 };
 
 // An ADD's stored bytes for target bytes `target` against `reference` (equal lengths),

@@ -29,9 +29,10 @@
 namespace reducto {
 namespace {
 
-// Every container the encoder writes: version 5's trailer digest (of the blocks'
-// digests) needs no second pass over the target, whatever instructions it holds.
-constexpr uint16_t kWrittenVersion = format::kVersion5;
+// Every container the encoder writes: the latest, version 6 (its trailer digest, of the
+// blocks' digests, needs no second pass over the target; its ADDs predict displacements
+// through regions, as BlockBuilder and DeltaChooser encode them).
+constexpr uint16_t kWrittenVersion = format::kLatestVersion;
 
 // The block size range Compress() offers users: smaller blocks are valid containers
 // but only cost ratio.

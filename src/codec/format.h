@@ -1,4 +1,4 @@
-// The constants of the container format, versions 1 to 5 (docs/format.md). They are
+// The constants of the container format, versions 1 to 6 (docs/format.md). They are
 // on disk in every container ever written.
 //
 // DO NOT CHANGE any value in this file. A change of layout or meaning is a new format
@@ -15,13 +15,16 @@ namespace reducto::format {
 // Version 1: LITERAL and COPY. Version 2 adds DELTA and changes nothing else. Version 3
 // (DELTA allowed) makes the block payloads one zstd frame (see kStreamWindowLog). Version
 // 4 adds ADD and changes nothing else. Version 5 changes only the trailer's output digest:
-// BLAKE3 of the blocks' output digests instead of BLAKE3 of the output.
+// BLAKE3 of the blocks' output digests instead of BLAKE3 of the output. Version 6 changes
+// only ADD's displacement prediction: a destination the block has not learned is
+// predicted through its region's agreed shift.
 inline constexpr uint16_t kVersion = 1;
 inline constexpr uint16_t kVersion2 = 2;
 inline constexpr uint16_t kVersion3 = 3;
 inline constexpr uint16_t kVersion4 = 4;
 inline constexpr uint16_t kVersion5 = 5;
-inline constexpr uint16_t kLatestVersion = kVersion5;
+inline constexpr uint16_t kVersion6 = 6;
+inline constexpr uint16_t kLatestVersion = kVersion6;
 
 // Version 3: the largest window (log2 bytes) the frame of a container's block payloads
 // may declare. Bounds a decoder's memory for it.

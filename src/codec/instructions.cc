@@ -294,7 +294,7 @@ Status ExecuteInstructions(std::span<const uint8_t> instructions, const CorpusRe
           own_displacements = std::make_unique<DisplacementTable>();
           displacements = own_displacements.get();
         }
-        displacements->Clear();
+        displacements->Clear(context.version);
       }
       DecodeAdd(parser.ReadBytes(length), address, produced, displacements,
                 output.data() + produced);

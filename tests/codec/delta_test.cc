@@ -241,10 +241,10 @@ std::vector<uint8_t> EditedText(const std::vector<uint8_t>& reference) {
   return target;
 }
 
-// Every profile writes version 5 (one zstd stream for all blocks, the trailer's digest
-// over the blocks' digests). Only max sends DELTAs; the deltas count ADDs too, which the
+// Every profile writes version 6 (one zstd stream for all blocks, the trailer's digest
+// over the blocks' digests, ADD's region prediction). Only max sends DELTAs; the deltas count ADDs too, which the
 // edited text gives the default profile.
-TEST(DeltaContainerTest, EveryProfileWritesVersion5AndFastSendsNoDelta) {
+TEST(DeltaContainerTest, EveryProfileWritesVersion6AndFastSendsNoDelta) {
   auto reference = TextReference(40000, 1);
   FakeCorpus corpus(reference, ChunkerParams::ForAverage(1024));
   auto target = EditedText(reference);
@@ -257,7 +257,7 @@ TEST(DeltaContainerTest, EveryProfileWritesVersion5AndFastSendsNoDelta) {
     ASSERT_TRUE(container.ok()) << container.status().ToString();
     auto header = DecodeHeader(testing::AsBytes(*container).first(format::kHeaderSize), "c");
     ASSERT_TRUE(header.ok());
-    EXPECT_EQ(header->version, format::kVersion5);
+    EXPECT_EQ(header->version, format::kVersion6);
     if (profile == Profile::kFast) {
       EXPECT_EQ(stats.deltas, 0u);
     }
