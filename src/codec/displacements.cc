@@ -184,10 +184,11 @@ uint64_t NewTarget(uint64_t end, uint32_t new_displacement) {
 
 DisplacementTable::DisplacementTable(int bits)
     : bits_(bits),
-      slots_(size_t{1} << bits),
-      used_((size_t{1} << bits) / 64 + 1, 0),
-      regions_(size_t{1} << (bits - 2)),
-      regions_used_((size_t{1} << (bits - 2)) / 64 + 1, 0) {}
+      region_bits_(bits - (kDisplacementTableBits - kRegionTableBits)),
+      slots_(size_t{1} << bits_),
+      used_((size_t{1} << bits_) / 64 + 1, 0),
+      regions_(size_t{1} << region_bits_),
+      regions_used_((size_t{1} << region_bits_) / 64 + 1, 0) {}
 
 void DisplacementTable::Clear(uint16_t version) {
   regions_on_ = version >= format::kVersion6;
@@ -204,7 +205,7 @@ DisplacementTable::Prediction DisplacementTable::Predict(uint64_t old_target, ui
   }
   if (!regions_on_ || !outside_reference) return {old_displacement, false};
   const uint64_t key = old_target >> kRegionBits;
-  const size_t r = SlotOf(key, bits_ - 2);
+  const size_t r = SlotOf(key, region_bits_);
   const Region& region = regions_[r];
   if (!Used(regions_used_, r) || region.key != key || !region.agreed) {
     return {old_displacement, false};
@@ -219,7 +220,7 @@ void DisplacementTable::Learn(uint64_t old_target, uint64_t new_target) {
   if (!regions_on_) return;
   const uint64_t key = old_target >> kRegionBits;
   const uint64_t shift = new_target - old_target;
-  const size_t r = SlotOf(key, bits_ - 2);
+  const size_t r = SlotOf(key, region_bits_);
   Region& region = regions_[r];
   const bool same = Used(regions_used_, r) && region.key == key && region.shift == shift;
   region = Region{key, shift, same};

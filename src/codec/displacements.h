@@ -34,7 +34,8 @@ inline constexpr int kRegionTableBits = kDisplacementTableBits - 2;
 class DisplacementTable {
  public:
   // `bits`: log2 of the slots (the regions have a quarter as many). Containers use
-  // kDisplacementTableBits; an encoder's estimates may use fewer.
+  // kDisplacementTableBits; an encoder's estimates may use fewer (8 or more). A new
+  // table is empty and predicts as the latest version does.
   explicit DisplacementTable(int bits = kDisplacementTableBits);
 
   // Empties the table for a block of a container of format `version`, which says how
@@ -74,6 +75,7 @@ class DisplacementTable {
   }
 
   int bits_;
+  int region_bits_;  // log2 of the region slots.
   bool regions_on_ = true;
   std::vector<Slot> slots_;
   std::vector<uint64_t> used_;  // One bit per slot: emptying the table clears only these.
