@@ -202,16 +202,20 @@ LocalMatcher::LocalMatcher(const CorpusView& corpus, const MatchParams& params)
   window_mask_ = params_.window >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * params_.window)) - 1;
   if (params_.resync) table_.assign(size_t{1} << table_bits_, 0);
   if (params_.resync && params_.skipped_bits > 0) {
-    skipped_storage_.assign(size_t{1} << params_.skipped_bits, 0);
-    skipped_ = skipped_storage_;
+    skipped_storage_.emplace(size_t{1} << params_.skipped_bits);
+    skipped_ = skipped_storage_->span();
   }
   if (params_.resync && params_.fine) fine_ = fine_all_ = corpus_.fine();
 }
 
 void LocalMatcher::Reset() {
   std::fill(table_.begin(), table_.end(), 0);
-  std::fill(skipped_storage_.begin(), skipped_storage_.end(), 0);
-  skipped_ = skipped_storage_;
+  if (skipped_storage_) {
+    // Zero pages until written: a target that never indexed skipped bytes leaves them so.
+    if (skipped_written_) std::ranges::fill(skipped_storage_->span(), 0);
+    skipped_written_ = false;
+    skipped_ = skipped_storage_->span();
+  }
   skipped_lookups_ = skipped_yield_ = 0;
   fine_ = fine_all_;
   fine_resume_ = 0;
@@ -312,6 +316,7 @@ void LocalMatcher::IndexSkipped(uint64_t lo, uint64_t hi) {
   std::span<const uint8_t> bytes = corpus_.From(lo);
   if (bytes.size() < hi - lo || hi - lo < need) return;
   stats_.indexed_bytes += hi - lo;
+  skipped_written_ = true;
   const int shift = 64 - params_.skipped_bits;
   for (uint64_t p = lo; p + need <= hi; ++p) {
     uint64_t hash = Hash(bytes.data() + (p - lo));

@@ -16,6 +16,7 @@
 #include "corpus/corpus_reader.h"
 #include "corpus/fine_index.h"
 #include "reducto/status.h"
+#include "util/large_buffer.h"
 
 namespace reducto {
 
@@ -282,7 +283,8 @@ class LocalMatcher {
   const CorpusView& corpus_;
   MatchParams params_;
   std::vector<uint64_t> table_;  // SlotEntry per slot.
-  std::vector<uint64_t> skipped_storage_;
+  std::optional<ZeroedWords> skipped_storage_;  // Zero pages until IndexSkipped writes.
+  bool skipped_written_ = false;
   std::span<uint64_t> skipped_;    // Corpus address + 1 per slot; 0 is empty. Empty: retired.
   uint64_t skipped_lookups_ = 0;   // Look-ups in skipped_ so far,
   uint64_t skipped_yield_ = 0;     // and the bytes of the copies they found.

@@ -80,6 +80,23 @@ void LargeBuffer::Release() {
   size_ = capacity_ = mapping_size_ = 0;
 }
 
+ZeroedWords::ZeroedWords(size_t count) {
+  if (count == 0) return;
+  if (count > SIZE_MAX / 2 / sizeof(uint64_t)) throw std::bad_alloc();
+  // Small pages: the touched slots of a sparse table are scattered, and a huge page would
+  // be zeroed whole for each.
+  const Mapping mapping = MapAnonymous(count * sizeof(uint64_t), /*huge=*/false, /*lead=*/0);
+  if (mapping.base == nullptr) throw std::bad_alloc();
+  mapping_ = mapping.base;
+  mapping_size_ = mapping.size;
+  data_ = reinterpret_cast<uint64_t*>(mapping.data);
+  count_ = count;
+}
+
+ZeroedWords::~ZeroedWords() {
+  if (mapping_ != nullptr) ::munmap(mapping_, mapping_size_);
+}
+
 void ReserveLarge(std::vector<uint8_t>* bytes, size_t size) {
   if (bytes->capacity() >= size) return;
   bytes->reserve(size);

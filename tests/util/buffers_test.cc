@@ -1,9 +1,12 @@
 // LargeBuffer and OrderedPipeline::Recycled: the buffers the decoder and the encoder
 // reuse from block to block.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "util/large_buffer.h"
@@ -59,6 +62,28 @@ TEST(LargeAllocateTest, GivesDistinctWritableBlocks) {
   LargeFree(nullptr);
   // A size whose rounding up to huge pages would overflow is refused, not wrapped.
   EXPECT_EQ(LargeAllocate(SIZE_MAX - 100), nullptr);
+}
+
+// The local search's table of skipped positions: zero from the start, and only the pages
+// written are backed, so a short input does not pay for the whole table.
+TEST(ZeroedWordsTest, StartsZeroAndBacksOnlyThePagesWritten) {
+  const size_t count = size_t{1} << 21;  // 16 MiB, 4,096 pages of 4 KiB.
+  ZeroedWords words(count);
+  std::span<uint64_t> table = words.span();
+  ASSERT_EQ(table.size(), count);
+  table[12345] = 7;
+  table[count - 1] = 9;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t bytes = count * sizeof(uint64_t);
+  std::vector<unsigned char> resident((bytes + page - 1) / page);
+  ASSERT_EQ(::mincore(table.data(), bytes, resident.data()), 0);
+  const size_t backed = static_cast<size_t>(std::count_if(
+      resident.begin(), resident.end(), [](unsigned char r) { return (r & 1) != 0; }));
+  // Two pages, or two huge pages where the kernel gives them to every mapping.
+  EXPECT_GE(backed, 2u);
+  EXPECT_LE(backed, resident.size() / 4) << backed << " of " << resident.size() << " pages";
+  EXPECT_EQ(std::count(table.begin(), table.end(), uint64_t{0}), static_cast<ptrdiff_t>(count - 2));
+  EXPECT_TRUE(ZeroedWords(0).span().empty());
 }
 
 struct Job {
