@@ -267,7 +267,7 @@ size_t EncodeAdd(std::span<const uint8_t> reference, std::span<const uint8_t> ta
         old_target, end, old_displacement, OutsideReference(old_target, address, n));
     StoreLe<uint32_t>(stored + k, new_displacement - predicted.displacement);
     // Only a destination's own entry is evidence of code: counting the regions' too
-    // made the ext4 image 0.8% larger (its edited inodes were taken for code).
+    // made the ext4 image 0.8% larger (more of its blocks were taken for code).
     moved += predicted.learned && predicted.displacement == new_displacement &&
              new_displacement != old_displacement;
     table->Learn(old_target, NewTarget(end, new_displacement));

@@ -76,7 +76,7 @@ class DisplacementTable {
 
   int bits_;
   int region_bits_;  // log2 of the region slots.
-  bool regions_on_ = true;
+  bool regions_on_ = format::kLatestVersion >= format::kVersion6;
   std::vector<Slot> slots_;
   std::vector<uint64_t> used_;  // One bit per slot: emptying the table clears only these.
   std::vector<Region> regions_;
